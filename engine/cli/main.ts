@@ -1,0 +1,398 @@
+// The `stepwise` CLI: run, start, worker, runs, show, approve, reject, export, replay, validate.
+// Exit codes: 0 ok/completed, 1 failed (or a refused command), 2 bad usage or invalid workflow,
+// 3 parked waiting for a decision, a signal or a distant timer.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { formatDuration } from '../model/duration.js';
+import { replayExport, RunExportFormatError } from '../replay/index.js';
+import { defaultDatabasePath, defaultRegistry, Engine, EngineError, type RunDetail } from '../runtime/engine.js';
+import { DatabaseError } from '../store/database.js';
+import type { RunSummary } from '../store/journal-store.js';
+import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
+import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
+
+const USAGE = `Usage: stepwise <command> [options]
+
+Commands:
+  run <file> [--input JSON]     pin the workflow, start a run and execute it until it finishes or parks
+  start <file> [--input JSON]   pin the workflow and enqueue a run; execute nothing
+  worker [--until-idle]         execute runs: recover, run ready work, fire timers
+  runs [--status S] [--limit N] list runs, newest first
+  show <runId>                  a run: status, pinned version, activations, events
+  approve <runId> [--node ID] [--by NAME] [--comment TEXT]
+  reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
+  cancel <runId> [--reason TEXT]
+  export <runId> [--out FILE]   the run's version and journal as JSON
+  replay <export.json>          re-run the orchestrator over a recorded journal and compare
+  validate <file>               check a workflow file and list its problems
+
+Options:
+  --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
+  --json        print one JSON object
+  --sync MODE   FULL (default) or NORMAL
+  -h, --help    this help
+
+Exit codes: 0 completed/ok, 1 failed or refused, 2 bad usage or invalid workflow, 3 parked.`;
+
+const OPTIONS = {
+  db: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  sync: { type: 'string' },
+  input: { type: 'string' },
+  note: { type: 'string' },
+  'until-idle': { type: 'boolean', default: false },
+  concurrency: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  node: { type: 'string' },
+  by: { type: 'string' },
+  comment: { type: 'string' },
+  reason: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+class UsageError extends Error {}
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }));
+  } catch (error) {
+    io.err(`stepwise: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const [command, ...args] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    io.out(USAGE);
+    return command === undefined && !values.help ? EXIT.usage : EXIT.ok;
+  }
+  try {
+    return await dispatch(command, args, values, io);
+  } catch (error) {
+    return reportError(error, values.json, io);
+  }
+}
+
+async function dispatch(command: string, args: string[], values: Values, io: Io): Promise<number> {
+  if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
+  if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
+  const commands: Record<string, (engine: Engine) => Promise<number> | number> = {
+    run: (engine) => runCommand(engine, requireArg(args, 'a workflow file'), values, io),
+    start: (engine) => startCommand(engine, requireArg(args, 'a workflow file'), values, io),
+    worker: (engine) => workerCommand(engine, values, io),
+    runs: (engine) => runsCommand(engine, values, io),
+    show: (engine) => showCommand(engine, requireArg(args, 'a run id'), values, io),
+    approve: (engine) => decideCommand(engine, 'approved', requireArg(args, 'a run id'), values, io),
+    reject: (engine) => decideCommand(engine, 'rejected', requireArg(args, 'a run id'), values, io),
+    cancel: (engine) => cancelCommand(engine, requireArg(args, 'a run id'), values, io),
+    export: (engine) => exportCommand(engine, requireArg(args, 'a run id'), values, io),
+  };
+  const handler = commands[command];
+  if (!handler) throw new UsageError(`unknown command "${command}"`);
+  const sync = values.sync?.toUpperCase();
+  if (sync !== undefined && sync !== 'FULL' && sync !== 'NORMAL') throw new UsageError('--sync must be FULL or NORMAL');
+  const engine = Engine.open({
+    dbPath: values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath(),
+    ...(sync !== undefined && { synchronous: sync }),
+    ...(values.concurrency !== undefined && { concurrency: positiveInt(values.concurrency, '--concurrency') }),
+    logger: {
+      info: () => {},
+      warn: (message, fields) => io.err(`warning: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+      error: (message, fields) => io.err(`error: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+    },
+  });
+  try {
+    return await handler(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+function requireArg(args: string[], what: string): string {
+  const value = args[0];
+  if (value === undefined) throw new UsageError(`expected ${what}`);
+  return value;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return value;
+}
+
+function parseInput(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--input is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function readWorkflowFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function pinAndStart(engine: Engine, file: string, values: Values, io: Io): RunSummary {
+  const input = parseInput(values.input);
+  const saved = engine.saveWorkflow(readWorkflowFile(file), values.note === undefined ? {} : { note: values.note });
+  if (!values.json) for (const warning of saved.warnings) io.err(`warning: ${warning.message}`);
+  return engine.startRun(saved.workflowId, { version: saved.version, input });
+}
+
+async function runCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
+  const started = pinAndStart(engine, file, values, io);
+  engine.startWorker({ runId: started.runId });
+  const detail = await engine.waitForRun(started.runId, { until: 'settled' });
+  await engine.stopWorker();
+  const final = engine.getRun(started.runId) ?? detail;
+  printRunResult(final, values, io);
+  return exitCodeOf(final);
+}
+
+function startCommand(engine: Engine, file: string, values: Values, io: Io): number {
+  const started = pinAndStart(engine, file, values, io);
+  if (values.json) io.out(JSON.stringify(runJson(started)));
+  else io.out(`${started.runId}  ${started.workflowId} v${started.version}  ${started.status}`);
+  return EXIT.ok;
+}
+
+async function workerCommand(engine: Engine, values: Values, io: Io): Promise<number> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    if (values['until-idle']) await engine.runUntilIdle({ signal: controller.signal });
+    else {
+      engine.startWorker();
+      if (!values.json) io.err('stepwise worker: running (Ctrl+C to stop)');
+      await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+      await engine.stopWorker();
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  const counts = engine.listRuns({ limit: 1_000_000 }).reduce<Record<string, number>>((acc, run) => {
+    acc[run.status] = (acc[run.status] ?? 0) + 1;
+    return acc;
+  }, {});
+  if (values.json) io.out(JSON.stringify({ status: 'idle', runs: counts }));
+  else
+    io.out(
+      `idle: ${
+        Object.entries(counts)
+          .map(([status, n]) => `${n} ${status}`)
+          .join(', ') || 'no runs'
+      }`,
+    );
+  return EXIT.ok;
+}
+
+function runsCommand(engine: Engine, values: Values, io: Io): number {
+  const status = values.status as RunSummary['status'] | undefined;
+  const runs = engine.listRuns({
+    ...(status !== undefined && { status }),
+    limit: values.limit === undefined ? 50 : positiveInt(values.limit, '--limit'),
+  });
+  if (values.json) io.out(JSON.stringify({ runs: runs.map(runJson) }));
+  else if (runs.length === 0) io.out('no runs');
+  else for (const run of runs) io.out(formatRunLine(run));
+  return EXIT.ok;
+}
+
+function showCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
+  const detail = engine.getRun(engine.resolveRunId(idOrPrefix));
+  if (!detail) throw new EngineError(`no run "${idOrPrefix}"`, 'not-found');
+  if (values.json)
+    io.out(
+      JSON.stringify({
+        ...runJson(detail),
+        settled: detail.settled,
+        versionHash: detail.versionHash,
+        activations: detail.activations,
+        approvals: detail.approvals,
+        events: detail.events,
+      }),
+    );
+  else io.out(formatRunDetail(detail));
+  return EXIT.ok;
+}
+
+function decideCommand(
+  engine: Engine,
+  decision: 'approved' | 'rejected',
+  idOrPrefix: string,
+  values: Values,
+  io: Io,
+): number {
+  const runId = engine.resolveRunId(idOrPrefix);
+  const summary = engine.decide(runId, decision, {
+    ...(values.node !== undefined && { nodeId: values.node }),
+    ...(values.by !== undefined && { by: values.by }),
+    ...(values.comment !== undefined && { comment: values.comment }),
+  });
+  if (values.json) io.out(JSON.stringify({ ...runJson(summary), decision }));
+  else io.out(`${decision} — run ${runId} continues (a worker executes it)`);
+  return EXIT.ok;
+}
+
+function cancelCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
+  const summary = engine.cancelRun(
+    engine.resolveRunId(idOrPrefix),
+    values.reason === undefined ? {} : { reason: values.reason },
+  );
+  if (values.json) io.out(JSON.stringify(runJson(summary)));
+  else io.out(`cancelled ${summary.runId}`);
+  return EXIT.ok;
+}
+
+function exportCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
+  const exported = engine.exportRun(engine.resolveRunId(idOrPrefix));
+  const text = JSON.stringify(exported, null, 2);
+  if (values.out !== undefined) {
+    writeFileSync(values.out, `${text}\n`);
+    if (!values.json) io.err(`wrote ${values.out}`);
+    else io.out(JSON.stringify({ runId: exported.run.runId, file: values.out, events: exported.events.length }));
+  } else io.out(text);
+  return EXIT.ok;
+}
+
+function validateCommand(file: string, values: Values, io: Io): number {
+  const result = validateWorkflowText(readWorkflowFile(file), defaultRegistry());
+  if (values.json) io.out(JSON.stringify({ ok: result.ok, problems: result.problems }));
+  else if (result.problems.length === 0) io.out(`${file}: valid`);
+  else for (const problem of result.problems) io.out(`${problem.severity}: ${problem.message}`);
+  return result.ok ? EXIT.ok : EXIT.usage;
+}
+
+function replayCommand(file: string, values: Values, io: Io): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readWorkflowFile(file)) as unknown;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const result = replayExport(parsed, defaultRegistry());
+  if (values.json) io.out(JSON.stringify(result));
+  else if (result.ok)
+    io.out(`replay matches: ${result.events} events of run ${result.runId} agree with the orchestrator`);
+  else {
+    const { divergence } = result;
+    io.out(`replay diverges at event #${divergence.seq} of run ${result.runId}: ${divergence.message}`);
+    if (divergence.recorded) io.out(`  recorded: ${formatEvent(divergence.recorded)}`);
+    if (divergence.expected) io.out(`  expected: ${divergence.expected}`);
+  }
+  return result.ok ? EXIT.ok : EXIT.failed;
+}
+
+function printRunResult(detail: RunDetail, values: Values, io: Io): void {
+  if (values.json) {
+    io.out(JSON.stringify({ ...runJson(detail), settled: detail.settled, waitingFor: waitingFor(detail) }));
+    return;
+  }
+  io.out(
+    `run ${detail.runId}  ${detail.workflowId} v${detail.version}  ${detail.status}${detail.settled === 'parked' && detail.status !== 'waiting' ? ' (parked)' : ''}`,
+  );
+  if (detail.status === 'completed') io.out(`output: ${JSON.stringify(detail.output, null, 2)}`);
+  if (detail.status === 'failed') io.out(`error: ${errorText(detail.error)}`);
+  for (const line of waitingFor(detail)) io.out(`waiting: ${line}`);
+  if (detail.settled === 'parked')
+    io.out(`continue with: stepwise approve ${detail.runId}  (or reject), then: stepwise worker`);
+}
+
+function waitingFor(detail: RunDetail): string[] {
+  return detail.activations.flatMap((activation) => {
+    if (activation.status === 'waiting' && activation.wait?.kind === 'approval')
+      return [`approval "${activation.nodeId}": ${activation.wait.title}`];
+    if (activation.status === 'waiting' && activation.wait?.kind === 'timer')
+      return [
+        `timer "${activation.nodeId}" due ${new Date(activation.wait.dueAt).toISOString()} (in ${formatDuration(Math.max(0, activation.wait.dueAt - Date.now()))})`,
+      ];
+    if (activation.status === 'retrying')
+      return [
+        `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${new Date(activation.retryDueAt ?? 0).toISOString()}`,
+      ];
+    return [];
+  });
+}
+
+function exitCodeOf(detail: RunDetail): number {
+  if (detail.status === 'completed') return EXIT.ok;
+  if (detail.status === 'failed' || detail.status === 'cancelled') return EXIT.failed;
+  return EXIT.parked;
+}
+
+function runJson(run: RunSummary): Record<string, unknown> {
+  return {
+    runId: run.runId,
+    status: run.status,
+    output: run.output,
+    error: run.error,
+    workflowId: run.workflowId,
+    version: run.version,
+    input: run.input,
+    createdAt: new Date(run.createdAt).toISOString(),
+    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+  };
+}
+
+function errorText(error: unknown): string {
+  if (error && typeof error === 'object' && 'message' in error) {
+    const { message, nodeId, kind } = error as { message: string; nodeId?: string | null; kind?: string };
+    return `${nodeId ? `node "${nodeId}": ` : ''}${message}${kind ? ` [${kind}]` : ''}`;
+  }
+  return JSON.stringify(error);
+}
+
+function reportError(error: unknown, json: boolean | undefined, io: Io): number {
+  let code: number = EXIT.failed;
+  let message: string;
+  let problems: unknown;
+  if (error instanceof UsageError) {
+    code = EXIT.usage;
+    message = `${error.message}\n\n${USAGE}`;
+  } else if (error instanceof WorkflowInvalidError) {
+    code = EXIT.usage;
+    message = error.message;
+    problems = error.problems;
+  } else if (error instanceof RunExportFormatError) {
+    code = EXIT.usage;
+    message = error.message;
+  } else if (error instanceof EngineError || error instanceof DatabaseError) {
+    message = error.message;
+  } else if (isSqliteError(error)) {
+    message = `database error: ${error.message}${error.code === 'SQLITE_CORRUPT' || error.code === 'SQLITE_NOTADB' ? ' (the file is corrupt or not a Stepwise database)' : ''}`;
+  } else {
+    message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  }
+  if (json) io.out(JSON.stringify({ error: message.split('\n\n')[0], ...(problems !== undefined && { problems }) }));
+  io.err(`stepwise: ${message}`);
+  return code;
+}
+
+function isSqliteError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && error.name === 'SqliteError';
+}

@@ -1,0 +1,62 @@
+// The workflow file format `stepwise/workflow@1`: types and the structural schema.
+// Pure and shared: the engine, the CLI and (later) the renderer import it.
+import { z } from 'zod';
+
+export const WORKFLOW_FORMAT = 'stepwise/workflow@1';
+
+const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const id = z.string().regex(idPattern, 'must be 1–128 letters, digits, "_", "-" or "." and not start with "-" or "."');
+
+export const retryPolicySchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100),
+  initialIntervalMs: z.number().int().min(0),
+  backoffCoefficient: z.number().min(1).max(100),
+  maxIntervalMs: z.number().int().min(0),
+  /** Fraction of the interval added or removed at random (0 = none, 0.2 = ±20%). */
+  jitter: z.number().min(0).max(1),
+  /** Error kinds that are never retried, e.g. "http.4xx". */
+  nonRetryableErrorKinds: z.array(z.string()),
+});
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+
+export const nodeSchema = z.strictObject({
+  id,
+  type: z.string().min(1),
+  typeVersion: z.number().int().min(1),
+  name: z.string().optional(),
+  position: z.strictObject({ x: z.number(), y: z.number() }),
+  config: z.record(z.string(), z.unknown()).default({}),
+  retry: retryPolicySchema.partial().optional(),
+  notes: z.string().optional(),
+});
+export type WorkflowNode = z.infer<typeof nodeSchema>;
+
+export const edgeSchema = z.strictObject({
+  id,
+  source: z.string(),
+  sourceHandle: z.string(),
+  target: z.string(),
+  targetHandle: z.string(),
+});
+export type WorkflowEdge = z.infer<typeof edgeSchema>;
+
+export const workflowSchema = z.strictObject({
+  format: z.literal(WORKFLOW_FORMAT),
+  id,
+  name: z.string().min(1),
+  description: z.string().optional(),
+  nodes: z.array(nodeSchema),
+  edges: z.array(edgeSchema),
+});
+export type Workflow = z.infer<typeof workflowSchema>;
+
+/** A saved, immutable version of a workflow: what a run is pinned to. */
+export interface WorkflowVersion {
+  workflowId: string;
+  version: number;
+  /** sha256 of the canonical JSON of the graph. */
+  hash: string;
+  graph: Workflow;
+  note: string | null;
+  createdAt: number;
+}

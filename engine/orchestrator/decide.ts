@@ -1,0 +1,211 @@
+// The orchestrator: a pure, deterministic function of (compiled version, run state, last event)
+// → decision events to append. No I/O, no clock, no randomness (jitter is hashed from ids), so a
+// recorded journal can be replayed through it to verify a run.
+import type { EventOf, JournalEvent, NewEvent, NodeFailure } from '../journal/events.js';
+import { isTerminal, type ActivationState, type RunState } from '../journal/state.js';
+import type { RetryPolicy } from '../sdk/index.js';
+import type { CompiledNode, CompiledWorkflow } from './compile.js';
+
+/** Activation id for a node in a scope (loop/map iteration path). Deterministic by design. */
+export function activationIdOf(nodeId: string, scope: readonly number[] = []): string {
+  return scope.length === 0 ? nodeId : `${nodeId}[${scope.join('.')}]`;
+}
+
+/** The decisions that follow `event`, which has already been applied to `state`. */
+export function decide(workflow: CompiledWorkflow, state: RunState, event: JournalEvent): NewEvent[] {
+  if (isTerminal(state.status) || event.type === 'RunCompleted' || event.type === 'RunFailed') return [];
+  const decisions: NewEvent[] = [];
+  const touched: string[] = [];
+  switch (event.type) {
+    case 'RunStarted': {
+      for (const [nodeId, compiled] of workflow.nodes) {
+        if (nodeId === event.data.triggerNodeId) decisions.push(scheduled(nodeId, event.data.input));
+        else if (compiled.incoming.length === 0) {
+          // Other entry points (other triggers, unreachable islands) do not run in this run.
+          decisions.push(skipped(nodeId));
+          touched.push(nodeId);
+        }
+      }
+      break;
+    }
+    case 'NodeCompleted':
+      if (event.nodeId !== null) touched.push(event.nodeId);
+      break;
+    case 'NodeFailed': {
+      const compiled = event.nodeId === null ? undefined : workflow.nodes.get(event.nodeId);
+      const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
+      if (!compiled || !activation) break;
+      const retry = retryDecision(state.runId, activation, compiled.retry, event);
+      if (retry) decisions.push(retry);
+      else if (compiled.hasErrorEdge) touched.push(compiled.node.id);
+      else
+        decisions.push({
+          type: 'RunFailed',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { error: { ...event.data.error, nodeId: compiled.node.id } },
+        });
+      break;
+    }
+    default:
+      return [];
+  }
+  if (decisions.some((decision) => decision.type === 'RunFailed')) return decisions;
+  decisions.push(...propagate(workflow, state, touched, decisions));
+  const completion = completionDecision(workflow, state, decisions);
+  if (completion) decisions.push(completion);
+  return decisions;
+}
+
+/** Schedules or skips the successors of resolved nodes, until nothing more can be decided. */
+function propagate(
+  workflow: CompiledWorkflow,
+  state: RunState,
+  resolvedNodeIds: readonly string[],
+  earlier: readonly NewEvent[],
+): NewEvent[] {
+  const decisions: NewEvent[] = [];
+  const skippedHere = new Set(earlier.filter((item) => item.type === 'NodeSkipped').map((item) => item.nodeId));
+  const decidedHere = new Set(earlier.map((item) => item.nodeId));
+  const queue = resolvedNodeIds.flatMap((id) => workflow.nodes.get(id)?.outgoing.map((edge) => edge.target) ?? []);
+  for (let targetId = queue.shift(); targetId !== undefined; targetId = queue.shift()) {
+    const target = workflow.nodes.get(targetId);
+    if (!target || decidedHere.has(targetId) || state.activations.has(activationIdOf(targetId))) continue;
+    const verdict = joinInputs(workflow, state, target, skippedHere);
+    if (verdict.kind === 'pending') continue;
+    decidedHere.add(targetId);
+    if (verdict.kind === 'run') {
+      decisions.push(scheduled(targetId, verdict.input));
+    } else {
+      decisions.push(skipped(targetId));
+      skippedHere.add(targetId);
+      queue.push(...target.outgoing.map((edge) => edge.target));
+    }
+  }
+  return decisions;
+}
+
+type JoinVerdict = { kind: 'pending' } | { kind: 'skip' } | { kind: 'run'; input: unknown };
+
+/**
+ * A node runs once every incoming edge is settled: delivered (its source finished on that port)
+ * or dead (source skipped, or finished on another port). No live edge → the node is skipped.
+ * 'any' nodes take the first delivered value in journal order; 'all' (merge) nodes take an
+ * object keyed by source node id.
+ */
+function joinInputs(
+  workflow: CompiledWorkflow,
+  state: RunState,
+  target: CompiledNode,
+  skippedHere: ReadonlySet<string | null>,
+): JoinVerdict {
+  const delivered: { sourceId: string; seq: number; value: unknown }[] = [];
+  for (const edge of target.incoming) {
+    if (skippedHere.has(edge.source)) continue;
+    const source = state.activations.get(activationIdOf(edge.source));
+    if (!source) {
+      if (!workflow.nodes.has(edge.source)) continue;
+      return { kind: 'pending' };
+    }
+    const value = deliveredValue(source, edge.sourceHandle);
+    if (value === PENDING) return { kind: 'pending' };
+    if (value !== DEAD) delivered.push({ sourceId: edge.source, seq: source.resolvedSeq ?? 0, value: value.value });
+  }
+  if (delivered.length === 0) return { kind: 'skip' };
+  delivered.sort((a, b) => a.seq - b.seq);
+  if (target.definition.join === 'all') {
+    const input: Record<string, unknown> = {};
+    for (const item of delivered) if (!(item.sourceId in input)) input[item.sourceId] = item.value;
+    return { kind: 'run', input };
+  }
+  return { kind: 'run', input: delivered[0]?.value };
+}
+
+const PENDING = Symbol('pending');
+const DEAD = Symbol('dead');
+
+function deliveredValue(source: ActivationState, handle: string): typeof PENDING | typeof DEAD | { value: unknown } {
+  switch (source.status) {
+    case 'completed':
+      return source.port === handle ? { value: source.output } : DEAD;
+    case 'failed':
+      return handle === 'error' ? { value: errorOutput(source.error, source.input) } : DEAD;
+    case 'skipped':
+    case 'cancelled':
+      return DEAD;
+    default:
+      return PENDING;
+  }
+}
+
+/** What a failed node sends down its `error` port. */
+export function errorOutput(error: NodeFailure | null, input: unknown): unknown {
+  return { error: { message: error?.message ?? 'unknown error', kind: error?.kind ?? 'node.error' }, input };
+}
+
+function completionDecision(
+  workflow: CompiledWorkflow,
+  state: RunState,
+  decisions: readonly NewEvent[],
+): NewEvent | null {
+  const opened = decisions.filter((item) => item.type === 'NodeScheduled' || item.type === 'RetryScheduled').length;
+  if (state.openActivations > 0 || opened > 0) return null;
+  let output: unknown = null;
+  let lastSeq = -1;
+  for (const activation of state.activations.values()) {
+    const role = workflow.nodes.get(activation.nodeId)?.definition.role;
+    if (role === 'output' && activation.status === 'completed' && (activation.resolvedSeq ?? 0) > lastSeq) {
+      lastSeq = activation.resolvedSeq ?? 0;
+      output = activation.output;
+    }
+  }
+  return { type: 'RunCompleted', activationId: null, nodeId: null, attempt: null, data: { output } };
+}
+
+function retryDecision(
+  runId: string,
+  activation: ActivationState,
+  policy: RetryPolicy,
+  event: EventOf<'NodeFailed'>,
+): NewEvent | null {
+  const { error } = event.data;
+  const attempt = event.attempt ?? activation.attempt;
+  if (!error.retryable || policy.nonRetryableErrorKinds.includes(error.kind) || attempt >= policy.maxAttempts)
+    return null;
+  const delayMs = retryDelay(policy, attempt, `${runId}:${activation.activationId}:${attempt}`);
+  return {
+    type: 'RetryScheduled',
+    activationId: activation.activationId,
+    nodeId: activation.nodeId,
+    attempt: attempt + 1,
+    data: { dueAt: event.at + delayMs, delayMs },
+  };
+}
+
+/** Exponential backoff with deterministic jitter (hashed from the attempt's identity). */
+export function retryDelay(policy: RetryPolicy, failedAttempt: number, jitterSeed: string): number {
+  const base = Math.min(
+    policy.maxIntervalMs,
+    policy.initialIntervalMs * policy.backoffCoefficient ** Math.max(0, failedAttempt - 1),
+  );
+  const unit = (fnv1a(jitterSeed) / 0xffffffff) * 2 - 1;
+  return Math.max(0, Math.round(base * (1 + policy.jitter * unit)));
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+function scheduled(nodeId: string, input: unknown): NewEvent {
+  return { type: 'NodeScheduled', activationId: activationIdOf(nodeId), nodeId, attempt: 1, data: { input } };
+}
+
+function skipped(nodeId: string): NewEvent {
+  return { type: 'NodeSkipped', activationId: activationIdOf(nodeId), nodeId, attempt: null, data: {} };
+}

@@ -1,0 +1,35 @@
+// The node registry: node types by type + typeVersion. Old versions stay registered so that
+// runs pinned to them keep their semantics. Imported by the validator and the runtime.
+import type { AnyNodeDefinition } from '../sdk/index.js';
+
+export type RegisteredNode = AnyNodeDefinition;
+
+export class NodeRegistry {
+  readonly #byKey = new Map<string, RegisteredNode>();
+
+  constructor(definitions: readonly AnyNodeDefinition[] = []) {
+    for (const definition of definitions) this.register(definition);
+  }
+
+  register(definition: AnyNodeDefinition): void {
+    const key = `${definition.type}@${definition.typeVersion}`;
+    if (this.#byKey.has(key)) throw new Error(`node type ${key} is registered twice`);
+    this.#byKey.set(key, definition);
+  }
+
+  get(type: string, typeVersion: number): RegisteredNode | undefined {
+    return this.#byKey.get(`${type}@${typeVersion}`);
+  }
+
+  /** Versions registered for a type, ascending. */
+  versionsOf(type: string): number[] {
+    return this.list()
+      .filter((definition) => definition.type === type)
+      .map((definition) => definition.typeVersion)
+      .sort((a, b) => a - b);
+  }
+
+  list(): RegisteredNode[] {
+    return [...this.#byKey.values()];
+  }
+}

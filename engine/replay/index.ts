@@ -1,0 +1,141 @@
+// Replay verification: run the orchestrator over a recorded journal and check that every
+// decision it makes now is the decision that was recorded (non-determinism check).
+import { z } from 'zod';
+import { canonicalJson } from '../model/canonical-json.js';
+import { workflowSchema } from '../model/workflow.js';
+import { isDecision, type JournalEvent, type NewEvent } from '../journal/events.js';
+import { evolve, initialState } from '../journal/state.js';
+import { compileWorkflow } from '../orchestrator/compile.js';
+import { decide } from '../orchestrator/decide.js';
+import type { NodeRegistry } from '../registry/index.js';
+
+export interface Divergence {
+  seq: number;
+  message: string;
+  recorded: JournalEvent | null;
+  /** The decision the orchestrator makes now, described. */
+  expected: string | null;
+}
+
+export type ReplayResult =
+  { ok: true; runId: string; events: number } | { ok: false; runId: string; events: number; divergence: Divergence };
+
+export class RunExportFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunExportFormatError';
+  }
+}
+
+const eventSchema = z.object({
+  seq: z.number().int(),
+  at: z.number(),
+  type: z.string(),
+  activationId: z.string().nullable(),
+  nodeId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
+  data: z.unknown(),
+});
+
+const exportSchema = z.object({
+  format: z.literal('stepwise/run-export@1'),
+  run: z.object({ runId: z.string() }).loose(),
+  version: z.object({ workflowId: z.string(), version: z.number().int(), graph: workflowSchema }).loose(),
+  events: z.array(eventSchema),
+});
+
+/** Replays a `stepwise export` file. Throws RunExportFormatError when it is not one. */
+export function replayExport(value: unknown, registry: NodeRegistry): ReplayResult {
+  const parsed = exportSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RunExportFormatError(
+      `not a Stepwise run export: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unreadable'}`,
+    );
+  }
+  const { run, version, events } = parsed.data;
+  return replayJournal(run.runId, version, events as JournalEvent[], registry);
+}
+
+export function replayJournal(
+  runId: string,
+  version: { workflowId: string; version: number; graph: z.infer<typeof workflowSchema> },
+  events: readonly JournalEvent[],
+  registry: NodeRegistry,
+): ReplayResult {
+  const workflow = compileWorkflow(version, registry);
+  const state = initialState(runId);
+  let expected: NewEvent[] = [];
+  const diverged = (
+    seq: number,
+    message: string,
+    recorded: JournalEvent | null,
+    next: NewEvent | null,
+  ): ReplayResult => ({
+    ok: false,
+    runId,
+    events: events.length,
+    divergence: { seq, message, recorded, expected: next ? describe(next) : null },
+  });
+  let previousSeq = 0;
+  for (const event of events) {
+    if (event.seq !== previousSeq + 1)
+      return diverged(event.seq, `journal has a gap: event #${previousSeq} is followed by #${event.seq}`, event, null);
+    previousSeq = event.seq;
+    if (isDecision(event)) {
+      const next = expected.shift();
+      if (!next)
+        return diverged(
+          event.seq,
+          `the journal records ${describe(event)}, but the orchestrator decides nothing here`,
+          event,
+          null,
+        );
+      if (!sameDecision(next, event))
+        return diverged(
+          event.seq,
+          `the journal records ${describe(event)}, but the orchestrator decides ${describe(next)}`,
+          event,
+          next,
+        );
+      evolve(state, event);
+      continue;
+    }
+    const pending = expected[0];
+    if (pending)
+      return diverged(
+        event.seq,
+        `the orchestrator decides ${describe(pending)} before this ${event.type}`,
+        event,
+        pending,
+      );
+    evolve(state, event);
+    expected = decide(workflow, state, event);
+  }
+  const missing = expected[0];
+  if (missing)
+    return diverged(
+      previousSeq + 1,
+      `the journal ends, but the orchestrator decides ${describe(missing)}`,
+      null,
+      missing,
+    );
+  return { ok: true, runId, events: events.length };
+}
+
+function sameDecision(expected: NewEvent, recorded: JournalEvent): boolean {
+  return (
+    expected.type === recorded.type &&
+    expected.activationId === recorded.activationId &&
+    expected.nodeId === recorded.nodeId &&
+    expected.attempt === recorded.attempt &&
+    canonicalJson(expected.data) === canonicalJson(recorded.data)
+  );
+}
+
+function describe(event: NewEvent | JournalEvent): string {
+  const subject = event.nodeId === null ? '' : ` of "${event.nodeId}"`;
+  const attempt = event.attempt === null ? '' : ` (attempt ${event.attempt})`;
+  const data = canonicalJson(event.data);
+  return `${event.type}${subject}${attempt} ${data.length > 200 ? `${data.slice(0, 200)}…` : data}`;
+}

@@ -1,0 +1,130 @@
+// Runs one node activation: builds its `ctx`, calls the executor, and turns whatever happens
+// (a result, a wait, a thrown error, a broken promise) into a plain outcome to journal.
+import type { NodeFailure } from '../journal/events.js';
+import type { CompiledNode } from '../orchestrator/compile.js';
+import {
+  NodeError,
+  type Logger,
+  type NodeContext,
+  type NodeResult,
+  type Sandbox,
+  type WaitOutcome,
+  type WaitRequest,
+} from '../sdk/index.js';
+
+export type ExecutionOutcome =
+  | { kind: 'completed'; port: string | null; output: unknown }
+  | { kind: 'waiting'; wait: WaitRequest }
+  | { kind: 'failed'; error: NodeFailure };
+
+export interface ActivationRef {
+  runId: string;
+  activationId: string;
+  nodeId: string;
+  attempt: number;
+  input: unknown;
+}
+
+export interface ExecutionServices {
+  sandbox: Sandbox;
+  logger: Logger;
+  now: () => number;
+}
+
+export function contextFor(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+  signal: AbortSignal,
+): NodeContext<unknown> {
+  return {
+    runId: activation.runId,
+    activationId: activation.activationId,
+    nodeId: activation.nodeId,
+    attempt: activation.attempt,
+    idempotencyKey: `${activation.runId}:${activation.activationId}`,
+    input: activation.input,
+    config: node.config,
+    signal,
+    log: services.logger,
+    sandbox: services.sandbox,
+    now: services.now,
+  };
+}
+
+export async function executeActivation(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+  signal: AbortSignal,
+): Promise<ExecutionOutcome> {
+  try {
+    const result = await node.definition.execute(contextFor(node, activation, services, signal));
+    return toOutcome(node, result);
+  } catch (error) {
+    return { kind: 'failed', error: toFailure(error) };
+  }
+}
+
+/** Turns a finished wait into the node's result (pure: `resume` sees only input and config). */
+export function resumeActivation(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+  outcome: WaitOutcome,
+): ExecutionOutcome {
+  if (!node.definition.resume)
+    return {
+      kind: 'failed',
+      error: { message: `${node.node.type} cannot resume from a wait`, kind: 'engine.no-resume', retryable: false },
+    };
+  try {
+    const signal = new AbortController().signal;
+    return toOutcome(node, node.definition.resume(contextFor(node, activation, services, signal), outcome));
+  } catch (error) {
+    return { kind: 'failed', error: toFailure(error) };
+  }
+}
+
+function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {
+  if ('wait' in result) return { kind: 'waiting', wait: result.wait };
+  const ports = node.definition.ports.out;
+  if (ports.length > 0 && !ports.includes(result.port))
+    return {
+      kind: 'failed',
+      error: {
+        message: `${node.node.type} returned unknown port "${result.port}" (ports: ${ports.join(', ')})`,
+        kind: 'engine.bad-port',
+        retryable: false,
+      },
+    };
+  let output: unknown;
+  try {
+    // The journal stores JSON: normalise now so that replay sees exactly what downstream saw.
+    const text = JSON.stringify(result.output);
+    output = text === undefined ? null : (JSON.parse(text) as unknown);
+  } catch (error) {
+    return {
+      kind: 'failed',
+      error: {
+        message: `output is not JSON-serialisable: ${String(error)}`,
+        kind: 'engine.bad-output',
+        retryable: false,
+      },
+    };
+  }
+  return { kind: 'completed', port: ports.length > 0 ? result.port : null, output };
+}
+
+export function toFailure(error: unknown): NodeFailure {
+  if (error instanceof NodeError)
+    return {
+      message: error.message,
+      kind: error.kind,
+      retryable: error.retryable,
+      ...(error.details !== undefined && { details: error.details }),
+    };
+  if (error instanceof Error)
+    return { message: `${error.name}: ${error.message}`, kind: 'node.error', retryable: true };
+  return { message: String(error), kind: 'node.error', retryable: true };
+}

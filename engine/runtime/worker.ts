@@ -1,0 +1,400 @@
+// The worker: claims ready activations (with leases), executes them, and commits their outcomes
+// with group commit — every completion that arrived meanwhile goes into one transaction, which
+// also fires due timers and claims the next activations (so a sequential run costs one commit
+// per node). Recovers activations whose owner died. Several workers (processes) may share a file.
+import { hostname } from 'node:os';
+import type { NodeFailure } from '../journal/events.js';
+import { isTerminal } from '../journal/state.js';
+import type { Db } from '../store/database.js';
+import type { TimerRow, WorkStore } from '../store/work-store.js';
+import type { WaitOutcome } from '../sdk/index.js';
+import {
+  executeActivation,
+  resumeActivation,
+  type ActivationRef,
+  type ExecutionOutcome,
+  type ExecutionServices,
+} from './execute.js';
+import type { JournalWriter } from './journal-writer.js';
+import type { LoadedRun, RunBook } from './run-book.js';
+
+export interface WorkerOptions {
+  id: string;
+  /** Activations executing at once. */
+  concurrency: number;
+  /** Only this run's work (the CLI's `run`). */
+  runId?: string;
+  leaseMs: number;
+  pollMs: number;
+}
+
+interface Completion extends ActivationRef {
+  outcome: ExecutionOutcome;
+}
+
+interface Claimed extends ActivationRef {
+  run: LoadedRun;
+}
+
+export type CommitListener = (runIds: readonly string[]) => void;
+
+const HEARTBEAT_MS = 1000;
+const TIMER_BATCH = 200;
+
+export class Worker {
+  readonly options: WorkerOptions;
+  readonly #db: Db;
+  readonly #work: WorkStore;
+  readonly #book: RunBook;
+  readonly #writer: JournalWriter;
+  readonly #services: ExecutionServices;
+  readonly #inFlight = new Map<string, { runId: string; controller: AbortController }>();
+  readonly #listeners = new Set<CommitListener>();
+  #completions: Completion[] = [];
+  #flushScheduled = false;
+  #running = false;
+  #claiming = false;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #lastDeadCheck = 0;
+  #drained: (() => void) | undefined;
+
+  constructor(
+    db: Db,
+    work: WorkStore,
+    book: RunBook,
+    writer: JournalWriter,
+    services: ExecutionServices,
+    options: WorkerOptions,
+  ) {
+    this.#db = db;
+    this.#work = work;
+    this.#book = book;
+    this.#writer = writer;
+    this.#services = services;
+    this.options = options;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#claiming = true;
+    const now = Date.now();
+    this.#db
+      .transaction(() => {
+        this.#work.registerWorker({
+          id: this.options.id,
+          pid: process.pid,
+          host: hostname(),
+          started_at: now,
+          heartbeat_at: now,
+        });
+        this.#releaseDeadWorkers(now);
+      })
+      .immediate();
+    this.#pollTimer = setInterval(() => this.#poll(), this.options.pollMs);
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), HEARTBEAT_MS);
+    this.#pollTimer.unref();
+    this.#heartbeatTimer.unref();
+    this.scheduleFlush();
+  }
+
+  /** Stops claiming; waits for executing activations (up to `graceMs`) and commits them. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.#running) return;
+    this.#claiming = false;
+    clearInterval(this.#pollTimer);
+    clearInterval(this.#heartbeatTimer);
+    if (this.#inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        setTimeout(resolve, graceMs).unref();
+      });
+    }
+    for (const { controller } of this.#inFlight.values()) controller.abort();
+    this.#commit(false);
+    this.#running = false;
+    this.#db.transaction(() => this.#work.removeWorker(this.options.id)).immediate();
+  }
+
+  /** Nothing executing here, nothing to commit, and nothing claimable or due within `horizonMs`. */
+  isIdle(horizonMs: number): boolean {
+    if (this.#inFlight.size > 0 || this.#completions.length > 0 || this.#flushScheduled) return false;
+    const pending = this.#work.pending(Date.now(), horizonMs, this.options.runId);
+    return pending.ready === 0 && pending.leased === 0 && pending.timersWithinHorizon === 0;
+  }
+
+  /** Aborts this process's executions of a run (after it was cancelled or failed). */
+  abortRun(runId: string): void {
+    for (const entry of this.#inFlight.values()) if (entry.runId === runId) entry.controller.abort();
+  }
+
+  scheduleFlush(): void {
+    if (this.#flushScheduled || !this.#running) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      if (this.#running) this.#commit(this.#claiming);
+    });
+  }
+
+  #poll(): void {
+    const now = Date.now();
+    const capacity = this.options.concurrency - this.#inFlight.size;
+    const nextTimer = this.#work.nextTimerDue();
+    if (
+      (capacity > 0 && this.#work.claimable(now, 1, this.options.runId).length > 0) ||
+      (nextTimer !== null && nextTimer <= now)
+    )
+      this.scheduleFlush();
+  }
+
+  #heartbeat(): void {
+    const now = Date.now();
+    try {
+      this.#db
+        .transaction(() => {
+          this.#work.heartbeat(this.options.id, now);
+          this.#work.renewLeases(this.options.id, now + this.options.leaseMs);
+          if (now - this.#lastDeadCheck > 5 * HEARTBEAT_MS) this.#releaseDeadWorkers(now);
+        })
+        .immediate();
+    } catch (error) {
+      this.#services.logger.warn('heartbeat failed', { error: String(error) });
+    }
+  }
+
+  /** Workers on this host whose process is gone lose their leases at once; elsewhere, leases expire. */
+  #releaseDeadWorkers(now: number): void {
+    this.#lastDeadCheck = now;
+    const host = hostname();
+    for (const worker of this.#work.workers()) {
+      if (worker.id === this.options.id) continue;
+      const dead =
+        worker.host === host ? !processAlive(worker.pid) : now - worker.heartbeat_at > 2 * this.options.leaseMs;
+      if (!dead) continue;
+      const released = this.#work.releaseLeasesOf(worker.id);
+      this.#work.removeWorker(worker.id);
+      if (released > 0)
+        this.#services.logger.info('recovered activations of a stopped worker', {
+          worker: worker.id,
+          activations: released,
+        });
+    }
+  }
+
+  /** One transaction: commit completions, fire due timers, claim new work; then dispatch it. */
+  #commit(claim: boolean): void {
+    const completions = this.#completions;
+    this.#completions = [];
+    const now = Date.now();
+    let claimed: Claimed[] = [];
+    let touched: string[] = [];
+    try {
+      this.#db
+        .transaction(() => {
+          for (const completion of completions) this.#isolated(completion.runId, () => this.#complete(completion, now));
+          if (claim) {
+            this.#fireTimers(now);
+            claimed = this.#claim(now);
+          }
+          touched = this.#writer.flush(now);
+        })
+        .immediate();
+    } catch (error) {
+      this.#book.invalidate(this.#writer.discard());
+      this.#book.invalidate(completions.map((completion) => completion.runId));
+      // The database was busy or failing: keep the outcomes and try again shortly.
+      this.#completions.unshift(...completions);
+      this.#services.logger.error('commit failed; will retry', { error: String(error) });
+      setTimeout(() => this.scheduleFlush(), 200).unref();
+      return;
+    }
+    for (const runId of touched) {
+      const state = this.#book.load(runId)?.state;
+      if (state && isTerminal(state.status)) this.abortRun(runId);
+    }
+    if (touched.length > 0) for (const listener of this.#listeners) listener(touched);
+    for (const item of claimed) this.#dispatch(item);
+    if (claimed.length > 0 && this.#inFlight.size < this.options.concurrency) this.scheduleFlush();
+    if (this.#inFlight.size === 0 && this.#drained) this.#drained();
+  }
+
+  /** Runs `fn` in a savepoint: one bad run cannot roll back the others in the batch. */
+  #isolated(runId: string, fn: () => void): void {
+    try {
+      this.#db.transaction(fn)();
+    } catch (error) {
+      this.#book.forget(runId);
+      this.#services.logger.error('could not commit an outcome', { runId, error: String(error) });
+    }
+  }
+
+  #complete(completion: Completion, now: number): void {
+    const lease = this.#work.readyRow(completion.runId, completion.activationId);
+    // Someone else owns it now (our lease expired) or the run ended: the outcome is stale.
+    if (!lease || lease.lease_owner !== this.options.id || lease.attempt !== completion.attempt) return;
+    const run = this.#book.load(completion.runId);
+    if (!run || isTerminal(run.state.status)) {
+      this.#work.dequeue(completion.runId, completion.activationId);
+      return;
+    }
+    this.#recordOutcome(completion, run, completion.outcome, now);
+  }
+
+  #recordOutcome(ref: ActivationRef, run: LoadedRun, outcome: ExecutionOutcome, now: number): void {
+    const base = { activationId: ref.activationId, nodeId: ref.nodeId, attempt: ref.attempt };
+    if (outcome.kind === 'completed')
+      this.#writer.record(
+        ref.runId,
+        run,
+        { ...base, type: 'NodeCompleted', data: { port: outcome.port, output: outcome.output } },
+        now,
+      );
+    else if (outcome.kind === 'waiting')
+      this.#writer.record(ref.runId, run, { ...base, type: 'WaitCreated', data: { wait: outcome.wait } }, now);
+    else this.#writer.record(ref.runId, run, { ...base, type: 'NodeFailed', data: { error: outcome.error } }, now);
+  }
+
+  #fireTimers(now: number): void {
+    for (const timer of this.#work.dueTimers(now, TIMER_BATCH, this.options.runId)) {
+      this.#isolated(timer.run_id, () => {
+        if (!this.#work.deleteTimer(timer.run_id, timer.activation_id, timer.purpose)) return;
+        const run = this.#book.load(timer.run_id);
+        if (!run || isTerminal(run.state.status)) return;
+        this.fireTimer(timer, run, now);
+      });
+    }
+  }
+
+  /** Journals a timer that came due (late ones say by how much) and what follows from it. */
+  fireTimer(timer: TimerRow, run: LoadedRun, now: number): void {
+    const activation = run.state.activations.get(timer.activation_id);
+    if (!activation) return;
+    const ref: ActivationRef = {
+      runId: timer.run_id,
+      activationId: timer.activation_id,
+      nodeId: timer.node_id,
+      attempt: timer.attempt,
+      input: activation.input,
+    };
+    const fired = {
+      type: 'TimerFired' as const,
+      activationId: timer.activation_id,
+      nodeId: timer.node_id,
+      attempt: timer.attempt,
+      data: { purpose: timer.purpose, dueAt: timer.due_at, firedAt: now, lateMs: Math.max(0, now - timer.due_at) },
+    };
+    if (timer.purpose === 'retry') {
+      this.#writer.record(timer.run_id, run, fired, now);
+      return;
+    }
+    const node = run.workflow.nodes.get(timer.node_id);
+    if (!node) return;
+    if (timer.purpose === 'wait') {
+      this.#writer.record(timer.run_id, run, fired, now);
+      const outcome: WaitOutcome = { kind: 'timer-fired', dueAt: timer.due_at, firedAt: now };
+      this.#recordOutcome(ref, run, resumeActivation(node, ref, this.#services, outcome), now);
+      return;
+    }
+    // An approval's timeout: only if nobody decided first (the waits row is the arbiter).
+    if (!this.#work.decideWait(timer.run_id, timer.activation_id, 'timeout', 'system', null, now)) return;
+    this.#writer.record(timer.run_id, run, fired, now);
+    this.#writer.record(
+      timer.run_id,
+      run,
+      {
+        type: 'SignalReceived',
+        activationId: timer.activation_id,
+        nodeId: timer.node_id,
+        attempt: timer.attempt,
+        data: { decision: 'timeout', by: 'system', comment: null, shownInput: activation.input },
+      },
+      now,
+    );
+    const outcome: WaitOutcome = { kind: 'decision', decision: 'timeout', by: 'system', comment: null };
+    this.#recordOutcome(ref, run, resumeActivation(node, ref, this.#services, outcome), now);
+  }
+
+  #claim(now: number): Claimed[] {
+    const capacity = this.options.concurrency - this.#inFlight.size;
+    if (capacity <= 0) return [];
+    const claimed: Claimed[] = [];
+    for (const row of this.#work.claimable(now, capacity, this.options.runId)) {
+      const run = this.#book.load(row.run_id);
+      const activation = run?.state.activations.get(row.activation_id);
+      if (!run || !activation || isTerminal(run.state.status)) {
+        this.#work.dequeue(row.run_id, row.activation_id);
+        continue;
+      }
+      // Started before and never finished: a crash (or a lost lease) interrupted it.
+      const recovered = activation.status === 'running' && activation.attempt === row.attempt;
+      this.#writer.record(
+        row.run_id,
+        run,
+        {
+          type: 'NodeStarted',
+          activationId: row.activation_id,
+          nodeId: row.node_id,
+          attempt: row.attempt,
+          data: { worker: this.options.id, recovered },
+        },
+        now,
+      );
+      this.#work.lease(row.run_id, row.activation_id, this.options.id, now + this.options.leaseMs);
+      claimed.push({
+        run,
+        runId: row.run_id,
+        activationId: row.activation_id,
+        nodeId: row.node_id,
+        attempt: row.attempt,
+        input: activation.input,
+      });
+    }
+    return claimed;
+  }
+
+  #dispatch(item: Claimed): void {
+    const node = item.run.workflow.nodes.get(item.nodeId);
+    const key = `${item.runId}\0${item.activationId}`;
+    const controller = new AbortController();
+    this.#inFlight.set(key, { runId: item.runId, controller });
+    const ref: ActivationRef = {
+      runId: item.runId,
+      activationId: item.activationId,
+      nodeId: item.nodeId,
+      attempt: item.attempt,
+      input: item.input,
+    };
+    const execution: Promise<ExecutionOutcome> = node
+      ? executeActivation(node, ref, this.#services, controller.signal)
+      : Promise.resolve({ kind: 'failed', error: missingNode(item.nodeId) });
+    void execution.then((outcome) => {
+      this.#inFlight.delete(key);
+      this.#completions.push({ ...ref, outcome });
+      this.scheduleFlush();
+    });
+  }
+}
+
+function missingNode(nodeId: string): NodeFailure {
+  return { message: `node "${nodeId}" is not in the pinned version`, kind: 'engine.missing-node', retryable: false };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

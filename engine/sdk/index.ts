@@ -1,0 +1,151 @@
+// The node SDK: the small surface a node type sees (definition shape, execution context, errors).
+// Imported by `nodes/*` and by the engine runtime; it imports only `engine/model`.
+import type { z } from 'zod';
+import type { RetryPolicy } from '../model/workflow.js';
+
+export type { RetryPolicy } from '../model/workflow.js';
+
+/** How a node touches the world; replay and recovery decide by it. */
+export type SideEffectClass = 'pure' | 'read' | 'write' | 'irreversible';
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SandboxRequest {
+  /** A JS function body (`code` node) or an expression (`branch.if`). */
+  source: string;
+  mode: 'function' | 'expression';
+  input: unknown;
+  timeoutMs: number;
+  memoryLimitBytes: number;
+}
+
+export interface Sandbox {
+  /** Runs untrusted code with no fs, network or process; throws NodeError on failure. */
+  evaluate(request: SandboxRequest): Promise<unknown>;
+}
+
+export interface NodeContext<Config> {
+  runId: string;
+  activationId: string;
+  nodeId: string;
+  /** 1 for the first attempt. The same attempt number is reused when a crash interrupts it. */
+  attempt: number;
+  /** Stable across retries and crash recovery: `runId:activationId`. */
+  idempotencyKey: string;
+  input: unknown;
+  config: Config;
+  /** Aborted when the run is cancelled or the engine shuts down. */
+  signal: AbortSignal;
+  log: Logger;
+  sandbox: Sandbox;
+  now(): number;
+}
+
+export type WaitRequest =
+  | { kind: 'timer'; dueAt: number }
+  | { kind: 'approval'; title: string; instructions: string; timeoutAt: number | null };
+
+/** What an executor returns: an output on a port, or a request to park the run. */
+export type NodeResult = { port: string; output: unknown } | { wait: WaitRequest };
+
+/** The outcome of a wait, given to `resume`. */
+export type WaitOutcome =
+  | { kind: 'timer-fired'; dueAt: number; firedAt: number }
+  | { kind: 'decision'; decision: 'approved' | 'rejected' | 'timeout'; by: string; comment: string | null };
+
+export interface ConfigProblem {
+  /** Dotted path inside `config`, e.g. "url". Empty for the whole config. */
+  field: string;
+  message: string;
+}
+
+export interface NodeDefinition<Config = Record<string, unknown>> {
+  type: string;
+  typeVersion: number;
+  title: string;
+  description: string;
+  category: 'Triggers' | 'Logic' | 'Network' | 'Flow' | 'Human' | 'Data';
+  icon: string;
+  ports: { in: readonly string[]; out: readonly string[] };
+  /** Config schema (with defaults); validation errors name the field. */
+  config: z.ZodType<Config>;
+  retry: RetryPolicy;
+  sideEffects: SideEffectClass;
+  /** 'all': runs once every live incoming edge delivered (merge). Default 'any'. */
+  join?: 'all' | 'any';
+  /** 'trigger' nodes receive the run input; 'output' nodes set the run output. */
+  role?: 'trigger' | 'output';
+  /** Checks beyond the schema (syntax of code, a parseable duration). */
+  check?(config: Config): ConfigProblem[];
+  execute(ctx: NodeContext<Config>): Promise<NodeResult> | NodeResult;
+  /** Turns a finished wait into the node's result. Required when execute can wait. */
+  resume?(ctx: NodeContext<Config>, outcome: WaitOutcome): NodeResult;
+}
+
+/** Declares a node type; keeps the config type flowing into `execute`. */
+export function defineNode<Config>(definition: NodeDefinition<Config>): NodeDefinition<Config> {
+  return definition;
+}
+
+/** A definition with its config type erased, for lists of different node types. Safe because a
+ * definition's `execute` is only ever called with the config its own schema produced. */
+export type AnyNodeDefinition = NodeDefinition<unknown>;
+
+/** Stable machine-readable error kinds; retry policies can name them as non-retryable. */
+export type ErrorKind =
+  | 'node.error'
+  | 'code.error'
+  | 'code.timeout'
+  | 'code.memory'
+  | 'http.network'
+  | 'http.timeout'
+  | 'http.429'
+  | 'http.4xx'
+  | 'http.5xx'
+  | 'fail'
+  | 'engine.unknown-node-type'
+  | (string & {});
+
+/** An error a node throws on purpose. `retryable: false` stops retries whatever the policy. */
+export class NodeError extends Error {
+  readonly kind: ErrorKind;
+  readonly retryable: boolean;
+  readonly details: unknown;
+  constructor(message: string, options: { kind: ErrorKind; retryable: boolean; details?: unknown }) {
+    super(message);
+    this.name = 'NodeError';
+    this.kind = options.kind;
+    this.retryable = options.retryable;
+    this.details = options.details;
+  }
+}
+
+/** Never retried. */
+export class TerminalError extends NodeError {
+  constructor(message: string, kind: ErrorKind = 'node.error', details?: unknown) {
+    super(message, { kind, retryable: false, details });
+    this.name = 'TerminalError';
+  }
+}
+
+export const NO_RETRY: RetryPolicy = {
+  maxAttempts: 1,
+  initialIntervalMs: 1000,
+  backoffCoefficient: 2,
+  maxIntervalMs: 60_000,
+  jitter: 0,
+  nonRetryableErrorKinds: [],
+};
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 5,
+  initialIntervalMs: 1000,
+  backoffCoefficient: 2,
+  maxIntervalMs: 5 * 60_000,
+  jitter: 0.2,
+  nonRetryableErrorKinds: [],
+};

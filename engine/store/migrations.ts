@@ -1,0 +1,108 @@
+// Schema migrations: an ordered, named, never-edited list. `user_version` holds how many ran.
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: '001-initial',
+    sql: `
+      CREATE TABLE workflows (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        draft TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE workflow_versions (
+        workflow_id TEXT NOT NULL REFERENCES workflows(id),
+        version INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        graph TEXT NOT NULL,
+        note TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (workflow_id, version),
+        UNIQUE (workflow_id, hash)
+      );
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        workflow_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        parent_run_id TEXT,
+        last_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        FOREIGN KEY (workflow_id, version) REFERENCES workflow_versions(workflow_id, version)
+      );
+      CREATE INDEX runs_by_created ON runs(created_at);
+      CREATE INDEX runs_by_status ON runs(status, created_at);
+      CREATE INDEX runs_by_workflow ON runs(workflow_id, version);
+      CREATE TABLE events (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        activation_id TEXT,
+        node_id TEXT,
+        attempt INTEGER,
+        data TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+      -- Activations to execute. A lease marks one worker executing it; an expired lease (or a
+      -- dead owner) makes it claimable again: crash recovery with the same idempotency key.
+      CREATE TABLE ready (
+        run_id TEXT NOT NULL,
+        activation_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        PRIMARY KEY (run_id, activation_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX ready_by_available ON ready(available_at);
+      CREATE INDEX ready_by_owner ON ready(lease_owner);
+      CREATE TABLE timers (
+        run_id TEXT NOT NULL,
+        activation_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, activation_id, purpose)
+      ) WITHOUT ROWID;
+      CREATE INDEX timers_by_due ON timers(due_at);
+      CREATE TABLE waits (
+        run_id TEXT NOT NULL,
+        activation_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        title TEXT NOT NULL,
+        instructions TEXT NOT NULL,
+        input TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        timeout_at INTEGER,
+        decision TEXT,
+        decided_by TEXT,
+        decided_at INTEGER,
+        comment TEXT,
+        PRIMARY KEY (run_id, activation_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX waits_by_status ON waits(status, created_at);
+      CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,128 @@
+// Workflows and their immutable, content-addressed versions.
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../model/canonical-json.js';
+import type { Workflow, WorkflowVersion } from '../model/workflow.js';
+import type { Db } from './database.js';
+
+interface VersionRow {
+  workflow_id: string;
+  version: number;
+  hash: string;
+  graph: string;
+  note: string | null;
+  created_at: number;
+}
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  latestVersion: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function contentHash(graph: Workflow): string {
+  return createHash('sha256').update(canonicalJson(graph)).digest('hex');
+}
+
+export class WorkflowStore {
+  readonly #db: Db;
+  readonly #versionByHash;
+  readonly #versionByNumber;
+  readonly #latest;
+  readonly #upsertWorkflow;
+  readonly #insertVersion;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#versionByHash = db.prepare<[string, string], VersionRow>(
+      'SELECT * FROM workflow_versions WHERE workflow_id = ? AND hash = ?',
+    );
+    this.#versionByNumber = db.prepare<[string, number], VersionRow>(
+      'SELECT * FROM workflow_versions WHERE workflow_id = ? AND version = ?',
+    );
+    this.#latest = db.prepare<[string], VersionRow>(
+      'SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1',
+    );
+    this.#upsertWorkflow = db.prepare(
+      `INSERT INTO workflows (id, name, draft, created_at, updated_at) VALUES (@id, @name, @draft, @now, @now)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, draft = excluded.draft, updated_at = excluded.updated_at`,
+    );
+    this.#insertVersion = db.prepare(
+      `INSERT INTO workflow_versions (workflow_id, version, hash, graph, note, created_at)
+       VALUES (@workflowId, @version, @hash, @graph, @note, @createdAt)`,
+    );
+  }
+
+  /** Stores `graph` as a new version unless identical content is already a version. */
+  saveVersion(graph: Workflow, note: string | null, now: number): { version: WorkflowVersion; created: boolean } {
+    return this.#db
+      .transaction(() => {
+        const hash = contentHash(graph);
+        this.#upsertWorkflow.run({ id: graph.id, name: graph.name, draft: JSON.stringify(graph), now });
+        const existing = this.#versionByHash.get(graph.id, hash);
+        if (existing) return { version: toVersion(existing), created: false };
+        const number = (this.#latest.get(graph.id)?.version ?? 0) + 1;
+        const version: WorkflowVersion = { workflowId: graph.id, version: number, hash, graph, note, createdAt: now };
+        this.#insertVersion.run({ ...version, graph: JSON.stringify(graph) });
+        return { version, created: true };
+      })
+      .immediate();
+  }
+
+  getVersion(workflowId: string, version: number): WorkflowVersion | undefined {
+    const row = this.#versionByNumber.get(workflowId, version);
+    return row && toVersion(row);
+  }
+
+  latestVersion(workflowId: string): WorkflowVersion | undefined {
+    const row = this.#latest.get(workflowId);
+    return row && toVersion(row);
+  }
+
+  listVersions(workflowId: string): (Omit<WorkflowVersion, 'graph'> & { runs: number })[] {
+    const rows = this.#db
+      .prepare<[string], Omit<VersionRow, 'graph'> & { runs: number }>(
+        `SELECT v.workflow_id, v.version, v.hash, v.note, v.created_at,
+                (SELECT count(*) FROM runs r WHERE r.workflow_id = v.workflow_id AND r.version = v.version) AS runs
+         FROM workflow_versions v WHERE v.workflow_id = ? ORDER BY v.version`,
+      )
+      .all(workflowId);
+    return rows.map((row) => ({
+      workflowId: row.workflow_id,
+      version: row.version,
+      hash: row.hash,
+      note: row.note,
+      createdAt: row.created_at,
+      runs: row.runs,
+    }));
+  }
+
+  listWorkflows(): WorkflowSummary[] {
+    return this.#db
+      .prepare<[], { id: string; name: string; latest: number | null; created_at: number; updated_at: number }>(
+        `SELECT w.id, w.name, w.created_at, w.updated_at,
+                (SELECT max(version) FROM workflow_versions v WHERE v.workflow_id = w.id) AS latest
+         FROM workflows w ORDER BY w.updated_at DESC`,
+      )
+      .all()
+      .map((row) => ({
+        id: row.id,
+        name: row.name,
+        latestVersion: row.latest,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+      }));
+  }
+}
+
+function toVersion(row: VersionRow): WorkflowVersion {
+  return {
+    workflowId: row.workflow_id,
+    version: row.version,
+    hash: row.hash,
+    graph: JSON.parse(row.graph) as Workflow,
+    note: row.note,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,247 @@
+// Workflow validation: structure, node types and their config schemas, ports, cycles, reachability.
+// Every problem names the node / edge / field and what is wrong. Used by the store, runtime and CLI.
+import type { z } from 'zod';
+import { workflowSchema, type Workflow } from '../model/workflow.js';
+import type { NodeRegistry } from '../registry/index.js';
+import { findCycle, reachableFrom } from '../model/graph.js';
+
+export type ProblemCode =
+  | 'workflow.json'
+  | 'workflow.format'
+  | 'node.duplicate-id'
+  | 'edge.duplicate-id'
+  | 'node.unknown-type'
+  | 'node.unknown-type-version'
+  | 'node.config'
+  | 'edge.missing-node'
+  | 'edge.unknown-port'
+  | 'edge.duplicate'
+  | 'graph.cycle'
+  | 'graph.no-trigger'
+  | 'graph.many-manual-triggers'
+  | 'node.unreachable'
+  | 'node.inputs-unconnected';
+
+export interface Problem {
+  severity: 'error' | 'warning';
+  code: ProblemCode;
+  message: string;
+  nodeId?: string;
+  edgeId?: string;
+  field?: string;
+}
+
+export type ValidationResult =
+  { ok: true; workflow: Workflow; problems: Problem[] } | { ok: false; workflow: Workflow | null; problems: Problem[] };
+
+export class WorkflowInvalidError extends Error {
+  readonly problems: Problem[];
+  constructor(problems: Problem[], subject = 'workflow') {
+    const errors = problems.filter((problem) => problem.severity === 'error');
+    super(`${subject} is invalid:\n${errors.map((problem) => `  - ${problem.message}`).join('\n')}`);
+    this.name = 'WorkflowInvalidError';
+    this.problems = problems;
+  }
+}
+
+/** Parses workflow file text; JSON syntax errors are reported as problems, not thrown. */
+export function validateWorkflowText(text: string, registry: NodeRegistry): ValidationResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, workflow: null, problems: [problem('error', 'workflow.json', `not valid JSON: ${message}`)] };
+  }
+  return validateWorkflow(value, registry);
+}
+
+export function validateWorkflow(value: unknown, registry: NodeRegistry): ValidationResult {
+  const parsed = workflowSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => structuralProblem(issue, value));
+    return { ok: false, workflow: null, problems };
+  }
+  const workflow = parsed.data;
+  const problems: Problem[] = [];
+  const nodeIds = new Set<string>();
+  for (const node of workflow.nodes) {
+    if (nodeIds.has(node.id))
+      problems.push({
+        ...problem('error', 'node.duplicate-id', `node id "${node.id}" is used twice`),
+        nodeId: node.id,
+      });
+    nodeIds.add(node.id);
+  }
+  const edgeIds = new Set<string>();
+  for (const edge of workflow.edges) {
+    if (edgeIds.has(edge.id))
+      problems.push({
+        ...problem('error', 'edge.duplicate-id', `edge id "${edge.id}" is used twice`),
+        edgeId: edge.id,
+      });
+    edgeIds.add(edge.id);
+  }
+
+  const nodesById = new Map(workflow.nodes.map((node) => [node.id, node]));
+  for (const node of workflow.nodes) problems.push(...checkNode(node, registry));
+  problems.push(...checkEdges(workflow, registry));
+
+  const cycle = findCycle(workflow);
+  if (cycle)
+    problems.push({
+      ...problem('error', 'graph.cycle', `cycle: ${cycle.join(' → ')} (this format allows no cycles)`),
+      nodeId: cycle[0],
+    });
+
+  const triggers = workflow.nodes.filter((node) => registry.get(node.type, node.typeVersion)?.role === 'trigger');
+  if (workflow.nodes.length > 0 && triggers.length === 0)
+    problems.push(problem('error', 'graph.no-trigger', 'the workflow has no trigger node (add a "trigger.manual")'));
+  const manual = triggers.filter((node) => node.type === 'trigger.manual');
+  if (manual.length > 1)
+    problems.push(
+      problem(
+        'error',
+        'graph.many-manual-triggers',
+        `more than one trigger.manual node (${manual.map((node) => `"${node.id}"`).join(', ')}): keep one`,
+      ),
+    );
+  if (triggers.length > 0) {
+    const reachable = reachableFrom(
+      workflow,
+      triggers.map((node) => node.id),
+    );
+    for (const node of workflow.nodes) {
+      if (!reachable.has(node.id) && nodesById.has(node.id))
+        problems.push({
+          ...problem('warning', 'node.unreachable', `node "${node.id}" is not reachable from a trigger; it never runs`),
+          nodeId: node.id,
+        });
+    }
+  }
+  const ok = !problems.some((item) => item.severity === 'error');
+  return ok ? { ok, workflow, problems } : { ok, workflow, problems };
+}
+
+function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry): Problem[] {
+  const definition = registry.get(node.type, node.typeVersion);
+  if (!definition) {
+    const versions = registry.versionsOf(node.type);
+    return versions.length === 0
+      ? [
+          {
+            ...problem('error', 'node.unknown-type', `node "${node.id}": unknown node type "${node.type}"`),
+            nodeId: node.id,
+            field: 'type',
+          },
+        ]
+      : [
+          {
+            ...problem(
+              'error',
+              'node.unknown-type-version',
+              `node "${node.id}": ${node.type} has no typeVersion ${node.typeVersion} (known: ${versions.join(', ')})`,
+            ),
+            nodeId: node.id,
+            field: 'typeVersion',
+          },
+        ];
+  }
+  const parsed = definition.config.safeParse(node.config);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => {
+      const field = fieldPath(issue);
+      return {
+        ...problem('error', 'node.config', `node "${node.id}" (${node.type}) config.${field}: ${issueMessage(issue)}`),
+        nodeId: node.id,
+        field,
+      };
+    });
+  }
+  return (definition.check?.(parsed.data) ?? []).map((item) => ({
+    ...problem('error', 'node.config', `node "${node.id}" (${node.type}) config.${item.field}: ${item.message}`),
+    nodeId: node.id,
+    field: item.field,
+  }));
+}
+
+function checkEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {
+  const problems: Problem[] = [];
+  const nodesById = new Map(workflow.nodes.map((node) => [node.id, node]));
+  const seen = new Set<string>();
+  for (const edge of workflow.edges) {
+    const at = (code: ProblemCode, message: string): Problem => ({
+      ...problem('error', code, `edge "${edge.id}": ${message}`),
+      edgeId: edge.id,
+    });
+    const source = nodesById.get(edge.source);
+    const target = nodesById.get(edge.target);
+    if (!source) problems.push(at('edge.missing-node', `source node "${edge.source}" does not exist`));
+    if (!target) problems.push(at('edge.missing-node', `target node "${edge.target}" does not exist`));
+    const sourceType = source && registry.get(source.type, source.typeVersion);
+    const targetType = target && registry.get(target.type, target.typeVersion);
+    if (sourceType && !sourceType.ports.out.includes(edge.sourceHandle))
+      problems.push(
+        at(
+          'edge.unknown-port',
+          `node "${edge.source}" (${sourceType.type}) has no output port "${edge.sourceHandle}" (ports: ${listPorts(sourceType.ports.out)})`,
+        ),
+      );
+    if (targetType && !targetType.ports.in.includes(edge.targetHandle))
+      problems.push(
+        at(
+          'edge.unknown-port',
+          `node "${edge.target}" (${targetType.type}) has no input port "${edge.targetHandle}" (ports: ${listPorts(targetType.ports.in)})`,
+        ),
+      );
+    const key = `${edge.source}\0${edge.sourceHandle}\0${edge.target}\0${edge.targetHandle}`;
+    if (seen.has(key))
+      problems.push({
+        ...at('edge.duplicate', `connects ${edge.source}.${edge.sourceHandle} → ${edge.target} a second time`),
+        severity: 'warning',
+      });
+    seen.add(key);
+  }
+  return problems;
+}
+
+function listPorts(ports: readonly string[]): string {
+  return ports.length === 0 ? 'none' : ports.map((port) => `"${port}"`).join(', ');
+}
+
+function problem(severity: Problem['severity'], code: ProblemCode, message: string): Problem {
+  return { severity, code, message };
+}
+
+function fieldPath(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') path.push(...issue.keys);
+  return path.join('.') || '(config)';
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return 'unknown field';
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}
+
+/** Names the node or edge an issue in the file structure is about, e.g. `node "fetch" (nodes[2]).position`. */
+function structuralProblem(issue: z.core.$ZodIssue, value: unknown): Problem {
+  const [collection, index, ...rest] = issue.path;
+  let where = issue.path.map(String).join('.') || '(workflow)';
+  let nodeId: string | undefined;
+  let edgeId: string | undefined;
+  if ((collection === 'nodes' || collection === 'edges') && typeof index === 'number') {
+    const items = (value as Record<string, unknown> | null)?.[collection];
+    const item = Array.isArray(items) ? (items[index] as Record<string, unknown> | undefined) : undefined;
+    const id = typeof item?.id === 'string' ? item.id : undefined;
+    const kind = collection === 'nodes' ? 'node' : 'edge';
+    where = `${id ? `${kind} "${id}" ` : ''}(${collection}[${index}])${rest.length ? '.' + rest.map(String).join('.') : ''}`;
+    if (collection === 'nodes') nodeId = id;
+    else edgeId = id;
+  }
+  const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((key) => `"${key}"`).join(', ')}` : '';
+  const message =
+    issue.path[0] === 'format' ? `format must be "stepwise/workflow@1"` : `${where}: ${issueMessage(issue)}${keys}`;
+  return { severity: 'error', code: 'workflow.format', message, ...(nodeId && { nodeId }), ...(edgeId && { edgeId }) };
+}

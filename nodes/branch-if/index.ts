@@ -1,0 +1,34 @@
+// branch.if: routes the input to `true` or `false` by a sandboxed JS expression over `input`.
+import { z } from 'zod';
+import { defineNode, NO_RETRY } from '../../engine/sdk/index.js';
+import { checkExpression } from '../syntax.js';
+
+export const branchIf = defineNode({
+  type: 'branch.if',
+  typeVersion: 1,
+  title: 'If',
+  description: 'Sends the input to the `true` or the `false` port depending on a JavaScript expression over `input`.',
+  category: 'Logic',
+  icon: 'split',
+  ports: { in: ['in'], out: ['true', 'false'] },
+  config: z.strictObject({
+    condition: z
+      .string({ error: 'is required (a JavaScript expression)' })
+      .min(1, 'is required (a JavaScript expression)')
+      .meta({ description: 'Expression over `input`, e.g. `input.amount > 100`.', format: 'expression' }),
+    timeoutMs: z.number().int().min(1).max(60_000).default(1000),
+  }),
+  retry: NO_RETRY,
+  sideEffects: 'pure',
+  check: (config) => checkExpression(config.condition, 'condition'),
+  async execute(ctx) {
+    const value = await ctx.sandbox.evaluate({
+      source: ctx.config.condition,
+      mode: 'expression',
+      input: ctx.input,
+      timeoutMs: ctx.config.timeoutMs,
+      memoryLimitBytes: 16 * 1024 * 1024,
+    });
+    return { port: value ? 'true' : 'false', output: ctx.input };
+  },
+});

@@ -1,0 +1,48 @@
+// code: a JS function body run in the sandbox; `input` in, its return value out.
+import { z } from 'zod';
+import { defineNode, NO_RETRY } from '../../engine/sdk/index.js';
+import { checkFunctionBody } from '../syntax.js';
+
+export const code = defineNode({
+  type: 'code',
+  typeVersion: 1,
+  title: 'Code',
+  description:
+    'Runs a JavaScript function body in a sandbox (no file system, network or process). `input` is the node input; the return value is the output.',
+  category: 'Data',
+  icon: 'code',
+  ports: { in: ['in'], out: ['out', 'error'] },
+  config: z.strictObject({
+    code: z
+      .string({ error: 'is required (a JavaScript function body)' })
+      .min(1, 'is required (a JavaScript function body)')
+      .meta({ description: 'Function body. `input` holds the node input; `return` the output.', format: 'code' }),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(600_000)
+      .default(5000)
+      .meta({ description: 'Wall-clock limit for one execution, in milliseconds.' }),
+    memoryLimitMb: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(64)
+      .meta({ description: 'Heap limit of the sandbox, in MiB.' }),
+  }),
+  retry: NO_RETRY,
+  sideEffects: 'pure',
+  check: (config) => checkFunctionBody(config.code, 'code'),
+  async execute(ctx) {
+    const output = await ctx.sandbox.evaluate({
+      source: ctx.config.code,
+      mode: 'function',
+      input: ctx.input,
+      timeoutMs: ctx.config.timeoutMs,
+      memoryLimitBytes: ctx.config.memoryLimitMb * 1024 * 1024,
+    });
+    return { port: 'out', output };
+  },
+});
