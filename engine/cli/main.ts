@@ -187,7 +187,11 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
     else {
       engine.startWorker();
       if (!values.json) io.err('stepwise worker: running (Ctrl+C to stop)');
+      // The worker's own timers are unref'd (an embedding app decides its lifetime); this one
+      // keeps the CLI process alive until a signal.
+      const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+      clearInterval(keepAlive);
       await engine.stopWorker();
     }
   } finally {

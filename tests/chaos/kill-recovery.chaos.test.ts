@@ -1,0 +1,159 @@
+// Crash test: real worker processes are killed with SIGKILL at random moments while 40 runs
+// of an http + code + timer workflow execute against a real HTTP sink. Afterwards every run
+// must have the right output, no completed activation may have run again, and the sink must
+// have applied each Idempotency-Key's effect exactly once.
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JournalEvent } from '../../engine/journal/events.js';
+import { replayJournal } from '../../engine/replay/index.js';
+import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
+import {
+  chain,
+  finished,
+  node,
+  runCli,
+  sleep,
+  spawnCli,
+  startHttpSink,
+  tempDir,
+  type HttpSink,
+} from '../support/harness.js';
+
+const RUNS = 40;
+const KILLS = 24;
+const fastRetry = { maxAttempts: 20, initialIntervalMs: 20, backoffCoefficient: 2, maxIntervalMs: 300, jitter: 0.3 };
+
+function paymentWorkflow(sinkUrl: string) {
+  return chain('payments', [
+    node('prepare', 'code', { code: 'return { order: input.n, amount: input.n * 10 + 5 };' }),
+    node('charge', 'http.request', { method: 'POST', url: `${sinkUrl}/charge`, timeoutMs: 2000 }, { retry: fastRetry }),
+    node('receipt', 'code', { code: 'return { order: input.body.echo.order, charged: input.body.echo.amount };' }),
+    node('cool-off', 'wait.timer', { duration: '300ms' }),
+    node('notify', 'http.request', { method: 'POST', url: `${sinkUrl}/notify`, timeoutMs: 2000 }, { retry: fastRetry }),
+    node('summary', 'code', {
+      code: 'let s = 0; for (let i = 0; i < 20000; i++) s = (s + i * input.body.echo.order) % 1000003; return { order: input.body.echo.order, charged: input.body.echo.charged, checksum: s };',
+    }),
+  ]);
+}
+
+function expectedOutput(n: number) {
+  let checksum = 0;
+  for (let i = 0; i < 20000; i += 1) checksum = (checksum + i * n) % 1000003;
+  return { order: n, charged: n * 10 + 5, checksum };
+}
+
+describe('crash recovery under SIGKILL', () => {
+  const dir = tempDir('stepwise-chaos-');
+  let sink: HttpSink;
+  beforeAll(async () => {
+    sink = await startHttpSink({ failRate: 0.3, maxDelayMs: 150, seed: 7 });
+  });
+  afterAll(async () => {
+    await sink.close();
+    dir.cleanup();
+  });
+
+  it('finishes every run exactly once after 20+ kills', { timeout: 240_000 }, async () => {
+    const file = join(dir.path, 'payments.stepwise.json');
+    writeFileSync(file, JSON.stringify(paymentWorkflow(sink.url)));
+    for (let n = 0; n < RUNS; n += 1) {
+      const started = await runCli(['start', file, '--input', JSON.stringify({ n }), '--json'], { db: dir.db });
+      expect(started.code, started.stderr).toBe(0);
+    }
+
+    let kills = 0;
+    let random = 12345;
+    const next = (): number => {
+      random = (Math.imul(random, 1103515245) + 12345) >>> 0;
+      return random / 0x100000000;
+    };
+    const countCompletions = (path: string): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare("SELECT count(*) AS n FROM events WHERE type = 'NodeCompleted'").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const unfinished = (): number => {
+      const db = new Database(dir.db, { readonly: true });
+      try {
+        return (
+          db.prepare("SELECT count(*) AS n FROM runs WHERE status NOT IN ('completed', 'failed')").get() as {
+            n: number;
+          }
+        ).n;
+      } finally {
+        db.close();
+      }
+    };
+    // Kill only while there is work left, so that every kill can interrupt something.
+    while (kills < KILLS && unfinished() > 0) {
+      const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
+      const exit = finished(worker);
+      await sleep(100 + Math.floor(next() * 500));
+      worker.kill('SIGKILL');
+      const result = await exit;
+      expect(result.signal, result.stderr).toBe('SIGKILL');
+      kills += 1;
+    }
+    expect(kills, 'kills while runs were unfinished').toBeGreaterThanOrEqual(20);
+    // Most of the work must have happened in the workers that were killed, not the last one.
+    const completedBeforeFinal = countCompletions(dir.db);
+
+    const final = await runCli(['worker', '--until-idle', '--json'], { db: dir.db });
+    expect(final.code, final.stderr).toBe(0);
+
+    const engine = Engine.open({ dbPath: dir.db });
+    try {
+      const runs = engine.listRuns({ limit: 1000 });
+      expect(runs).toHaveLength(RUNS);
+      let recoveredStarts = 0;
+      for (const run of runs) {
+        const n = (run.input as { n: number }).n;
+        expect(run.status, `run ${run.runId} (n=${n})`).toBe('completed');
+        expect(run.output).toEqual(expectedOutput(n));
+        const events = engine.events(run.runId);
+        recoveredStarts += events.filter((event) => event.type === 'NodeStarted' && event.data.recovered).length;
+        assertNoCompletedNodeRanAgain(events);
+        const version = engine.getVersion(run.workflowId, run.version);
+        expect(version).toBeDefined();
+        if (version) expect(replayJournal(run.runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
+        for (const path of ['charge', 'notify']) {
+          const key = `${run.runId}:${path}`;
+          expect(sink.applied.get(key), `effect of ${key}`).toBe(1);
+        }
+      }
+      // Every applied effect belongs to a run (no stray keys) and none applied twice.
+      expect(sink.applied.size).toBe(RUNS * 2);
+      expect([...sink.applied.values()].every((count) => count === 1)).toBe(true);
+      // The kills really interrupted work: some activations were started again after a crash,
+      // and retries (503s) happened.
+      expect(recoveredStarts).toBeGreaterThan(0);
+      // Nodes per run: the trigger, six steps and the output.
+      expect(completedBeforeFinal, 'activations completed by the workers that were killed').toBeGreaterThan(
+        RUNS * 8 * 0.3,
+      );
+      if (process.env.STEPWISE_TEST_VERBOSE)
+        console.log({ completedBeforeFinal, recoveredStarts, requests: sink.requests.length, kills });
+      expect(sink.requests.length).toBeGreaterThan(RUNS * 2);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+/** Per activation: at most one NodeCompleted, and nothing started it after it completed. */
+function assertNoCompletedNodeRanAgain(events: readonly JournalEvent[]): void {
+  const completed = new Set<string>();
+  for (const event of events) {
+    if (event.activationId === null) continue;
+    if (event.type === 'NodeStarted' || event.type === 'NodeCompleted')
+      expect(completed.has(event.activationId), `${event.type} of ${event.activationId} after it completed`).toBe(
+        false,
+      );
+    if (event.type === 'NodeCompleted') completed.add(event.activationId);
+  }
+}

@@ -1,0 +1,178 @@
+// Test helpers: temporary databases, workflow builders, the real CLI as a child process,
+// and an HTTP sink on 127.0.0.1 that records Idempotency-Keys.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Workflow, WorkflowEdge, WorkflowNode } from '../../engine/model/workflow.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'bin', 'stepwise.js');
+
+export function tempDir(prefix = 'stepwise-test-'): { path: string; db: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, db: join(path, 'stepwise.db'), cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+type NodeSpec = Omit<WorkflowNode, 'position' | 'typeVersion' | 'config'> & {
+  typeVersion?: number;
+  config?: Record<string, unknown>;
+};
+
+export function node(
+  id: string,
+  type: string,
+  config: Record<string, unknown> = {},
+  extra: Partial<NodeSpec> = {},
+): NodeSpec {
+  return { id, type, config, ...extra };
+}
+
+/** `edge('a', 'b')` or `edge('a:true', 'b')` — the port after the colon (default "out" → "in"). */
+export function edge(from: string, to: string): WorkflowEdge {
+  const [source = '', sourceHandle = 'out'] = from.split(':');
+  const [target = '', targetHandle = 'in'] = to.split(':');
+  return { id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target, targetHandle };
+}
+
+export function workflow(id: string, nodes: NodeSpec[], edges: WorkflowEdge[], name = id): Workflow {
+  return {
+    format: 'stepwise/workflow@1',
+    id,
+    name,
+    nodes: nodes.map((spec, index) => ({
+      ...spec,
+      typeVersion: spec.typeVersion ?? 1,
+      position: { x: index * 200, y: 0 },
+      config: spec.config ?? {},
+    })),
+    edges,
+  };
+}
+
+/** trigger → the given nodes in a line → output. */
+export function chain(id: string, middle: NodeSpec[]): Workflow {
+  const nodes = [node('start', 'trigger.manual'), ...middle, node('end', 'output')];
+  const edges = nodes.slice(1).map((item, index) => edge((nodes[index] as NodeSpec).id, item.id));
+  return workflow(id, nodes, edges);
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(
+  args: string[],
+  options: { db?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  return finished(child);
+}
+
+export function spawnCli(args: string[], options: { db?: string; env?: Record<string, string> } = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...(options.db && { STEPWISE_DB: options.db }), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolvePromise) =>
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr })),
+  );
+}
+
+export interface SinkRequest {
+  key: string | null;
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export interface HttpSink {
+  url: string;
+  requests: SinkRequest[];
+  /** How many times each key's effect was applied (must be 1). */
+  applied: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/**
+ * A payment-like endpoint that honours Idempotency-Key the way Stripe does: the first request
+ * with a key applies the effect and stores the answer; later requests with the key get the
+ * stored answer. `failRate` of first attempts answer 503 before applying anything.
+ */
+export async function startHttpSink(
+  options: { failRate?: number; maxDelayMs?: number; seed?: number } = {},
+): Promise<HttpSink> {
+  const requests: SinkRequest[] = [];
+  const applied = new Map<string, number>();
+  const answers = new Map<string, string>();
+  let seed = options.seed ?? 42;
+  const random = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 0x100000000;
+  };
+  const server: Server = createServer((request, response) => {
+    void readBody(request).then((text) => {
+      const key = request.headers['idempotency-key'];
+      const body = text ? (JSON.parse(text) as unknown) : null;
+      const keyText = typeof key === 'string' ? key : null;
+      requests.push({ key: keyText, method: request.method ?? '', path: request.url ?? '', body });
+      const delay = Math.floor(random() * (options.maxDelayMs ?? 0));
+      setTimeout(() => {
+        if (keyText === null) {
+          response.writeHead(400).end('missing Idempotency-Key');
+          return;
+        }
+        const stored = answers.get(keyText);
+        if (stored !== undefined) {
+          response.writeHead(200, { 'content-type': 'application/json' }).end(stored);
+          return;
+        }
+        if (random() < (options.failRate ?? 0)) {
+          response.writeHead(503, { 'content-type': 'text/plain' }).end('try again');
+          return;
+        }
+        applied.set(keyText, (applied.get(keyText) ?? 0) + 1);
+        const answer = JSON.stringify({ ok: true, path: request.url, echo: body });
+        answers.set(keyText, answer);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+      }, delay);
+    });
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    applied,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolvePromise) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => resolvePromise(text));
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+}
