@@ -32,6 +32,7 @@ const LOCKDOWN = `(() => {
 const STACK_LIMIT_BYTES = 256 * 1024; // larger limits overflow the host stack before the guest's
 const MAX_COMPILED_PER_CONTEXT = 500;
 const USER_CODE_FILE = 'code.js';
+const LINE_OFFSET = { function: 2, expression: 3 } as const;
 
 interface Isolate {
   runtime: QuickJSRuntime;
@@ -94,7 +95,7 @@ export class QuickJsSandbox implements Sandbox {
       }
       throw error;
     } finally {
-      runtime.removeInterruptHandler();
+      if (runtime.alive) runtime.removeInterruptHandler();
     }
   }
 
@@ -102,7 +103,8 @@ export class QuickJsSandbox implements Sandbox {
     const key = `${request.mode}\0${request.source}`;
     const cached = isolate.compiled.get(key);
     if (cached) return cached;
-    // The user's code starts on line 2 of code.js; error locations are shifted back by one.
+    // `new Function` puts the body on line 2 of its source, after our "use strict" line: error lines are shifted back by
+    // LINE_OFFSET[mode] (see toNodeError).
     const body =
       request.mode === 'function'
         ? `"use strict";\n${request.source}\n`
@@ -154,7 +156,7 @@ function toNodeError(failure: unknown, request: SandboxRequest): NodeError {
       { kind: 'code.memory', retryable: false },
     );
   const line = /(?:anonymous|code\.js):(\d+)(?::(\d+))?/.exec(stack ?? '');
-  const where = line ? ` (line ${Math.max(1, Number(line[1]) - 1)})` : '';
+  const where = line ? ` (line ${Math.max(1, Number(line[1]) - LINE_OFFSET[request.mode])})` : '';
   const label = name && name !== 'Error' ? `${name}: ` : '';
   return new NodeError(`${label}${text}${where}`, { kind: 'code.error', retryable: false });
 }

@@ -34,7 +34,8 @@ export function node(
 export function edge(from: string, to: string): WorkflowEdge {
   const [source = '', sourceHandle = 'out'] = from.split(':');
   const [target = '', targetHandle = 'in'] = to.split(':');
-  return { id: `${source}-${sourceHandle}-${target}`, source, sourceHandle, target, targetHandle };
+  const id = `${source}-${sourceHandle}-${target}${targetHandle === 'in' ? '' : `-${targetHandle}`}`;
+  return { id, source, sourceHandle, target, targetHandle };
 }
 
 export function workflow(id: string, nodes: NodeSpec[], edges: WorkflowEdge[], name = id): Workflow {

@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { QuickJsSandbox } from '../../engine/sandbox/index.js';
+import { NodeError, type SandboxRequest } from '../../engine/sdk/index.js';
+
+const sandbox = new QuickJsSandbox();
+afterAll(() => sandbox.dispose());
+
+const run = (source: string, input: unknown = null, extra: Partial<SandboxRequest> = {}) =>
+  sandbox.evaluate({ source, input, mode: 'function', timeoutMs: 1000, memoryLimitBytes: 32 * 1024 * 1024, ...extra });
+
+async function failure(promise: Promise<unknown>): Promise<NodeError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(NodeError);
+  return error as NodeError;
+}
+
+describe('QuickJS sandbox', () => {
+  it('runs a function body over the input and returns JSON', async () => {
+    await expect(run('return { doubled: input.n * 2, list: [1, "a", null] };', { n: 21 })).resolves.toEqual({
+      doubled: 42,
+      list: [1, 'a', null],
+    });
+    await expect(run('return;')).resolves.toBeNull();
+  });
+
+  it('evaluates expressions', async () => {
+    await expect(
+      sandbox.evaluate({
+        source: 'input.amount > 100',
+        input: { amount: 150 },
+        mode: 'expression',
+        timeoutMs: 100,
+        memoryLimitBytes: 16 << 20,
+      }),
+    ).resolves.toBe(true);
+  });
+
+  it('has no process, require, fetch, timers or file system', async () => {
+    await expect(
+      run(
+        'return [typeof process, typeof require, typeof fetch, typeof setTimeout, typeof XMLHttpRequest, typeof std];',
+      ),
+    ).resolves.toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined', 'undefined']);
+  });
+
+  it('stops an endless loop with a clear error, and keeps working afterwards', async () => {
+    const started = Date.now();
+    const error = await failure(run('while (true) {}', null, { timeoutMs: 200 }));
+    expect(error.kind).toBe('code.timeout');
+    expect(error.message).toMatch(/did not finish within 200 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect(run('return 1 + 1;')).resolves.toBe(2);
+  });
+
+  it('stops code that exhausts its memory limit', async () => {
+    const error = await failure(
+      run('const a = []; while (true) a.push("x".repeat(1024) + a.length);', null, {
+        memoryLimitBytes: 8 << 20,
+        timeoutMs: 5000,
+      }),
+    );
+    expect(error.kind).toBe('code.memory');
+    expect(error.message).toMatch(/memory limit of 8 MiB/);
+    await expect(run('return "still alive";', null, { memoryLimitBytes: 8 << 20 })).resolves.toBe('still alive');
+  });
+
+  it('reports thrown errors with their line', async () => {
+    const error = await failure(run('const a = 1;\nthrow new TypeError("bad input " + a);'));
+    expect(error.kind).toBe('code.error');
+    expect(error.message).toBe('TypeError: bad input 1 (line 2)');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('does not let one activation leave state for the next', async () => {
+    await failure(run('globalThis.leak = 1; return 1;'));
+    await failure(run('Array.prototype.evil = 1; return 1;'));
+    await expect(run('return [typeof globalThis.leak, typeof [].evil];')).resolves.toEqual(['undefined', 'undefined']);
+  });
+
+  it('overflows the guest stack cleanly on deep recursion', async () => {
+    const error = await failure(run('function f(n) { return f(n + 1) + 1; } return f(0);'));
+    expect(error.message).toMatch(/stack overflow/);
+  });
+});
