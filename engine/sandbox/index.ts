@@ -32,7 +32,7 @@ const LOCKDOWN = `(() => {
 const STACK_LIMIT_BYTES = 256 * 1024; // larger limits overflow the host stack before the guest's
 const MAX_COMPILED_PER_CONTEXT = 500;
 const USER_CODE_FILE = 'code.js';
-const LINE_OFFSET = { function: 2, expression: 3 } as const;
+const LINE_OFFSET = { function: 3, expression: 4 } as const;
 
 interface Isolate {
   runtime: QuickJSRuntime;
@@ -103,8 +103,8 @@ export class QuickJsSandbox implements Sandbox {
     const key = `${request.mode}\0${request.source}`;
     const cached = isolate.compiled.get(key);
     if (cached) return cached;
-    // `new Function` puts the body on line 2 of its source, after our "use strict" line: error lines are shifted back by
-    // LINE_OFFSET[mode] (see toNodeError).
+    // QuickJS reports `new Function` code as file "<input>", the body starting on line 3: error
+    // lines are shifted back by LINE_OFFSET[mode] (see toNodeError).
     const body =
       request.mode === 'function'
         ? `"use strict";\n${request.source}\n`
@@ -155,7 +155,7 @@ function toNodeError(failure: unknown, request: SandboxRequest): NodeError {
       `code exceeded its memory limit of ${Math.round(request.memoryLimitBytes / 1024 / 1024)} MiB and was stopped`,
       { kind: 'code.memory', retryable: false },
     );
-  const line = /(?:anonymous|code\.js):(\d+)(?::(\d+))?/.exec(stack ?? '');
+  const line = /<input>:(\d+)/.exec(stack ?? '');
   const where = line ? ` (line ${Math.max(1, Number(line[1]) - LINE_OFFSET[request.mode])})` : '';
   const label = name && name !== 'Error' ? `${name}: ` : '';
   return new NodeError(`${label}${text}${where}`, { kind: 'code.error', retryable: false });
