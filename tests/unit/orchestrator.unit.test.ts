@@ -15,7 +15,7 @@ function harness(graph: ReturnType<typeof workflow>) {
   const journal: JournalEvent[] = [];
   let clock = 1000;
   const append = (event: NewEvent): JournalEvent => {
-    const full = { ...event, seq: journal.length + 1, at: clock } as JournalEvent;
+    const full = { ...event, seq: journal.length + 1, at: clock };
     journal.push(full);
     evolve(state, full);
     return full;

@@ -1,0 +1,156 @@
+// The `stepwise` CLI as a real child process on a real database file.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chain, edge, node, runCli, tempDir, workflow } from '../support/harness.js';
+
+const dir = tempDir('stepwise-cli-');
+afterAll(() => dir.cleanup());
+const db = join(dir.path, 'cli.db');
+const cli = (...args: string[]) => runCli(args, { db });
+
+function file(name: string, content: unknown): string {
+  const path = join(dir.path, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return path;
+}
+
+const approvalFlow = workflow(
+  'refund',
+  [
+    node('start', 'trigger.manual'),
+    node('ok', 'approval', { title: 'Refund?' }),
+    node('pay', 'code', { code: 'return { refunded: input.amount };' }),
+    node('end', 'output'),
+  ],
+  [edge('start', 'ok'), edge('ok:approved', 'pay'), edge('pay', 'end')],
+);
+
+describe('stepwise CLI', () => {
+  it('runs the sample workflow from the README: exit 0 and the output', async () => {
+    const result = await cli('run', 'assets/templates/hello.stepwise.json', '--input', '{"name":"Ada"}', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ status: 'completed', output: { 'is-vip': { greeting: 'Hello, Ada!', vip: false } } });
+    expect(typeof json.runId).toBe('string');
+  });
+
+  it('exits 1 for a failed run and prints the error', async () => {
+    const failing = file(
+      'fail.json',
+      workflow(
+        'f',
+        [node('start', 'trigger.manual'), node('x', 'fail', { message: 'no stock' })],
+        [edge('start', 'x')],
+      ),
+    );
+    const result = await cli('run', failing);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/failed/);
+    expect(result.stdout).toMatch(/error: node "x": no stock \[fail\]/);
+  });
+
+  it('exits 2 with every validation error for an invalid workflow, and for bad usage', async () => {
+    const invalid = file('invalid.json', chain('bad', [node('a', 'code', {}), node('b', 'teleport')]));
+    const result = await cli('run', invalid);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/node "a" \(code\) config\.code: is required/);
+    expect(result.stderr).toMatch(/node "b": unknown node type "teleport"/);
+    const json = await cli('run', invalid, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      problems: expect.arrayContaining([expect.objectContaining({ nodeId: 'a', field: 'code' })]),
+    });
+    expect((await cli('run', file('broken.json', '{ not json'))).stderr).toMatch(/not valid JSON/);
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('run', invalid, '--input', '{oops')).code).toBe(2);
+    expect((await cli('run', join(dir.path, 'missing.json'))).stderr).toMatch(/cannot read .*ENOENT/);
+  });
+
+  it('parks at an approval (exit 3), records one decision, and a worker finishes the run', async () => {
+    const flow = file('refund.json', approvalFlow);
+    const parked = await cli('run', flow, '--input', '{"amount":12}', '--json');
+    expect(parked.code, parked.stderr).toBe(3);
+    const { runId } = JSON.parse(parked.stdout) as { runId: string };
+    expect(JSON.parse(parked.stdout)).toMatchObject({ status: 'waiting', waitingFor: ['approval "ok": Refund?'] });
+
+    const approved = await cli('approve', runId.slice(0, 12), '--by', 'alice', '--comment', 'fine');
+    expect(approved.code, approved.stderr).toBe(0);
+    const again = await cli('reject', runId, '--by', 'mallory');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already decided: approved by alice at .*; a decision is recorded once/);
+
+    const worker = await cli('worker', '--until-idle');
+    expect(worker.code, worker.stderr).toBe(0);
+    const shown = await cli('show', runId, '--json');
+    const detail = JSON.parse(shown.stdout) as {
+      status: string;
+      output: unknown;
+      approvals: unknown[];
+      events: { type: string }[];
+    };
+    expect(detail).toMatchObject({ status: 'completed', output: { refunded: 12 } });
+    expect(detail.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', decidedBy: 'alice', comment: 'fine', input: { amount: 12 } }),
+    ]);
+    const text = await cli('show', runId);
+    expect(text.stdout).toMatch(/workflow {2}refund v1 \(pinned/);
+    expect(text.stdout).toMatch(/SignalReceived ok approved by alice — "fine"/);
+  });
+
+  it('start enqueues without executing; runs lists; export + replay round-trip', async () => {
+    const flow = file('echo.json', chain('echo', [node('c', 'code', { code: 'return input + 1;' })]));
+    const started = await cli('start', flow, '--input', '41', '--json');
+    expect(started.code).toBe(0);
+    const { runId, status } = JSON.parse(started.stdout) as { runId: string; status: string };
+    expect(status).toBe('running');
+    expect(JSON.parse((await cli('show', runId, '--json')).stdout)).toMatchObject({ status: 'running', output: null });
+    expect((await cli('worker', '--until-idle')).code).toBe(0);
+    expect(JSON.parse((await cli('show', runId, '--json')).stdout)).toMatchObject({ status: 'completed', output: 42 });
+
+    const listed = JSON.parse((await cli('runs', '--json')).stdout) as { runs: { runId: string }[] };
+    expect(listed.runs.map((run) => run.runId)).toContain(runId);
+
+    const exportPath = join(dir.path, 'export.json');
+    expect((await cli('export', runId, '--out', exportPath)).code).toBe(0);
+    const replayed = await cli('replay', exportPath);
+    expect(replayed.code, replayed.stdout + replayed.stderr).toBe(0);
+    expect(replayed.stdout).toMatch(/replay matches/);
+
+    const tampered = JSON.parse((await cli('export', runId)).stdout) as {
+      events: { type: string; nodeId: string | null }[];
+    };
+    tampered.events = tampered.events.filter((event) => !(event.type === 'NodeScheduled' && event.nodeId === 'end'));
+    const result = await cli('replay', file('tampered.json', tampered));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/replay diverges at event #\d+/);
+  });
+
+  it('several workers on one database never run an activation twice', async () => {
+    const shared = join(dir.path, 'shared.db');
+    const flow = file(
+      'many.json',
+      chain('many', [
+        node('a', 'code', { code: 'return input * 2;' }),
+        node('b', 'code', { code: 'return input + 1;' }),
+      ]),
+    );
+    for (let n = 0; n < 30; n += 1)
+      expect((await runCli(['start', flow, '--input', String(n)], { db: shared })).code).toBe(0);
+    const workers = await Promise.all(
+      [1, 2, 3].map(() => runCli(['worker', '--until-idle', '--concurrency', '4'], { db: shared })),
+    );
+    for (const worker of workers) expect(worker.code, worker.stderr).toBe(0);
+    const runs = JSON.parse((await runCli(['runs', '--json', '--limit', '100'], { db: shared })).stdout) as {
+      runs: { runId: string; status: string; input: number; output: number }[];
+    };
+    expect(runs.runs).toHaveLength(30);
+    for (const run of runs.runs) {
+      expect(run).toMatchObject({ status: 'completed', output: run.input * 2 + 1 });
+      const detail = JSON.parse((await runCli(['show', run.runId, '--json'], { db: shared })).stdout) as {
+        events: { type: string; activationId: string | null }[];
+      };
+      const starts = detail.events.filter((event) => event.type === 'NodeStarted').map((event) => event.activationId);
+      expect(new Set(starts).size, `activations started more than once in ${run.runId}`).toBe(starts.length);
+    }
+  });
+});
