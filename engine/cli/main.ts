@@ -153,7 +153,7 @@ function readWorkflowFile(path: string): string {
   }
 }
 
-function pinAndStart(engine: Engine, file: string, values: Values, io: Io): RunSummary {
+function pinAndStart(engine: Engine, file: string, values: Values, io: Io): Promise<RunSummary> {
   const input = parseInput(values.input);
   const saved = engine.saveWorkflow(readWorkflowFile(file), values.note === undefined ? {} : { note: values.note });
   if (!values.json) for (const warning of saved.warnings) io.err(`warning: ${warning.message}`);
@@ -161,7 +161,7 @@ function pinAndStart(engine: Engine, file: string, values: Values, io: Io): RunS
 }
 
 async function runCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
-  const started = pinAndStart(engine, file, values, io);
+  const started = await pinAndStart(engine, file, values, io);
   engine.startWorker({ runId: started.runId });
   const detail = await engine.waitForRun(started.runId, { until: 'settled' });
   await engine.stopWorker();
@@ -170,8 +170,8 @@ async function runCommand(engine: Engine, file: string, values: Values, io: Io):
   return exitCodeOf(final);
 }
 
-function startCommand(engine: Engine, file: string, values: Values, io: Io): number {
-  const started = pinAndStart(engine, file, values, io);
+async function startCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
+  const started = await pinAndStart(engine, file, values, io);
   if (values.json) io.out(JSON.stringify(runJson(started)));
   else io.out(`${started.runId}  ${started.workflowId} v${started.version}  ${started.status}`);
   return EXIT.ok;

@@ -120,6 +120,8 @@ export class Engine {
   readonly #options: Required<Omit<EngineOptions, 'registry' | 'logger' | 'synchronous'>>;
   #worker: Worker | undefined;
   #closed = false;
+  #commits = 0;
+  #stoppedWorkerCommits = 0;
 
   private constructor(options: EngineOptions) {
     this.registry = options.registry ?? defaultRegistry();
@@ -129,6 +131,7 @@ export class Engine {
     this.#work = new WorkStore(this.db);
     this.#book = new RunBook(this.#journal, this.#workflows, this.registry);
     this.#writer = new JournalWriter(this.#journal, this.#work);
+    this.#book.trustPendingWrites((runId) => this.#writer.touches(runId));
     this.#services = { sandbox: this.#sandbox, logger: options.logger ?? silentLogger, now: Date.now };
     this.#options = {
       dbPath: options.dbPath,
@@ -186,60 +189,81 @@ export class Engine {
 
   // ── Runs ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Pins the run to a version (the latest unless given) and schedules its trigger. Executes nothing. */
-  startRun(workflowId: string, options: { input?: unknown; version?: number; parentRunId?: string } = {}): RunSummary {
-    const pinned = this.getVersion(workflowId, options.version);
-    if (!pinned)
+  /**
+   * Pins the run to a version (the latest unless given) and schedules its trigger; resolves once
+   * that is durable. With a worker running in this process, the start joins the worker's next
+   * group commit (and its first steps are claimed in it); otherwise it is its own transaction.
+   */
+  async startRun(
+    workflowId: string,
+    options: { input?: unknown; version?: number; parentRunId?: string } = {},
+  ): Promise<RunSummary> {
+    const versionNumber = options.version ?? this.#workflows.latestVersionNumber(workflowId);
+    const workflow =
+      versionNumber === undefined ? undefined : this.#book.compiled(workflowId, versionNumber, 'or-undefined');
+    if (!workflow)
       throw new EngineError(
         options.version === undefined
           ? `no workflow "${workflowId}"`
           : `workflow "${workflowId}" has no version ${options.version}`,
         'not-found',
       );
-    const workflow = this.#book.compiled(pinned.workflowId, pinned.version);
-    if (!workflow.manualTrigger)
+    const pinned = { workflowId, version: workflow.version };
+    const trigger = workflow.manualTrigger;
+    if (trigger === null)
       throw new EngineError(
         `workflow "${workflowId}" has no trigger.manual node, so it cannot be started by hand`,
         'invalid',
       );
     const runId = newRunId();
-    const now = Date.now();
     const input = normaliseJson(options.input ?? null);
-    this.db
-      .transaction(() => {
-        this.#journal.insertRun({
-          runId,
-          workflowId: pinned.workflowId,
-          version: pinned.version,
-          input,
-          parentRunId: options.parentRunId ?? null,
-          at: now,
-        });
-        const run: LoadedRun = { state: initialState(runId), workflow };
-        this.#book.adopt(runId, run);
-        this.#writer.record(
-          runId,
-          run,
-          {
-            type: 'RunStarted',
-            activationId: null,
-            nodeId: null,
-            attempt: null,
-            data: {
-              workflowId: pinned.workflowId,
-              version: pinned.version,
-              input,
-              triggerNodeId: workflow.manualTrigger as string,
-              parentRunId: options.parentRunId ?? null,
-            },
-          },
-          now,
-        );
-        this.#writer.flush(now);
-      })
-      .immediate();
-    this.#worker?.scheduleFlush();
+    const parentRunId = options.parentRunId ?? null;
+    const create = (now: number): void => {
+      this.#journal.insertRun({
+        runId,
+        workflowId: pinned.workflowId,
+        version: pinned.version,
+        input,
+        parentRunId,
+        at: now,
+      });
+      const run: LoadedRun = { state: initialState(runId), workflow };
+      this.#book.adopt(runId, run);
+      this.#writer.record(
+        runId,
+        run,
+        {
+          type: 'RunStarted',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { workflowId: pinned.workflowId, version: pinned.version, input, triggerNodeId: trigger, parentRunId },
+        },
+        now,
+      );
+    };
+    if (this.#worker?.running) await this.#worker.inNextCommit(create);
+    else {
+      const now = Date.now();
+      this.db
+        .transaction(() => {
+          create(now);
+          this.#writer.flush(now);
+        })
+        .immediate();
+      this.#commits += 1;
+    }
     return this.#summary(runId);
+  }
+
+  /** The `runs` row alone: cheap, for polling and lists. */
+  getRunSummary(runId: string): RunSummary | undefined {
+    return this.#journal.getRun(runId);
+  }
+
+  /** Counters for benchmarks and diagnostics. */
+  stats(): { commits: number } {
+    return { commits: this.#commits + (this.#worker?.commits ?? 0) + this.#stoppedWorkerCommits };
   }
 
   getRun(runId: string): RunDetail | undefined {
@@ -352,6 +376,7 @@ export class Engine {
         this.#writer.flush(now);
       })
       .immediate();
+    this.#commits += 1;
     this.#worker?.scheduleFlush();
     return this.#summary(runId);
   }
@@ -379,6 +404,7 @@ export class Engine {
         this.#writer.flush(now);
       })
       .immediate();
+    this.#commits += 1;
     this.#worker?.abortRun(runId);
     return this.#summary(runId);
   }
@@ -415,6 +441,7 @@ export class Engine {
 
   async stopWorker(): Promise<void> {
     await this.#worker?.stop();
+    this.#stoppedWorkerCommits += this.#worker?.commits ?? 0;
     this.#worker = undefined;
   }
 
@@ -445,8 +472,8 @@ export class Engine {
         );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, this.#options.pollMs);
-        const unsubscribe = this.#worker?.onCommit((runIds) => {
-          if (runIds.includes(runId)) done();
+        const unsubscribe = this.#worker?.onCommit((changes) => {
+          if (changes.some((change) => change.runId === runId)) done();
         });
         function done(): void {
           clearTimeout(timer);

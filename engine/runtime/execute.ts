@@ -66,6 +66,29 @@ export async function executeActivation(
   }
 }
 
+/** Runs an `inline` node synchronously, inside the caller's transaction. */
+export function executeInline(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+): ExecutionOutcome {
+  try {
+    const result = node.definition.execute(contextFor(node, activation, services, new AbortController().signal));
+    if (result instanceof Promise)
+      return {
+        kind: 'failed',
+        error: {
+          message: `${node.node.type} is marked inline but returned a promise`,
+          kind: 'engine.inline-async',
+          retryable: false,
+        },
+      };
+    return toOutcome(node, result);
+  } catch (error) {
+    return { kind: 'failed', error: toFailure(error) };
+  }
+}
+
 /** Turns a finished wait into the node's result (pure: `resume` sees only input and config). */
 export function resumeActivation(
   node: CompiledNode,

@@ -28,6 +28,18 @@ export class JournalWriter {
     return appended;
   }
 
+  /** After a savepoint of this run rolled back: project the re-read state instead, if any. */
+  retarget(runId: string, run: LoadedRun | undefined): void {
+    if (!this.#dirty.has(runId)) return;
+    if (run) this.#dirty.set(runId, run);
+    else this.#dirty.delete(runId);
+  }
+
+  /** Whether the open transaction has appended to this run. */
+  touches(runId: string): boolean {
+    return this.#dirty.has(runId);
+  }
+
   /** Writes the `runs` projection of every run touched since the last call. */
   flush(at: number): string[] {
     const touched = [...this.#dirty.keys()];

@@ -27,20 +27,35 @@ export class RunBook {
     this.#registry = registry;
   }
 
-  compiled(workflowId: string, version: number): CompiledWorkflow {
+  compiled(workflowId: string, version: number): CompiledWorkflow;
+  compiled(workflowId: string, version: number, ifMissing: 'or-undefined'): CompiledWorkflow | undefined;
+  compiled(workflowId: string, version: number, ifMissing?: 'or-undefined'): CompiledWorkflow | undefined {
     const key = `${workflowId}@${version}`;
     let compiled = this.#compiled.get(key);
     if (!compiled) {
       const stored = this.#workflows.getVersion(workflowId, version);
-      if (!stored) throw new Error(`workflow "${workflowId}" has no version ${version}`);
+      if (!stored) {
+        if (ifMissing) return undefined;
+        throw new Error(`workflow "${workflowId}" has no version ${version}`);
+      }
       compiled = compileWorkflow(stored, this.#registry);
       this.#compiled.set(key, compiled);
     }
     return compiled;
   }
 
+  /** Runs appended to in the open transaction: their cached state is ahead of the `runs` row
+   * (its projection is written at commit) and is the truth until then. */
+  #inTransaction: (runId: string) => boolean = () => false;
+
+  trustPendingWrites(inTransaction: (runId: string) => boolean): void {
+    this.#inTransaction = inTransaction;
+  }
+
   /** The run as committed; undefined when there is no such run. Call inside a transaction. */
   load(runId: string): LoadedRun | undefined {
+    const cached = this.#runs.get(runId);
+    if (cached && this.#inTransaction(runId)) return cached;
     const lastSeq = this.#journal.lastSeq(runId);
     if (lastSeq === undefined) return undefined;
     let run = this.#runs.get(runId);
@@ -52,6 +67,22 @@ export class RunBook {
     } else if (run.state.lastSeq < lastSeq) {
       for (const event of this.#journal.eventsAfter(runId, run.state.lastSeq)) evolve(run.state, event);
     }
+    return run;
+  }
+
+  /** The cached run, if any, without touching the database. */
+  peek(runId: string): LoadedRun | undefined {
+    return this.#runs.get(runId);
+  }
+
+  /** Re-reads a run from the journal, ignoring the cache (after a rolled-back savepoint). */
+  reload(runId: string): LoadedRun | undefined {
+    this.#runs.delete(runId);
+    const events = this.#journal.eventsAfter(runId, 0);
+    if (events.length === 0) return undefined;
+    const state = foldEvents(runId, events);
+    const run = { state, workflow: this.compiled(state.workflowId, state.version) };
+    this.#remember(runId, run);
     return run;
   }
 

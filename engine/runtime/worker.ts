@@ -4,12 +4,13 @@
 // per node). Recovers activations whose owner died. Several workers (processes) may share a file.
 import { hostname } from 'node:os';
 import type { NodeFailure } from '../journal/events.js';
-import { isTerminal } from '../journal/state.js';
+import { isTerminal, type RunStatus } from '../journal/state.js';
 import type { Db } from '../store/database.js';
 import type { TimerRow, WorkStore } from '../store/work-store.js';
 import type { WaitOutcome } from '../sdk/index.js';
 import {
   executeActivation,
+  executeInline,
   resumeActivation,
   type ActivationRef,
   type ExecutionOutcome,
@@ -36,7 +37,18 @@ interface Claimed extends ActivationRef {
   run: LoadedRun;
 }
 
-export type CommitListener = (runIds: readonly string[]) => void;
+export interface RunChange {
+  runId: string;
+  status: RunStatus;
+}
+
+export type CommitListener = (changes: readonly RunChange[]) => void;
+
+interface Command {
+  apply(now: number): void;
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 const HEARTBEAT_MS = 1000;
 const TIMER_BATCH = 200;
@@ -51,6 +63,7 @@ export class Worker {
   readonly #inFlight = new Map<string, { runId: string; controller: AbortController }>();
   readonly #listeners = new Set<CommitListener>();
   #completions: Completion[] = [];
+  #commands: Command[] = [];
   #flushScheduled = false;
   #running = false;
   #claiming = false;
@@ -58,6 +71,8 @@ export class Worker {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #lastDeadCheck = 0;
   #drained: (() => void) | undefined;
+  /** Write transactions committed by this worker (each is one fsync at synchronous=FULL). */
+  commits = 0;
 
   constructor(
     db: Db,
@@ -126,9 +141,21 @@ export class Worker {
     this.#db.transaction(() => this.#work.removeWorker(this.options.id)).immediate();
   }
 
+  /**
+   * Runs `apply` inside the next group commit (in its own savepoint) and resolves once that
+   * commit is durable: how API writes such as starting a run share one fsync with everything else.
+   */
+  inNextCommit(apply: (now: number) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#commands.push({ apply, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
   /** Nothing executing here, nothing to commit, and nothing claimable or due within `horizonMs`. */
   isIdle(horizonMs: number): boolean {
-    if (this.#inFlight.size > 0 || this.#completions.length > 0 || this.#flushScheduled) return false;
+    if (this.#inFlight.size > 0 || this.#completions.length > 0 || this.#commands.length > 0 || this.#flushScheduled)
+      return false;
     const pending = this.#work.pending(Date.now(), horizonMs, this.options.runId);
     return pending.ready === 0 && pending.leased === 0 && pending.timersWithinHorizon === 0;
   }
@@ -150,11 +177,8 @@ export class Worker {
   #poll(): void {
     const now = Date.now();
     const capacity = this.options.concurrency - this.#inFlight.size;
-    const nextTimer = this.#work.nextTimerDue();
-    if (
-      (capacity > 0 && this.#work.claimable(now, 1, this.options.runId).length > 0) ||
-      (nextTimer !== null && nextTimer <= now)
-    )
+    const nextTimer = this.#work.refreshTimerHint();
+    if ((capacity > 0 && this.#work.claimable(now, 1, this.options.runId).length > 0) || nextTimer <= now)
       this.scheduleFlush();
   }
 
@@ -195,13 +219,23 @@ export class Worker {
   /** One transaction: commit completions, fire due timers, claim new work; then dispatch it. */
   #commit(claim: boolean): void {
     const completions = this.#completions;
+    const commands = this.#commands;
     this.#completions = [];
+    this.#commands = [];
     const now = Date.now();
     let claimed: Claimed[] = [];
     let touched: string[] = [];
+    const failedCommands = new Map<Command, unknown>();
     try {
       this.#db
         .transaction(() => {
+          for (const command of commands) {
+            try {
+              this.#db.transaction(() => command.apply(now))();
+            } catch (error) {
+              failedCommands.set(command, error);
+            }
+          }
           for (const completion of completions) this.#isolated(completion.runId, () => this.#complete(completion, now));
           if (claim) {
             this.#fireTimers(now);
@@ -210,20 +244,30 @@ export class Worker {
           touched = this.#writer.flush(now);
         })
         .immediate();
+      this.commits += 1;
     } catch (error) {
       this.#book.invalidate(this.#writer.discard());
       this.#book.invalidate(completions.map((completion) => completion.runId));
-      // The database was busy or failing: keep the outcomes and try again shortly.
+      // The database was busy or failing: keep the outcomes and commands and try again shortly.
       this.#completions.unshift(...completions);
+      this.#commands.unshift(...commands);
       this.#services.logger.error('commit failed; will retry', { error: String(error) });
       setTimeout(() => this.scheduleFlush(), 200).unref();
       return;
     }
-    for (const runId of touched) {
-      const state = this.#book.load(runId)?.state;
-      if (state && isTerminal(state.status)) this.abortRun(runId);
+    for (const command of commands) {
+      const error = failedCommands.get(command);
+      if (error === undefined) command.resolve();
+      else command.reject(error);
     }
-    if (touched.length > 0) for (const listener of this.#listeners) listener(touched);
+    const changes: RunChange[] = [];
+    for (const runId of touched) {
+      const status = this.#book.peek(runId)?.state.status;
+      if (status === undefined) continue;
+      changes.push({ runId, status });
+      if (isTerminal(status)) this.abortRun(runId);
+    }
+    if (changes.length > 0) for (const listener of this.#listeners) listener(changes);
     for (const item of claimed) this.#dispatch(item);
     if (claimed.length > 0 && this.#inFlight.size < this.options.concurrency) this.scheduleFlush();
     if (this.#inFlight.size === 0 && this.#drained) this.#drained();
@@ -234,7 +278,8 @@ export class Worker {
     try {
       this.#db.transaction(fn)();
     } catch (error) {
-      this.#book.forget(runId);
+      // The savepoint rolled back this run's events; its cached state is ahead of the journal.
+      this.#writer.retarget(runId, this.#book.reload(runId));
       this.#services.logger.error('could not commit an outcome', { runId, error: String(error) });
     }
   }
@@ -266,7 +311,11 @@ export class Worker {
   }
 
   #fireTimers(now: number): void {
-    for (const timer of this.#work.dueTimers(now, TIMER_BATCH, this.options.runId)) {
+    if (now < this.#work.timerHint) return;
+    const due = this.#work.dueTimers(now, TIMER_BATCH, this.options.runId);
+    // Timers we cannot fire here (another run's, with `runId` set) must not keep the hint low.
+    if (due.length < TIMER_BATCH) this.#work.refreshTimerHint();
+    for (const timer of due) {
       this.#isolated(timer.run_id, () => {
         if (!this.#work.deleteTimer(timer.run_id, timer.activation_id, timer.purpose)) return;
         const run = this.#book.load(timer.run_id);
@@ -326,9 +375,20 @@ export class Worker {
   }
 
   #claim(now: number): Claimed[] {
-    const capacity = this.options.concurrency - this.#inFlight.size;
-    if (capacity <= 0) return [];
     const claimed: Claimed[] = [];
+    // Inline nodes finish inside this transaction and may make more work ready: claim again.
+    for (let round = 0; round < 1000; round += 1) {
+      const capacity = this.options.concurrency - this.#inFlight.size - claimed.length;
+      if (capacity <= 0) break;
+      const inlined = this.#claimRound(now, capacity, claimed);
+      if (inlined === 0) break;
+    }
+    return claimed;
+  }
+
+  /** Claims up to `capacity` ready activations; returns how many ran inline. */
+  #claimRound(now: number, capacity: number, claimed: Claimed[]): number {
+    let inlined = 0;
     for (const row of this.#work.claimable(now, capacity, this.options.runId)) {
       const run = this.#book.load(row.run_id);
       const activation = run?.state.activations.get(row.activation_id);
@@ -350,17 +410,23 @@ export class Worker {
         },
         now,
       );
-      this.#work.lease(row.run_id, row.activation_id, this.options.id, now + this.options.leaseMs);
-      claimed.push({
-        run,
+      const ref: ActivationRef = {
         runId: row.run_id,
         activationId: row.activation_id,
         nodeId: row.node_id,
         attempt: row.attempt,
         input: activation.input,
-      });
+      };
+      const node = run.workflow.nodes.get(row.node_id);
+      if (node?.definition.inline) {
+        this.#recordOutcome(ref, run, executeInline(node, ref, this.#services), now);
+        inlined += 1;
+        continue;
+      }
+      this.#work.lease(row.run_id, row.activation_id, this.options.id, now + this.options.leaseMs);
+      claimed.push({ ...ref, run });
     }
-    return claimed;
+    return inlined;
   }
 
   #dispatch(item: Claimed): void {

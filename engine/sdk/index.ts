@@ -79,6 +79,11 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
   join?: 'all' | 'any';
   /** 'trigger' nodes receive the run input; 'output' nodes set the run output. */
   role?: 'trigger' | 'output';
+  /**
+   * Executed synchronously inside the commit that schedules it, saving a round trip. Only for
+   * pure nodes whose `execute` returns at once (no promise, no I/O): trigger, merge, output.
+   */
+  inline?: boolean;
   /** Checks beyond the schema (syntax of code, a parseable duration). */
   check?(config: Config): ConfigProblem[];
   execute(ctx: NodeContext<Config>): Promise<NodeResult> | NodeResult;

@@ -149,8 +149,20 @@ export class WorkStore {
       .changes;
   }
 
+  /**
+   * No timer is due before this time, as far as this process knows: timers it adds lower it,
+   * `refreshTimerHint` re-reads it (which also sees timers added by other processes).
+   */
+  timerHint = 0;
+
   addTimer(timer: TimerRow): void {
     this.#insertTimer.run(timer.run_id, timer.activation_id, timer.purpose, timer.node_id, timer.attempt, timer.due_at);
+    this.timerHint = Math.min(this.timerHint, timer.due_at);
+  }
+
+  refreshTimerHint(): number {
+    this.timerHint = this.nextTimerDue() ?? Number.POSITIVE_INFINITY;
+    return this.timerHint;
   }
 
   deleteTimer(runId: string, activationId: string, purpose: TimerPurpose): boolean {

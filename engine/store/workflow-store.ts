@@ -30,6 +30,7 @@ export class WorkflowStore {
   readonly #versionByHash;
   readonly #versionByNumber;
   readonly #latest;
+  readonly #latestNumber;
   readonly #upsertWorkflow;
   readonly #insertVersion;
 
@@ -43,6 +44,9 @@ export class WorkflowStore {
     );
     this.#latest = db.prepare<[string], VersionRow>(
       'SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1',
+    );
+    this.#latestNumber = db.prepare<[string], { version: number | null }>(
+      'SELECT max(version) AS version FROM workflow_versions WHERE workflow_id = ?',
     );
     this.#upsertWorkflow = db.prepare(
       `INSERT INTO workflows (id, name, draft, created_at, updated_at) VALUES (@id, @name, @draft, @now, @now)
@@ -73,6 +77,10 @@ export class WorkflowStore {
   getVersion(workflowId: string, version: number): WorkflowVersion | undefined {
     const row = this.#versionByNumber.get(workflowId, version);
     return row && toVersion(row);
+  }
+
+  latestVersionNumber(workflowId: string): number | undefined {
+    return this.#latestNumber.get(workflowId)?.version ?? undefined;
   }
 
   latestVersion(workflowId: string): WorkflowVersion | undefined {

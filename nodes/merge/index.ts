@@ -14,6 +14,7 @@ export const merge = defineNode({
   config: z.strictObject({}),
   retry: NO_RETRY,
   sideEffects: 'pure',
+  inline: true,
   join: 'all',
   execute: (ctx) => ({ port: 'out', output: ctx.input }),
 });

@@ -13,6 +13,7 @@ export const output = defineNode({
   config: z.strictObject({}),
   retry: NO_RETRY,
   sideEffects: 'pure',
+  inline: true,
   role: 'output',
   execute: (ctx) => ({ port: 'out', output: ctx.input }),
 });

@@ -13,6 +13,7 @@ export const triggerManual = defineNode({
   config: z.strictObject({}),
   retry: NO_RETRY,
   sideEffects: 'pure',
+  inline: true,
   role: 'trigger',
   execute: (ctx) => ({ port: 'out', output: ctx.input }),
 });

@@ -67,7 +67,7 @@ describe('pinned versions', () => {
     expect(finished).toMatchObject({ status: 'completed', version: 1, output: { refunded: 10, by: 'v1' } });
     expect(finished.activations.map((activation) => activation.nodeId)).not.toContain('audit');
 
-    const second = engine.startRun('refund', { input: { amount: 10 } });
+    const second = await engine.startRun('refund', { input: { amount: 10 } });
     expect(second.version).toBe(2);
     await engine.waitForRun(second.runId, { timeoutMs: 5000 });
     engine.decide(second.runId, 'approved');
@@ -119,7 +119,7 @@ describe('durability across restarts', () => {
     try {
       const first = Engine.open({ dbPath: dir.db, pollMs: 20, parkHorizonMs: 50 });
       const saved = first.saveWorkflow(chain('nap', [node('w', 'wait.timer', { duration: '300ms' })]));
-      const run = first.startRun(saved.workflowId, { input: 'zzz' });
+      const run = await first.startRun(saved.workflowId, { input: 'zzz' });
       first.startWorker();
       await first.waitForRun(run.runId, { timeoutMs: 5000 });
       expect(first.getRun(run.runId)?.status).toBe('waiting');

@@ -229,7 +229,7 @@ describe('built-in nodes', () => {
     );
     const engine = testEngine();
     const saved = engine.saveWorkflow(graph);
-    const run = engine.startRun(saved.workflowId, { input: { x: 1 } });
+    const run = await engine.startRun(saved.workflowId, { input: { x: 1 } });
     engine.startWorker();
     const done = await engine.waitForRun(run.runId, { until: 'finished', timeoutMs: 5000 });
     expect(done.status).toBe('completed');

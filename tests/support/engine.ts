@@ -23,7 +23,7 @@ export function testEngine(options: Partial<EngineOptions> = {}): Engine {
 /** Saves the workflow, starts a run, executes it until it finishes or parks. */
 export async function runWorkflow(engine: Engine, graph: Workflow, input: unknown = null): Promise<RunDetail> {
   const saved = engine.saveWorkflow(graph);
-  const run = engine.startRun(saved.workflowId, { input, version: saved.version });
+  const run = await engine.startRun(saved.workflowId, { input, version: saved.version });
   engine.startWorker();
   return engine.waitForRun(run.runId, { timeoutMs: 15_000 });
 }
