@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chain, edge, node, runCli, tempDir, workflow } from '../support/harness.js';
+import { chain, edge, finished, node, runCli, sleep, spawnCli, tempDir, workflow } from '../support/harness.js';
 
 const dir = tempDir('stepwise-cli-');
 afterAll(() => dir.cleanup());
@@ -123,6 +123,44 @@ describe('stepwise CLI', () => {
     const result = await cli('replay', file('tampered.json', tampered));
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/replay diverges at event #\d+/);
+  });
+
+  it('a running worker picks up runs and decisions from other processes within a second', async () => {
+    const live = join(dir.path, 'live.db');
+    const worker = spawnCli(['worker'], { db: live });
+    const exited = finished(worker);
+    try {
+      const flow = file('live.json', approvalFlow);
+      const started = await runCli(['start', flow, '--input', '{"amount":5}', '--json'], { db: live });
+      const { runId } = JSON.parse(started.stdout) as { runId: string };
+      const waitFor = async (status: string): Promise<number> => {
+        const since = Date.now();
+        for (;;) {
+          const shown = JSON.parse((await runCli(['show', runId, '--json'], { db: live })).stdout) as {
+            status: string;
+          };
+          if (shown.status === status) return Date.now() - since;
+          if (Date.now() - since > 10_000) throw new Error(`run stayed ${shown.status}, expected ${status}`);
+          await sleep(50);
+        }
+      };
+      await waitFor('waiting');
+      expect((await runCli(['approve', runId, '--by', 'carol'], { db: live })).code).toBe(0);
+      await waitFor('completed');
+      // Pickup latency from the journal's own clock: the start written by the `start` process →
+      // the worker's first step; the decision written by `approve` → the worker's next step.
+      const { events } = JSON.parse((await runCli(['show', runId, '--json'], { db: live })).stdout) as {
+        events: { type: string; nodeId: string | null; at: number }[];
+      };
+      const at = (type: string, nodeId: string | null) =>
+        events.find((event) => event.type === type && event.nodeId === nodeId)?.at ?? Number.NaN;
+      expect(at('NodeStarted', 'start') - at('RunStarted', null)).toBeLessThan(1000);
+      expect(at('NodeStarted', 'pay') - at('SignalReceived', 'ok')).toBeLessThan(1000);
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it('several workers on one database never run an activation twice', async () => {
