@@ -145,9 +145,19 @@ export function toFailure(error: unknown): NodeFailure {
       message: error.message,
       kind: error.kind,
       retryable: error.retryable,
-      ...(error.details !== undefined && { details: error.details }),
+      ...(error.details !== undefined && { details: jsonSafe(error.details) }),
     };
   if (error instanceof Error)
     return { message: `${error.name}: ${error.message}`, kind: 'node.error', retryable: true };
   return { message: String(error), kind: 'node.error', retryable: true };
+}
+
+/** Details go into the journal as JSON; anything that cannot be serialised becomes its text. */
+function jsonSafe(value: unknown): unknown {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? null : (JSON.parse(text) as unknown);
+  } catch {
+    return String(value);
+  }
 }
