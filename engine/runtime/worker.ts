@@ -180,7 +180,7 @@ export class Worker {
   #poll(): void {
     const now = Date.now();
     const capacity = this.options.concurrency - this.#inFlight.size;
-    const nextTimer = this.#work.refreshTimerHint();
+    const nextTimer = this.#work.refreshTimerHint(this.options.runId);
     if ((capacity > 0 && this.#work.claimable(now, 1, this.options.runId).length > 0) || nextTimer <= now)
       this.scheduleFlush();
   }
@@ -338,8 +338,9 @@ export class Worker {
   #fireTimers(now: number, isolate: boolean): void {
     if (now < this.#work.timerHint) return;
     const due = this.#work.dueTimers(now, TIMER_BATCH, this.options.runId);
-    // Timers we cannot fire here (another run's, with `runId` set) must not keep the hint low.
-    if (due.length < TIMER_BATCH) this.#work.refreshTimerHint();
+    // Re-read from the timers this worker fires: another run's overdue timer (when scoped with
+    // `runId`) must not keep the hint low and make every commit query again.
+    if (due.length < TIMER_BATCH) this.#work.refreshTimerHint(this.options.runId);
     for (const timer of due) {
       this.#guarded(isolate, timer.run_id, () => {
         if (!this.#work.deleteTimer(timer.run_id, timer.activation_id, timer.purpose)) return;

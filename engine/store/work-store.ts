@@ -60,6 +60,7 @@ export class WorkStore {
   readonly #dueTimers;
   readonly #dueTimersForRun;
   readonly #nextTimer;
+  readonly #nextTimerOfRun;
   readonly #insertWait;
   readonly #decideWait;
   readonly #openWaitsOfRun;
@@ -98,6 +99,9 @@ export class WorkStore {
       'SELECT * FROM timers WHERE due_at <= ? AND run_id = ? ORDER BY due_at LIMIT ?',
     );
     this.#nextTimer = db.prepare<[], { due_at: number | null }>('SELECT min(due_at) AS due_at FROM timers');
+    this.#nextTimerOfRun = db.prepare<[string], { due_at: number | null }>(
+      'SELECT min(due_at) AS due_at FROM timers WHERE run_id = ?',
+    );
     this.#insertWait = db.prepare(
       `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, created_at, timeout_at)
        VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
@@ -160,8 +164,9 @@ export class WorkStore {
     this.timerHint = Math.min(this.timerHint, timer.due_at);
   }
 
-  refreshTimerHint(): number {
-    this.timerHint = this.nextTimerDue() ?? Number.POSITIVE_INFINITY;
+  /** Re-reads the hint; with `runId`, from that run's timers only (a worker scoped to one run). */
+  refreshTimerHint(runId?: string): number {
+    this.timerHint = this.nextTimerDue(runId) ?? Number.POSITIVE_INFINITY;
     return this.timerHint;
   }
 
@@ -173,8 +178,9 @@ export class WorkStore {
     return runId === undefined ? this.#dueTimers.all(now, limit) : this.#dueTimersForRun.all(now, runId, limit);
   }
 
-  nextTimerDue(): number | null {
-    return this.#nextTimer.get()?.due_at ?? null;
+  nextTimerDue(runId?: string): number | null {
+    const row = runId === undefined ? this.#nextTimer.get() : this.#nextTimerOfRun.get(runId);
+    return row?.due_at ?? null;
   }
 
   addWait(runId: string, activationId: string, nodeId: string, wait: WaitRequest, input: unknown, at: number): void {
