@@ -120,8 +120,8 @@ export class Engine {
   readonly #options: Required<Omit<EngineOptions, 'registry' | 'logger' | 'synchronous'>>;
   #worker: Worker | undefined;
   #closed = false;
+  /** Commits of this engine's own transactions and of workers that have stopped. */
   #commits = 0;
-  #stoppedWorkerCommits = 0;
 
   private constructor(options: EngineOptions) {
     this.registry = options.registry ?? defaultRegistry();
@@ -199,8 +199,7 @@ export class Engine {
     options: { input?: unknown; version?: number; parentRunId?: string } = {},
   ): Promise<RunSummary> {
     const versionNumber = options.version ?? this.#workflows.latestVersionNumber(workflowId);
-    const workflow =
-      versionNumber === undefined ? undefined : this.#book.compiled(workflowId, versionNumber, 'or-undefined');
+    const workflow = versionNumber === undefined ? undefined : this.#book.find(workflowId, versionNumber);
     if (!workflow)
       throw new EngineError(
         options.version === undefined
@@ -208,7 +207,6 @@ export class Engine {
           : `workflow "${workflowId}" has no version ${options.version}`,
         'not-found',
       );
-    const pinned = { workflowId, version: workflow.version };
     const trigger = workflow.manualTrigger;
     if (trigger === null)
       throw new EngineError(
@@ -221,8 +219,8 @@ export class Engine {
     const create = (now: number): void => {
       this.#journal.insertRun({
         runId,
-        workflowId: pinned.workflowId,
-        version: pinned.version,
+        workflowId,
+        version: workflow.version,
         input,
         parentRunId,
         at: now,
@@ -237,7 +235,7 @@ export class Engine {
           activationId: null,
           nodeId: null,
           attempt: null,
-          data: { workflowId: pinned.workflowId, version: pinned.version, input, triggerNodeId: trigger, parentRunId },
+          data: { workflowId, version: workflow.version, input, triggerNodeId: trigger, parentRunId },
         },
         now,
       );
@@ -263,7 +261,7 @@ export class Engine {
 
   /** Counters for benchmarks and diagnostics. */
   stats(): { commits: number } {
-    return { commits: this.#commits + (this.#worker?.commits ?? 0) + this.#stoppedWorkerCommits };
+    return { commits: this.#commits + (this.#worker?.commits ?? 0) };
   }
 
   getRun(runId: string): RunDetail | undefined {
@@ -441,7 +439,7 @@ export class Engine {
 
   async stopWorker(): Promise<void> {
     await this.#worker?.stop();
-    this.#stoppedWorkerCommits += this.#worker?.commits ?? 0;
+    this.#commits += this.#worker?.commits ?? 0;
     this.#worker = undefined;
   }
 

@@ -72,13 +72,41 @@ export function executeInline(
   activation: ActivationRef,
   services: ExecutionServices,
 ): ExecutionOutcome {
+  return settleNow(node, 'execute', () =>
+    node.definition.execute(contextFor(node, activation, services, neverAborted())),
+  );
+}
+
+/** Turns a finished wait into the node's result (pure: `resume` sees only input and config). */
+export function resumeActivation(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+  outcome: WaitOutcome,
+): ExecutionOutcome {
+  const { definition } = node;
+  if (!definition.resume)
+    return {
+      kind: 'failed',
+      error: { message: `${node.node.type} cannot resume from a wait`, kind: 'engine.no-resume', retryable: false },
+    };
+  const resume = definition.resume.bind(definition);
+  return settleNow(node, 'resume', () => resume(contextFor(node, activation, services, neverAborted()), outcome));
+}
+
+/** Calls a node function that must answer at once, and settles its result or error. */
+function settleNow(
+  node: CompiledNode,
+  what: 'execute' | 'resume',
+  call: () => NodeResult | Promise<NodeResult>,
+): ExecutionOutcome {
   try {
-    const result = node.definition.execute(contextFor(node, activation, services, new AbortController().signal));
+    const result = call();
     if (result instanceof Promise)
       return {
         kind: 'failed',
         error: {
-          message: `${node.node.type} is marked inline but returned a promise`,
+          message: `${node.node.type} ${what} returned a promise where a synchronous result is required`,
           kind: 'engine.inline-async',
           retryable: false,
         },
@@ -89,24 +117,8 @@ export function executeInline(
   }
 }
 
-/** Turns a finished wait into the node's result (pure: `resume` sees only input and config). */
-export function resumeActivation(
-  node: CompiledNode,
-  activation: ActivationRef,
-  services: ExecutionServices,
-  outcome: WaitOutcome,
-): ExecutionOutcome {
-  if (!node.definition.resume)
-    return {
-      kind: 'failed',
-      error: { message: `${node.node.type} cannot resume from a wait`, kind: 'engine.no-resume', retryable: false },
-    };
-  try {
-    const signal = new AbortController().signal;
-    return toOutcome(node, node.definition.resume(contextFor(node, activation, services, signal), outcome));
-  } catch (error) {
-    return { kind: 'failed', error: toFailure(error) };
-  }
+function neverAborted(): AbortSignal {
+  return new AbortController().signal;
 }
 
 function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {

@@ -27,17 +27,19 @@ export class RunBook {
     this.#registry = registry;
   }
 
-  compiled(workflowId: string, version: number): CompiledWorkflow;
-  compiled(workflowId: string, version: number, ifMissing: 'or-undefined'): CompiledWorkflow | undefined;
-  compiled(workflowId: string, version: number, ifMissing?: 'or-undefined'): CompiledWorkflow | undefined {
+  compiled(workflowId: string, version: number): CompiledWorkflow {
+    const compiled = this.find(workflowId, version);
+    if (!compiled) throw new Error(`workflow "${workflowId}" has no version ${version}`);
+    return compiled;
+  }
+
+  /** The compiled version, or undefined when it is not stored. */
+  find(workflowId: string, version: number): CompiledWorkflow | undefined {
     const key = `${workflowId}@${version}`;
     let compiled = this.#compiled.get(key);
     if (!compiled) {
       const stored = this.#workflows.getVersion(workflowId, version);
-      if (!stored) {
-        if (ifMissing) return undefined;
-        throw new Error(`workflow "${workflowId}" has no version ${version}`);
-      }
+      if (!stored) return undefined;
       compiled = compileWorkflow(stored, this.#registry);
       this.#compiled.set(key, compiled);
     }
@@ -58,16 +60,11 @@ export class RunBook {
     if (cached && this.#inTransaction(runId)) return cached;
     const lastSeq = this.#journal.lastSeq(runId);
     if (lastSeq === undefined) return undefined;
-    let run = this.#runs.get(runId);
-    if (run && run.state.lastSeq > lastSeq) run = undefined; // a rolled-back transaction left it ahead
-    if (!run) {
-      const state = foldEvents(runId, this.#journal.eventsAfter(runId, 0));
-      run = { state, workflow: this.compiled(state.workflowId, state.version) };
-      this.#remember(runId, run);
-    } else if (run.state.lastSeq < lastSeq) {
-      for (const event of this.#journal.eventsAfter(runId, run.state.lastSeq)) evolve(run.state, event);
-    }
-    return run;
+    // No cache, or one a rolled-back transaction left ahead of the journal: fold it afresh.
+    if (!cached || cached.state.lastSeq > lastSeq) return this.reload(runId);
+    if (cached.state.lastSeq < lastSeq)
+      for (const event of this.#journal.eventsAfter(runId, cached.state.lastSeq)) evolve(cached.state, event);
+    return cached;
   }
 
   /** The cached run, if any, without touching the database. */
@@ -75,7 +72,7 @@ export class RunBook {
     return this.#runs.get(runId);
   }
 
-  /** Re-reads a run from the journal, ignoring the cache (after a rolled-back savepoint). */
+  /** Folds a run from its whole journal, ignoring the cache (also after a rolled-back savepoint). */
   reload(runId: string): LoadedRun | undefined {
     this.#runs.delete(runId);
     const events = this.#journal.eventsAfter(runId, 0);
