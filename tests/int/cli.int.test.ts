@@ -2,7 +2,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chain, edge, finished, node, runCli, sleep, spawnCli, tempDir, workflow } from '../support/harness.js';
+import {
+  chain,
+  edge,
+  finished,
+  node,
+  refundFlow,
+  runCli,
+  sleep,
+  spawnCli,
+  tempDir,
+  workflow,
+} from '../support/harness.js';
 
 const dir = tempDir('stepwise-cli-');
 afterAll(() => dir.cleanup());
@@ -15,16 +26,7 @@ function file(name: string, content: unknown): string {
   return path;
 }
 
-const approvalFlow = workflow(
-  'refund',
-  [
-    node('start', 'trigger.manual'),
-    node('ok', 'approval', { title: 'Refund?' }),
-    node('pay', 'code', { code: 'return { refunded: input.amount };' }),
-    node('end', 'output'),
-  ],
-  [edge('start', 'ok'), edge('ok:approved', 'pay'), edge('pay', 'end')],
-);
+const approvalFlow = refundFlow();
 
 describe('stepwise CLI', () => {
   it('runs the sample workflow from the README: exit 0 and the output', async () => {

@@ -7,7 +7,7 @@ import { replayExport } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { DatabaseError } from '../../engine/store/database.js';
 import { WorkflowInvalidError } from '../../engine/validate/index.js';
-import { chain, edge, node, sleep, tempDir, workflow } from '../support/harness.js';
+import { chain, edge, node, refundFlow, sleep, tempDir, workflow } from '../support/harness.js';
 import { runWorkflow, testEngine } from '../support/engine.js';
 
 describe('versions', () => {
@@ -36,16 +36,7 @@ describe('versions', () => {
 
 describe('pinned versions', () => {
   it('a run parked on v1 finishes with v1 after v2 is saved; a new run uses v2', async () => {
-    const v1 = workflow(
-      'refund',
-      [
-        node('start', 'trigger.manual'),
-        node('ok', 'approval', { title: 'Refund?' }),
-        node('pay', 'code', { code: 'return { refunded: input.amount, by: "v1" };' }),
-        node('end', 'output'),
-      ],
-      [edge('start', 'ok'), edge('ok:approved', 'pay'), edge('pay', 'end')],
-    );
+    const v1 = refundFlow('return { refunded: input.amount, by: "v1" };');
     const v2 = workflow(
       'refund',
       [

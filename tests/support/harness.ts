@@ -60,6 +60,20 @@ export function chain(id: string, middle: NodeSpec[]): Workflow {
   return workflow(id, nodes, edges);
 }
 
+/** trigger → approval "ok" ("Refund?") → code "pay" on `approved` → output. */
+export function refundFlow(payCode = 'return { refunded: input.amount };'): Workflow {
+  return workflow(
+    'refund',
+    [
+      node('start', 'trigger.manual'),
+      node('ok', 'approval', { title: 'Refund?' }),
+      node('pay', 'code', { code: payCode }),
+      node('end', 'output'),
+    ],
+    [edge('start', 'ok'), edge('ok:approved', 'pay'), edge('pay', 'end')],
+  );
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
