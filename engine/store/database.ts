@@ -10,7 +10,7 @@ export type Db = Database.Database;
 export type Synchronous = 'FULL' | 'NORMAL';
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-const APPLICATION_ID = 0x53545057; // "STPW": marks the file as a Stepwise database
+export const APPLICATION_ID = 0x53545057; // "STPW": marks the file as a Stepwise database
 
 export class DatabaseError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -38,7 +38,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
-      migrate(db, found);
+      if (found < SCHEMA_VERSION) migrate(db, path);
     }
     return db;
   } catch (error) {
@@ -63,9 +63,10 @@ function checkSchema(db: Db, path: string): number {
   return version;
 }
 
-function migrate(db: Db, from: number): void {
-  if (from === SCHEMA_VERSION) return;
+function migrate(db: Db, path: string): void {
   db.transaction(() => {
+    // Re-read under the write lock: another process opening the same new file may have migrated it meanwhile.
+    const from = checkSchema(db, path);
     for (const migration of MIGRATIONS.slice(from)) db.exec(migration.sql);
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

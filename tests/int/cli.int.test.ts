@@ -1,7 +1,10 @@
 // The `stepwise` CLI as a real child process on a real database file.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { APPLICATION_ID, SCHEMA_VERSION } from '../../engine/store/database.js';
+import { MIGRATIONS } from '../../engine/store/migrations.js';
 import {
   chain,
   edge,
@@ -134,15 +137,16 @@ describe('stepwise CLI', () => {
     try {
       const flow = file('live.json', approvalFlow);
       const started = await runCli(['start', flow, '--input', '{"amount":5}', '--json'], { db: live });
+      expect(started.code, started.stdout + started.stderr).toBe(0);
       const { runId } = JSON.parse(started.stdout) as { runId: string };
       const waitFor = async (status: string): Promise<number> => {
         const since = Date.now();
         for (;;) {
-          const shown = JSON.parse((await runCli(['show', runId, '--json'], { db: live })).stdout) as {
-            status: string;
-          };
+          const result = await runCli(['show', runId, '--json'], { db: live });
+          const shown = JSON.parse(result.stdout) as { status?: string };
           if (shown.status === status) return Date.now() - since;
-          if (Date.now() - since > 10_000) throw new Error(`run stayed ${shown.status}, expected ${status}`);
+          if (Date.now() - since > 10_000)
+            throw new Error(`run stayed ${result.stdout} ${result.stderr} (exit ${result.code}), expected ${status}`);
           await sleep(50);
         }
       };
@@ -163,6 +167,24 @@ describe('stepwise CLI', () => {
     }
     const result = await exited;
     expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('a process that finds a new database being migrated by another waits and uses it', async () => {
+    // Another process holds the write lock on a new file and is migrating it; our CLI reads schema 0 meanwhile.
+    const fresh = join(dir.path, 'fresh.db');
+    const other = new Database(fresh);
+    other.pragma('journal_mode = WAL');
+    other.exec('BEGIN IMMEDIATE');
+    const reader = runCli(['runs', '--json'], { db: fresh });
+    await sleep(1500);
+    for (const migration of MIGRATIONS) other.exec(migration.sql);
+    other.pragma(`application_id = ${APPLICATION_ID}`);
+    other.pragma(`user_version = ${SCHEMA_VERSION}`);
+    other.exec('COMMIT');
+    other.close();
+    const result = await reader;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ runs: [] });
   });
 
   it('several workers on one database never run an activation twice', async () => {
