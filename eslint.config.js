@@ -1,5 +1,6 @@
 // One lint setup for the whole repository. Import boundaries between layers are rules here.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const layer = (files, regex, message) => ({
@@ -32,6 +33,11 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', console: 'readonly' } },
   },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { ...reactHooks.configs['recommended-latest'].rules },
+  },
   // Vitest's asymmetric matchers (expect.objectContaining, …) are typed `any`.
   { files: ['tests/**/*.ts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
   // Node types see only the SDK (and the pure model): never the runtime, store or each other's internals.
@@ -48,4 +54,13 @@ export default tseslint.config(
     '/nodes/(?!index\\.js$)',
     'the engine reaches node types only through nodes/index.js and the registry',
   ),
+  // The renderer and Electron main see the engine only through its API contract.
+  layer(
+    ['renderer/**/*.{ts,tsx}', 'electron/**/*.{ts,cts}'],
+    '/engine/(?!api/)',
+    'the renderer and electron import only engine/api from the engine',
+  ),
+  // Nothing imports the renderer or the desktop shell.
+  layer(['engine/**/*.ts', 'nodes/**/*.ts', 'electron/**/*.{ts,cts}'], '/renderer/', 'nothing imports renderer/'),
+  layer(['engine/**/*.ts', 'nodes/**/*.ts', 'renderer/**/*.{ts,tsx}'], '/electron/', 'nothing imports electron/'),
 );

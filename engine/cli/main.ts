@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { formatDuration } from '../model/duration.js';
 import { replayExport, RunExportFormatError } from '../replay/index.js';
 import { defaultDatabasePath, defaultRegistry, Engine, EngineError, type RunDetail } from '../runtime/engine.js';
+import { serve } from '../host/serve.js';
 import { DatabaseError } from '../store/database.js';
 import type { RunSummary } from '../store/journal-store.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
@@ -27,6 +28,7 @@ Commands:
   export <runId> [--out FILE]   the run's version and journal as JSON
   replay <export.json>          re-run the orchestrator over a recorded journal and compare
   validate <file>               check a workflow file and list its problems
+  serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
 
 Options:
   --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
@@ -51,6 +53,7 @@ const OPTIONS = {
   comment: { type: 'string' },
   reason: { type: 'string' },
   out: { type: 'string' },
+  port: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -92,6 +95,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 async function dispatch(command: string, args: string[], values: Values, io: Io): Promise<number> {
   if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
   if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
+  if (command === 'serve') return serveCommand(values, io);
   const commands: Record<string, (engine: Engine) => Promise<number> | number> = {
     run: (engine) => runCommand(engine, requireArg(args, 'a workflow file'), values, io),
     start: (engine) => startCommand(engine, requireArg(args, 'a workflow file'), values, io),
@@ -122,6 +126,22 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   } finally {
     await engine.close();
   }
+}
+
+async function serveCommand(values: Values, io: Io): Promise<number> {
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
+  const dbPath = values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath();
+  const app = await serve({ dbPath, port, log: (line) => io.err(line) });
+  if (values.json) io.out(JSON.stringify({ url: app.url, port: app.port, token: app.token, dbPath }));
+  else
+    io.out(`Stepwise is running at ${app.url}\n(database: ${dbPath}; only this machine can connect; Ctrl+C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app.close();
+  return EXIT.ok;
 }
 
 function requireArg(args: string[], what: string): string {

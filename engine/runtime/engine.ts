@@ -148,6 +148,11 @@ export class Engine {
 
   // ── Workflows ────────────────────────────────────────────────────────────────────────────
 
+  /** Workflows, their drafts and versions: what the editor works on. */
+  get workflows(): WorkflowStore {
+    return this.#workflows;
+  }
+
   validate(source: unknown): ValidationResult {
     return typeof source === 'string'
       ? validateWorkflowText(source, this.registry)

@@ -105,4 +105,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: '002-workflow-drafts',
+    // Deleting a workflow hides it; its versions stay, because runs are pinned to them.
+    sql: `
+      ALTER TABLE workflows ADD COLUMN deleted_at INTEGER;
+      ALTER TABLE workflows ADD COLUMN draft_updated_at INTEGER;
+      UPDATE workflows SET draft_updated_at = updated_at;
+    `,
+  },
 ];

@@ -21,6 +21,23 @@ export interface WorkflowSummary {
   updatedAt: number;
 }
 
+/** A workflow with its editable draft (the canvas state, saved as the user types). */
+export interface WorkflowRecord extends WorkflowSummary {
+  draft: Workflow | null;
+  draftUpdatedAt: number | null;
+}
+
+interface WorkflowRow {
+  id: string;
+  name: string;
+  draft: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  draft_updated_at: number | null;
+  latest: number | null;
+}
+
 export function contentHash(graph: Workflow): string {
   return createHash('sha256').update(canonicalJson(graph)).digest('hex');
 }
@@ -48,9 +65,13 @@ export class WorkflowStore {
     this.#latestNumber = db.prepare<[string], { version: number | null }>(
       'SELECT max(version) AS version FROM workflow_versions WHERE workflow_id = ?',
     );
+    // A saved version becomes the draft unless the draft holds edits not in the latest version.
     this.#upsertWorkflow = db.prepare(
-      `INSERT INTO workflows (id, name, draft, created_at, updated_at) VALUES (@id, @name, @draft, @now, @now)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, draft = excluded.draft, updated_at = excluded.updated_at`,
+      `INSERT INTO workflows (id, name, draft, created_at, updated_at, draft_updated_at)
+       VALUES (@id, @name, @draft, @now, @now, @now)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at, deleted_at = NULL,
+         draft = CASE WHEN @replaceDraft THEN excluded.draft ELSE draft END,
+         draft_updated_at = CASE WHEN @replaceDraft THEN excluded.updated_at ELSE draft_updated_at END`,
     );
     this.#insertVersion = db.prepare(
       `INSERT INTO workflow_versions (workflow_id, version, hash, graph, note, created_at)
@@ -63,7 +84,8 @@ export class WorkflowStore {
     return this.#db
       .transaction(() => {
         const hash = contentHash(graph);
-        this.#upsertWorkflow.run({ id: graph.id, name: graph.name, draft: JSON.stringify(graph), now });
+        const replaceDraft = this.#draftIsUnedited(graph.id) ? 1 : 0;
+        this.#upsertWorkflow.run({ id: graph.id, name: graph.name, draft: JSON.stringify(graph), now, replaceDraft });
         const existing = this.#versionByHash.get(graph.id, hash);
         if (existing) return { version: toVersion(existing), created: false };
         const number = (this.#latest.get(graph.id)?.version ?? 0) + 1;
@@ -72,6 +94,63 @@ export class WorkflowStore {
         return { version, created: true };
       })
       .immediate();
+  }
+
+  /** True when there is no draft, or the draft has the latest version's content (or the workflow is deleted). */
+  #draftIsUnedited(workflowId: string): boolean {
+    const row = this.#row(workflowId);
+    if (!row?.draft || row.deleted_at !== null) return true;
+    const latest = this.#latest.get(workflowId);
+    return latest !== undefined && contentHash(JSON.parse(row.draft) as Workflow) === latest.hash;
+  }
+
+  #row(workflowId: string): WorkflowRow | undefined {
+    return this.#db
+      .prepare<[string], WorkflowRow>(
+        `SELECT w.*, (SELECT max(version) FROM workflow_versions v WHERE v.workflow_id = w.id) AS latest
+         FROM workflows w WHERE w.id = ?`,
+      )
+      .get(workflowId);
+  }
+
+  /** A live (not deleted) workflow with its draft. */
+  getWorkflow(workflowId: string): WorkflowRecord | undefined {
+    const row = this.#row(workflowId);
+    return row && row.deleted_at === null ? toRecord(row) : undefined;
+  }
+
+  /** True when the id is taken, also by a deleted workflow (whose versions runs may still use). */
+  exists(workflowId: string): boolean {
+    return this.#row(workflowId) !== undefined;
+  }
+
+  /** A new workflow whose draft is `graph`; no version yet. */
+  createWorkflow(graph: Workflow, now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO workflows (id, name, draft, created_at, updated_at, draft_updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(graph.id, graph.name, JSON.stringify(graph), now, now, now);
+  }
+
+  /** Replaces the draft (and the name it carries). Returns false when there is no such live workflow. */
+  saveDraft(graph: Workflow, now: number): boolean {
+    const result = this.#db
+      .prepare(
+        `UPDATE workflows SET draft = ?, name = ?, draft_updated_at = ?, updated_at = ?
+         WHERE id = ? AND deleted_at IS NULL`,
+      )
+      .run(JSON.stringify(graph), graph.name, now, now, graph.id);
+    return result.changes === 1;
+  }
+
+  /** Hides the workflow from lists; its versions stay for the runs pinned to them. */
+  deleteWorkflow(workflowId: string, now: number): boolean {
+    const result = this.#db
+      .prepare('UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL')
+      .run(now, now, workflowId);
+    return result.changes === 1;
   }
 
   getVersion(workflowId: string, version: number): WorkflowVersion | undefined {
@@ -111,7 +190,7 @@ export class WorkflowStore {
       .prepare<[], { id: string; name: string; latest: number | null; created_at: number; updated_at: number }>(
         `SELECT w.id, w.name, w.created_at, w.updated_at,
                 (SELECT max(version) FROM workflow_versions v WHERE v.workflow_id = w.id) AS latest
-         FROM workflows w ORDER BY w.updated_at DESC`,
+         FROM workflows w WHERE w.deleted_at IS NULL ORDER BY w.updated_at DESC`,
       )
       .all()
       .map((row) => ({
@@ -122,6 +201,18 @@ export class WorkflowStore {
         updatedAt: row.updated_at,
       }));
   }
+}
+
+function toRecord(row: WorkflowRow): WorkflowRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    latestVersion: row.latest,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    draft: row.draft === null ? null : (JSON.parse(row.draft) as Workflow),
+    draftUpdatedAt: row.draft_updated_at,
+  };
 }
 
 function toVersion(row: VersionRow): WorkflowVersion {

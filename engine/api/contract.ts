@@ -1,0 +1,128 @@
+// EngineApi: the one contract between the engine host and its clients (renderer, Electron main).
+// Every method has a params schema and a result schema; every pushed event has a data schema.
+// Transports (MessagePort, WebSocket) derive their channels from these keys and validate both ways.
+import { z } from 'zod';
+import {
+  nodeTypeSchema,
+  problemSchema,
+  runSummarySchema,
+  templateSchema,
+  versionSchema,
+  versionSummarySchema,
+  workflowDetailSchema,
+  workflowIdSchema,
+  workflowSchema,
+  workflowSummarySchema,
+} from './schemas.js';
+
+function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R): { params: P; result: R } {
+  return { params, result };
+}
+
+const byWorkflow = z.strictObject({ workflowId: workflowIdSchema });
+const byVersion = z.strictObject({ workflowId: workflowIdSchema, version: z.number().int().min(1) });
+const exportedFile = z.object({ fileName: z.string(), text: z.string() });
+
+export const engineMethods = {
+  health: method(z.strictObject({}), z.object({ ok: z.literal(true), pid: z.number(), dbPath: z.string() })),
+  listNodeTypes: method(z.strictObject({}), z.array(nodeTypeSchema)),
+  listTemplates: method(z.strictObject({}), z.array(templateSchema)),
+
+  listWorkflows: method(z.strictObject({}), z.array(workflowSummarySchema)),
+  getWorkflow: method(byWorkflow, workflowDetailSchema),
+  /** A new workflow: empty (with a manual trigger) or a copy of a template. */
+  createWorkflow: method(
+    z.strictObject({ name: z.string().trim().min(1).max(200), template: z.string().optional() }),
+    workflowDetailSchema,
+  ),
+  renameWorkflow: method(
+    z.strictObject({ workflowId: workflowIdSchema, name: z.string().trim().min(1).max(200) }),
+    workflowDetailSchema,
+  ),
+  duplicateWorkflow: method(byWorkflow, workflowDetailSchema),
+  deleteWorkflow: method(byWorkflow, z.object({ deleted: z.literal(true) })),
+  /** Workflow file text. Its `id` decides which workflow it becomes a version of. */
+  importWorkflow: method(
+    z.strictObject({ text: z.string().max(50_000_000) }),
+    z.object({
+      workflow: workflowDetailSchema,
+      version: z.number().int().nullable(),
+      problems: z.array(problemSchema),
+    }),
+  ),
+  /** The draft, or a version when given, as `.stepwise.json` text. */
+  exportWorkflow: method(
+    z.strictObject({ workflowId: workflowIdSchema, version: z.number().int().min(1).optional() }),
+    exportedFile,
+  ),
+
+  /** Autosave: replaces the draft. The draft's `id` must be `workflowId`. */
+  saveDraft: method(
+    z.strictObject({ workflowId: workflowIdSchema, draft: workflowSchema }),
+    z.object({ draftUpdatedAt: z.number(), draftChanged: z.boolean() }),
+  ),
+  /** The engine's validator over any graph: what the problems panel shows. */
+  validate: method(z.strictObject({ workflow: z.unknown() }), z.object({ problems: z.array(problemSchema) })),
+
+  /** Freezes the draft as an immutable version (or finds the identical one). Invalid drafts are refused. */
+  saveVersion: method(
+    z.strictObject({ workflowId: workflowIdSchema, note: z.string().max(2000).optional() }),
+    z.object({ version: z.number().int(), created: z.boolean(), problems: z.array(problemSchema) }),
+  ),
+  listVersions: method(byWorkflow, z.array(versionSummarySchema)),
+  getVersion: method(byVersion, versionSchema),
+  /** Copies a version into the draft; history is never rewritten. */
+  restoreVersion: method(byVersion, workflowDetailSchema),
+
+  /** Runs the draft: saves a version first when the draft changed, then starts a run pinned to it. */
+  runDraft: method(
+    z.strictObject({ workflowId: workflowIdSchema, input: z.unknown().optional() }),
+    z.object({ run: runSummarySchema, versionCreated: z.boolean() }),
+  ),
+  listRuns: method(
+    z.strictObject({ workflowId: workflowIdSchema.optional(), limit: z.number().int().min(1).max(1000).optional() }),
+    z.array(runSummarySchema),
+  ),
+} as const;
+
+export type EngineMethods = typeof engineMethods;
+export type MethodName = keyof EngineMethods;
+export type Params<M extends MethodName> = z.input<EngineMethods[M]['params']>;
+export type Result<M extends MethodName> = z.output<EngineMethods[M]['result']>;
+
+/** What a client calls: one async function per method. */
+export type EngineApi = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> };
+
+export const engineEvents = {
+  /** A workflow was created, changed, versioned or deleted (by any client or the CLI's host). */
+  workflowsChanged: z.object({ workflowId: z.string() }),
+  /** Runs whose status changed in a commit. */
+  runsChanged: z.object({ runs: z.array(z.object({ runId: z.string(), status: z.string() })) }),
+} as const;
+
+export type EngineEvents = typeof engineEvents;
+export type EventName = keyof EngineEvents;
+export type EventData<E extends EventName> = z.output<EngineEvents[E]>;
+
+export const apiErrorCodes = ['bad-request', 'not-found', 'invalid', 'conflict', 'unavailable', 'internal'] as const;
+export type ApiErrorCode = (typeof apiErrorCodes)[number];
+
+/** A failed call, as the client sees it. `problems` comes with 'invalid'. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly problems: z.infer<typeof problemSchema>[];
+  constructor(code: ApiErrorCode, message: string, problems: z.infer<typeof problemSchema>[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.problems = problems;
+  }
+}
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(engineMethods, name);
+}
+
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(engineEvents, name);
+}

@@ -1,0 +1,23 @@
+// The engine's API contract: request/response/event schemas, wire frames, the client and the
+// host-side dispatcher. Pure and shared: the renderer and Electron main import only this from engine/.
+export * from './contract.js';
+export * from './schemas.js';
+export * from './protocol.js';
+export { EngineClient, type ClientStatus, type Connection } from './client.js';
+export { dispatch } from './dispatch.js';
+export {
+  diffWorkflows,
+  isEmptyDiff,
+  type FieldChange,
+  type NodeChange,
+  type WorkflowDiff,
+} from '../model/workflow-diff.js';
+export { formatWorkflowFile, workflowFileName, WORKFLOW_FILE_SUFFIX } from '../model/workflow-file.js';
+export {
+  WORKFLOW_FORMAT,
+  type Workflow,
+  type WorkflowEdge,
+  type WorkflowNode,
+  type RetryPolicy,
+} from '../model/workflow.js';
+export { parseDuration } from '../model/duration.js';

@@ -1,0 +1,87 @@
+// The engine host: a plain Node process that owns the database, runs workflows and answers
+// EngineApi requests. Started by `stepwise serve` (child_process.fork, frames over IPC, tagged by
+// client) or by the desktop app (Electron utilityProcess, one MessagePort per window).
+import { parseArgs } from 'node:util';
+import { dispatch, type EventData, type EventName, type ServerFrame } from '../api/index.js';
+import { Engine } from '../runtime/engine.js';
+import { EngineService } from './service.js';
+import type { HostToParent, ParentToHost } from './ipc.js';
+
+/** The parts of Electron's `process.parentPort` and MessagePortMain the host uses. */
+interface PortLike {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  postMessage(message: unknown): void;
+  start(): void;
+}
+interface ParentPortLike {
+  on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+export function hostMain(argv: readonly string[]): void {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { db: { type: 'string' }, templates: { type: 'string' } },
+    strict: true,
+  });
+  if (values.db === undefined || values.templates === undefined)
+    throw new Error('usage: host --db PATH --templates DIR');
+  const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
+  const toParent = (message: HostToParent): void => {
+    if (parentPort) parentPort.postMessage(message);
+    else process.send?.(message);
+  };
+
+  let engine: Engine;
+  try {
+    engine = Engine.open({ dbPath: values.db });
+  } catch (error) {
+    // A database that cannot be opened will not open on a restart either: say why and stop.
+    toParent({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
+    process.exitCode = 1;
+    return;
+  }
+
+  const ports = new Set<PortLike>();
+  const broadcast = (frame: ServerFrame): void => {
+    if (parentPort) for (const port of ports) port.postMessage(frame);
+    else toParent({ type: 'frame', client: null, frame });
+  };
+  const emit = <E extends EventName>(event: E, data: EventData<E>): void => broadcast({ t: 'evt', event, data });
+  const service = new EngineService({ engine, dbPath: values.db, templatesDir: values.templates, emit });
+  const worker = engine.startWorker();
+  worker.onCommit((runs) => {
+    if (runs.length > 0) emit('runsChanged', { runs: [...runs] });
+  });
+
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await engine.close();
+    process.exit(0);
+  };
+  if (parentPort) {
+    parentPort.on('message', ({ ports: [port] }) => {
+      if (!port) return;
+      ports.add(port);
+      port.on('message', ({ data }) => void dispatch(service, data).then((frame) => frame && port.postMessage(frame)));
+      port.on('close', () => ports.delete(port));
+      port.start();
+    });
+  } else {
+    process.on('message', (message: ParentToHost) => {
+      if (message.type !== 'frame') return;
+      void dispatch(service, message.frame).then(
+        (frame) => frame && toParent({ type: 'frame', client: message.client, frame }),
+      );
+    });
+    // The supervisor going away (even by SIGKILL) closes the IPC channel: stop with it.
+    process.on('disconnect', () => void shutdown());
+  }
+
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+  toParent({ type: 'ready', pid: process.pid });
+}

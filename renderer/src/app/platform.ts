@@ -1,0 +1,58 @@
+// What differs between the desktop shell and a browser tab: file dialogs and the app menu.
+// The desktop preload exposes `window.stepwise`; in a browser we use a file input and a download.
+
+export type MenuCommand =
+  | 'new'
+  | 'open'
+  | 'export'
+  | 'save-version'
+  | 'undo'
+  | 'redo'
+  | 'cut'
+  | 'copy'
+  | 'paste'
+  | 'select-all'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'fit';
+
+/** The bridge the desktop preload exposes (nothing else from Electron reaches the page). */
+export interface DesktopBridge {
+  openWorkflowFile(): Promise<{ name: string; text: string } | null>;
+  saveWorkflowFile: (fileName: string, text: string) => Promise<boolean>;
+  onMenu: (listener: (command: MenuCommand) => void) => () => void;
+}
+
+declare global {
+  interface Window {
+    stepwise?: DesktopBridge;
+  }
+}
+
+export const desktop: DesktopBridge | undefined = window.stepwise;
+
+export async function openWorkflowFile(): Promise<{ name: string; text: string } | null> {
+  if (desktop) return desktop.openWorkflowFile();
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.json,application/json';
+    input.onchange = () => {
+      const file = input.files?.[0];
+      if (!file) return resolve(null);
+      void file.text().then((text) => resolve({ name: file.name, text }));
+    };
+    input.click();
+  });
+}
+
+export async function saveWorkflowFile(fileName: string, text: string): Promise<boolean> {
+  if (desktop) return desktop.saveWorkflowFile(fileName, text);
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  return true;
+}

@@ -1,0 +1,211 @@
+// Version history: each version with its note, time and the runs pinned to it; compare any two
+// (or a version with the draft) on the canvas; restore a version into the draft.
+import { useCallback, useEffect, useState } from 'react';
+import { diffWorkflows, type VersionSummary, type Workflow, type WorkflowDiff } from '../../../engine/api/index.js';
+import { useApi, useEngineEvent } from '../app/client-context.js';
+import { errorText, useToast } from '../ui/toast.js';
+import { useEditor } from './editor-context.js';
+
+export interface DiffView {
+  from: number;
+  to: number | 'draft';
+  before: Workflow;
+  after: Workflow;
+  diff: WorkflowDiff;
+}
+
+export function VersionsPanel(props: {
+  workflowId: string;
+  diff: DiffView | null;
+  onDiff: (view: DiffView | null) => void;
+  onClose: () => void;
+}) {
+  const api = useApi();
+  const toast = useToast();
+  const { store } = useEditor();
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
+  const [from, setFrom] = useState<number | null>(null);
+  const [to, setTo] = useState<number | 'draft'>('draft');
+
+  const refresh = useCallback(() => {
+    api.listVersions({ workflowId: props.workflowId }).then(
+      (list) => {
+        setVersions(list);
+        setFrom((current) => current ?? list.at(-1)?.version ?? null);
+      },
+      () => {},
+    );
+  }, [api, props.workflowId]);
+  useEffect(refresh, [refresh]);
+  useEngineEvent(
+    'workflowsChanged',
+    useCallback(
+      (data: { workflowId: string }) => data.workflowId === props.workflowId && refresh(),
+      [props.workflowId, refresh],
+    ),
+  );
+  useEngineEvent('runsChanged', refresh);
+
+  const compare = async () => {
+    if (from === null) return;
+    try {
+      const before = (await api.getVersion({ workflowId: props.workflowId, version: from })).graph;
+      const after =
+        to === 'draft'
+          ? store.getState().graph
+          : (await api.getVersion({ workflowId: props.workflowId, version: to })).graph;
+      props.onDiff({ from, to, before, after, diff: diffWorkflows(before, after) });
+    } catch (error) {
+      toast(errorText(error), 'error');
+    }
+  };
+
+  const restore = async (version: number) => {
+    try {
+      const { graph } = await api.getVersion({ workflowId: props.workflowId, version });
+      // Restoring is an edit of the draft (undoable); the version itself never changes.
+      store.getState().apply({ type: 'replace', graph: { ...graph, id: props.workflowId } });
+      props.onDiff(null);
+      toast(`Version ${version} restored into the draft. Save a version to keep it.`, 'success');
+    } catch (error) {
+      toast(errorText(error), 'error');
+    }
+  };
+
+  return (
+    <aside className="versions" aria-label="Versions" data-testid="versions-panel">
+      <div className="panel-head">
+        <h2>Versions</h2>
+        <button type="button" onClick={props.onClose} aria-label="Close versions">
+          ×
+        </button>
+      </div>
+      <div className="compare">
+        <label>
+          Compare
+          <select
+            value={from ?? ''}
+            onChange={(event) => setFrom(Number(event.target.value))}
+            aria-label="Compare from"
+          >
+            {versions.map((version) => (
+              <option key={version.version} value={version.version}>
+                v{version.version}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          with
+          <select
+            value={String(to)}
+            onChange={(event) => setTo(event.target.value === 'draft' ? 'draft' : Number(event.target.value))}
+            aria-label="Compare with"
+          >
+            <option value="draft">draft</option>
+            {versions.map((version) => (
+              <option key={version.version} value={version.version}>
+                v{version.version}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="primary" disabled={from === null} onClick={() => void compare()}>
+          Show diff
+        </button>
+        {props.diff && (
+          <button type="button" onClick={() => props.onDiff(null)}>
+            Close diff
+          </button>
+        )}
+      </div>
+      {props.diff && <DiffSummary view={props.diff} />}
+      <ol className="version-list" reversed>
+        {[...versions].reverse().map((version) => (
+          <li key={version.version} data-testid="version-item">
+            <div className="version-head">
+              <strong>v{version.version}</strong>
+              <time dateTime={new Date(version.createdAt).toISOString()}>
+                {new Date(version.createdAt).toLocaleString()}
+              </time>
+            </div>
+            <p className={version.note ? 'note' : 'note muted'}>{version.note ?? 'No note'}</p>
+            <div className="version-foot">
+              <span className="muted">
+                {version.runs} run{version.runs === 1 ? '' : 's'} pinned
+              </span>
+              <button type="button" onClick={() => void restore(version.version)}>
+                Restore
+              </button>
+            </div>
+          </li>
+        ))}
+        {versions.length === 0 && <li className="muted">No versions yet. “Save version” freezes the draft.</li>}
+      </ol>
+    </aside>
+  );
+}
+
+function DiffSummary({ view }: { view: DiffView }) {
+  const { diff } = view;
+  const [selected, setSelected] = useState<string | null>(diff.nodes.changed[0]?.nodeId ?? null);
+  const change = diff.nodes.changed.find((entry) => entry.nodeId === selected);
+  const nameOf = (id: string, graph: Workflow) => graph.nodes.find((node) => node.id === id)?.name ?? id;
+  return (
+    <div className="diff-summary" data-testid="diff-summary">
+      <p>
+        v{view.from} → {view.to === 'draft' ? 'draft' : `v${view.to}`}:{' '}
+        <span className="diff-added-text">{diff.nodes.added.length} added</span>,{' '}
+        <span className="diff-removed-text">{diff.nodes.removed.length} removed</span>,{' '}
+        <span className="diff-changed-text">{diff.nodes.changed.length} changed</span> nodes; {diff.edges.added.length}{' '}
+        connections added, {diff.edges.removed.length} removed.
+      </p>
+      {diff.nodes.changed.length > 0 && (
+        <ul className="diff-nodes">
+          {diff.nodes.changed.map((entry) => (
+            <li key={entry.nodeId}>
+              <button
+                type="button"
+                className={entry.nodeId === selected ? 'active' : undefined}
+                onClick={() => setSelected(entry.nodeId)}
+              >
+                {nameOf(entry.nodeId, view.after)} ({entry.fields.length} field{entry.fields.length === 1 ? '' : 's'})
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {change && (
+        <table className="field-diff" data-testid="field-diff">
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th>Before</th>
+              <th>After</th>
+            </tr>
+          </thead>
+          <tbody>
+            {change.fields.map((field) => (
+              <tr key={field.path}>
+                <td>
+                  <code>{field.path}</code>
+                </td>
+                <td className="before">
+                  <pre>{show(field.before)}</pre>
+                </td>
+                <td className="after">
+                  <pre>{show(field.after)}</pre>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '—';
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+}
