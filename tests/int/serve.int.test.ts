@@ -18,7 +18,10 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: app.port, path, headers }, (response) => {
       let body = '';
@@ -81,7 +84,9 @@ describe('stepwise serve', () => {
   });
 
   it('survives a SIGKILL of the engine host: the client reconnects, edits and runs are kept', async () => {
-    const client = new EngineClient(new NodeWebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`));
+    const client = new EngineClient(
+      new NodeWebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`),
+    );
     const statuses: ClientStatus[] = [];
     client.onStatus((status) => statuses.push(status));
     try {
@@ -90,7 +95,13 @@ describe('stepwise serve', () => {
         ...created.draft,
         nodes: [
           ...created.draft.nodes,
-          { id: 'wait', type: 'wait.timer', typeVersion: 1, position: { x: 300, y: 0 }, config: { duration: '1500ms' } },
+          {
+            id: 'wait',
+            type: 'wait.timer',
+            typeVersion: 1,
+            position: { x: 300, y: 0 },
+            config: { duration: '1500ms' },
+          },
           { id: 'done', type: 'output', typeVersion: 1, position: { x: 600, y: 0 }, config: {} },
         ],
         edges: [
@@ -111,7 +122,10 @@ describe('stepwise serve', () => {
 
       expect((await client.api.getWorkflow({ workflowId: created.id })).draft).toEqual(draft);
       await until(
-        async () => (await client.api.listRuns({ workflowId: created.id })).some((item) => item.runId === run.runId && item.status === 'completed'),
+        async () =>
+          (await client.api.listRuns({ workflowId: created.id })).some(
+            (item) => item.runId === run.runId && item.status === 'completed',
+          ),
         'the run to finish after the restart',
       );
       const [finished] = await client.api.listRuns({ workflowId: created.id });

@@ -36,13 +36,20 @@ class TestConnection implements Connection {
 const dir = tempDir('stepwise-api-');
 const engine = Engine.open({ dbPath: dir.db });
 const events: unknown[] = [];
-const service = new EngineService({ engine, dbPath: dir.db, templatesDir: dir.path, emit: (event, data) => events.push({ event, data }) });
+const service = new EngineService({
+  engine,
+  dbPath: dir.db,
+  templatesDir: dir.path,
+  emit: (event, data) => events.push({ event, data }),
+});
 afterAll(async () => {
   await engine.close();
   dir.cleanup();
 });
 
-function connected(host: (frame: RequestFrame) => Promise<ServerFrame | null> | ServerFrame | null = (frame) => dispatch(service, frame)) {
+function connected(
+  host: (frame: RequestFrame) => Promise<ServerFrame | null> | ServerFrame | null = (frame) => dispatch(service, frame),
+) {
   const connection = new TestConnection(host);
   const errors: string[] = [];
   const client = new EngineClient(connection, { onProtocolError: (message) => errors.push(message) });
@@ -64,28 +71,52 @@ describe('EngineApi over a connection', () => {
   it('the host refuses invalid params, naming the field, and unknown methods', async () => {
     const { client } = connected();
     const wrong = client.call('getWorkflow', { workflowId: 42 } as unknown as { workflowId: string });
-    await expect(wrong).rejects.toMatchObject({ code: 'bad-request', message: expect.stringMatching(/getWorkflow: invalid params: workflowId/) });
+    await expect(wrong).rejects.toMatchObject({
+      code: 'bad-request',
+      message: expect.stringMatching(/getWorkflow: invalid params: workflowId/),
+    });
     const unknown = await dispatch(service, { t: 'req', id: 7, method: 'dropTables', params: {} });
-    expect(unknown).toMatchObject({ id: 7, ok: false, error: { code: 'bad-request', message: 'unknown method "dropTables"' } });
+    expect(unknown).toMatchObject({
+      id: 7,
+      ok: false,
+      error: { code: 'bad-request', message: 'unknown method "dropTables"' },
+    });
     expect(await dispatch(service, 'not json')).toBeNull();
-    expect(await dispatch(service, { t: 'req', id: 3 })).toMatchObject({ id: 3, ok: false, error: { code: 'bad-request' } });
+    expect(await dispatch(service, { t: 'req', id: 3 })).toMatchObject({
+      id: 3,
+      ok: false,
+      error: { code: 'bad-request' },
+    });
   });
 
   it('maps engine errors: not found, and an invalid draft with its problems', async () => {
     const { client } = connected();
     await expect(client.api.getWorkflow({ workflowId: 'nope' })).rejects.toMatchObject({ code: 'not-found' });
     const created = await client.api.createWorkflow({ name: 'Broken' });
-    const draft = { ...created.draft, nodes: [...created.draft.nodes, { id: 'c', type: 'code', typeVersion: 1, position: { x: 0, y: 0 }, config: {} }] };
+    const draft = {
+      ...created.draft,
+      nodes: [...created.draft.nodes, { id: 'c', type: 'code', typeVersion: 1, position: { x: 0, y: 0 }, config: {} }],
+    };
     await client.api.saveDraft({ workflowId: created.id, draft });
     const error = await client.api.saveVersion({ workflowId: created.id }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('invalid');
-    expect((error as ApiError).problems).toContainEqual(expect.objectContaining({ nodeId: 'c', code: 'node.config', field: 'code' }));
+    expect((error as ApiError).problems).toContainEqual(
+      expect.objectContaining({ nodeId: 'c', code: 'node.config', field: 'code' }),
+    );
   });
 
   it('the client refuses a malformed result and ignores malformed frames and events', async () => {
-    const { client, connection, errors } = connected((frame) => ({ t: 'res', id: frame.id, ok: true, result: { nope: true } }));
-    await expect(client.api.listWorkflows({})).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/the engine answered listWorkflows/) });
+    const { client, connection, errors } = connected((frame) => ({
+      t: 'res',
+      id: frame.id,
+      ok: true,
+      result: { nope: true },
+    }));
+    await expect(client.api.listWorkflows({})).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringMatching(/the engine answered listWorkflows/),
+    });
     connection.handlers?.frame('{oops');
     connection.handlers?.frame(JSON.stringify({ t: 'evt', event: 'workflowsChanged', data: { workflowId: 5 } }));
     connection.handlers?.frame(JSON.stringify({ t: 'evt', event: 'somethingElse', data: {} }));
@@ -132,7 +163,9 @@ describe('EngineApi over a connection', () => {
     const api: EngineApi = service;
     const { client } = connected();
     expect(Object.keys(client.api).sort()).toEqual(
-      Object.getOwnPropertyNames(Object.getPrototypeOf(api)).filter((name) => name !== 'constructor').sort(),
+      Object.getOwnPropertyNames(Object.getPrototypeOf(api))
+        .filter((name) => name !== 'constructor')
+        .sort(),
     );
   });
 });

@@ -11,7 +11,7 @@ import {
   newNode,
   pasteClip,
 } from '../../renderer/src/editor/graph-edits.js';
-import { createCatalog } from '../../renderer/src/editor/editor-context.js';
+import { createCatalog } from '../../renderer/src/editor/catalog.js';
 import { chain, node, refundFlow } from '../support/harness.js';
 
 const engine = Engine.open({ dbPath: ':memory:' });
@@ -79,7 +79,8 @@ describe('editor store', () => {
     for (let x = 1; x <= 5; x += 1) apply({ type: 'move', positions: { a: { x: x * 10, y: 0 } } });
     endGesture();
     const moved = store.getState().graph;
-    for (const text of ['r', 're', 'ret']) apply({ type: 'set-config', nodeId: 'a', field: 'code', value: text }, { coalesce: 'a.code' });
+    for (const text of ['r', 're', 'ret'])
+      apply({ type: 'set-config', nodeId: 'a', field: 'code', value: text }, { coalesce: 'a.code' });
     apply({ type: 'remove', nodeIds: ['a'], edgeIds: [] });
     expect(store.getState().past).toHaveLength(3);
 

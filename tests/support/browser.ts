@@ -1,0 +1,63 @@
+// The real UI in Debian's Chromium (never a downloaded browser) against `stepwise serve`.
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { spawnCli } from './harness.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+export interface ServedProcess {
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** `stepwise serve --json` as a child process; resolves once it printed its URL. */
+export async function startServe(db: string): Promise<ServedProcess> {
+  const child = spawnCli(['serve', '--port', '0', '--json'], { db });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`stepwise serve exited ${code}: ${stderr}`)));
+  });
+  const info = JSON.parse(first) as { url: string; port: number; token: string };
+  return {
+    ...info,
+    origin: `http://127.0.0.1:${info.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Drags from one element's centre to another's in small steps, as a person would. */
+export async function dragBetween(page: Page, from: string, to: string): Promise<void> {
+  const a = await page.locator(from).boundingBox();
+  const b = await page.locator(to).boundingBox();
+  if (!a || !b) throw new Error(`cannot drag ${from} → ${to}: not visible`);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
