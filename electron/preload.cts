@@ -1,0 +1,32 @@
+// Preload: exposes only the bridge (file dialogs, menu commands) and forwards engine ports to the
+// page with window.postMessage, since a MessagePort cannot cross contextBridge.
+// A sandboxed preload is CommonJS: `require` is how it reaches electron.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import electron = require('electron');
+
+const { contextBridge, ipcRenderer } = electron;
+type IpcRendererEvent = Electron.IpcRendererEvent;
+// The preload runs in the page's (isolated) window; only postMessage is used.
+declare const window: { postMessage(message: unknown, targetOrigin: string, transfer?: unknown[]): void };
+
+ipcRenderer.on('engine-port', (event: IpcRendererEvent) => {
+  window.postMessage({ type: 'stepwise:engine-port' }, '*', event.ports);
+});
+ipcRenderer.on('engine-state', (_event: IpcRendererEvent, state: unknown) => {
+  if (state === 'restarting') window.postMessage({ type: 'stepwise:engine-state', state }, '*');
+});
+
+contextBridge.exposeInMainWorld('stepwise', {
+  openWorkflowFile: (): Promise<unknown> => ipcRenderer.invoke('dialog:open'),
+  saveWorkflowFile: (fileName: string, text: string): Promise<unknown> =>
+    ipcRenderer.invoke('dialog:save', String(fileName), String(text)),
+  onMenu: (listener: (command: string) => void): (() => void) => {
+    const forward = (_event: IpcRendererEvent, command: unknown) => {
+      if (typeof command === 'string') listener(command);
+    };
+    ipcRenderer.on('menu', forward);
+    return () => {
+      ipcRenderer.removeListener('menu', forward);
+    };
+  },
+});
