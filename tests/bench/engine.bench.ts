@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Workflow } from '../../engine/model/workflow.js';
 import { Engine } from '../../engine/runtime/engine.js';
 import type { Synchronous } from '../../engine/store/database.js';
+import { percentile, printTable } from './table.js';
 
 const CODE_NODES = 10;
 const ACTIVATIONS_PER_RUN = CODE_NODES + 2; // + trigger + output
@@ -139,10 +140,6 @@ async function runSequential(
   return latencies;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
-
 const rows: Row[] = [];
 const modes = (process.env.BENCH_MODES ?? 'FULL,NORMAL').split(',') as Synchronous[];
 for (const mode of modes) rows.push(await measure(mode));
@@ -160,15 +157,11 @@ const table = [
     row.commitsPerNode.toFixed(2),
   ]),
 ];
-const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length))) ?? [];
 console.log(
   `\nStepwise engine benchmark — ${CODE_NODES} code nodes + trigger + output = ${ACTIVATIONS_PER_RUN} activations per run; ` +
     `${THROUGHPUT_RUNS} runs with ${IN_FLIGHT} in flight (median of ${THROUGHPUT_REPEATS}); ${SEQUENTIAL_RUNS} sequential runs.\n`,
 );
-for (const [index, line] of table.entries()) {
-  console.log(`| ${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`);
-  if (index === 0) console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-}
+printTable(table);
 console.log(
   '\nTargets (2 cores): ≥ 10,000 node completions/s at FULL with 50 in flight; a sequential 10-node run < 2 ms at NORMAL; ≤ 1 commit (fsync) per node at FULL.',
 );

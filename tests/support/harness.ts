@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Workflow, WorkflowEdge, WorkflowNode } from '../../engine/model/workflow.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+// tests/support/ from source, dist/tests/support/ when compiled (benchmarks).
+export const ROOT = resolve(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '../../..' : '../..');
 export const CLI = join(ROOT, 'bin', 'stepwise.js');
 
 export function tempDir(prefix = 'stepwise-test-'): { path: string; db: string; cleanup: () => void } {

@@ -17,7 +17,9 @@ import type { Problem, Workflow } from '../../../engine/api/index.js';
 import { useToast } from '../ui/toast.js';
 import { useEditor, useEditorState } from './editor-context.js';
 import { connectionProblem, edgeId, newNode, type ConnectionAttempt } from './graph-edits.js';
-import { nodeTypes, type DiffMark, type StepFlowNode, type StepNodeData } from './StepNode.js';
+import { nodeTypes, stepGeometry, type DiffMark, type StepFlowNode, type StepNodeData } from './StepNode.js';
+
+const LARGE_GRAPH = 200;
 
 export const NODE_TYPE_MIME = 'application/x-stepwise-node-type';
 
@@ -73,11 +75,15 @@ export function Canvas({
         warnings: found?.warnings ?? [],
         diff,
       };
+      const geometry = stepGeometry(data.nodeType);
       const flowNode: StepFlowNode = {
         id: node.id,
         type: 'step',
         position: node.position,
         data,
+        initialWidth: geometry.width,
+        initialHeight: geometry.height,
+        handles: geometry.handles,
         selected: selected.has(node.id),
         ...(measured[node.id] && { measured: measured[node.id] }),
         ...(ghost && { draggable: false, selectable: false, connectable: false }),
@@ -233,10 +239,12 @@ export function Canvas({
         zoomActivationKeyCode={['Meta', 'Control']}
         minZoom={0.05}
         maxZoom={2}
+        // Large graphs open at a readable zoom and render only what is on screen (and near it).
+        onlyRenderVisibleElements={graph.nodes.length > LARGE_GRAPH}
         fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-        proOptions={{ hideAttribution: true }}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1, minZoom: graph.nodes.length > LARGE_GRAPH ? 0.5 : 0.05 }}
         defaultEdgeOptions={{ type: 'smoothstep' }}
+        proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
         <MiniMap pannable zoomable ariaLabel="Minimap" />

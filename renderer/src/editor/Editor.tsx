@@ -51,6 +51,7 @@ export function Editor({
     api.getWorkflow({ workflowId }).then(
       (detail) => {
         if (cancelled) return;
+        performance.mark('stepwise:workflow-loaded');
         const backup = readBackup(workflowId);
         const startsDirty = backup !== null && JSON.stringify(backup) !== JSON.stringify(detail.draft);
         setLoaded({ detail, store: createEditorStore(startsDirty ? backup : detail.draft), startsDirty });

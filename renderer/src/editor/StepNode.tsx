@@ -1,5 +1,5 @@
 // The one node component: icon, name, type, ports and a problems badge, driven by the node type.
-import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { Handle, Position, type Node, type NodeHandle, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { NodeType, WorkflowNode } from '../../../engine/api/index.js';
 import { Icon } from '../ui/Icon.js';
@@ -15,6 +15,47 @@ export type StepNodeData = {
 };
 
 export type StepFlowNode = Node<StepNodeData, 'step'>;
+
+// Geometry shared by the component and by `stepGeometry` (styles.css sizes the node to match).
+const WIDTH = 220;
+const HEAD = 52;
+const HANDLE = 10;
+const INPUT_TOP = HEAD / 2;
+const MULTI_OUTPUT_TOP = 62;
+const OUTPUT_STEP = 20;
+
+const outputTop = (outputs: readonly string[], index: number) =>
+  outputs.length > 1 ? MULTI_OUTPUT_TOP + index * OUTPUT_STEP : INPUT_TOP;
+
+/**
+ * Size and handle positions known before the node is rendered, so React Flow can draw edges and
+ * skip nodes off screen without first rendering all of them to measure.
+ */
+export function stepGeometry(nodeType: NodeType | undefined): { width: number; height: number; handles: NodeHandle[] } {
+  const inputs = nodeType?.ports.in ?? ['in'];
+  const outputs = nodeType?.ports.out ?? ['out'];
+  const border = 1;
+  const height = HEAD + 2 * border + (outputs.length > 1 ? outputs.length * OUTPUT_STEP + 8 : 0);
+  const box = (top: number, left: number) => ({
+    x: left - HANDLE / 2 + border,
+    y: top - HANDLE / 2 + border,
+    width: HANDLE,
+    height: HANDLE,
+  });
+  return {
+    width: WIDTH,
+    height,
+    handles: [
+      ...inputs.map((id) => ({ id, type: 'target' as const, position: Position.Left, ...box(INPUT_TOP, 0) })),
+      ...outputs.map((id, index) => ({
+        id,
+        type: 'source' as const,
+        position: Position.Right,
+        ...box(outputTop(outputs, index), WIDTH - 2 * border),
+      })),
+    ],
+  };
+}
 
 function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
   const { node, nodeType, errors, warnings, diff } = data;
@@ -36,7 +77,7 @@ function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
           type="target"
           position={Position.Left}
           id={port}
-          style={{ top: 26 + index * 22 }}
+          style={{ top: INPUT_TOP + index * OUTPUT_STEP }}
           data-testid={`in-${node.id}-${port}`}
         />
       ))}
@@ -73,7 +114,7 @@ function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
           type="source"
           position={Position.Right}
           id={port}
-          style={outputs.length > 1 ? { top: 62 + index * 20 } : { top: 26 }}
+          style={{ top: outputTop(outputs, index) }}
           data-testid={`out-${node.id}-${port}`}
           title={port}
         />
