@@ -214,8 +214,29 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     expect(await exportOpenWorkflow('Hello, Stepwise')).toBe(readFileSync(template, 'utf8'));
   });
 
-  it('keeps editing through an engine host crash: reconnects without a reload, loses nothing', async () => {
+  it('copies nodes from one workflow to another, and lays the graph out', async () => {
+    // "Hello, Stepwise" is open after the import above.
+    await node('greet').click();
+    await page.keyboard.press('Control+C');
     await page.getByTestId('workflow-item').filter({ hasText: NAME }).click();
+    await node('start').waitFor();
+    await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('Control+V');
+    await node('greet').waitFor();
+    expect(await node('greet').textContent()).toMatch(/Code/);
+
+    const before = await node('output').boundingBox();
+    await page.keyboard.press('Shift+L');
+    await expect.poll(async () => JSON.stringify(await node('output').boundingBox())).not.toBe(JSON.stringify(before));
+    await page.keyboard.press('Control+Z'); // the layout
+    await page.keyboard.press('Control+Z'); // the paste
+    await expect.poll(() => node('greet').count()).toBe(0);
+    await waitSaved();
+  });
+
+  it('keeps editing through an engine host crash: reconnects without a reload, loses nothing', async () => {
+    await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('1');
     await node('code').click();
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
     const { hostPid } = await health();
