@@ -18,26 +18,14 @@ import {
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WORKFLOW_FILE_SUFFIX } from '../engine/api/index.js';
+import { contentSecurityPolicy, WORKFLOW_FILE_SUFFIX } from '../engine/api/index.js';
 
 const SCHEME = 'stepwise';
 const root = app.getAppPath();
 const rendererDir = join(root, 'dist', 'renderer');
 const hostEntry = join(root, 'dist', 'engine', 'host', 'host-entry.js');
 const templatesDir = join(root, 'assets', 'templates');
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+const CSP = contentSecurityPolicy();
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 
 protocol.registerSchemesAsPrivileged([

@@ -5,6 +5,8 @@ export * from './schemas.js';
 export * from './protocol.js';
 export { EngineClient, type ClientStatus, type Connection } from './client.js';
 export { dispatch } from './dispatch.js';
+export { contentSecurityPolicy } from './content-security-policy.js';
+export { WebSocketConnection, type WebSocketLike } from './websocket-connection.js';
 export {
   diffWorkflows,
   isEmptyDiff,
@@ -14,6 +16,7 @@ export {
 } from '../model/workflow-diff.js';
 export { formatWorkflowFile, workflowFileName, WORKFLOW_FILE_SUFFIX } from '../model/workflow-file.js';
 export {
+  slugId,
   WORKFLOW_FORMAT,
   type Workflow,
   type WorkflowEdge,

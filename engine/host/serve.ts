@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeFrame, requestFrameSchema, type ServerFrame } from '../api/index.js';
+import { contentSecurityPolicy, decodeFrame, requestFrameSchema, type ServerFrame } from '../api/index.js';
 import {
   hostEntry as defaultHostEntry,
   rendererDir as defaultRendererDir,
@@ -90,20 +90,7 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
   const port = (server.address() as AddressInfo).port;
   const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const origins = new Set([...hosts].map((host) => `http://${host}`));
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    // React Flow and Monaco set inline styles.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "worker-src 'self' blob:",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const csp = contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
 
   /** null when allowed; otherwise the status and reason to refuse with. */
   const refuse = (request: IncomingMessage, url: URL, api: boolean): [number, string] | null => {

@@ -19,7 +19,7 @@ import {
   type Template,
   type WorkflowDetail,
 } from '../api/index.js';
-import { WORKFLOW_FORMAT, workflowSchema, type Workflow } from '../model/workflow.js';
+import { slugId, WORKFLOW_FORMAT, workflowSchema, type Workflow } from '../model/workflow.js';
 import { EngineError, type Engine } from '../runtime/engine.js';
 import type { RunSummary } from '../store/journal-store.js';
 import { contentHash, type WorkflowRecord } from '../store/workflow-store.js';
@@ -212,12 +212,7 @@ export class EngineService implements EngineApi {
 
   /** An id derived from the name, with a random suffix so that names may repeat. */
   #freshId(name: string): string {
-    const slug =
-      name
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 48) || 'workflow';
+    const slug = slugId(name, 48, 'workflow');
     for (;;) {
       const id = `${slug}-${randomBytes(3).toString('hex')}`;
       if (!this.#engine.workflows.exists(id)) return id;

@@ -60,3 +60,15 @@ export interface WorkflowVersion {
   note: string | null;
   createdAt: number;
 }
+
+/** An id made from a name: lowercase letters, digits and "-", at most `maxLength`, never empty. */
+export function slugId(name: string, maxLength: number, fallback: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, maxLength)
+      .replace(/-+$/, '') || fallback
+  );
+}

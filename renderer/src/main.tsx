@@ -1,11 +1,10 @@
 // Renderer entry: picks the transport (desktop MessagePort or served-mode WebSocket) and mounts the app.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { EngineClient, type Connection } from '../../engine/api/index.js';
+import { EngineClient, WebSocketConnection, type Connection } from '../../engine/api/index.js';
 import { App } from './app/App.js';
 import { desktop } from './app/platform.js';
 import { MessagePortConnection } from './transport/message-port.js';
-import { WebSocketConnection } from './transport/websocket.js';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
 
@@ -28,7 +27,10 @@ function connect(): Connection | string {
   const token = servedToken();
   if (!token) return 'Open Stepwise with the address that `stepwise serve` printed: it carries the access token.';
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-  return new WebSocketConnection(`${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(token)}`);
+  return new WebSocketConnection(
+    `${scheme}://${window.location.host}/api/ws?token=${encodeURIComponent(token)}`,
+    (url) => new WebSocket(url),
+  );
 }
 
 const root = createRoot(document.getElementById('root') as HTMLElement);

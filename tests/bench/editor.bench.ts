@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineClient, formatWorkflowFile, type Workflow } from '../../engine/api/index.js';
+import { EngineClient, formatWorkflowFile, WebSocketConnection, type Workflow } from '../../engine/api/index.js';
+import WebSocket from 'ws';
 import { launchChromium, startServe } from '../support/browser.js';
-import { NodeWebSocketConnection } from '../support/ws-connection.js';
 import { percentile, printTable } from './table.js';
 
 /** The page globals used here (this file is compiled without DOM types). */
@@ -53,7 +53,7 @@ const browser = await launchChromium();
 const rows: { firstRender: number; loaded: number; p50: number; p95: number; frames: number }[] = [];
 try {
   const client = new EngineClient(
-    new NodeWebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`),
+    new WebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`, (url) => new WebSocket(url)),
   );
   const imported = await client.api.importWorkflow({ text: formatWorkflowFile(bigWorkflow()) });
   client.stop();

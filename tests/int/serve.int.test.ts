@@ -2,10 +2,9 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { EngineClient, type ClientStatus } from '../../engine/api/index.js';
+import { EngineClient, WebSocketConnection, type ClientStatus } from '../../engine/api/index.js';
 import { serve, type ServedApp } from '../../engine/host/serve.js';
 import { sleep, tempDir } from '../support/harness.js';
-import { NodeWebSocketConnection } from '../support/ws-connection.js';
 
 const dir = tempDir('stepwise-serve-');
 let app: ServedApp;
@@ -85,7 +84,7 @@ describe('stepwise serve', () => {
 
   it('survives a SIGKILL of the engine host: the client reconnects, edits and runs are kept', async () => {
     const client = new EngineClient(
-      new NodeWebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`),
+      new WebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`, (url) => new WebSocket(url)),
     );
     const statuses: ClientStatus[] = [];
     client.onStatus((status) => statuses.push(status));

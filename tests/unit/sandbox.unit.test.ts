@@ -59,7 +59,8 @@ describe('QuickJS sandbox', () => {
     const error = await failure(
       run('const a = []; while (true) a.push("x".repeat(1024) + a.length);', null, {
         memoryLimitBytes: 8 << 20,
-        timeoutMs: 5000,
+        // Generous: this is about memory; on a loaded machine filling 8 MiB can take seconds.
+        timeoutMs: 25_000,
       }),
     );
     expect(error.kind).toBe('code.memory');

@@ -159,20 +159,13 @@ function EditorView({ detail, startsDirty }: { detail: WorkflowDetail; startsDir
         case 'cut':
           if (writeClip()) state.apply({ type: 'remove', nodeIds: state.selectedNodes, edgeIds: [] });
           return;
-        case 'paste': {
-          const clip = parseClip(localStorage.getItem(CLIPBOARD_KEY));
-          if (!clip) return;
-          const pasted = pasteClip(state.graph, clip, { x: 40, y: 40 });
-          state.apply({ type: 'add', ...pasted });
-          state.select(
-            pasted.nodes.map((node) => node.id),
-            [],
-          );
-          return;
-        }
+        case 'paste':
         case 'duplicate': {
-          const clip = copySelection(state.graph, state.selectedNodes);
-          if (clip.nodes.length === 0) return;
+          const clip =
+            action === 'paste'
+              ? parseClip(localStorage.getItem(CLIPBOARD_KEY))
+              : copySelection(state.graph, state.selectedNodes);
+          if (!clip || clip.nodes.length === 0) return;
           const pasted = pasteClip(state.graph, clip, { x: 40, y: 40 });
           state.apply({ type: 'add', ...pasted });
           state.select(
@@ -300,43 +293,26 @@ function EditorView({ detail, startsDirty }: { detail: WorkflowDetail; startsDir
           <SaveIndicator state={autosave.state} draftChanged={draftChanged} />
         </div>
         <div className="toolbar-actions">
-          <button
-            type="button"
-            onClick={() => void act('undo')}
-            disabled={!canUndo}
-            title="Undo (Ctrl/⌘ Z)"
-            aria-label="Undo"
-          >
-            <Icon name="undo" />
-          </button>
-          <button
-            type="button"
-            onClick={() => void act('redo')}
-            disabled={!canRedo}
-            title="Redo (Ctrl/⌘ Shift Z)"
-            aria-label="Redo"
-          >
-            <Icon name="redo" />
-          </button>
-          <button
-            type="button"
-            onClick={() => void act('layout')}
-            title="Auto-layout (Shift L)"
-            aria-label="Auto-layout"
-          >
-            <Icon name="layout" />
-          </button>
-          <button type="button" onClick={() => void act('fit')} title="Zoom to fit (1)" aria-label="Zoom to fit">
-            <Icon name="fit" />
-          </button>
-          <button
-            type="button"
-            onClick={() => setDialog('help')}
-            title="Keyboard shortcuts (?)"
-            aria-label="Keyboard shortcuts"
-          >
-            <Icon name="keyboard" />
-          </button>
+          {(
+            [
+              ['undo', 'undo', 'Undo (Ctrl/⌘ Z)', !canUndo],
+              ['redo', 'redo', 'Redo (Ctrl/⌘ Shift Z)', !canRedo],
+              ['layout', 'layout', 'Auto-layout (Shift L)', false],
+              ['fit', 'fit', 'Zoom to fit (1)', false],
+              ['help', 'keyboard', 'Keyboard shortcuts (?)', false],
+            ] as const
+          ).map(([action, icon, title, disabled]) => (
+            <button
+              key={action}
+              type="button"
+              onClick={() => void act(action)}
+              disabled={disabled}
+              title={title}
+              aria-label={title.replace(/ \(.*\)$/, '')}
+            >
+              <Icon name={icon} />
+            </button>
+          ))}
           <span className="separator" />
           <button
             type="button"

@@ -88,11 +88,7 @@ export function VersionsPanel(props: {
             onChange={(event) => setFrom(Number(event.target.value))}
             aria-label="Compare from"
           >
-            {versions.map((version) => (
-              <option key={version.version} value={version.version}>
-                v{version.version}
-              </option>
-            ))}
+            <VersionOptions versions={versions} />
           </select>
         </label>
         <label>
@@ -103,11 +99,7 @@ export function VersionsPanel(props: {
             aria-label="Compare with"
           >
             <option value="draft">draft</option>
-            {versions.map((version) => (
-              <option key={version.version} value={version.version}>
-                v{version.version}
-              </option>
-            ))}
+            <VersionOptions versions={versions} />
           </select>
         </label>
         <button type="button" className="primary" disabled={from === null} onClick={() => void compare()}>
@@ -144,6 +136,14 @@ export function VersionsPanel(props: {
       </ol>
     </aside>
   );
+}
+
+function VersionOptions({ versions }: { versions: VersionSummary[] }) {
+  return versions.map((version) => (
+    <option key={version.version} value={version.version}>
+      v{version.version}
+    </option>
+  ));
 }
 
 function DiffSummary({ view }: { view: DiffView }) {

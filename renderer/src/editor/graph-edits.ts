@@ -1,6 +1,12 @@
 // Canvas edits as plain data, applied by a pure function. Undo/redo keeps the graphs before each
 // edit; autosave sends the graph after it. Nothing here touches React or the engine.
-import type { NodeType, Workflow, WorkflowEdge, WorkflowNode } from '../../../engine/api/index.js';
+import {
+  slugId,
+  type NodeType,
+  type Workflow,
+  type WorkflowEdge,
+  type WorkflowNode,
+} from '../../../engine/api/index.js';
 
 export type Position = { x: number; y: number };
 
@@ -66,12 +72,7 @@ function withoutUndefined<T extends object>(value: T): T {
 
 /** A node id not yet used in the graph, derived from `base` ("http-request", "http-request-2", …). */
 export function freshNodeId(taken: ReadonlySet<string>, base: string): string {
-  const stem =
-    base
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40) || 'node';
+  const stem = slugId(base, 40, 'node');
   if (!taken.has(stem)) return stem;
   for (let n = 2; ; n += 1) if (!taken.has(`${stem}-${n}`)) return `${stem}-${n}`;
 }
