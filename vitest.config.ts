@@ -9,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for the UI and child processes; a loaded CI machine needs more than 1 s.
+    expect: { poll: { timeout: 10_000, interval: 50 } },
     reporters: ['default', './tests/support/summary-reporter.ts'],
   },
 });
