@@ -252,6 +252,33 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     await expect.poll(() => node('code').textContent()).toMatch(/Compute refund/);
   });
 
+  it('keeps what was typed when the page reloads before the autosave', async () => {
+    await node('http-request').click();
+    await page.getByLabel('Node name').fill('Pay the refund');
+    await page.reload(); // at once: the engine has not been sent this edit yet
+    await expect.poll(() => node('http-request').textContent()).toMatch(/Pay the refund/);
+    await waitSaved();
+  });
+
+  it('box-selects with a drag on the canvas, deletes the selection, and undoes it as one step', async () => {
+    await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await page.keyboard.press('1');
+    await sleep(400);
+    const wait = await node('wait').boundingBox();
+    const output = await node('output').boundingBox();
+    if (!wait || !output) throw new Error('nodes not visible');
+    // From empty canvas below-left of "wait" to above-right of "output": both fully inside.
+    await page.mouse.move(wait.x - 30, wait.y + wait.height + 30);
+    await page.mouse.down();
+    await page.mouse.move(output.x + output.width + 15, output.y - 4, { steps: 10 });
+    await page.mouse.up();
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await node('wait').count()) + (await node('output').count())).toBe(0);
+    await page.keyboard.press('Control+Z');
+    await expect.poll(async () => (await node('wait').count()) + (await node('output').count())).toBe(2);
+    await expect.poll(() => edges().count()).toBe(4);
+  });
+
   it('shows the keyboard shortcuts with ?', async () => {
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.keyboard.press('Shift+?');
