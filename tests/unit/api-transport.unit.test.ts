@@ -169,3 +169,22 @@ describe('EngineApi over a connection', () => {
     );
   });
 });
+
+describe('importing over a workflow', () => {
+  it('adds a version when the draft has no unsaved edits; becomes a new workflow when it has', async () => {
+    const { client } = connected();
+    const text = await client.api
+      .createWorkflow({ name: 'Imported twice' })
+      .then((created) => client.api.exportWorkflow({ workflowId: created.id }));
+    const first = await client.api.importWorkflow({ text: text.text });
+    expect(first.version).toBe(1);
+    const again = await client.api.importWorkflow({ text: text.text });
+    expect([again.workflow.id, again.version]).toEqual([first.workflow.id, 1]);
+
+    const edited = { ...first.workflow.draft, name: 'Edited, not saved' };
+    await client.api.saveDraft({ workflowId: first.workflow.id, draft: edited });
+    const third = await client.api.importWorkflow({ text: text.text });
+    expect(third.workflow.id).not.toBe(first.workflow.id);
+    expect((await client.api.getWorkflow({ workflowId: first.workflow.id })).draft.name).toBe('Edited, not saved');
+  });
+});
