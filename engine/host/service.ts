@@ -126,7 +126,7 @@ export class EngineService implements EngineApi {
     const now = Date.now();
     if (!this.#engine.workflows.saveDraft(graph, now)) throw notFound(workflowId);
     this.#options.emit('workflowsChanged', { workflowId });
-    return done({ draftUpdatedAt: now, draftChanged: this.#draftChanged(this.#record(workflowId)) });
+    return done({ draftUpdatedAt: now, draftChanged: this.#engine.workflows.draftChanged(workflowId, graph) });
   }
 
   validate({ workflow }: Params<'validate'>): Promise<{ problems: Problem[] }> {
@@ -201,8 +201,7 @@ export class EngineService implements EngineApi {
   }
 
   #draftChanged(record: WorkflowRecord): boolean {
-    const latest = this.#engine.getVersion(record.id);
-    return !latest || contentHash(draftOf(record)) !== latest.hash;
+    return this.#engine.workflows.draftChanged(record.id, draftOf(record));
   }
 
   #changed(workflowId: string): WorkflowDetail {

@@ -48,6 +48,7 @@ export class WorkflowStore {
   readonly #versionByNumber;
   readonly #latest;
   readonly #latestNumber;
+  readonly #latestHash;
   readonly #upsertWorkflow;
   readonly #insertVersion;
 
@@ -61,6 +62,9 @@ export class WorkflowStore {
     );
     this.#latest = db.prepare<[string], VersionRow>(
       'SELECT * FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1',
+    );
+    this.#latestHash = db.prepare<[string], { hash: string }>(
+      'SELECT hash FROM workflow_versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1',
     );
     this.#latestNumber = db.prepare<[string], { version: number | null }>(
       'SELECT max(version) AS version FROM workflow_versions WHERE workflow_id = ?',
@@ -100,8 +104,13 @@ export class WorkflowStore {
   #draftIsUnedited(workflowId: string): boolean {
     const row = this.#row(workflowId);
     if (!row?.draft || row.deleted_at !== null) return true;
-    const latest = this.#latest.get(workflowId);
-    return latest !== undefined && contentHash(JSON.parse(row.draft) as Workflow) === latest.hash;
+    return !this.draftChanged(workflowId, JSON.parse(row.draft) as Workflow);
+  }
+
+  /** True when `draft` differs from the latest version, or there is no version yet. Reads only the hash. */
+  draftChanged(workflowId: string, draft: Workflow): boolean {
+    const latest = this.#latestHash.get(workflowId);
+    return latest === undefined || contentHash(draft) !== latest.hash;
   }
 
   #row(workflowId: string): WorkflowRow | undefined {
