@@ -3,8 +3,12 @@
 // Transports (MessagePort, WebSocket) derive their channels from these keys and validate both ways.
 import { z } from 'zod';
 import {
+  journalEventSchema,
   nodeTypeSchema,
   problemSchema,
+  runChangeSchema,
+  runDetailSchema,
+  runStatusSchema,
   runSummarySchema,
   templateSchema,
   versionSchema,
@@ -20,6 +24,8 @@ function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R):
 }
 
 const byWorkflow = z.strictObject({ workflowId: workflowIdSchema });
+const runIdSchema = z.string().min(1).max(128);
+const byRun = z.strictObject({ runId: runIdSchema });
 const byVersion = z.strictObject({ workflowId: workflowIdSchema, version: z.number().int().min(1) });
 const exportedFile = z.object({ fileName: z.string(), text: z.string() });
 
@@ -79,10 +85,57 @@ export const engineMethods = {
     z.strictObject({ workflowId: workflowIdSchema, input: z.unknown().optional() }),
     z.object({ run: runSummarySchema, versionCreated: z.boolean() }),
   ),
+  /** Runs newest first, filtered, a page at a time, with counts by status (for the same filter, any status). */
   listRuns: method(
-    z.strictObject({ workflowId: workflowIdSchema.optional(), limit: z.number().int().min(1).max(1000).optional() }),
-    z.array(runSummarySchema),
+    z.strictObject({
+      workflowId: workflowIdSchema.optional(),
+      version: z.number().int().min(1).optional(),
+      status: z.array(runStatusSchema).optional(),
+      /** Runs whose id starts with this. */
+      idPrefix: z.string().max(128).optional(),
+      /** `nextCursor` of the previous page. */
+      cursor: z.string().max(300).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    z.object({
+      runs: z.array(runSummarySchema),
+      nextCursor: z.string().nullable(),
+      counts: z.record(runStatusSchema, z.number().int()),
+    }),
   ),
+  /** A run with every activation (status, input, output, error, attempts) and its approvals. */
+  getRun: method(byRun, runDetailSchema),
+  /** The run's journal after `afterSeq`, at most `limit` events; `more` when there are further ones. */
+  getRunEvents: method(
+    z.strictObject({
+      runId: runIdSchema,
+      afterSeq: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(5000).optional(),
+    }),
+    z.object({ events: z.array(journalEventSchema), more: z.boolean() }),
+  ),
+  /** Starts a run of a saved version (the latest unless given) with an input. */
+  startRun: method(
+    z.strictObject({
+      workflowId: workflowIdSchema,
+      version: z.number().int().min(1).optional(),
+      input: z.unknown().optional(),
+    }),
+    runSummarySchema,
+  ),
+  /** Approves or rejects the run's waiting approval (`nodeId` when it waits on several). Recorded once. */
+  decide: method(
+    z.strictObject({
+      runId: runIdSchema,
+      nodeId: z.string().optional(),
+      decision: z.enum(['approved', 'rejected']),
+      by: z.string().trim().min(1).max(200).optional(),
+      comment: z.string().max(10_000).optional(),
+    }),
+    runSummarySchema,
+  ),
+  /** Stops a run: open waits and timers are dropped, executing activations aborted. */
+  cancelRun: method(z.strictObject({ runId: runIdSchema, reason: z.string().max(2000).optional() }), runSummarySchema),
 } as const;
 
 export type EngineMethods = typeof engineMethods;
@@ -96,8 +149,8 @@ export type EngineApi = { [M in MethodName]: (params: Params<M>) => Promise<Resu
 export const engineEvents = {
   /** A workflow was created, changed, versioned or deleted (by any client or the CLI's host). */
   workflowsChanged: z.object({ workflowId: z.string() }),
-  /** Runs whose status changed in a commit. */
-  runsChanged: z.object({ runs: z.array(z.object({ runId: z.string(), status: z.string() })) }),
+  /** Runs changed by a commit of any process (this host, the CLI, another worker). */
+  runsChanged: z.object({ runs: z.array(runChangeSchema) }),
 } as const;
 
 export type EngineEvents = typeof engineEvents;

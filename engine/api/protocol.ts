@@ -45,10 +45,4 @@ export function decodeFrame(raw: unknown): unknown {
   }
 }
 
-/** The first issue of a zod error, as "path: message". */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
-}
+export { describeIssues } from '../model/issues.js';

@@ -1,9 +1,23 @@
 // Runtime schemas of everything that crosses the process boundary between the engine host and
 // its clients. Pure (zod only), shared by the renderer, Electron main and the engine host.
 import { z } from 'zod';
+import { journalEventSchema } from '../journal/codec.js';
+import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
+import { waitRequestSchema } from '../waits/index.js';
 
-export { retryPolicySchema, workflowSchema };
+export {
+  journalEventSchema,
+  nodeFailureSchema,
+  retryPolicySchema,
+  runFailureSchema,
+  waitRequestSchema,
+  workflowSchema,
+};
+export type { JournalEvent, EventType, EventOf, NodeFailure, RunFailure } from '../journal/events.js';
+export { eventCatalogue, EVENT_TYPES, isDecision } from '../journal/events.js';
+export { eventDetail } from '../journal/describe.js';
+export type { WaitRequest } from '../waits/index.js';
 
 const json = z.unknown();
 
@@ -84,12 +98,97 @@ export const runSummarySchema = z.object({
   status: runStatusSchema,
   input: json,
   output: json,
-  error: json,
+  /** Why it failed: the node, the message and the error kind. */
+  error: runFailureSchema.nullable(),
   parentRunId: z.string().nullable(),
+  /** The journal's last sequence number: read events after the one you have. */
+  lastSeq: z.number().int(),
   createdAt: z.number(),
   updatedAt: z.number(),
   finishedAt: z.number().nullable(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const activationStatusSchema = z.enum([
+  'scheduled',
+  'running',
+  'retrying',
+  'waiting',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
+
+/** One execution of one node in a run, as of the run's latest event. */
+export const activationSchema = z.object({
+  activationId: z.string(),
+  nodeId: z.string(),
+  ordinal: z.number().int(),
+  status: activationStatusSchema,
+  attempt: z.number().int(),
+  input: json,
+  output: json,
+  port: z.string().nullable(),
+  error: nodeFailureSchema.nullable(),
+  wait: waitRequestSchema.nullable(),
+  /** The decision that ended its wait. */
+  signal: z.object({ decision: z.string(), by: z.string(), comment: z.string().nullable(), at: z.number() }).nullable(),
+  retryDueAt: z.number().nullable(),
+  scheduledAt: z.number(),
+  finishedAt: z.number().nullable(),
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int(),
+      startedAt: z.number().nullable(),
+      finishedAt: z.number().nullable(),
+      error: nodeFailureSchema.nullable(),
+      recoveries: z.number().int(),
+    }),
+  ),
+});
+export type Activation = z.infer<typeof activationSchema>;
+
+/** A wait on a person (an inbox row): what they are asked and, once decided, what they said. */
+export const approvalSchema = z.object({
+  runId: z.string(),
+  activationId: z.string(),
+  nodeId: z.string(),
+  kind: z.string(),
+  status: z.enum(['open', 'decided', 'cancelled']),
+  title: z.string(),
+  instructions: z.string(),
+  input: json,
+  createdAt: z.number(),
+  timeoutAt: z.number().nullable(),
+  decision: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.number().nullable(),
+  comment: z.string().nullable(),
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const runDetailSchema = runSummarySchema.extend({
+  /** 'parked' when only a decision, a signal or a distant timer can move it on. */
+  settled: z.enum(['finished', 'parked', 'active']),
+  /** Content hash of the pinned version. */
+  versionHash: z.string(),
+  /** The workflow's newest version (newer than `version` when it was edited since). */
+  latestVersion: z.number().int(),
+  activations: z.array(activationSchema),
+  approvals: z.array(approvalSchema),
+});
+export type RunDetail = z.infer<typeof runDetailSchema>;
+
+/** A run whose row changed in some commit, of any process. */
+export const runChangeSchema = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  status: runStatusSchema,
+  lastSeq: z.number().int(),
+  updatedAt: z.number(),
+});
+export type RunChange = z.infer<typeof runChangeSchema>;
 
 export const workflowIdSchema = z.string().min(1).max(128);

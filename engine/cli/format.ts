@@ -1,10 +1,8 @@
 // Human-readable output of the CLI (the `--json` output is the API objects as they are).
+import { eventDetail, short } from '../journal/describe.js';
 import type { JournalEvent } from '../journal/events.js';
 import { formatDuration } from '../model/duration.js';
-import type { RunDetail } from '../runtime/engine.js';
-import type { RunSummary } from '../store/journal-store.js';
-
-const LATE_MS = 1000;
+import type { RunDetail, RunSummary } from '../runtime/engine.js';
 
 export function formatRunLine(run: RunSummary): string {
   const when = new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
@@ -22,6 +20,8 @@ export function formatRunDetail(detail: RunDetail): string {
     lines.push(
       `finished  ${new Date(detail.finishedAt).toISOString()} (${formatDuration(detail.finishedAt - detail.createdAt)})`,
     );
+  if (detail.latestVersion > detail.version)
+    lines.push(`          (the workflow has newer versions, up to v${detail.latestVersion})`);
   lines.push(`input     ${short(detail.input)}`);
   if (detail.status === 'completed') lines.push(`output    ${short(detail.output)}`);
   if (detail.error !== null) lines.push(`error     ${short(detail.error)}`);
@@ -62,37 +62,6 @@ export function formatEvent(event: JournalEvent): string {
   const time = new Date(event.at).toISOString().slice(11, 23);
   const subject = event.nodeId === null ? '' : ` ${event.nodeId}`;
   const attempt = event.attempt === null || event.attempt === 1 ? '' : ` attempt ${event.attempt}`;
-  return `#${String(event.seq).padStart(3)} ${time} ${event.type}${subject}${attempt}${detailOf(event)}`;
-}
-
-function detailOf(event: JournalEvent): string {
-  switch (event.type) {
-    case 'NodeCompleted':
-      return `${event.data.port ? ` → ${event.data.port}` : ''} ${short(event.data.output)}`;
-    case 'NodeFailed':
-      return ` ✗ ${event.data.error.message} [${event.data.error.kind}${event.data.error.retryable ? ', retryable' : ''}]`;
-    case 'RetryScheduled':
-      return ` in ${formatDuration(event.data.delayMs)}`;
-    case 'NodeStarted':
-      return event.data.recovered ? ' (recovered after a crash)' : '';
-    case 'TimerFired':
-      return ` (${event.data.purpose})${event.data.lateMs > LATE_MS ? ` late by ${formatDuration(event.data.lateMs)}` : ''}`;
-    case 'WaitCreated':
-      return event.data.wait.kind === 'timer'
-        ? ` timer until ${new Date(event.data.wait.dueAt).toISOString()}`
-        : ` approval "${event.data.wait.title}"`;
-    case 'SignalReceived':
-      return ` ${event.data.decision} by ${event.data.by}${event.data.comment ? ` — "${event.data.comment}"` : ''}`;
-    case 'RunCompleted':
-      return ` ${short(event.data.output)}`;
-    case 'RunFailed':
-      return ` ${event.data.error.nodeId ? `at "${event.data.error.nodeId}": ` : ''}${event.data.error.message}`;
-    default:
-      return '';
-  }
-}
-
-function short(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  const detail = eventDetail(event);
+  return `#${String(event.seq).padStart(3)} ${time} ${event.type}${subject}${attempt}${detail ? ` ${detail}` : ''}`;
 }

@@ -3,12 +3,18 @@
 // 3 parked waiting for a decision, a signal or a distant timer.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatDuration } from '../model/duration.js';
 import { replayExport, RunExportFormatError } from '../replay/index.js';
-import { defaultDatabasePath, defaultRegistry, Engine, EngineError, type RunDetail } from '../runtime/engine.js';
+import {
+  DatabaseError,
+  defaultDatabasePath,
+  defaultRegistry,
+  Engine,
+  EngineError,
+  type RunDetail,
+  type RunSummary,
+} from '../runtime/engine.js';
 import { serve } from '../host/serve.js';
-import { DatabaseError } from '../store/database.js';
-import type { RunSummary } from '../store/journal-store.js';
+import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
 
@@ -173,11 +179,14 @@ function readWorkflowFile(path: string): string {
   }
 }
 
-function pinAndStart(engine: Engine, file: string, values: Values, io: Io): Promise<RunSummary> {
+async function pinAndStart(engine: Engine, file: string, values: Values, io: Io): Promise<RunSummary> {
   const input = parseInput(values.input);
-  const saved = engine.saveWorkflow(readWorkflowFile(file), values.note === undefined ? {} : { note: values.note });
+  const saved = await engine.workflows.save(
+    readWorkflowFile(file),
+    values.note === undefined ? {} : { note: values.note },
+  );
   if (!values.json) for (const warning of saved.warnings) io.err(`warning: ${warning.message}`);
-  return engine.startRun(saved.workflowId, { version: saved.version, input });
+  return engine.commands.start(saved.workflowId, { version: saved.version, input });
 }
 
 async function runCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
@@ -185,7 +194,7 @@ async function runCommand(engine: Engine, file: string, values: Values, io: Io):
   engine.startWorker({ runId: started.runId });
   const detail = await engine.waitForRun(started.runId, { until: 'settled' });
   await engine.stopWorker();
-  const final = engine.getRun(started.runId) ?? detail;
+  const final = (await engine.queries.get(started.runId)) ?? detail;
   printRunResult(final, values, io);
   return exitCodeOf(final);
 }
@@ -205,7 +214,7 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
   try {
     if (values['until-idle']) await engine.runUntilIdle({ signal: controller.signal });
     else {
-      engine.startWorker();
+      await engine.startWorker().started;
       if (!values.json) io.err('stepwise worker: running (Ctrl+C to stop)');
       // The worker's own timers are unref'd (an embedding app decides its lifetime); this one
       // keeps the CLI process alive until a signal.
@@ -218,10 +227,7 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  const counts = engine.listRuns({ limit: 1_000_000 }).reduce<Record<string, number>>((acc, run) => {
-    acc[run.status] = (acc[run.status] ?? 0) + 1;
-    return acc;
-  }, {});
+  const counts = Object.fromEntries(Object.entries(await engine.queries.counts()).filter(([, count]) => count > 0));
   if (values.json) io.out(JSON.stringify({ status: 'idle', runs: counts }));
   else
     io.out(
@@ -234,10 +240,9 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
   return EXIT.ok;
 }
 
-function runsCommand(engine: Engine, values: Values, io: Io): number {
+async function runsCommand(engine: Engine, values: Values, io: Io): Promise<number> {
   const status = values.status as RunSummary['status'] | undefined;
-  const runs = engine.listRuns({
-    ...(status !== undefined && { status }),
+  const { runs } = await engine.queries.list(status === undefined ? {} : { status: [status] }, {
     limit: values.limit === undefined ? 50 : positiveInt(values.limit, '--limit'),
   });
   if (values.json) io.out(JSON.stringify({ runs: runs.map(runJson) }));
@@ -246,8 +251,8 @@ function runsCommand(engine: Engine, values: Values, io: Io): number {
   return EXIT.ok;
 }
 
-function showCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
-  const detail = engine.getRun(engine.resolveRunId(idOrPrefix));
+async function showCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  const detail = await engine.queries.get(await engine.queries.resolveId(idOrPrefix));
   if (!detail) throw new EngineError(`no run "${idOrPrefix}"`, 'not-found');
   if (values.json)
     io.out(
@@ -264,15 +269,15 @@ function showCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io)
   return EXIT.ok;
 }
 
-function decideCommand(
+async function decideCommand(
   engine: Engine,
   decision: 'approved' | 'rejected',
   idOrPrefix: string,
   values: Values,
   io: Io,
-): number {
-  const runId = engine.resolveRunId(idOrPrefix);
-  const summary = engine.decide(runId, decision, {
+): Promise<number> {
+  const runId = await engine.queries.resolveId(idOrPrefix);
+  const summary = await engine.commands.decide(runId, decision, {
     ...(values.node !== undefined && { nodeId: values.node }),
     ...(values.by !== undefined && { by: values.by }),
     ...(values.comment !== undefined && { comment: values.comment }),
@@ -282,9 +287,9 @@ function decideCommand(
   return EXIT.ok;
 }
 
-function cancelCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
-  const summary = engine.cancelRun(
-    engine.resolveRunId(idOrPrefix),
+async function cancelCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  const summary = await engine.commands.cancel(
+    await engine.queries.resolveId(idOrPrefix),
     values.reason === undefined ? {} : { reason: values.reason },
   );
   if (values.json) io.out(JSON.stringify(runJson(summary)));
@@ -292,8 +297,8 @@ function cancelCommand(engine: Engine, idOrPrefix: string, values: Values, io: I
   return EXIT.ok;
 }
 
-function exportCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): number {
-  const exported = engine.exportRun(engine.resolveRunId(idOrPrefix));
+async function exportCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  const exported = await engine.queries.export(await engine.queries.resolveId(idOrPrefix));
   const text = JSON.stringify(exported, null, 2);
   if (values.out !== undefined) {
     writeFileSync(values.out, `${text}\n`);
@@ -349,12 +354,10 @@ function printRunResult(detail: RunDetail, values: Values, io: Io): void {
 
 function waitingFor(detail: RunDetail): string[] {
   return detail.activations.flatMap((activation) => {
-    if (activation.status === 'waiting' && activation.wait?.kind === 'approval')
-      return [`approval "${activation.nodeId}": ${activation.wait.title}`];
-    if (activation.status === 'waiting' && activation.wait?.kind === 'timer')
-      return [
-        `timer "${activation.nodeId}" due ${new Date(activation.wait.dueAt).toISOString()} (in ${formatDuration(Math.max(0, activation.wait.dueAt - Date.now()))})`,
-      ];
+    if (activation.status === 'waiting' && activation.wait !== null) {
+      const kind = waitKindOf(activation.wait);
+      return [`${kind.label.toLowerCase()} "${activation.nodeId}": ${kind.describe(activation.wait)}`];
+    }
     if (activation.status === 'retrying')
       return [
         `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${new Date(activation.retryDueAt ?? 0).toISOString()}`,

@@ -50,15 +50,15 @@ export function hostMain(argv: readonly string[]): void {
   };
   const emit = <E extends EventName>(event: E, data: EventData<E>): void => broadcast({ t: 'evt', event, data });
   const service = new EngineService({ engine, dbPath: values.db, templatesDir: values.templates, emit });
-  const worker = engine.startWorker();
-  worker.onCommit((runs) => {
-    if (runs.length > 0) emit('runsChanged', { runs: [...runs] });
-  });
+  engine.startWorker();
+  // Every client hears of every run change, also those made by other processes.
+  const stopWatching = engine.watchRuns((runs) => emit('runsChanged', { runs }));
 
   let stopping = false;
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     await engine.close();
     process.exit(0);
   };

@@ -1,6 +1,6 @@
-// EngineApi implemented on an Engine: what the engine host answers to the renderer.
-// Every workflow mutation emits `workflowsChanged`; every commit that changes runs emits `runsChanged`.
-import { randomBytes } from 'node:crypto';
+// EngineApi implemented on an Engine: what the engine host answers to the renderer. It maps the
+// contract's types onto the engine's commands and queries, and nothing more: every workflow
+// change emits `workflowsChanged`; run changes are pushed by the host (see host-main.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -15,15 +15,13 @@ import {
   type NodeType,
   type Params,
   type Result,
-  type RunSummary as ApiRunSummary,
+  type RunSummary,
   type Template,
   type WorkflowDetail,
 } from '../api/index.js';
-import { slugId, WORKFLOW_FORMAT, workflowSchema, type Workflow } from '../model/workflow.js';
-import { EngineError, type Engine } from '../runtime/engine.js';
-import type { RunSummary } from '../store/journal-store.js';
-import { contentHash, type WorkflowRecord } from '../store/workflow-store.js';
-import { WorkflowInvalidError, type Problem } from '../validate/index.js';
+import { workflowSchema, type Workflow } from '../model/workflow.js';
+import { EngineError, type Engine, type RunCursor, type RunSummary as EngineRunSummary } from '../runtime/engine.js';
+import { WorkflowInvalidError } from '../validate/index.js';
 
 export interface EngineServiceOptions {
   engine: Engine;
@@ -43,179 +41,238 @@ export class EngineService implements EngineApi {
   }
 
   health(): Promise<Result<'health'>> {
-    return done({ ok: true as const, pid: process.pid, dbPath: this.#options.dbPath });
+    return Promise.resolve({ ok: true as const, pid: process.pid, dbPath: this.#options.dbPath });
   }
 
   listNodeTypes(): Promise<NodeType[]> {
     this.#nodeTypes ??= describeNodeTypes(this.#engine);
-    return done(this.#nodeTypes);
+    return Promise.resolve(this.#nodeTypes);
   }
 
   listTemplates(): Promise<Template[]> {
-    return done(this.#templates().map(({ template }) => template));
+    return Promise.resolve(this.#templates().map(({ template }) => template));
   }
 
   listWorkflows(): Promise<Result<'listWorkflows'>> {
-    return done(this.#engine.listWorkflows());
+    return this.#engine.workflows.list();
   }
 
   getWorkflow({ workflowId }: Params<'getWorkflow'>): Promise<WorkflowDetail> {
-    return done(this.#detail(workflowId));
+    return mapErrors(() => this.#detail(workflowId));
   }
 
   createWorkflow({ name, template }: Params<'createWorkflow'>): Promise<WorkflowDetail> {
-    const base =
-      template === undefined
-        ? emptyWorkflow('new', name)
-        : { ...this.#template(template), name: name.trim() || 'Untitled' };
-    const graph: Workflow = { ...base, id: this.#freshId(base.name) };
-    this.#engine.workflows.createWorkflow(graph, Date.now());
-    return done(this.#changed(graph.id));
+    return mapErrors(async () => {
+      const base =
+        template === undefined
+          ? this.#engine.workflows.empty(name)
+          : { ...this.#template(template), name: name.trim() || 'Untitled' };
+      return this.#changed(await this.#engine.workflows.create(base));
+    });
   }
 
   renameWorkflow({ workflowId, name }: Params<'renameWorkflow'>): Promise<WorkflowDetail> {
-    const record = this.#record(workflowId);
-    this.#engine.workflows.saveDraft({ ...draftOf(record), name: name.trim() }, Date.now());
-    return done(this.#changed(workflowId));
+    return mapErrors(async () => {
+      await this.#engine.workflows.rename(workflowId, name);
+      return this.#changed(workflowId);
+    });
   }
 
   duplicateWorkflow({ workflowId }: Params<'duplicateWorkflow'>): Promise<WorkflowDetail> {
-    const draft = draftOf(this.#record(workflowId));
-    const name = `${draft.name} (copy)`;
-    const copy: Workflow = { ...draft, id: this.#freshId(name), name };
-    this.#engine.workflows.createWorkflow(copy, Date.now());
-    return done(this.#changed(copy.id));
+    return mapErrors(async () => this.#changed(await this.#engine.workflows.duplicate(workflowId)));
   }
 
   deleteWorkflow({ workflowId }: Params<'deleteWorkflow'>): Promise<{ deleted: true }> {
-    if (!this.#engine.workflows.deleteWorkflow(workflowId, Date.now())) throw notFound(workflowId);
-    this.#options.emit('workflowsChanged', { workflowId });
-    return done({ deleted: true as const });
+    return mapErrors(async () => {
+      await this.#engine.workflows.delete(workflowId);
+      this.#options.emit('workflowsChanged', { workflowId });
+      return { deleted: true as const };
+    });
   }
 
   importWorkflow({ text }: Params<'importWorkflow'>): Promise<Result<'importWorkflow'>> {
-    const result = this.#engine.validate(text);
-    if (result.workflow === null) throw new ApiError('invalid', 'the file is not a Stepwise workflow', result.problems);
-    let graph = result.workflow;
-    const existing = this.#engine.workflows.getWorkflow(graph.id);
-    // Importing over unsaved edits would lose them: the file becomes a new workflow instead.
-    if (
-      existing &&
-      this.#draftChanged(existing) &&
-      existing.draft &&
-      contentHash(existing.draft) !== contentHash(graph)
-    )
-      graph = { ...graph, id: this.#freshId(graph.name) };
-    const now = Date.now();
-    let version: number | null = null;
-    if (result.ok) version = this.#engine.workflows.saveVersion(graph, 'Imported', now).version.version;
-    if (this.#engine.workflows.getWorkflow(graph.id)) this.#engine.workflows.saveDraft(graph, now);
-    else this.#engine.workflows.createWorkflow(graph, now);
-    return done({ workflow: this.#changed(graph.id), version, problems: result.problems });
+    return mapErrors(async () => {
+      const imported = await this.#engine.workflows.import(text);
+      return {
+        workflow: await this.#changed(imported.workflowId),
+        version: imported.version,
+        problems: imported.problems,
+      };
+    });
   }
 
   exportWorkflow({ workflowId, version }: Params<'exportWorkflow'>): Promise<Result<'exportWorkflow'>> {
-    const graph = version === undefined ? draftOf(this.#record(workflowId)) : this.#version(workflowId, version).graph;
-    return done({ fileName: workflowFileName(graph, version), text: formatWorkflowFile(graph) });
+    return mapErrors(async () => {
+      const graph =
+        version === undefined
+          ? (await this.#detail(workflowId)).draft
+          : (await this.#version(workflowId, version)).graph;
+      return { fileName: workflowFileName(graph, version), text: formatWorkflowFile(graph) };
+    });
   }
 
   saveDraft({ workflowId, draft }: Params<'saveDraft'>): Promise<Result<'saveDraft'>> {
-    const graph = workflowSchema.parse(draft);
-    if (graph.id !== workflowId)
-      throw new ApiError('bad-request', `the draft's id "${graph.id}" is not the workflow's id "${workflowId}"`);
-    const now = Date.now();
-    if (!this.#engine.workflows.saveDraft(graph, now)) throw notFound(workflowId);
-    this.#options.emit('workflowsChanged', { workflowId });
-    return done({ draftUpdatedAt: now, draftChanged: this.#engine.workflows.draftChanged(workflowId, graph) });
+    return mapErrors(async () => {
+      const graph = workflowSchema.parse(draft);
+      if (graph.id !== workflowId)
+        throw new ApiError('bad-request', `the draft's id "${graph.id}" is not the workflow's id "${workflowId}"`);
+      const saved = await this.#engine.workflows.saveDraft(graph);
+      this.#options.emit('workflowsChanged', { workflowId });
+      return saved;
+    });
   }
 
-  validate({ workflow }: Params<'validate'>): Promise<{ problems: Problem[] }> {
-    return done({ problems: this.#engine.validate(workflow).problems });
+  validate({ workflow }: Params<'validate'>): Promise<Result<'validate'>> {
+    return Promise.resolve({ problems: this.#engine.workflows.validate(workflow).problems });
   }
 
   saveVersion({ workflowId, note }: Params<'saveVersion'>): Promise<Result<'saveVersion'>> {
-    const saved = this.#saveVersion(workflowId, note?.trim() || null);
-    return done({ version: saved.version, created: saved.created, problems: saved.warnings });
+    return mapErrors(async () => {
+      const saved = await this.#saveVersion(workflowId, note?.trim() || null);
+      return { version: saved.version, created: saved.created, problems: saved.warnings };
+    });
   }
 
   listVersions({ workflowId }: Params<'listVersions'>): Promise<Result<'listVersions'>> {
-    this.#record(workflowId);
-    return done(this.#engine.listVersions(workflowId));
+    return mapErrors(async () => {
+      await this.#engine.workflows.record(workflowId);
+      return this.#engine.workflows.versions(workflowId);
+    });
   }
 
   getVersion({ workflowId, version }: Params<'getVersion'>): Promise<Result<'getVersion'>> {
-    const found = this.#version(workflowId, version);
-    const runs = this.#engine.listVersions(workflowId).find((entry) => entry.version === version)?.runs ?? 0;
-    return done({ ...found, runs });
+    return mapErrors(async () => {
+      const found = await this.#version(workflowId, version);
+      const runs =
+        (await this.#engine.workflows.versions(workflowId)).find((entry) => entry.version === version)?.runs ?? 0;
+      return { ...found, runs };
+    });
   }
 
   restoreVersion({ workflowId, version }: Params<'restoreVersion'>): Promise<WorkflowDetail> {
-    this.#record(workflowId);
-    this.#engine.workflows.saveDraft(this.#version(workflowId, version).graph, Date.now());
-    return done(this.#changed(workflowId));
+    return mapErrors(async () => {
+      await this.#engine.workflows.restore(workflowId, version);
+      return this.#changed(workflowId);
+    });
   }
 
-  async runDraft({ workflowId, input }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
-    const saved = this.#saveVersion(workflowId, 'Run from the editor');
-    const run = await mapErrors(() => this.#engine.startRun(workflowId, { version: saved.version, input }));
-    return { run: apiRun(run), versionCreated: saved.created };
+  runDraft({ workflowId, input }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
+    return mapErrors(async () => {
+      const saved = await this.#saveVersion(workflowId, 'Run from the editor');
+      const run = await this.#engine.commands.start(workflowId, { version: saved.version, input });
+      return { run: apiRun(run), versionCreated: saved.created };
+    });
   }
 
-  listRuns({ workflowId, limit }: Params<'listRuns'>): Promise<ApiRunSummary[]> {
-    return done(
-      this.#engine.listRuns({ limit: limit ?? 50, ...(workflowId !== undefined && { workflowId }) }).map(apiRun),
+  // ── Runs ───────────────────────────────────────────────────────────────────────────────────
+
+  listRuns(params: Params<'listRuns'>): Promise<Result<'listRuns'>> {
+    return mapErrors(async () => {
+      const filter = {
+        ...(params.workflowId !== undefined && { workflowId: params.workflowId }),
+        ...(params.version !== undefined && { version: params.version }),
+        ...(params.idPrefix !== undefined && { idPrefix: params.idPrefix }),
+      };
+      const page = await this.#engine.queries.list(
+        { ...filter, ...(params.status !== undefined && { status: params.status }) },
+        { after: parseCursor(params.cursor), limit: params.limit ?? 50 },
+      );
+      return {
+        runs: page.runs.map(apiRun),
+        nextCursor: page.next === null ? null : formatCursor(page.next),
+        counts: await this.#engine.queries.counts(filter),
+      };
+    });
+  }
+
+  getRun({ runId }: Params<'getRun'>): Promise<Result<'getRun'>> {
+    return mapErrors(async () => {
+      const detail = await this.#engine.queries.get(runId);
+      if (!detail) throw new ApiError('not-found', `no run "${runId}"`);
+      const { events: _events, activations, ...rest } = detail;
+      return {
+        ...rest,
+        activations: activations.map((activation) => ({ ...activation, attempts: [...activation.attempts] })),
+      };
+    });
+  }
+
+  getRunEvents({ runId, afterSeq, limit }: Params<'getRunEvents'>): Promise<Result<'getRunEvents'>> {
+    return mapErrors(async () => {
+      const summary = await this.#engine.queries.summary(runId);
+      if (!summary) throw new ApiError('not-found', `no run "${runId}"`);
+      const max = limit ?? 1000;
+      const events = await this.#engine.queries.events(runId, afterSeq ?? 0, max);
+      return { events, more: (events.at(-1)?.seq ?? afterSeq ?? 0) < summary.lastSeq };
+    });
+  }
+
+  startRun({ workflowId, version, input }: Params<'startRun'>): Promise<RunSummary> {
+    return mapErrors(async () =>
+      apiRun(
+        await this.#engine.commands.start(workflowId, {
+          input,
+          ...(version !== undefined && { version }),
+        }),
+      ),
     );
   }
 
-  #saveVersion(workflowId: string, note: string | null): { version: number; created: boolean; warnings: Problem[] } {
-    const draft = draftOf(this.#record(workflowId));
-    const saved = syncMapErrors(() => this.#engine.saveWorkflow(draft, note === null ? {} : { note }));
+  decide({ runId, nodeId, decision, by, comment }: Params<'decide'>): Promise<RunSummary> {
+    return mapErrors(async () =>
+      apiRun(
+        await this.#engine.commands.decide(runId, decision, {
+          ...(nodeId !== undefined && { nodeId }),
+          ...(by !== undefined && { by }),
+          ...(comment !== undefined && { comment }),
+        }),
+      ),
+    );
+  }
+
+  cancelRun({ runId, reason }: Params<'cancelRun'>): Promise<RunSummary> {
+    return mapErrors(async () =>
+      apiRun(await this.#engine.commands.cancel(runId, reason === undefined ? {} : { reason })),
+    );
+  }
+
+  // ── Helpers ────────────────────────────────────────────────────────────────────────────────
+
+  async #saveVersion(
+    workflowId: string,
+    note: string | null,
+  ): Promise<{ version: number; created: boolean; warnings: Result<'saveVersion'>['problems'] }> {
+    const saved = await this.#engine.workflows.saveDraftAsVersion(workflowId, note);
     if (saved.created) this.#options.emit('workflowsChanged', { workflowId });
     return saved;
   }
 
-  #record(workflowId: string): WorkflowRecord {
-    const record = this.#engine.workflows.getWorkflow(workflowId);
-    if (!record) throw notFound(workflowId);
-    return record;
-  }
-
-  #version(workflowId: string, version: number): NonNullable<ReturnType<Engine['getVersion']>> {
-    const found = this.#engine.getVersion(workflowId, version);
+  async #version(
+    workflowId: string,
+    version: number,
+  ): Promise<NonNullable<Awaited<ReturnType<Engine['workflows']['version']>>>> {
+    const found = await this.#engine.workflows.version(workflowId, version);
     if (!found) throw new ApiError('not-found', `workflow "${workflowId}" has no version ${version}`);
     return found;
   }
 
-  #detail(workflowId: string): WorkflowDetail {
-    const record = this.#record(workflowId);
+  async #detail(workflowId: string): Promise<WorkflowDetail> {
+    const record = await this.#engine.workflows.record(workflowId);
     return {
       id: record.id,
       name: record.name,
       latestVersion: record.latestVersion,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
-      draft: draftOf(record),
+      draft: record.draft ?? this.#engine.workflows.empty(record.name),
       draftUpdatedAt: record.draftUpdatedAt ?? record.updatedAt,
-      draftChanged: this.#draftChanged(record),
+      draftChanged: await this.#engine.workflows.draftChanged(record),
     };
   }
 
-  #draftChanged(record: WorkflowRecord): boolean {
-    return this.#engine.workflows.draftChanged(record.id, draftOf(record));
-  }
-
-  #changed(workflowId: string): WorkflowDetail {
+  #changed(workflowId: string): Promise<WorkflowDetail> {
     this.#options.emit('workflowsChanged', { workflowId });
     return this.#detail(workflowId);
-  }
-
-  /** An id derived from the name, with a random suffix so that names may repeat. */
-  #freshId(name: string): string {
-    const slug = slugId(name, 48, 'workflow');
-    for (;;) {
-      const id = `${slug}-${randomBytes(3).toString('hex')}`;
-      if (!this.#engine.workflows.exists(id)) return id;
-    }
   }
 
   #templates(): { template: Template; graph: Workflow }[] {
@@ -261,30 +318,20 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
   }));
 }
 
-function emptyWorkflow(id: string, name: string): Workflow {
-  return {
-    format: WORKFLOW_FORMAT,
-    id,
-    name: name.trim() || 'Untitled',
-    nodes: [
-      { id: 'start', type: 'trigger.manual', typeVersion: 1, name: 'Start', position: { x: 0, y: 0 }, config: {} },
-    ],
-    edges: [],
-  };
+function apiRun(run: EngineRunSummary): RunSummary {
+  return run;
 }
 
-function draftOf(record: WorkflowRecord): Workflow {
-  // Every write stores a draft; an empty one stands in should a row ever lack it.
-  return record.draft ?? emptyWorkflow(record.id, record.name);
+/** A page cursor is the last row of the previous page: "createdAt:runId". */
+function formatCursor(cursor: RunCursor): string {
+  return `${cursor.createdAt}:${cursor.runId}`;
 }
 
-function apiRun(run: RunSummary): ApiRunSummary {
-  const { lastSeq: _lastSeq, ...rest } = run;
-  return rest;
-}
-
-function notFound(workflowId: string): ApiError {
-  return new ApiError('not-found', `no workflow "${workflowId}"`);
+function parseCursor(text: string | undefined): RunCursor | null {
+  if (text === undefined) return null;
+  const match = /^(\d+):(.+)$/.exec(text);
+  if (!match) throw new ApiError('bad-request', `"${text}" is not a cursor from listRuns`);
+  return { createdAt: Number(match[1]), runId: match[2] as string };
 }
 
 function toApiError(error: unknown): unknown {
@@ -297,22 +344,10 @@ function toApiError(error: unknown): unknown {
   return error;
 }
 
-function syncMapErrors<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw toApiError(error);
-  }
-}
-
 async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
     throw toApiError(error);
   }
-}
-
-function done<T>(value: T): Promise<T> {
-  return Promise.resolve(value);
 }

@@ -1,45 +1,85 @@
-// Journal events: the append-only record of a run and its source of truth. Pure types.
-// Runtime events record what happened; decision events (see DECISION_TYPES) record what the
-// orchestrator decided, so a replay can recompute and compare them.
-import type { WaitRequest } from '../sdk/index.js';
+// The event catalogue: every journal event type, its data schema (zod; the TypeScript types are
+// derived from it), its shape version with upgrades from older shapes, and whether it is a
+// decision of the orchestrator. Pure; exported to the renderer through engine/api.
+//
+// Runtime events record what happened; decision events record what the orchestrator decided, so
+// a replay can recompute and compare them. Adding an event type here makes every handler map
+// (`EventHandlers`) that does not handle it fail to compile.
+import { z } from 'zod';
+import { waitRequestSchema } from '../waits/index.js';
 
-export interface NodeFailure {
-  message: string;
-  kind: string;
-  retryable: boolean;
-  details?: unknown;
+export const nodeFailureSchema = z.strictObject({
+  message: z.string(),
+  kind: z.string(),
+  retryable: z.boolean(),
+  details: z.unknown().optional(),
+});
+export type NodeFailure = z.infer<typeof nodeFailureSchema>;
+
+export const runFailureSchema = nodeFailureSchema.extend({ nodeId: z.string().nullable() });
+export type RunFailure = z.infer<typeof runFailureSchema>;
+
+export const timerPurposeSchema = z.enum(['retry', 'wait', 'wait-timeout']);
+export type TimerPurpose = z.infer<typeof timerPurposeSchema>;
+
+/** An older shape of an event's data and how to turn it into the next one. */
+interface PastShape {
+  schema: z.ZodType;
+  upgrade(data: unknown): unknown;
 }
 
-export interface EventDataMap {
-  RunStarted: {
-    workflowId: string;
-    version: number;
-    input: unknown;
-    triggerNodeId: string;
-    parentRunId: string | null;
-  };
-  NodeScheduled: { input: unknown };
-  NodeSkipped: Record<string, never>;
-  NodeStarted: { worker: string; recovered: boolean };
-  NodeCompleted: { port: string | null; output: unknown };
-  NodeFailed: { error: NodeFailure };
-  RetryScheduled: { dueAt: number; delayMs: number };
-  WaitCreated: { wait: WaitRequest };
-  TimerFired: { purpose: TimerPurpose; dueAt: number; firedAt: number; lateMs: number };
-  SignalReceived: {
-    decision: 'approved' | 'rejected' | 'timeout';
-    by: string;
-    comment: string | null;
-    /** What the approver was shown: the node input at decision time. */
-    shownInput: unknown;
-  };
-  RunCompleted: { output: unknown };
-  RunFailed: { error: NodeFailure & { nodeId: string | null } };
-  RunCancelled: { reason: string | null; by: string | null };
+export interface EventSpec<S extends z.ZodType = z.ZodType> {
+  /** The current shape of `data`. Its version is `past.length + 1`. */
+  schema: S;
+  /** Older shapes, oldest first: version v is `past[v - 1]`, upgraded step by step. */
+  past: readonly PastShape[];
+  /** Decided by the orchestrator (replay recomputes these); otherwise recorded by the runtime. */
+  decision: boolean;
 }
 
-export type TimerPurpose = 'retry' | 'wait' | 'wait-timeout';
-export type EventType = keyof EventDataMap;
+function spec<S extends z.ZodType>(schema: S, options: { decision?: boolean; past?: PastShape[] } = {}): EventSpec<S> {
+  return { schema, past: options.past ?? [], decision: options.decision ?? false };
+}
+
+export const eventCatalogue = {
+  RunStarted: spec(
+    z.strictObject({
+      workflowId: z.string(),
+      version: z.number().int(),
+      input: z.unknown(),
+      triggerNodeId: z.string(),
+      parentRunId: z.string().nullable(),
+    }),
+  ),
+  NodeScheduled: spec(z.strictObject({ input: z.unknown() }), { decision: true }),
+  NodeSkipped: spec(z.strictObject({}), { decision: true }),
+  NodeStarted: spec(z.strictObject({ worker: z.string(), recovered: z.boolean() })),
+  NodeCompleted: spec(z.strictObject({ port: z.string().nullable(), output: z.unknown() })),
+  NodeFailed: spec(z.strictObject({ error: nodeFailureSchema })),
+  RetryScheduled: spec(z.strictObject({ dueAt: z.number(), delayMs: z.number() }), { decision: true }),
+  WaitCreated: spec(z.strictObject({ wait: waitRequestSchema })),
+  TimerFired: spec(
+    z.strictObject({ purpose: timerPurposeSchema, dueAt: z.number(), firedAt: z.number(), lateMs: z.number() }),
+  ),
+  SignalReceived: spec(
+    z.strictObject({
+      decision: z.enum(['approved', 'rejected', 'timeout']),
+      by: z.string(),
+      comment: z.string().nullable(),
+      /** What the approver was shown: the node input at decision time. */
+      shownInput: z.unknown(),
+    }),
+  ),
+  RunCompleted: spec(z.strictObject({ output: z.unknown() }), { decision: true }),
+  RunFailed: spec(z.strictObject({ error: runFailureSchema }), { decision: true }),
+  RunCancelled: spec(z.strictObject({ reason: z.string().nullable(), by: z.string().nullable() })),
+} as const satisfies Record<string, EventSpec>;
+
+export type EventCatalogue = typeof eventCatalogue;
+export type EventType = keyof EventCatalogue;
+export type EventDataMap = { [T in EventType]: z.output<EventCatalogue[T]['schema']> };
+
+export const EVENT_TYPES = Object.keys(eventCatalogue) as EventType[];
 
 export type JournalEvent = {
   [T in EventType]: {
@@ -58,14 +98,24 @@ export type EventOf<T extends EventType> = Extract<JournalEvent, { type: T }>;
 /** An event before it has a place in the journal. */
 export type NewEvent = JournalEvent extends infer E ? (E extends JournalEvent ? Omit<E, 'seq' | 'at'> : never) : never;
 
-export const DECISION_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'NodeScheduled',
-  'NodeSkipped',
-  'RetryScheduled',
-  'RunCompleted',
-  'RunFailed',
-]);
+/**
+ * A function per event type. Handler maps (fold, decide, work-table effects, descriptions) are
+ * typed with this, so an event type nobody handles is a compile error, not a silent fallthrough.
+ */
+export type EventHandlers<R, A extends unknown[] = []> = {
+  readonly [T in EventType]: (event: EventOf<T>, ...args: A) => R;
+};
+
+export function handle<R, A extends unknown[]>(handlers: EventHandlers<R, A>, event: JournalEvent, ...args: A): R {
+  // The map is keyed by every type and `event.type` selects the handler of the event's own type.
+  const handler = handlers[event.type] as (event: JournalEvent, ...args: A) => R;
+  return handler(event, ...args);
+}
 
 export function isDecision(event: { type: EventType }): boolean {
-  return DECISION_TYPES.has(event.type);
+  return eventCatalogue[event.type].decision;
+}
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventCatalogue, type);
 }

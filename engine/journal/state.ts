@@ -1,7 +1,10 @@
-// Run state as a fold over the journal: state(k) = events[0..k].reduce(evolve). Pure; mutates the
-// state it is given (the runtime keeps one per active run) — `initialState` makes a fresh one.
-import type { WaitRequest } from '../sdk/index.js';
-import type { JournalEvent, NodeFailure } from './events.js';
+// Run state as a fold over the journal: state(k) = events[0..k].reduce(evolve). Pure and
+// immutable: `evolve` returns a new state sharing everything it did not change with the old one,
+// so keeping the state at every step (time travel) and building on a state without committing
+// to it (a batch that may roll back) both cost almost nothing.
+import type { WaitRequest } from '../waits/index.js';
+import { handle, type EventHandlers, type JournalEvent, type NodeFailure, type RunFailure } from './events.js';
+import { PersistentMap } from './persistent-map.js';
 
 export type ActivationStatus =
   'scheduled' | 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
@@ -11,48 +14,59 @@ export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancel
 const OPEN: ReadonlySet<ActivationStatus> = new Set(['scheduled', 'running', 'retrying', 'waiting']);
 
 export interface AttemptRecord {
-  attempt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  error: NodeFailure | null;
+  readonly attempt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly error: NodeFailure | null;
   /** Started again after a crash interrupted this attempt. */
-  recoveries: number;
+  readonly recoveries: number;
+}
+
+/** The decision that ended a wait: who, what, when (and a comment). */
+export interface SignalState {
+  readonly decision: 'approved' | 'rejected' | 'timeout';
+  readonly by: string;
+  readonly comment: string | null;
+  readonly at: number;
 }
 
 export interface ActivationState {
-  activationId: string;
-  nodeId: string;
-  status: ActivationStatus;
-  attempt: number;
-  input: unknown;
-  output: unknown;
-  port: string | null;
-  error: NodeFailure | null;
-  wait: WaitRequest | null;
-  retryDueAt: number | null;
-  scheduledAt: number;
-  finishedAt: number | null;
+  readonly activationId: string;
+  readonly nodeId: string;
+  /** Creation order within the run (0, 1, …): the order lists show activations in. */
+  readonly ordinal: number;
+  readonly status: ActivationStatus;
+  readonly attempt: number;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly port: string | null;
+  readonly error: NodeFailure | null;
+  readonly wait: WaitRequest | null;
+  readonly signal: SignalState | null;
+  readonly retryDueAt: number | null;
+  readonly scheduledAt: number;
+  readonly finishedAt: number | null;
   /** Journal seq of the event that resolved it (completion order for "first input wins"). */
-  resolvedSeq: number | null;
-  attempts: AttemptRecord[];
+  readonly resolvedSeq: number | null;
+  readonly attempts: readonly AttemptRecord[];
 }
 
 export interface RunState {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: RunStatus;
-  input: unknown;
-  output: unknown;
-  error: (NodeFailure & { nodeId: string | null }) | null;
-  triggerNodeId: string;
-  parentRunId: string | null;
-  activations: Map<string, ActivationState>;
-  openActivations: number;
-  waitingActivations: number;
-  lastSeq: number;
-  startedAt: number;
-  finishedAt: number | null;
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly version: number;
+  readonly status: RunStatus;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly error: RunFailure | null;
+  readonly triggerNodeId: string;
+  readonly parentRunId: string | null;
+  readonly activations: PersistentMap<ActivationState>;
+  readonly openActivations: number;
+  readonly waitingActivations: number;
+  readonly lastSeq: number;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
 }
 
 export function initialState(runId: string): RunState {
@@ -66,7 +80,7 @@ export function initialState(runId: string): RunState {
     error: null,
     triggerNodeId: '',
     parentRunId: null,
-    activations: new Map(),
+    activations: PersistentMap.empty(),
     openActivations: 0,
     waitingActivations: 0,
     lastSeq: 0,
@@ -83,151 +97,171 @@ export function isTerminal(status: RunStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
+/** The run's activations in the order they were created. */
+export function activationsOf(state: RunState): ActivationState[] {
+  return [...state.activations.values()].sort((a, b) => a.ordinal - b.ordinal);
+}
+
 export function foldEvents(runId: string, events: Iterable<JournalEvent>): RunState {
-  const state = initialState(runId);
-  for (const event of events) evolve(state, event);
+  let state = initialState(runId);
+  for (const event of events) state = evolve(state, event);
   return state;
+}
+
+/** The state after the first `k` events (k = 0: before the run started). */
+export function stateAt(runId: string, events: readonly JournalEvent[], k: number): RunState {
+  return foldEvents(runId, events.slice(0, Math.max(0, k)));
 }
 
 export function evolve(state: RunState, event: JournalEvent): RunState {
-  state.lastSeq = event.seq;
+  const next = handle(evolvers, event, state);
+  return { ...next, lastSeq: event.seq, status: isTerminal(next.status) ? next.status : liveStatus(next) };
+}
+
+/** Each handler returns the state after its event (`evolve` then sets `lastSeq` and the live status). */
+const evolvers: EventHandlers<RunState, [RunState]> = {
+  RunStarted: (event, state) => ({
+    ...state,
+    workflowId: event.data.workflowId,
+    version: event.data.version,
+    input: event.data.input,
+    triggerNodeId: event.data.triggerNodeId,
+    parentRunId: event.data.parentRunId,
+    startedAt: event.at,
+  }),
+  NodeScheduled: (event, state) => created(state, event, event.data.input, 'scheduled'),
+  NodeSkipped: (event, state) => created(state, event, null, 'skipped'),
+  NodeStarted: (event, state) =>
+    update(state, event, (activation) => {
+      const attempt = event.attempt ?? activation.attempt;
+      const last = activation.attempts.at(-1);
+      const attempts =
+        last && last.attempt === attempt && last.finishedAt === null
+          ? [...activation.attempts.slice(0, -1), { ...last, recoveries: last.recoveries + 1 }]
+          : [...activation.attempts, { attempt, startedAt: event.at, finishedAt: null, error: null, recoveries: 0 }];
+      return { ...activation, attempt, status: 'running', attempts };
+    }),
+  NodeCompleted: (event, state) =>
+    update(state, event, (activation) => ({
+      ...activation,
+      status: 'completed',
+      output: event.data.output,
+      port: event.data.port,
+      finishedAt: event.at,
+      resolvedSeq: event.seq,
+      wait: null,
+      attempts: finishAttempt(activation.attempts, event.at, null),
+    })),
+  NodeFailed: (event, state) =>
+    update(state, event, (activation) => ({
+      ...activation,
+      status: 'failed',
+      error: event.data.error,
+      finishedAt: event.at,
+      resolvedSeq: event.seq,
+      attempts: finishAttempt(activation.attempts, event.at, event.data.error),
+    })),
+  RetryScheduled: (event, state) =>
+    update(state, event, (activation) => ({
+      ...activation,
+      status: 'retrying',
+      retryDueAt: event.data.dueAt,
+      finishedAt: null,
+      resolvedSeq: null,
+    })),
+  WaitCreated: (event, state) =>
+    update(state, event, (activation) => ({ ...activation, status: 'waiting', wait: event.data.wait })),
+  TimerFired: (event, state) =>
+    event.data.purpose !== 'retry'
+      ? state
+      : update(state, event, (activation) => ({
+          ...activation,
+          status: 'scheduled',
+          attempt: event.attempt ?? activation.attempt + 1,
+          retryDueAt: null,
+        })),
+  SignalReceived: (event, state) =>
+    update(state, event, (activation) => ({
+      ...activation,
+      signal: { decision: event.data.decision, by: event.data.by, comment: event.data.comment, at: event.at },
+    })),
+  RunCompleted: (event, state) => ({
+    ...state,
+    status: 'completed',
+    output: event.data.output,
+    finishedAt: event.at,
+  }),
+  RunFailed: (event, state) =>
+    cancelOpen({ ...state, status: 'failed', error: event.data.error, finishedAt: event.at }),
+  RunCancelled: (event, state) => cancelOpen({ ...state, status: 'cancelled', finishedAt: event.at }),
+};
+
+function created(state: RunState, event: JournalEvent, input: unknown, status: 'scheduled' | 'skipped'): RunState {
+  const activation: ActivationState = {
+    activationId: event.activationId ?? '',
+    nodeId: event.nodeId ?? '',
+    ordinal: state.activations.size,
+    status,
+    attempt: 1,
+    input,
+    output: null,
+    port: null,
+    error: null,
+    wait: null,
+    signal: null,
+    retryDueAt: null,
+    scheduledAt: event.at,
+    finishedAt: null,
+    resolvedSeq: status === 'skipped' ? event.seq : null,
+    attempts: [],
+  };
+  return {
+    ...state,
+    activations: state.activations.set(activation.activationId, activation),
+    openActivations: state.openActivations + (isOpen(status) ? 1 : 0),
+  };
+}
+
+/** Replaces one activation, keeping the open/waiting counters in step with its status. */
+function update(
+  state: RunState,
+  event: JournalEvent,
+  change: (activation: ActivationState) => ActivationState,
+): RunState {
   const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
-  switch (event.type) {
-    case 'RunStarted':
-      state.workflowId = event.data.workflowId;
-      state.version = event.data.version;
-      state.input = event.data.input;
-      state.triggerNodeId = event.data.triggerNodeId;
-      state.parentRunId = event.data.parentRunId;
-      state.startedAt = event.at;
-      break;
-    case 'NodeScheduled':
-    case 'NodeSkipped': {
-      const created: ActivationState = {
-        activationId: event.activationId ?? '',
-        nodeId: event.nodeId ?? '',
-        status: 'scheduled',
-        attempt: 1,
-        input: event.type === 'NodeScheduled' ? event.data.input : null,
-        output: null,
-        port: null,
-        error: null,
-        wait: null,
-        retryDueAt: null,
-        scheduledAt: event.at,
-        finishedAt: null,
-        resolvedSeq: null,
-        attempts: [],
-      };
-      state.activations.set(created.activationId, created);
-      state.openActivations += 1;
-      if (event.type === 'NodeSkipped') {
-        setStatus(state, created, 'skipped');
-        created.resolvedSeq = event.seq;
-      }
-      break;
-    }
-    case 'NodeStarted':
-      if (!activation) break;
-      activation.attempt = event.attempt ?? activation.attempt;
-      setStatus(state, activation, 'running');
-      {
-        const last = activation.attempts.at(-1);
-        if (last && last.attempt === activation.attempt && last.finishedAt === null) last.recoveries += 1;
-        else
-          activation.attempts.push({
-            attempt: activation.attempt,
-            startedAt: event.at,
-            finishedAt: null,
-            error: null,
-            recoveries: 0,
-          });
-      }
-      break;
-    case 'NodeCompleted':
-      if (!activation) break;
-      activation.output = event.data.output;
-      activation.port = event.data.port;
-      activation.finishedAt = event.at;
-      activation.resolvedSeq = event.seq;
-      activation.wait = null;
-      finishAttempt(activation, event.at, null);
-      setStatus(state, activation, 'completed');
-      break;
-    case 'NodeFailed':
-      if (!activation) break;
-      activation.error = event.data.error;
-      activation.finishedAt = event.at;
-      activation.resolvedSeq = event.seq;
-      finishAttempt(activation, event.at, event.data.error);
-      setStatus(state, activation, 'failed');
-      break;
-    case 'RetryScheduled':
-      if (!activation) break;
-      activation.retryDueAt = event.data.dueAt;
-      activation.finishedAt = null;
-      activation.resolvedSeq = null;
-      setStatus(state, activation, 'retrying');
-      break;
-    case 'WaitCreated':
-      if (!activation) break;
-      activation.wait = event.data.wait;
-      setStatus(state, activation, 'waiting');
-      break;
-    case 'TimerFired':
-      if (activation && event.data.purpose === 'retry') {
-        activation.attempt = event.attempt ?? activation.attempt + 1;
-        activation.retryDueAt = null;
-        setStatus(state, activation, 'scheduled');
-      }
-      break;
-    case 'SignalReceived':
-      break;
-    case 'RunCompleted':
-      state.status = 'completed';
-      state.output = event.data.output;
-      state.finishedAt = event.at;
-      break;
-    case 'RunFailed':
-      state.status = 'failed';
-      state.error = event.data.error;
-      state.finishedAt = event.at;
-      cancelOpen(state);
-      break;
-    case 'RunCancelled':
-      state.status = 'cancelled';
-      state.finishedAt = event.at;
-      cancelOpen(state);
-      break;
-  }
-  if (!isTerminal(state.status)) state.status = deriveLiveStatus(state);
-  return state;
+  if (!activation) return state;
+  return replace(state, activation, change(activation));
 }
 
-function setStatus(state: RunState, activation: ActivationState, status: ActivationStatus): void {
-  const wasOpen = isOpen(activation.status);
-  const nowOpen = isOpen(status);
-  if (wasOpen && !nowOpen) state.openActivations -= 1;
-  if (!wasOpen && nowOpen) state.openActivations += 1;
-  if (activation.status === 'waiting') state.waitingActivations -= 1;
-  if (status === 'waiting') state.waitingActivations += 1;
-  activation.status = status;
+function replace(state: RunState, before: ActivationState, after: ActivationState): RunState {
+  const open = Number(isOpen(after.status)) - Number(isOpen(before.status));
+  const waiting = Number(after.status === 'waiting') - Number(before.status === 'waiting');
+  return {
+    ...state,
+    activations: state.activations.set(after.activationId, after),
+    openActivations: state.openActivations + open,
+    waitingActivations: state.waitingActivations + waiting,
+  };
 }
 
-function finishAttempt(activation: ActivationState, at: number, error: NodeFailure | null): void {
-  const last = activation.attempts.at(-1);
-  if (last && last.finishedAt === null) {
-    last.finishedAt = at;
-    last.error = error;
-  }
+function finishAttempt(
+  attempts: readonly AttemptRecord[],
+  at: number,
+  error: NodeFailure | null,
+): readonly AttemptRecord[] {
+  const last = attempts.at(-1);
+  if (!last || last.finishedAt !== null) return attempts;
+  return [...attempts.slice(0, -1), { ...last, finishedAt: at, error }];
 }
 
-function cancelOpen(state: RunState): void {
+function cancelOpen(state: RunState): RunState {
+  let next = state;
   for (const activation of state.activations.values())
-    if (isOpen(activation.status)) setStatus(state, activation, 'cancelled');
+    if (isOpen(activation.status)) next = replace(next, activation, { ...activation, status: 'cancelled' });
+  return next;
 }
 
 /** 'waiting' when every open activation is parked on a wait; otherwise 'running'. */
-function deriveLiveStatus(state: RunState): RunStatus {
+function liveStatus(state: RunState): RunStatus {
   return state.openActivations > 0 && state.waitingActivations === state.openActivations ? 'waiting' : 'running';
 }

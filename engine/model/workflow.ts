@@ -27,6 +27,8 @@ export const nodeSchema = z.strictObject({
   position: z.strictObject({ x: z.number(), y: z.number() }),
   config: z.record(z.string(), z.unknown()).default({}),
   retry: retryPolicySchema.partial().optional(),
+  /** Start-to-close limit of one execution (ms): past it the engine abandons the attempt. */
+  timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   notes: z.string().optional(),
 });
 export type WorkflowNode = z.infer<typeof nodeSchema>;

@@ -2,7 +2,7 @@
 // pinned typeVersions, configs parsed (defaults applied), retry policies merged, edges indexed.
 import type { Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion } from '../model/workflow.js';
 import type { NodeRegistry, RegisteredNode } from '../registry/index.js';
-import type { RetryPolicy } from '../sdk/index.js';
+import { DEFAULT_START_TO_CLOSE_MS, type RetryPolicy } from '../sdk/index.js';
 import { validateWorkflow, WorkflowInvalidError } from '../validate/index.js';
 
 export interface CompiledNode {
@@ -10,6 +10,8 @@ export interface CompiledNode {
   definition: RegisteredNode;
   config: unknown;
   retry: RetryPolicy;
+  /** Start-to-close limit of one execution, enforced by the engine. */
+  timeoutMs: number;
   incoming: WorkflowEdge[];
   outgoing: WorkflowEdge[];
   hasErrorEdge: boolean;
@@ -36,11 +38,13 @@ export function compileWorkflow(
   for (const node of graph.nodes) {
     // Validation guarantees the definition exists and the config parses.
     const definition = registry.get(node.type, node.typeVersion) as RegisteredNode;
+    const config = definition.config.parse(node.config);
     nodes.set(node.id, {
       node,
       definition,
-      config: definition.config.parse(node.config),
+      config,
       retry: { ...definition.retry, ...node.retry },
+      timeoutMs: node.timeoutMs ?? definition.startToCloseMs?.(config) ?? DEFAULT_START_TO_CLOSE_MS,
       incoming: [],
       outgoing: [],
       hasErrorEdge: false,

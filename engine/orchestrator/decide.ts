@@ -1,7 +1,15 @@
 // The orchestrator: a pure, deterministic function of (compiled version, run state, last event)
 // → decision events to append. No I/O, no clock, no randomness (jitter is hashed from ids), so a
 // recorded journal can be replayed through it to verify a run.
-import type { EventOf, JournalEvent, NewEvent, NodeFailure } from '../journal/events.js';
+import {
+  handle,
+  type EventHandlers,
+  type EventOf,
+  type JournalEvent,
+  type NewEvent,
+  type NodeFailure,
+} from '../journal/events.js';
+import { hashOf } from '../journal/persistent-map.js';
 import { isTerminal, type ActivationState, type RunState } from '../journal/state.js';
 import type { RetryPolicy } from '../sdk/index.js';
 import type { CompiledNode, CompiledWorkflow } from './compile.js';
@@ -13,50 +21,62 @@ export function activationIdOf(nodeId: string, scope: readonly number[] = []): s
 
 /** The decisions that follow `event`, which has already been applied to `state`. */
 export function decide(workflow: CompiledWorkflow, state: RunState, event: JournalEvent): NewEvent[] {
-  if (isTerminal(state.status) || event.type === 'RunCompleted' || event.type === 'RunFailed') return [];
-  const decisions: NewEvent[] = [];
-  const touched: string[] = [];
-  switch (event.type) {
-    case 'RunStarted': {
-      for (const [nodeId, compiled] of workflow.nodes) {
-        if (nodeId === event.data.triggerNodeId) decisions.push(scheduled(nodeId, event.data.input));
-        else if (compiled.incoming.length === 0) {
-          // Other entry points (other triggers, unreachable islands) do not run in this run.
-          decisions.push(skipped(nodeId));
-          touched.push(nodeId);
-        }
-      }
-      break;
-    }
-    case 'NodeCompleted':
-      if (event.nodeId !== null) touched.push(event.nodeId);
-      break;
-    case 'NodeFailed': {
-      const compiled = event.nodeId === null ? undefined : workflow.nodes.get(event.nodeId);
-      const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
-      if (!compiled || !activation) break;
-      const retry = retryDecision(state.runId, activation, compiled.retry, event);
-      if (retry) decisions.push(retry);
-      else if (compiled.hasErrorEdge) touched.push(compiled.node.id);
-      else
-        decisions.push({
-          type: 'RunFailed',
-          activationId: null,
-          nodeId: null,
-          attempt: null,
-          data: { error: { ...event.data.error, nodeId: compiled.node.id } },
-        });
-      break;
-    }
-    default:
-      return [];
-  }
+  if (isTerminal(state.status)) return [];
+  const plan = handle(planners, event, workflow, state);
+  if (plan === null) return [];
+  const { decisions, resolved } = plan;
   if (decisions.some((decision) => decision.type === 'RunFailed')) return decisions;
-  decisions.push(...propagate(workflow, state, touched, decisions));
+  decisions.push(...propagate(workflow, state, resolved, decisions));
   const completion = completionDecision(workflow, state, decisions);
   if (completion) decisions.push(completion);
   return decisions;
 }
+
+/** What an event decides directly, and the nodes it resolved (whose successors may now run). */
+type Plan = { decisions: NewEvent[]; resolved: string[] } | null;
+
+const nothing = (): Plan => null;
+
+const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
+  RunStarted: (event, workflow) => {
+    const decisions: NewEvent[] = [];
+    const resolved: string[] = [];
+    for (const [nodeId, compiled] of workflow.nodes) {
+      if (nodeId === event.data.triggerNodeId) decisions.push(scheduled(nodeId, event.data.input));
+      else if (compiled.incoming.length === 0) {
+        // Other entry points (other triggers, unreachable islands) do not run in this run.
+        decisions.push(skipped(nodeId));
+        resolved.push(nodeId);
+      }
+    }
+    return { decisions, resolved };
+  },
+  NodeCompleted: (event) => ({ decisions: [], resolved: event.nodeId === null ? [] : [event.nodeId] }),
+  NodeFailed: (event, workflow, state) => {
+    const compiled = event.nodeId === null ? undefined : workflow.nodes.get(event.nodeId);
+    const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
+    if (!compiled || !activation) return null;
+    const retry = retryDecision(state.runId, activation, compiled.retry, event);
+    if (retry) return { decisions: [retry], resolved: [] };
+    if (compiled.hasErrorEdge) return { decisions: [], resolved: [compiled.node.id] };
+    const error = { ...event.data.error, nodeId: compiled.node.id };
+    return {
+      decisions: [{ type: 'RunFailed', activationId: null, nodeId: null, attempt: null, data: { error } }],
+      resolved: [],
+    };
+  },
+  // Decisions decide nothing further, and these runtime events change no node's outcome.
+  NodeScheduled: nothing,
+  NodeSkipped: nothing,
+  NodeStarted: nothing,
+  RetryScheduled: nothing,
+  WaitCreated: nothing,
+  TimerFired: nothing,
+  SignalReceived: nothing,
+  RunCompleted: nothing,
+  RunFailed: nothing,
+  RunCancelled: nothing,
+};
 
 /** Schedules or skips the successors of resolved nodes, until nothing more can be decided. */
 function propagate(
@@ -189,17 +209,8 @@ export function retryDelay(policy: RetryPolicy, failedAttempt: number, jitterSee
     policy.maxIntervalMs,
     policy.initialIntervalMs * policy.backoffCoefficient ** Math.max(0, failedAttempt - 1),
   );
-  const unit = (fnv1a(jitterSeed) / 0xffffffff) * 2 - 1;
+  const unit = (hashOf(jitterSeed) / 0xffffffff) * 2 - 1;
   return Math.max(0, Math.round(base * (1 + policy.jitter * unit)));
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
 
 function scheduled(nodeId: string, input: unknown): NewEvent {

@@ -3,10 +3,11 @@
 import { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json.js';
 import { workflowSchema } from '../model/workflow.js';
+import { eventCodec, JournalFormatError } from '../journal/codec.js';
 import { isDecision, type JournalEvent, type NewEvent } from '../journal/events.js';
 import { evolve, initialState } from '../journal/state.js';
 import { compileWorkflow } from '../orchestrator/compile.js';
-import { decide } from '../orchestrator/decide.js';
+import { step } from '../orchestrator/step.js';
 import type { NodeRegistry } from '../registry/index.js';
 
 export interface Divergence {
@@ -27,21 +28,11 @@ export class RunExportFormatError extends Error {
   }
 }
 
-const eventSchema = z.object({
-  seq: z.number().int(),
-  at: z.number(),
-  type: z.string(),
-  activationId: z.string().nullable(),
-  nodeId: z.string().nullable(),
-  attempt: z.number().int().nullable(),
-  data: z.unknown(),
-});
-
 const exportSchema = z.object({
   format: z.literal('stepwise/run-export@1'),
   run: z.object({ runId: z.string() }).loose(),
   version: z.object({ workflowId: z.string(), version: z.number().int(), graph: workflowSchema }).loose(),
-  events: z.array(eventSchema),
+  events: z.array(z.unknown()),
 });
 
 /** Replays a `stepwise export` file. Throws RunExportFormatError when it is not one. */
@@ -53,8 +44,15 @@ export function replayExport(value: unknown, registry: NodeRegistry): ReplayResu
       `not a Stepwise run export: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unreadable'}`,
     );
   }
-  const { run, version, events } = parsed.data;
-  return replayJournal(run.runId, version, events as JournalEvent[], registry);
+  const { run, version } = parsed.data;
+  let events: JournalEvent[];
+  try {
+    events = parsed.data.events.map((event, index) => eventCodec.decode(event, `events[${index}]`));
+  } catch (error) {
+    if (error instanceof JournalFormatError) throw new RunExportFormatError(`not a valid run export: ${error.message}`);
+    throw error;
+  }
+  return replayJournal(run.runId, version, events, registry);
 }
 
 export function replayJournal(
@@ -64,7 +62,7 @@ export function replayJournal(
   registry: NodeRegistry,
 ): ReplayResult {
   const workflow = compileWorkflow(version, registry);
-  const state = initialState(runId);
+  let state = initialState(runId);
   let expected: NewEvent[] = [];
   const diverged = (
     seq: number,
@@ -98,7 +96,7 @@ export function replayJournal(
           event,
           next,
         );
-      evolve(state, event);
+      state = evolve(state, event);
       continue;
     }
     const pending = expected[0];
@@ -109,8 +107,7 @@ export function replayJournal(
         event,
         pending,
       );
-    evolve(state, event);
-    expected = decide(workflow, state, event);
+    ({ state, decisions: expected } = step(workflow, state, event));
   }
   const missing = expected[0];
   if (missing)

@@ -1,7 +1,9 @@
 // Runs one node activation: builds its `ctx`, calls the executor, and turns whatever happens
 // (a result, a wait, a thrown error, a broken promise) into a plain outcome to journal.
-import type { NodeFailure } from '../journal/events.js';
+import type { NewEvent, NodeFailure } from '../journal/events.js';
+import { describeIssues } from '../model/issues.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
+import { waitRequestSchema } from '../waits/index.js';
 import {
   NodeError,
   type Logger,
@@ -29,6 +31,19 @@ export interface ExecutionServices {
   sandbox: Sandbox;
   logger: Logger;
   now: () => number;
+}
+
+/** The event that journals an outcome. */
+export function outcomeEvent(ref: Omit<ActivationRef, 'input' | 'runId'>, outcome: ExecutionOutcome): NewEvent {
+  const base = { activationId: ref.activationId, nodeId: ref.nodeId, attempt: ref.attempt };
+  switch (outcome.kind) {
+    case 'completed':
+      return { ...base, type: 'NodeCompleted', data: { port: outcome.port, output: outcome.output } };
+    case 'waiting':
+      return { ...base, type: 'WaitCreated', data: { wait: outcome.wait } };
+    case 'failed':
+      return { ...base, type: 'NodeFailed', data: { error: outcome.error } };
+  }
 }
 
 export function contextFor(
@@ -122,7 +137,20 @@ function neverAborted(): AbortSignal {
 }
 
 function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {
-  if ('wait' in result) return { kind: 'waiting', wait: result.wait };
+  if ('wait' in result) {
+    // Journaled events are validated when read back: refuse a malformed wait now, by name.
+    const wait = waitRequestSchema.safeParse(result.wait);
+    return wait.success
+      ? { kind: 'waiting', wait: wait.data }
+      : {
+          kind: 'failed',
+          error: {
+            message: `${node.node.type} asked for an invalid wait: ${describeIssues(wait.error, 'wait')}`,
+            kind: 'engine.bad-wait',
+            retryable: false,
+          },
+        };
+  }
   const ports = node.definition.ports.out;
   if (ports.length > 0 && !ports.includes(result.port))
     return {

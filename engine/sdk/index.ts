@@ -1,9 +1,11 @@
 // The node SDK: the small surface a node type sees (definition shape, execution context, errors).
-// Imported by `nodes/*` and by the engine runtime; it imports only `engine/model`.
+// Imported by `nodes/*` and by the engine runtime; it imports only `engine/model` and the wait kinds.
 import type { z } from 'zod';
 import type { RetryPolicy } from '../model/workflow.js';
+import type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
 export type { RetryPolicy } from '../model/workflow.js';
+export type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
 /** How a node touches the world; replay and recovery decide by it. */
 export type SideEffectClass = 'pure' | 'read' | 'write' | 'irreversible';
@@ -38,24 +40,15 @@ export interface NodeContext<Config> {
   idempotencyKey: string;
   input: unknown;
   config: Config;
-  /** Aborted when the run is cancelled or the engine shuts down. */
+  /** Aborted when the run is cancelled, the engine shuts down or the start-to-close timeout passes. */
   signal: AbortSignal;
   log: Logger;
   sandbox: Sandbox;
   now(): number;
 }
 
-export type WaitRequest =
-  | { kind: 'timer'; dueAt: number }
-  | { kind: 'approval'; title: string; instructions: string; timeoutAt: number | null };
-
 /** What an executor returns: an output on a port, or a request to park the run. */
 export type NodeResult = { port: string; output: unknown } | { wait: WaitRequest };
-
-/** The outcome of a wait, given to `resume`. */
-export type WaitOutcome =
-  | { kind: 'timer-fired'; dueAt: number; firedAt: number }
-  | { kind: 'decision'; decision: 'approved' | 'rejected' | 'timeout'; by: string; comment: string | null };
 
 export interface ConfigProblem {
   /** Dotted path inside `config`, e.g. "url". Empty for the whole config. */
@@ -84,6 +77,11 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
    * pure nodes whose `execute` returns at once (no promise, no I/O): trigger, merge, output.
    */
   inline?: boolean;
+  /**
+   * How long one execution may take before the engine abandons it (start-to-close), when the
+   * workflow node sets no `timeoutMs`. Default: the engine's (5 minutes).
+   */
+  startToCloseMs?(config: Config): number;
   /** Checks beyond the schema (syntax of code, a parseable duration). */
   check?(config: Config): ConfigProblem[];
   execute(ctx: NodeContext<Config>): Promise<NodeResult> | NodeResult;
@@ -136,6 +134,9 @@ export class TerminalError extends NodeError {
     this.name = 'TerminalError';
   }
 }
+
+/** Start-to-close limit of a node whose type and workflow node set none. */
+export const DEFAULT_START_TO_CLOSE_MS = 5 * 60_000;
 
 export const NO_RETRY: RetryPolicy = {
   maxAttempts: 1,

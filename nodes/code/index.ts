@@ -34,6 +34,8 @@ export const code = defineNode({
   }),
   retry: NO_RETRY,
   sideEffects: 'pure',
+  // The sandbox stops the code at `timeoutMs`; the engine's limit only catches a sandbox that hangs.
+  startToCloseMs: (config) => config.timeoutMs + 5000,
   check: (config) => checkFunctionBody(config.code, 'code'),
   async execute(ctx) {
     const output = await ctx.sandbox.evaluate({

@@ -27,6 +27,8 @@ export const httpRequest = defineNode({
   }),
   retry: { ...DEFAULT_RETRY, nonRetryableErrorKinds: ['http.4xx'] },
   sideEffects: 'write',
+  // The request is aborted at `timeoutMs`; the engine's limit only catches a call that hangs anyway.
+  startToCloseMs: (config) => config.timeoutMs + 5000,
   async execute(ctx) {
     const { method, url, headers, timeoutMs } = ctx.config;
     const sendsBody = method !== 'GET' && method !== 'HEAD';

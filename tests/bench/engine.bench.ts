@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Workflow } from '../../engine/model/workflow.js';
 import { Engine } from '../../engine/runtime/engine.js';
-import type { Synchronous } from '../../engine/store/database.js';
+import type { Synchronous } from '../../engine/store/index.js';
 import { percentile, printTable } from './table.js';
 
 const CODE_NODES = 10;
@@ -53,7 +53,7 @@ async function measure(mode: Synchronous): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
   const engine = Engine.open({ dbPath: join(dir, 'bench.db'), synchronous: mode, concurrency: IN_FLIGHT });
   try {
-    const { workflowId } = engine.saveWorkflow(linearWorkflow());
+    const { workflowId } = await engine.saveWorkflow(linearWorkflow());
     const worker = engine.startWorker();
 
     // Warm-up: QuickJS load, statement preparation, JIT.

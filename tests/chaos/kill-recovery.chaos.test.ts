@@ -99,6 +99,16 @@ describe('crash recovery under SIGKILL', () => {
       if (unfinished() === 0) await startBatch(10);
       const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
       const exit = finished(worker);
+      // Kill a worker that is working: on a loaded machine, starting Node alone can take longer
+      // than the random delay.
+      await new Promise<void>((resolve) => {
+        let said = '';
+        worker.stderr?.on('data', (chunk: Buffer) => {
+          said += chunk.toString();
+          if (said.includes('running')) resolve();
+        });
+        worker.on('exit', () => resolve());
+      });
       await sleep(100 + Math.floor(next() * 500));
       worker.kill('SIGKILL');
       const result = await exit;
@@ -113,17 +123,17 @@ describe('crash recovery under SIGKILL', () => {
 
     const engine = Engine.open({ dbPath: dir.db });
     try {
-      const all = engine.listRuns({ limit: 10_000 });
+      const { runs: all } = await engine.queries.list({}, { limit: 10_000 });
       expect(all).toHaveLength(runs);
       let recoveredStarts = 0;
       for (const run of all) {
         const n = (run.input as { n: number }).n;
-        expect(run.status, `run ${run.runId} (n=${n})`).toBe('completed');
+        expect(run.status, `run ${run.runId} (n=${n}): ${JSON.stringify(run.error)}`).toBe('completed');
         expect(run.output).toEqual(expectedOutput(n));
-        const events = engine.events(run.runId);
+        const events = await engine.queries.events(run.runId);
         recoveredStarts += events.filter((event) => event.type === 'NodeStarted' && event.data.recovered).length;
         assertNoCompletedNodeRanAgain(events);
-        const version = engine.getVersion(run.workflowId, run.version);
+        const version = await engine.workflows.version(run.workflowId, run.version);
         expect(version).toBeDefined();
         if (version) expect(replayJournal(run.runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
         for (const path of ['charge', 'notify']) {

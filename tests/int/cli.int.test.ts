@@ -3,8 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APPLICATION_ID, SCHEMA_VERSION } from '../../engine/store/database.js';
-import { MIGRATIONS } from '../../engine/store/migrations.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../engine/store/index.js';
 import {
   chain,
   edge,

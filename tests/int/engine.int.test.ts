@@ -4,33 +4,34 @@ import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { replayExport } from '../../engine/replay/index.js';
-import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
-import { DatabaseError } from '../../engine/store/database.js';
+import { DatabaseError, defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { WorkflowInvalidError } from '../../engine/validate/index.js';
 import { chain, edge, node, refundFlow, sleep, tempDir, workflow } from '../support/harness.js';
 import { runWorkflow, testEngine } from '../support/engine.js';
 
 describe('versions', () => {
-  it('adds a version only when the content changes', () => {
+  it('adds a version only when the content changes', async () => {
     const engine = testEngine();
-    const v1 = engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 1' })]));
-    const again = engine.saveWorkflow(JSON.stringify(chain('w', [node('a', 'code', { code: 'return 1' })]), null, 4));
-    const v2 = engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 2' })]), { note: 'two' });
+    const v1 = await engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 1' })]));
+    const again = await engine.saveWorkflow(
+      JSON.stringify(chain('w', [node('a', 'code', { code: 'return 1' })]), null, 4),
+    );
+    const v2 = await engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 2' })]), { note: 'two' });
     expect(v1).toMatchObject({ workflowId: 'w', version: 1, created: true });
     expect(again).toMatchObject({ version: 1, created: false });
     expect(v2).toMatchObject({ version: 2, created: true });
-    expect(engine.listVersions('w').map((version) => [version.version, version.note])).toEqual([
+    expect((await engine.workflows.versions('w')).map((version) => [version.version, version.note])).toEqual([
       [1, null],
       [2, 'two'],
     ]);
   });
 
-  it('refuses an invalid workflow and keeps what is stored', () => {
+  it('refuses an invalid workflow and keeps what is stored', async () => {
     const engine = testEngine();
-    engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 1' })]));
-    expect(() => engine.saveWorkflow(chain('w', [node('a', 'nope')]))).toThrow(WorkflowInvalidError);
-    expect(() => engine.saveWorkflow('{"format":')).toThrow(/not valid JSON/);
-    expect(engine.listVersions('w')).toHaveLength(1);
+    await engine.saveWorkflow(chain('w', [node('a', 'code', { code: 'return 1' })]));
+    await expect(engine.saveWorkflow(chain('w', [node('a', 'nope')]))).rejects.toThrow(WorkflowInvalidError);
+    await expect(engine.saveWorkflow('{"format":')).rejects.toThrow(/not valid JSON/);
+    expect(await engine.workflows.versions('w')).toHaveLength(1);
   });
 });
 
@@ -51,9 +52,9 @@ describe('pinned versions', () => {
     const engine = testEngine();
     const first = await runWorkflow(engine, v1, { amount: 10 });
     expect(first).toMatchObject({ status: 'waiting', version: 1 });
-    expect(engine.saveWorkflow(v2)).toMatchObject({ version: 2, created: true });
+    expect(await engine.saveWorkflow(v2)).toMatchObject({ version: 2, created: true });
 
-    engine.decide(first.runId, 'approved', { by: 'manager' });
+    await engine.commands.decide(first.runId, 'approved', { by: 'manager' });
     const finished = await engine.waitForRun(first.runId, { timeoutMs: 5000 });
     expect(finished).toMatchObject({ status: 'completed', version: 1, output: { refunded: 10, by: 'v1' } });
     expect(finished.activations.map((activation) => activation.nodeId)).not.toContain('audit');
@@ -61,7 +62,7 @@ describe('pinned versions', () => {
     const second = await engine.startRun('refund', { input: { amount: 10 } });
     expect(second.version).toBe(2);
     await engine.waitForRun(second.runId, { timeoutMs: 5000 });
-    engine.decide(second.runId, 'approved');
+    await engine.commands.decide(second.runId, 'approved');
     const newer = await engine.waitForRun(second.runId, { timeoutMs: 5000 });
     expect(newer.output).toEqual({ refunded: 20, by: 'v2', audited: true });
   });
@@ -109,11 +110,11 @@ describe('durability across restarts', () => {
     const dir = tempDir();
     try {
       const first = Engine.open({ dbPath: dir.db, pollMs: 20, parkHorizonMs: 50 });
-      const saved = first.saveWorkflow(chain('nap', [node('w', 'wait.timer', { duration: '300ms' })]));
+      const saved = await first.saveWorkflow(chain('nap', [node('w', 'wait.timer', { duration: '300ms' })]));
       const run = await first.startRun(saved.workflowId, { input: 'zzz' });
       first.startWorker();
       await first.waitForRun(run.runId, { timeoutMs: 5000 });
-      expect(first.getRun(run.runId)?.status).toBe('waiting');
+      expect((await first.queries.get(run.runId))?.status).toBe('waiting');
       await first.close();
 
       await sleep(1600);
@@ -140,11 +141,13 @@ describe('cancellation', () => {
       engine,
       workflow('c', [node('start', 'trigger.manual'), node('ok', 'approval')], [edge('start', 'ok')]),
     );
-    const cancelled = engine.cancelRun(run.runId, { reason: 'duplicate', by: 'ops' });
+    const cancelled = await engine.commands.cancel(run.runId, { reason: 'duplicate', by: 'ops' });
     expect(cancelled.status).toBe('cancelled');
-    expect(engine.openApprovals()).toEqual([]);
-    expect(() => engine.decide(run.runId, 'approved')).toThrow(/is cancelled; there is nothing to decide/);
-    expect(() => engine.cancelRun(run.runId)).toThrow(/already cancelled/);
+    expect(await engine.queries.inbox()).toEqual([]);
+    await expect(engine.commands.decide(run.runId, 'approved')).rejects.toThrow(
+      /is cancelled; there is nothing to decide/,
+    );
+    await expect(engine.commands.cancel(run.runId)).rejects.toThrow(/already cancelled/);
   });
 });
 
@@ -169,7 +172,7 @@ describe('export and replay', () => {
       ],
     );
     const run = await runWorkflow(engine, graph, 5);
-    const exported = engine.exportRun(run.runId);
+    const exported = await engine.queries.export(run.runId);
     expect(replayExport(JSON.parse(JSON.stringify(exported)), defaultRegistry())).toEqual({
       ok: true,
       runId: run.runId,

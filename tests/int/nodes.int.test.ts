@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chain, edge, node, workflow } from '../support/harness.js';
-import { runWorkflow, testEngine } from '../support/engine.js';
+import { dbPathOf, readDb, runWorkflow, testEngine } from '../support/engine.js';
 
 const quickRetry = { maxAttempts: 3, initialIntervalMs: 10, backoffCoefficient: 2, maxIntervalMs: 50, jitter: 0 };
 
@@ -171,10 +171,9 @@ describe('built-in nodes', () => {
     const run = await runWorkflow(engine, chain('long', [node('w', 'wait.timer', { duration: '3d' })]));
     expect(run.status).toBe('waiting');
     expect(run.settled).toBe('parked');
-    const timers = engine.db.prepare('SELECT purpose, due_at FROM timers WHERE run_id = ?').all(run.runId) as {
-      purpose: string;
-      due_at: number;
-    }[];
+    const timers = readDb(dbPathOf(engine), (db) =>
+      db.prepare('SELECT purpose, due_at FROM timers WHERE run_id = ?').all(run.runId),
+    ) as { purpose: string; due_at: number }[];
     expect(timers).toHaveLength(1);
     expect(timers[0]?.purpose).toBe('wait');
     expect(timers[0]?.due_at).toBeGreaterThan(Date.now() + 2.9 * 86_400_000);
@@ -195,7 +194,7 @@ describe('built-in nodes', () => {
     const engine = testEngine();
     const parked = await runWorkflow(engine, graph, { amount: 30 });
     expect(parked.status).toBe('waiting');
-    expect(engine.openApprovals()).toEqual([
+    expect(await engine.queries.inbox()).toEqual([
       expect.objectContaining({
         runId: parked.runId,
         nodeId: 'ok',
@@ -204,7 +203,7 @@ describe('built-in nodes', () => {
         input: { amount: 30 },
       }),
     ]);
-    engine.decide(parked.runId, 'approved', { by: 'alice', comment: 'ok' });
+    await engine.commands.decide(parked.runId, 'approved', { by: 'alice', comment: 'ok' });
     const approved = await engine.waitForRun(parked.runId, { timeoutMs: 5000 });
     expect(approved.output).toEqual({ paid: 30 });
     expect(approved.events.find((event) => event.type === 'SignalReceived')?.data).toEqual({
@@ -215,10 +214,12 @@ describe('built-in nodes', () => {
     });
 
     const second = await runWorkflow(engine, graph, { amount: 99 });
-    engine.decide(second.runId, 'rejected', { by: 'bob' });
+    await engine.commands.decide(second.runId, 'rejected', { by: 'bob' });
     const rejected = await engine.waitForRun(second.runId, { timeoutMs: 5000 });
     expect(rejected.output).toEqual({ amount: 99 });
-    expect(() => engine.decide(second.runId, 'approved', { by: 'eve' })).toThrow(/already decided: rejected by bob/);
+    await expect(engine.commands.decide(second.runId, 'approved', { by: 'eve' })).rejects.toThrow(
+      /already decided: rejected by bob/,
+    );
   });
 
   it('approval takes the timeout port when nobody decides in time', async () => {
@@ -228,14 +229,14 @@ describe('built-in nodes', () => {
       [edge('start', 'ok'), edge('ok:timeout', 'late')],
     );
     const engine = testEngine();
-    const saved = engine.saveWorkflow(graph);
+    const saved = await engine.saveWorkflow(graph);
     const run = await engine.startRun(saved.workflowId, { input: { x: 1 } });
     engine.startWorker();
     const done = await engine.waitForRun(run.runId, { until: 'finished', timeoutMs: 5000 });
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ x: 1 });
     expect(done.approvals[0]).toMatchObject({ status: 'decided', decision: 'timeout', decidedBy: 'system' });
-    expect(() => engine.decide(run.runId, 'approved')).toThrow(/already decided: timeout by system/);
+    await expect(engine.commands.decide(run.runId, 'approved')).rejects.toThrow(/already decided: timeout by system/);
   });
 
   it('merge waits for all connected inputs and keys them by source node', async () => {

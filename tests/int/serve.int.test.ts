@@ -122,12 +122,12 @@ describe('stepwise serve', () => {
       expect((await client.api.getWorkflow({ workflowId: created.id })).draft).toEqual(draft);
       await until(
         async () =>
-          (await client.api.listRuns({ workflowId: created.id })).some(
+          (await client.api.listRuns({ workflowId: created.id })).runs.some(
             (item) => item.runId === run.runId && item.status === 'completed',
           ),
         'the run to finish after the restart',
       );
-      const [finished] = await client.api.listRuns({ workflowId: created.id });
+      const [finished] = (await client.api.listRuns({ workflowId: created.id })).runs;
       expect(finished?.output).toEqual({ n: 1 });
     } finally {
       client.stop();

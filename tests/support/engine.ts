@@ -1,10 +1,12 @@
 // Opens engines on temporary database files for integration tests.
+import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import type { Workflow } from '../../engine/model/workflow.js';
 import { Engine, type EngineOptions, type RunDetail } from '../../engine/runtime/engine.js';
 import { tempDir } from './harness.js';
 
 const open: { engine: Engine; cleanup: () => void }[] = [];
+const paths = new WeakMap<Engine, string>();
 
 afterEach(async () => {
   for (const { engine, cleanup } of open.splice(0)) {
@@ -17,13 +19,31 @@ export function testEngine(options: Partial<EngineOptions> = {}): Engine {
   const dir = tempDir();
   const engine = Engine.open({ dbPath: dir.db, synchronous: 'NORMAL', pollMs: 20, ...options });
   open.push({ engine, cleanup: dir.cleanup });
+  paths.set(engine, dir.db);
   return engine;
+}
+
+/** The database file of an engine from `testEngine`. */
+export function dbPathOf(engine: Engine): string {
+  const path = paths.get(engine);
+  if (path === undefined) throw new Error('not an engine from testEngine()');
+  return path;
+}
+
+/** Reads the database file directly (a second, read-only connection), e.g. to see the work tables. */
+export function readDb<T>(path: string, read: (db: Database.Database) => T): T {
+  const db = new Database(path, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }
 
 /** Saves the workflow, starts a run, executes it until it finishes or parks. */
 export async function runWorkflow(engine: Engine, graph: Workflow, input: unknown = null): Promise<RunDetail> {
-  const saved = engine.saveWorkflow(graph);
-  const run = await engine.startRun(saved.workflowId, { input, version: saved.version });
+  const saved = await engine.workflows.save(graph);
+  const run = await engine.commands.start(saved.workflowId, { input, version: saved.version });
   engine.startWorker();
   return engine.waitForRun(run.runId, { timeoutMs: 15_000 });
 }

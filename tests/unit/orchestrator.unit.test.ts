@@ -1,29 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent, NewEvent } from '../../engine/journal/events.js';
-import { evolve, initialState, type RunState } from '../../engine/journal/state.js';
+import { initialState, type RunState } from '../../engine/journal/state.js';
 import { compileWorkflow, type CompiledWorkflow } from '../../engine/orchestrator/compile.js';
-import { decide, retryDelay } from '../../engine/orchestrator/decide.js';
+import { retryDelay } from '../../engine/orchestrator/decide.js';
+import { record as recordEvent } from '../../engine/orchestrator/step.js';
 import { defaultRegistry } from '../../engine/runtime/engine.js';
 import { edge, node, workflow } from '../support/harness.js';
 
 const registry = defaultRegistry();
 
-/** A tiny in-memory journal: append runtime events, apply the orchestrator's decisions. */
+/** A tiny in-memory journal: runtime events in, the orchestrator's decisions folded in (one `record` step). */
 function harness(graph: ReturnType<typeof workflow>) {
   const compiled: CompiledWorkflow = compileWorkflow({ workflowId: graph.id, version: 1, graph }, registry);
-  const state: RunState = initialState('run-1');
+  const run: { state: RunState } = { state: initialState('run-1') };
   const journal: JournalEvent[] = [];
   let clock = 1000;
-  const append = (event: NewEvent): JournalEvent => {
-    const full = { ...event, seq: journal.length + 1, at: clock };
-    journal.push(full);
-    evolve(state, full);
-    return full;
-  };
+  /** Returns the decisions that followed `event`, as the orchestrator made them. */
   const record = (event: NewEvent): NewEvent[] => {
-    const decisions = decide(compiled, state, append(event));
-    for (const decision of decisions) append(decision);
-    return decisions;
+    const { state, appended } = recordEvent(compiled, run.state, event, clock);
+    run.state = state;
+    journal.push(...appended);
+    return appended.slice(1).map(({ seq: _seq, at: _at, ...decision }) => decision);
   };
   const complete = (nodeId: string, output: unknown, port: string | null = 'out') =>
     record({ type: 'NodeCompleted', activationId: nodeId, nodeId, attempt: 1, data: { port, output } });
@@ -35,10 +32,21 @@ function harness(graph: ReturnType<typeof workflow>) {
       attempt: null,
       data: { workflowId: graph.id, version: 1, input, triggerNodeId: 'start', parentRunId: null },
     });
-  return { compiled, state, journal, record, complete, start, tick: (ms: number) => (clock += ms) };
+  return {
+    compiled,
+    get state() {
+      return run.state;
+    },
+    journal,
+    record,
+    complete,
+    start,
+    tick: (ms: number) => (clock += ms),
+  };
 }
 
-const summary = (decisions: NewEvent[]) => decisions.map((decision) => `${decision.type}:${decision.nodeId ?? ''}`);
+const summary = (decisions: readonly NewEvent[]) =>
+  decisions.map((decision) => `${decision.type}:${decision.nodeId ?? ''}`);
 
 describe('orchestrator', () => {
   const branching = workflow(

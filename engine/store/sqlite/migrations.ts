@@ -114,4 +114,15 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE workflows SET draft_updated_at = updated_at;
     `,
   },
+  {
+    name: '003-event-versions-and-run-changes',
+    // `v`: the shape version of each event's data (upgraded on read). `change_id`: a counter set
+    // on every commit that touches a run, so other processes can follow what changed.
+    sql: `
+      ALTER TABLE events ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE runs ADD COLUMN change_id INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX runs_by_change ON runs(change_id);
+      CREATE INDEX runs_by_workflow_created ON runs(workflow_id, created_at);
+    `,
+  },
 ];

@@ -4,10 +4,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Synchronous } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
-export type Synchronous = 'FULL' | 'NORMAL';
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const APPLICATION_ID = 0x53545057; // "STPW": marks the file as a Stepwise database

@@ -1,0 +1,36 @@
+// One line per event for people (the CLI's `show`, the run timeline): a handler per event type.
+import { formatDuration } from '../model/duration.js';
+import { waitKindOf } from '../waits/index.js';
+import { handle, type EventHandlers, type JournalEvent } from './events.js';
+
+/** Timers fired later than this are reported as late. */
+const LATE_MS = 1000;
+
+/** What the event says beyond its type, node and attempt; '' when nothing. */
+export function eventDetail(event: JournalEvent): string {
+  return handle(details, event);
+}
+
+const details: EventHandlers<string> = {
+  RunStarted: (event) => `${event.data.workflowId} v${event.data.version} input ${short(event.data.input)}`,
+  NodeScheduled: () => '',
+  NodeSkipped: () => '',
+  NodeStarted: (event) => (event.data.recovered ? '(recovered after a crash)' : ''),
+  NodeCompleted: (event) => `${event.data.port ? `→ ${event.data.port} ` : ''}${short(event.data.output)}`,
+  NodeFailed: ({ data: { error } }) => `✗ ${error.message} [${error.kind}${error.retryable ? ', retryable' : ''}]`,
+  RetryScheduled: (event) => `in ${formatDuration(event.data.delayMs)}`,
+  WaitCreated: ({ data: { wait } }) => `${waitKindOf(wait).label.toLowerCase()}: ${waitKindOf(wait).describe(wait)}`,
+  TimerFired: ({ data }) =>
+    `(${data.purpose})${data.lateMs > LATE_MS ? ` late by ${formatDuration(data.lateMs)}` : ''}`,
+  SignalReceived: ({ data }) => `${data.decision} by ${data.by}${data.comment ? ` — "${data.comment}"` : ''}`,
+  RunCompleted: (event) => short(event.data.output),
+  RunFailed: ({ data: { error } }) => `${error.nodeId ? `at "${error.nodeId}": ` : ''}${error.message}`,
+  RunCancelled: ({ data }) =>
+    [data.by ? `by ${data.by}` : '', data.reason ? `— ${data.reason}` : ''].filter(Boolean).join(' '),
+};
+
+/** JSON, cut to 120 characters. */
+export function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

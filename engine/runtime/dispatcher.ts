@@ -1,0 +1,114 @@
+// Executes started activations: one abort signal each (a run's cancellation aborts them all), the
+// engine-enforced start-to-close limit (past it the attempt is abandoned and fails as
+// `engine.timeout`, retried by policy), and the leases the heartbeat must keep renewing.
+import { formatDuration } from '../model/duration.js';
+import type { LeaseRenewal } from '../store/index.js';
+import type { Started } from './batch.js';
+import { executeActivation, type ExecutionOutcome, type ExecutionServices } from './execute.js';
+
+export interface Execution {
+  started: Started;
+  controller: AbortController;
+  /** The start-to-close limit, and when it passes. */
+  timeoutMs: number;
+  deadline: number;
+}
+
+export class Dispatcher {
+  readonly #inFlight = new Map<string, Execution>();
+  readonly #services: ExecutionServices;
+  readonly #onOutcome: (started: Started, outcome: ExecutionOutcome) => void;
+
+  constructor(services: ExecutionServices, onOutcome: (started: Started, outcome: ExecutionOutcome) => void) {
+    this.#services = services;
+    this.#onOutcome = onOutcome;
+  }
+
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  run(started: Started, now: number): void {
+    const node = started.workflow.nodes.get(started.nodeId);
+    const key = keyOf(started.runId, started.activationId);
+    const controller = new AbortController();
+    const timeoutMs = node?.timeoutMs ?? 0;
+    const execution: Execution = { started, controller, timeoutMs, deadline: now + timeoutMs };
+    this.#inFlight.set(key, execution);
+    const outcome: Promise<ExecutionOutcome> = node
+      ? executeActivation(node, started, this.#services, controller.signal)
+      : Promise.resolve({ kind: 'failed', error: missingNode(started.nodeId) });
+    void outcome.then((result) => this.#settle(key, execution, result));
+  }
+
+  /** Abandons executions past their start-to-close limit: they fail as `engine.timeout`. */
+  sweep(now: number): void {
+    for (const [key, execution] of this.#inFlight) {
+      if (now < execution.deadline) continue;
+      execution.controller.abort(new Error('start-to-close timeout'));
+      this.#settle(key, execution, {
+        kind: 'failed',
+        error: {
+          message: `node "${execution.started.nodeId}" did not finish within its start-to-close limit of ${formatDuration(execution.timeoutMs)}; the attempt was abandoned`,
+          kind: 'engine.timeout',
+          retryable: true,
+        },
+      });
+    }
+  }
+
+  /** Aborts this process's executions of a run (it was cancelled or failed). */
+  abort(runId: string): void {
+    for (const execution of this.#inFlight.values())
+      if (execution.started.runId === runId) execution.controller.abort(new Error('the run ended'));
+  }
+
+  /** Aborts one attempt (its lease was lost); a newer attempt of the activation runs on. */
+  abortAttempt(lease: { runId: string; activationId: string; attempt: number }): void {
+    const execution = this.#inFlight.get(keyOf(lease.runId, lease.activationId));
+    if (execution?.started.attempt === lease.attempt) execution.controller.abort(new Error('the lease was lost'));
+  }
+
+  /** The worker stops: executions still running are aborted and their outcomes never journaled. */
+  abandonAll(): void {
+    for (const execution of this.#inFlight.values()) execution.controller.abort(new Error('the worker stopped'));
+    this.#inFlight.clear();
+  }
+
+  /** Leases to renew: executions still within their start-to-close limit. */
+  leases(now: number, leaseMs: number): LeaseRenewal[] {
+    return [...this.#inFlight.values()]
+      .filter((execution) => now < execution.deadline)
+      .map(({ started }) => ({
+        runId: started.runId,
+        activationId: started.activationId,
+        attempt: started.attempt,
+        leaseUntil: now + leaseMs,
+      }));
+  }
+
+  /** For the heartbeat thread: what it may renew, and until when. */
+  leaseDeadlines(): { runId: string; activationId: string; attempt: number; deadline: number }[] {
+    return [...this.#inFlight.values()].map(({ started, deadline }) => ({
+      runId: started.runId,
+      activationId: started.activationId,
+      attempt: started.attempt,
+      deadline,
+    }));
+  }
+
+  #settle(key: string, execution: Execution, outcome: ExecutionOutcome): void {
+    // Already settled (abandoned at its deadline): a late outcome is not journaled.
+    if (this.#inFlight.get(key) !== execution) return;
+    this.#inFlight.delete(key);
+    this.#onOutcome(execution.started, outcome);
+  }
+}
+
+function keyOf(runId: string, activationId: string): string {
+  return `${runId}\0${activationId}`;
+}
+
+function missingNode(nodeId: string): { message: string; kind: string; retryable: boolean } {
+  return { message: `node "${nodeId}" is not in the pinned version`, kind: 'engine.missing-node', retryable: false };
+}

@@ -1,0 +1,138 @@
+// Commands on runs: start, decide an approval (a signal to its wait), cancel. Each is an item of
+// the group commit, so it shares an fsync with whatever else commits then, and each is checked
+// against the run as committed (another process may have moved it on: the commit catches that).
+import { randomBytes } from 'node:crypto';
+import { initialState, isTerminal } from '../journal/state.js';
+import type { RunRecord, Store } from '../store/index.js';
+import type { Decision } from '../waits/index.js';
+import type { Clock } from './clock.js';
+import { EngineError } from './errors.js';
+import type { ExecutionServices } from './execute.js';
+import type { GroupCommit } from './group-commit.js';
+import type { RunBook } from './run-book.js';
+import { signalWait } from './waits.js';
+
+export interface RunCommandDeps {
+  store: Store;
+  book: RunBook;
+  commits: GroupCommit;
+  services: ExecutionServices;
+  clock: Clock;
+}
+
+export class RunCommands {
+  readonly #deps: RunCommandDeps;
+
+  constructor(deps: RunCommandDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Pins a run to a version (the latest unless given) and schedules its trigger; resolves once
+   * that is durable. A worker (this process's or another's) executes it.
+   */
+  async start(
+    workflowId: string,
+    options: { input?: unknown; version?: number; parentRunId?: string } = {},
+  ): Promise<RunRecord> {
+    const { store, book, commits } = this.#deps;
+    const versionNumber = options.version ?? (await store.workflows.latestVersionNumber(workflowId));
+    const workflow = versionNumber === undefined ? undefined : await book.find(workflowId, versionNumber);
+    if (!workflow)
+      throw new EngineError(
+        options.version === undefined
+          ? `no workflow "${workflowId}"`
+          : `workflow "${workflowId}" has no version ${options.version}`,
+        'not-found',
+      );
+    const trigger = workflow.manualTrigger;
+    if (trigger === null)
+      throw new EngineError(
+        `workflow "${workflowId}" has no trigger.manual node, so it cannot be started by hand`,
+        'invalid',
+      );
+    const runId = newRunId(this.#deps.clock.now());
+    const input = normaliseJson(options.input ?? null);
+    const parentRunId = options.parentRunId ?? null;
+    await commits.run({
+      runIds: [],
+      apply: (batch) => {
+        batch.create(
+          { runId, workflowId, version: workflow.version, input, parentRunId },
+          workflow,
+          initialState(runId),
+        );
+        batch.record(runId, {
+          type: 'RunStarted',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { workflowId, version: workflow.version, input, triggerNodeId: trigger, parentRunId },
+        });
+      },
+    });
+    return this.#record(runId);
+  }
+
+  /**
+   * Records an approval decision, once: a second decision on the same wait is refused, naming the
+   * first. The journal keeps who, when, the comment and the input the approver was shown.
+   */
+  async decide(
+    runId: string,
+    decision: Decision,
+    options: { nodeId?: string; by?: string; comment?: string } = {},
+  ): Promise<RunRecord> {
+    const signal = { decision, by: options.by ?? defaultActor(), comment: options.comment ?? null };
+    await this.#deps.commits.run({
+      runIds: [runId],
+      apply: (batch) =>
+        signalWait(batch, this.#deps.services, {
+          runId,
+          ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
+          signal,
+        }),
+    });
+    return this.#record(runId);
+  }
+
+  /** Stops the run: open waits and timers are dropped, executing activations aborted. */
+  async cancel(runId: string, options: { reason?: string; by?: string } = {}): Promise<RunRecord> {
+    await this.#deps.commits.run({
+      runIds: [runId],
+      apply: (batch) => {
+        const run = batch.run(runId);
+        if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+        if (isTerminal(run.state.status))
+          throw new EngineError(`run ${runId} is already ${run.state.status}`, 'finished');
+        batch.record(runId, {
+          type: 'RunCancelled',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { reason: options.reason ?? null, by: options.by ?? defaultActor() },
+        });
+      },
+    });
+    return this.#record(runId);
+  }
+
+  async #record(runId: string): Promise<RunRecord> {
+    const record = await this.#deps.store.getRun(runId);
+    if (!record) throw new EngineError(`no run "${runId}"`, 'not-found');
+    return record;
+  }
+}
+
+/** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
+function newRunId(now: number): string {
+  return `${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
+}
+
+function normaliseJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value) ?? 'null') as unknown;
+}
+
+export function defaultActor(): string {
+  return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+}

@@ -1,0 +1,156 @@
+// Queries on runs: read models over the store (and the run book's cached states when they are
+// current). Nothing here writes.
+import type { JournalEvent } from '../journal/events.js';
+import {
+  activationsOf,
+  foldEvents,
+  isOpen,
+  isTerminal,
+  type ActivationState,
+  type RunState,
+} from '../journal/state.js';
+import type { WorkflowVersion } from '../model/workflow.js';
+import type { RunStatus } from '../journal/state.js';
+import type { RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
+import { waitKindOf } from '../waits/index.js';
+import type { Clock } from './clock.js';
+import { EngineError } from './errors.js';
+import type { RunBook } from './run-book.js';
+
+export type ApprovalView = WaitRecord;
+
+export interface RunDetail extends RunRecord {
+  /** 'parked' when the run can only go on after a decision, a signal or a distant timer. */
+  settled: 'finished' | 'parked' | 'active';
+  versionHash: string;
+  /** The workflow's newest version (the run may be pinned to an older one). */
+  latestVersion: number;
+  activations: ActivationState[];
+  approvals: ApprovalView[];
+  events: JournalEvent[];
+}
+
+export interface RunExport {
+  format: 'stepwise/run-export@1';
+  exportedAt: string;
+  run: RunRecord;
+  version: WorkflowVersion;
+  events: (JournalEvent & { v: number })[];
+  approvals: ApprovalView[];
+}
+
+export interface RunQueryDeps {
+  store: Store;
+  book: RunBook;
+  clock: Clock;
+  /** A run waiting on timers further away than this counts as parked. */
+  parkHorizonMs: number;
+  /** The shape version of each event type, written into exports. */
+  eventVersion: (event: JournalEvent) => number;
+}
+
+export class RunQueries {
+  readonly #deps: RunQueryDeps;
+
+  constructor(deps: RunQueryDeps) {
+    this.#deps = deps;
+  }
+
+  /** The run's row alone: cheap, for polling and lists. */
+  summary(runId: string): Promise<RunRecord | undefined> {
+    return this.#deps.store.getRun(runId);
+  }
+
+  /** The run with every activation, its approvals and its journal. */
+  async get(runId: string): Promise<RunDetail | undefined> {
+    const { store } = this.#deps;
+    const record = await store.getRun(runId);
+    if (!record) return undefined;
+    const events = await store.readEvents(runId, 0);
+    const state = foldEvents(runId, events);
+    const [version, latest, approvals] = await Promise.all([
+      store.workflows.getVersion(record.workflowId, record.version),
+      store.workflows.latestVersionNumber(record.workflowId),
+      store.waits({ runId, limit: 10_000 }),
+    ]);
+    return {
+      ...record,
+      settled: this.settled(state),
+      versionHash: version?.hash ?? '',
+      latestVersion: latest ?? record.version,
+      activations: activationsOf(state),
+      approvals,
+      events,
+    };
+  }
+
+  /** The run's state as committed: the cached one when current, else folded from the journal. */
+  async state(runId: string): Promise<RunState | undefined> {
+    const record = await this.#deps.store.getRun(runId);
+    if (!record) return undefined;
+    const cached = this.#deps.book.get(runId);
+    if (cached && cached.state.lastSeq === record.lastSeq) return cached.state;
+    return foldEvents(runId, await this.#deps.store.readEvents(runId, 0));
+  }
+
+  list(filter: RunFilter = {}, page: { after?: RunCursor | null; limit?: number } = {}): Promise<RunPage> {
+    return this.#deps.store.listRuns(filter, { after: page.after ?? null, limit: page.limit ?? 100 });
+  }
+
+  counts(filter: Omit<RunFilter, 'status'> = {}): Promise<Record<RunStatus, number>> {
+    return this.#deps.store.countRuns(filter);
+  }
+
+  events(runId: string, afterSeq = 0, limit?: number): Promise<JournalEvent[]> {
+    return this.#deps.store.readEvents(runId, afterSeq, limit);
+  }
+
+  /** Everything waiting on a person, oldest first. */
+  inbox(limit = 100): Promise<ApprovalView[]> {
+    return this.#deps.store.waits({ status: 'open', limit });
+  }
+
+  /** The run's pinned version and journal, as JSON to keep, verify (`replay`) or move. */
+  async export(runId: string): Promise<RunExport> {
+    const { store } = this.#deps;
+    const run = await store.getRun(runId);
+    if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+    const version = await store.workflows.getVersion(run.workflowId, run.version);
+    if (!version) throw new EngineError(`run ${runId} is pinned to a version that is missing`, 'not-found');
+    const events = await store.readEvents(runId, 0);
+    return {
+      format: 'stepwise/run-export@1',
+      exportedAt: new Date(this.#deps.clock.now()).toISOString(),
+      run,
+      version,
+      events: events.map((event) => ({ ...event, v: this.#deps.eventVersion(event) })),
+      approvals: await store.waits({ runId, limit: 10_000 }),
+    };
+  }
+
+  /** A full run id from itself or a unique prefix of it (as `git` does for commits). */
+  async resolveId(idOrPrefix: string): Promise<string> {
+    if (await this.#deps.store.getRun(idOrPrefix)) return idOrPrefix;
+    const matches = await this.#deps.store.findRunIds(idOrPrefix, 2);
+    if (matches.length === 1) return matches[0] as string;
+    if (matches.length === 0) throw new EngineError(`no run "${idOrPrefix}"`, 'not-found');
+    throw new EngineError(`"${idOrPrefix}" matches more than one run; give more of the id`, 'ambiguous');
+  }
+
+  /** Finished; parked (only a person, a signal or a timer beyond the horizon moves it); or active. */
+  settled(state: RunState): RunDetail['settled'] {
+    if (isTerminal(state.status)) return 'finished';
+    if (state.openActivations === 0) return 'active';
+    const horizon = this.#deps.clock.now() + this.#deps.parkHorizonMs;
+    for (const activation of state.activations.values()) {
+      if (!isOpen(activation.status)) continue;
+      const parked =
+        (activation.status === 'waiting' &&
+          activation.wait !== null &&
+          waitKindOf(activation.wait).parked(activation.wait, horizon)) ||
+        (activation.status === 'retrying' && (activation.retryDueAt ?? 0) > horizon);
+      if (!parked) return 'active';
+    }
+    return 'parked';
+  }
+}

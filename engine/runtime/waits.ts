@@ -1,0 +1,125 @@
+// Waits at run time, for every kind alike (the kinds are declared in engine/waits): a timer of a
+// wait coming due, a signal (an approval decision) arriving, and the node resuming. Approval
+// resolution exists here once, whether a person, the CLI or a timeout decides.
+import type { ActivationState } from '../journal/state.js';
+import { isTerminal } from '../journal/state.js';
+import type { TimerRecord } from '../store/index.js';
+import { waitKindOf, type WaitResolution } from '../waits/index.js';
+import type { Batch } from './batch.js';
+import { EngineError } from './errors.js';
+import { outcomeEvent, resumeActivation, type ExecutionServices } from './execute.js';
+
+/**
+ * Journals a timer that came due (late ones say by how much) and what follows from it. A timer
+ * its activation no longer waits for (decided meanwhile, a retry already running) is dropped.
+ */
+export function fireTimer(batch: Batch, services: ExecutionServices, timer: TimerRecord): void {
+  const run = batch.run(timer.runId);
+  const activation = run?.state.activations.get(timer.activationId);
+  const live =
+    run !== undefined &&
+    !isTerminal(run.state.status) &&
+    activation !== undefined &&
+    (timer.purpose === 'retry'
+      ? activation.status === 'retrying' && activation.attempt + 1 === timer.attempt
+      : activation.status === 'waiting' && activation.wait !== null);
+  if (!live || !activation) {
+    batch.work(timer.runId, { kind: 'timer', activationId: timer.activationId, purpose: timer.purpose, row: null });
+    return;
+  }
+  const firedAt = batch.at;
+  batch.record(timer.runId, {
+    type: 'TimerFired',
+    activationId: timer.activationId,
+    nodeId: timer.nodeId,
+    attempt: timer.attempt,
+    data: { purpose: timer.purpose, dueAt: timer.dueAt, firedAt, lateMs: Math.max(0, firedAt - timer.dueAt) },
+  });
+  if (timer.purpose === 'retry' || activation.wait === null) return;
+  const resolution = waitKindOf(activation.wait).onTimer(activation.wait, timer.purpose, {
+    dueAt: timer.dueAt,
+    firedAt,
+  });
+  resolve(batch, services, timer.runId, activation, resolution);
+}
+
+export interface SignalTarget {
+  runId: string;
+  /** Which waiting node; needed only when the run waits on several that accept signals. */
+  nodeId?: string;
+  signal: unknown;
+}
+
+/**
+ * Resolves the wait a signal is for (an approval decision). Refuses, naming why: no such run, a
+ * finished run, nothing waiting, several candidates, an invalid signal — and a second decision on
+ * a wait already decided, naming the first.
+ */
+export function signalWait(batch: Batch, services: ExecutionServices, target: SignalTarget): void {
+  const { runId, nodeId } = target;
+  const run = batch.run(runId);
+  if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+  const candidates = [...run.state.activations.values()].filter(
+    (activation) => (nodeId === undefined || activation.nodeId === nodeId) && acceptsSignals(activation),
+  );
+  const waiting = candidates.filter((activation) => activation.status === 'waiting');
+  if (waiting.length === 0) {
+    const decided = candidates.find((activation) => activation.signal !== null);
+    if (decided?.signal)
+      throw new EngineError(
+        `approval "${decided.nodeId}" of run ${runId} was already decided: ${decided.signal.decision} by ${decided.signal.by} at ${new Date(decided.signal.at).toISOString()}; a decision is recorded once`,
+        'already-decided',
+      );
+    if (isTerminal(run.state.status))
+      throw new EngineError(`run ${runId} is ${run.state.status}; there is nothing to decide`, 'finished');
+    throw new EngineError(
+      nodeId === undefined
+        ? `run ${runId} is not waiting for an approval`
+        : `run ${runId} has no approval waiting at node "${nodeId}"`,
+      'not-waiting',
+    );
+  }
+  if (waiting.length > 1)
+    throw new EngineError(
+      `run ${runId} waits for ${waiting.length} approvals (${waiting.map((activation) => `"${activation.nodeId}"`).join(', ')}); say which with --node`,
+      'ambiguous',
+    );
+  const activation = waiting[0] as ActivationState;
+  const accepts = activation.wait && waitKindOf(activation.wait).signal;
+  if (!activation.wait || !accepts)
+    throw new EngineError(`node "${activation.nodeId}" does not accept signals`, 'not-waiting');
+  const parsed = accepts.schema.safeParse(target.signal);
+  if (!parsed.success)
+    throw new EngineError(
+      `invalid signal for "${activation.nodeId}": ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      'invalid',
+    );
+  resolve(batch, services, runId, activation, accepts.resolve(activation.wait, parsed.data));
+}
+
+/** Waits, or waited, on something a signal decides. */
+function acceptsSignals(activation: ActivationState): boolean {
+  return activation.signal !== null || (activation.wait !== null && waitKindOf(activation.wait).signal !== null);
+}
+
+/** Journals the decision (with what the person was shown), then the node's result. */
+function resolve(
+  batch: Batch,
+  services: ExecutionServices,
+  runId: string,
+  activation: ActivationState,
+  resolution: WaitResolution,
+): void {
+  const ref = { runId, activationId: activation.activationId, nodeId: activation.nodeId, attempt: activation.attempt };
+  if (resolution.signal)
+    batch.record(runId, {
+      ...ref,
+      type: 'SignalReceived',
+      data: { ...resolution.signal, shownInput: activation.input },
+    });
+  const run = batch.run(runId);
+  const node = run?.workflow.nodes.get(activation.nodeId);
+  if (!node) return;
+  const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome);
+  batch.record(runId, outcomeEvent(ref, outcome));
+}

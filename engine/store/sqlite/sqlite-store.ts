@@ -1,0 +1,625 @@
+// The Store on one SQLite file (WAL). Writes are serialised by SQLite (`BEGIN IMMEDIATE`), so a
+// commit's checks and writes see no other writer in between; several processes may share a file.
+import { eventCodec } from '../../journal/codec.js';
+import type { JournalEvent, RunFailure } from '../../journal/events.js';
+import type { RunStatus } from '../../journal/state.js';
+import {
+  RUN_STATUSES,
+  type ClaimRequest,
+  type CommitBatch,
+  type CommitConflict,
+  type CommitResult,
+  type LeaseRenewal,
+  type ReadyRecord,
+  type RunChange,
+  type RunCursor,
+  type RunFilter,
+  type RunPage,
+  type RunRecord,
+  type RunWrite,
+  type Store,
+  type StoreLocation,
+  type Synchronous,
+  type TimerRecord,
+  type WaitRecord,
+  type WaitStatus,
+  type WorkerRecord,
+} from '../store.js';
+import { openDatabase, type Db } from './database.js';
+import { run, SqliteWorkflows } from './sqlite-workflows.js';
+
+interface EventRow {
+  seq: number;
+  type: string;
+  v: number;
+  activation_id: string | null;
+  node_id: string | null;
+  attempt: number | null;
+  data: string;
+  at: number;
+}
+
+interface RunRow {
+  id: string;
+  workflow_id: string;
+  version: number;
+  status: RunStatus;
+  input: string;
+  output: string | null;
+  error: string | null;
+  parent_run_id: string | null;
+  last_seq: number;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+interface ReadyRow {
+  run_id: string;
+  activation_id: string;
+  node_id: string;
+  attempt: number;
+  available_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+interface TimerRow {
+  run_id: string;
+  activation_id: string;
+  purpose: TimerRecord['purpose'];
+  node_id: string;
+  attempt: number;
+  due_at: number;
+}
+
+interface WaitRow {
+  run_id: string;
+  activation_id: string;
+  node_id: string;
+  kind: string;
+  status: WaitStatus;
+  title: string;
+  instructions: string;
+  input: string;
+  created_at: number;
+  timeout_at: number | null;
+  decision: string | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
+}
+
+interface WorkerRow {
+  id: string;
+  pid: number;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
+}
+
+export interface SqliteStoreOptions {
+  synchronous?: Synchronous;
+}
+
+export class SqliteStore implements Store {
+  readonly location: StoreLocation;
+  readonly workflows: SqliteWorkflows;
+  readonly #db: Db;
+  readonly #s;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const synchronous = options.synchronous ?? 'FULL';
+    this.location = { kind: 'sqlite', path, synchronous };
+    this.#db = openDatabase(path, { synchronous });
+    this.workflows = new SqliteWorkflows(this.#db);
+    const db = this.#db;
+    const claimable = `available_at <= @now AND (lease_owner IS NULL OR lease_until < @now)`;
+    this.#s = {
+      runExists: db.prepare<[string], { n: 1 }>('SELECT 1 AS n FROM runs WHERE id = ?'),
+      lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM runs WHERE id = ?'),
+      insertRun: db.prepare(
+        `INSERT INTO runs (id, workflow_id, version, status, input, parent_run_id, last_seq, created_at, updated_at, change_id)
+         VALUES (?, ?, ?, 'running', ?, ?, 0, ?, ?, ?)`,
+      ),
+      updateRun: db.prepare(
+        `UPDATE runs SET status = ?, output = ?, error = ?, last_seq = ?, updated_at = ?, finished_at = ?, change_id = ?
+         WHERE id = ?`,
+      ),
+      nextChange: db.prepare<[], { n: number | null }>('SELECT max(change_id) AS n FROM runs'),
+      insertEvent: db.prepare(
+        `INSERT INTO events (run_id, seq, type, v, activation_id, node_id, attempt, data, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      events: db.prepare<[string, number, number], EventRow>(
+        `SELECT seq, type, v, activation_id, node_id, attempt, data, at FROM events
+         WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      run: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+      readyRow: db.prepare<[string, string], ReadyRow>('SELECT * FROM ready WHERE run_id = ? AND activation_id = ?'),
+      putReady: db.prepare(
+        `INSERT OR REPLACE INTO ready (run_id, activation_id, node_id, attempt, available_at, lease_owner, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteReady: db.prepare('DELETE FROM ready WHERE run_id = ? AND activation_id = ?'),
+      putTimer: db.prepare(
+        `INSERT OR REPLACE INTO timers (run_id, activation_id, purpose, node_id, attempt, due_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteTimer: db.prepare('DELETE FROM timers WHERE run_id = ? AND activation_id = ? AND purpose = ?'),
+      openWait: db.prepare(
+        `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, created_at, timeout_at)
+         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
+      ),
+      decideWait: db.prepare(
+        `UPDATE waits SET status = 'decided', decision = ?, decided_by = ?, decided_at = ?, comment = ?
+         WHERE run_id = ? AND activation_id = ? AND status = 'open'`,
+      ),
+      clearRun: [
+        db.prepare('DELETE FROM ready WHERE run_id = ?'),
+        db.prepare('DELETE FROM timers WHERE run_id = ?'),
+        db.prepare("UPDATE waits SET status = 'cancelled' WHERE run_id = ? AND status = 'open'"),
+      ],
+      claim: db.prepare<{ now: number; limit: number; owner: string; until: number }, ReadyRow>(
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until
+         WHERE (run_id, activation_id) IN (
+           SELECT run_id, activation_id FROM ready WHERE ${claimable} ORDER BY available_at LIMIT @limit)
+         RETURNING *`,
+      ),
+      claimRun: db.prepare<{ now: number; limit: number; owner: string; until: number; runId: string }, ReadyRow>(
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until
+         WHERE (run_id, activation_id) IN (
+           SELECT run_id, activation_id FROM ready WHERE ${claimable} AND run_id = @runId ORDER BY available_at LIMIT @limit)
+         RETURNING *`,
+      ),
+      hasClaimable: db.prepare<{ now: number }, { n: 1 }>(`SELECT 1 AS n FROM ready WHERE ${claimable} LIMIT 1`),
+      hasClaimableRun: db.prepare<{ now: number; runId: string }, { n: 1 }>(
+        `SELECT 1 AS n FROM ready WHERE ${claimable} AND run_id = @runId LIMIT 1`,
+      ),
+      renewLease: db.prepare(
+        `UPDATE ready SET lease_until = ? WHERE run_id = ? AND activation_id = ? AND attempt = ? AND lease_owner = ?`,
+      ),
+      heartbeat: db.prepare(
+        `INSERT INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      ),
+      releaseLeases: db.prepare('UPDATE ready SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?'),
+      dueTimers: db.prepare<[number, number], TimerRow>(
+        'SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?',
+      ),
+      dueTimersRun: db.prepare<[number, string, number], TimerRow>(
+        'SELECT * FROM timers WHERE due_at <= ? AND run_id = ? ORDER BY due_at LIMIT ?',
+      ),
+      nextTimer: db.prepare<[number], { due_at: number | null }>(
+        'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ?',
+      ),
+      nextTimerRun: db.prepare<[number, string], { due_at: number | null }>(
+        'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ? AND run_id = ?',
+      ),
+      changes: db.prepare<[number, number], RunRow & { change_id: number }>(
+        'SELECT * FROM runs WHERE change_id > ? ORDER BY change_id LIMIT ?',
+      ),
+    };
+  }
+
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    return run(() =>
+      this.#db
+        .transaction((): CommitResult => {
+          const conflicts = batch.runs.flatMap((write) => this.#check(write, batch.workerId));
+          if (conflicts.length > 0) return { ok: false, conflicts };
+          const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
+          for (const write of batch.runs) this.#write(write, batch.at, changeId);
+          return { ok: true };
+        })
+        .immediate(),
+    );
+  }
+
+  #check(write: RunWrite, workerId: string | null): CommitConflict[] {
+    const conflicts: CommitConflict[] = [];
+    if (write.create) {
+      if (this.#s.runExists.get(write.runId)) conflicts.push({ kind: 'run-exists', runId: write.runId });
+    } else {
+      const lastSeq = this.#s.lastSeq.get(write.runId)?.last_seq ?? null;
+      if (lastSeq !== write.expectedLastSeq)
+        conflicts.push({ kind: 'run-moved', runId: write.runId, expectedLastSeq: write.expectedLastSeq, lastSeq });
+    }
+    for (const lease of write.leases) {
+      const row = this.#s.readyRow.get(write.runId, lease.activationId);
+      if (!row || workerId === null || row.lease_owner !== workerId || row.attempt !== lease.attempt)
+        conflicts.push({ kind: 'lease-lost', runId: write.runId, ...lease });
+    }
+    return conflicts;
+  }
+
+  #write(write: RunWrite, at: number, changeId: number): void {
+    const s = this.#s;
+    const { runId, create, projection, work } = write;
+    if (create)
+      s.insertRun.run(
+        runId,
+        create.workflowId,
+        create.version,
+        JSON.stringify(create.input ?? null),
+        create.parentRunId,
+        at,
+        at,
+        changeId,
+      );
+    for (const event of write.events) {
+      const stored = eventCodec.encode(event);
+      s.insertEvent.run(
+        runId,
+        stored.seq,
+        stored.type,
+        stored.v,
+        stored.activationId,
+        stored.nodeId,
+        stored.attempt,
+        JSON.stringify(stored.data),
+        stored.at,
+      );
+    }
+    if (projection)
+      s.updateRun.run(
+        projection.status,
+        projection.output === undefined ? null : JSON.stringify(projection.output),
+        projection.error === null ? null : JSON.stringify(projection.error),
+        projection.lastSeq,
+        at,
+        projection.finishedAt,
+        changeId,
+        runId,
+      );
+    for (const wait of work.waitOpen)
+      s.openWait.run(
+        runId,
+        wait.activationId,
+        wait.nodeId,
+        wait.kind,
+        wait.title,
+        wait.instructions,
+        JSON.stringify(wait.input ?? null),
+        wait.createdAt,
+        wait.timeoutAt,
+      );
+    for (const decided of work.waitDecide)
+      s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
+    for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
+    for (const row of work.readyPut)
+      s.putReady.run(runId, row.activationId, row.nodeId, row.attempt, row.availableAt, row.leaseOwner, row.leaseUntil);
+    for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
+    for (const timer of work.timerPut)
+      s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
+    // Last: an ended run keeps no work, and its inbox rows still open become cancelled.
+    if (write.clear) for (const statement of s.clearRun) statement.run(runId);
+  }
+
+  claim(request: ClaimRequest): Promise<ReadyRecord[]> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          const params = { now: request.now, limit: request.limit, owner: request.workerId, until: request.leaseUntil };
+          const rows =
+            request.runId === undefined
+              ? this.#s.claim.all(params)
+              : this.#s.claimRun.all({ ...params, runId: request.runId });
+          return rows.map(toReady).sort((a, b) => a.availableAt - b.availableAt);
+        })
+        .immediate(),
+    );
+  }
+
+  hasClaimable(now: number, runId?: string): Promise<boolean> {
+    return run(
+      () =>
+        (runId === undefined ? this.#s.hasClaimable.get({ now }) : this.#s.hasClaimableRun.get({ now, runId })) !==
+        undefined,
+    );
+  }
+
+  registerWorker(worker: WorkerRecord): Promise<void> {
+    return run(() => {
+      this.#db
+        .prepare('INSERT OR REPLACE INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)')
+        .run(worker.id, worker.pid, worker.host, worker.startedAt, worker.heartbeatAt);
+    });
+  }
+
+  heartbeat(
+    worker: WorkerRecord,
+    now: number,
+    leases: readonly LeaseRenewal[],
+  ): Promise<{ lost: { runId: string; activationId: string; attempt: number }[] }> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          this.#s.heartbeat.run(worker.id, worker.pid, worker.host, worker.startedAt, now);
+          const lost = leases.filter(
+            (lease) =>
+              this.#s.renewLease.run(lease.leaseUntil, lease.runId, lease.activationId, lease.attempt, worker.id)
+                .changes === 0,
+          );
+          return { lost: lost.map(({ runId, activationId, attempt }) => ({ runId, activationId, attempt })) };
+        })
+        .immediate(),
+    );
+  }
+
+  expireWorkers(staleBefore: number): Promise<{ workerId: string; released: number }[]> {
+    return run(() =>
+      this.#db
+        .transaction(() =>
+          this.#db
+            .prepare<[number], { id: string }>('SELECT id FROM workers WHERE heartbeat_at < ?')
+            .all(staleBefore)
+            .map(({ id }) => {
+              const released = this.#s.releaseLeases.run(id).changes;
+              this.#db.prepare('DELETE FROM workers WHERE id = ?').run(id);
+              return { workerId: id, released };
+            }),
+        )
+        .immediate(),
+    );
+  }
+
+  removeWorker(workerId: string): Promise<void> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          this.#s.releaseLeases.run(workerId);
+          this.#db.prepare('DELETE FROM workers WHERE id = ?').run(workerId);
+        })
+        .immediate(),
+    );
+  }
+
+  workers(): Promise<WorkerRecord[]> {
+    return run(() =>
+      this.#db
+        .prepare<[], WorkerRow>('SELECT * FROM workers ORDER BY started_at')
+        .all()
+        .map((row) => ({
+          id: row.id,
+          pid: row.pid,
+          host: row.host,
+          startedAt: row.started_at,
+          heartbeatAt: row.heartbeat_at,
+        })),
+    );
+  }
+
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return run(() => {
+      const row = this.#s.run.get(runId);
+      return row && toRun(row);
+    });
+  }
+
+  listRuns(filter: RunFilter, page: { after?: RunCursor | null; limit: number }): Promise<RunPage> {
+    return run(() => {
+      const { where, params } = runWhere(filter);
+      if (page.after) {
+        where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+        params.push(page.after.createdAt, page.after.createdAt, page.after.runId);
+      }
+      const rows = this.#db
+        .prepare<(string | number)[], RunRow>(
+          `SELECT * FROM runs ${clause(where)} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .all(...params, page.limit + 1);
+      const runs = rows.slice(0, page.limit).map(toRun);
+      const last = runs.at(-1);
+      return {
+        runs,
+        next: rows.length > page.limit && last ? { createdAt: last.createdAt, runId: last.runId } : null,
+      };
+    });
+  }
+
+  countRuns(filter: Omit<RunFilter, 'status'>): Promise<Record<RunStatus, number>> {
+    return run(() => {
+      const { where, params } = runWhere(filter);
+      const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>;
+      const rows = this.#db
+        .prepare<(string | number)[], { status: RunStatus; n: number }>(
+          `SELECT status, count(*) AS n FROM runs ${clause(where)} GROUP BY status`,
+        )
+        .all(...params);
+      for (const row of rows) counts[row.status] = row.n;
+      return counts;
+    });
+  }
+
+  findRunIds(prefix: string, limit: number): Promise<string[]> {
+    return run(() =>
+      this.#db
+        .prepare<[string, string, number], { id: string }>(
+          'SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?',
+        )
+        .all(prefix, `${prefix}\uffff`, limit)
+        .map((row) => row.id),
+    );
+  }
+
+  readEvents(runId: string, afterSeq: number, limit = Number.MAX_SAFE_INTEGER): Promise<JournalEvent[]> {
+    return run(() =>
+      this.#s.events.all(runId, afterSeq, limit).map((row) =>
+        eventCodec.decode(
+          {
+            seq: row.seq,
+            at: row.at,
+            type: row.type,
+            v: row.v,
+            activationId: row.activation_id,
+            nodeId: row.node_id,
+            attempt: row.attempt,
+            data: parseJson(row.data, `event #${row.seq} of run ${runId}`),
+          },
+          `event #${row.seq} of run ${runId}`,
+        ),
+      ),
+    );
+  }
+
+  changesSince(cursor: number | null, limit: number): Promise<{ cursor: number; changes: RunChange[] }> {
+    return run(() => {
+      if (cursor === null) return { cursor: this.#s.nextChange.get()?.n ?? 0, changes: [] };
+      const rows = this.#s.changes.all(cursor, limit);
+      const changes = rows.map((row) => ({
+        runId: row.id,
+        workflowId: row.workflow_id,
+        version: row.version,
+        status: row.status,
+        lastSeq: row.last_seq,
+        updatedAt: row.updated_at,
+        changeId: row.change_id,
+      }));
+      return { cursor: changes.at(-1)?.changeId ?? cursor, changes };
+    });
+  }
+
+  waits(filter: { runId?: string; status?: WaitStatus; limit: number }): Promise<WaitRecord[]> {
+    return run(() => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (filter.runId !== undefined) {
+        where.push('run_id = ?');
+        params.push(filter.runId);
+      }
+      if (filter.status !== undefined) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      return this.#db
+        .prepare<(string | number)[], WaitRow>(`SELECT * FROM waits ${clause(where)} ORDER BY created_at LIMIT ?`)
+        .all(...params, filter.limit)
+        .map(toWait);
+    });
+  }
+
+  dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]> {
+    return run(() =>
+      (runId === undefined ? this.#s.dueTimers.all(now, limit) : this.#s.dueTimersRun.all(now, runId, limit)).map(
+        (row) => ({
+          runId: row.run_id,
+          activationId: row.activation_id,
+          purpose: row.purpose,
+          nodeId: row.node_id,
+          attempt: row.attempt,
+          dueAt: row.due_at,
+        }),
+      ),
+    );
+  }
+
+  nextTimerDue(after: number, runId?: string): Promise<number | null> {
+    // SQLite has no infinity: the lowest double stands in for "any time".
+    const bound = Number.isFinite(after) ? after : -Number.MAX_VALUE;
+    return run(
+      () =>
+        (runId === undefined ? this.#s.nextTimer.get(bound) : this.#s.nextTimerRun.get(bound, runId))?.due_at ?? null,
+    );
+  }
+
+  pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }> {
+    return run(() => {
+      const scope = runId === undefined ? '' : 'AND run_id = @runId';
+      const params = { now, limit: now + horizon, ...(runId !== undefined && { runId }) };
+      const count = (sql: string): number => this.#db.prepare<typeof params, { n: number }>(sql).get(params)?.n ?? 0;
+      return {
+        ready: count(`SELECT count(*) AS n FROM ready WHERE (lease_owner IS NULL OR lease_until < @now) ${scope}`),
+        leased: count(`SELECT count(*) AS n FROM ready WHERE lease_owner IS NOT NULL AND lease_until >= @now ${scope}`),
+        timers: count(`SELECT count(*) AS n FROM timers WHERE due_at <= @limit ${scope}`),
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return run(() => {
+      this.#db.close();
+    });
+  }
+}
+
+function runWhere(filter: RunFilter): { where: string[]; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.status !== undefined && filter.status.length > 0) {
+    where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+    params.push(...filter.status);
+  }
+  if (filter.workflowId !== undefined) {
+    where.push('workflow_id = ?');
+    params.push(filter.workflowId);
+  }
+  if (filter.version !== undefined) {
+    where.push('version = ?');
+    params.push(filter.version);
+  }
+  if (filter.idPrefix !== undefined && filter.idPrefix !== '') {
+    where.push('id >= ? AND id < ?');
+    params.push(filter.idPrefix, `${filter.idPrefix}\uffff`);
+  }
+  return { where, params };
+}
+
+function clause(where: readonly string[]): string {
+  return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${where}: stored data is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    runId: row.id,
+    workflowId: row.workflow_id,
+    version: row.version,
+    status: row.status,
+    input: JSON.parse(row.input) as unknown,
+    output: row.output === null ? null : (JSON.parse(row.output) as unknown),
+    error: row.error === null ? null : (JSON.parse(row.error) as RunFailure),
+    parentRunId: row.parent_run_id,
+    lastSeq: row.last_seq,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toReady(row: ReadyRow): ReadyRecord {
+  return {
+    runId: row.run_id,
+    activationId: row.activation_id,
+    nodeId: row.node_id,
+    attempt: row.attempt,
+    availableAt: row.available_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+  };
+}
+
+function toWait(row: WaitRow): WaitRecord {
+  return {
+    runId: row.run_id,
+    activationId: row.activation_id,
+    nodeId: row.node_id,
+    kind: row.kind,
+    status: row.status,
+    title: row.title,
+    instructions: row.instructions,
+    input: JSON.parse(row.input) as unknown,
+    createdAt: row.created_at,
+    timeoutAt: row.timeout_at,
+    decision: row.decision,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    comment: row.comment,
+  };
+}

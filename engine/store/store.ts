@@ -1,0 +1,299 @@
+// The store: everything the engine keeps, behind one interface at the grain of the group commit —
+// claim a batch of ready activations, commit a batch of effects atomically (with optimistic
+// checks: a run must not have moved on, a lease must still be held), and the read queries.
+// Async-shaped so that a networked store (PostgreSQL: FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY)
+// can implement it; SQLite (./sqlite/) is the first implementation. Only engine/runtime uses it.
+import type { JournalEvent, RunFailure, TimerPurpose } from '../journal/events.js';
+import type { RunStatus } from '../journal/state.js';
+import type { Workflow, WorkflowVersion } from '../model/workflow.js';
+
+export type Synchronous = 'FULL' | 'NORMAL';
+
+/** Enough to open the same store again (another thread or process). */
+export type StoreLocation = { kind: 'sqlite'; path: string; synchronous: Synchronous };
+
+// ── Runs ─────────────────────────────────────────────────────────────────────────────────────
+
+/** A run's row: the projection of its journal kept in the same commit as the events. */
+export interface RunRecord {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: RunFailure | null;
+  parentRunId: string | null;
+  lastSeq: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewRun {
+  runId: string;
+  workflowId: string;
+  version: number;
+  input: unknown;
+  parentRunId: string | null;
+}
+
+export interface RunProjection {
+  status: RunStatus;
+  output: unknown;
+  error: RunFailure | null;
+  lastSeq: number;
+  finishedAt: number | null;
+}
+
+export interface RunFilter {
+  status?: readonly RunStatus[];
+  workflowId?: string;
+  version?: number;
+  /** Runs whose id starts with this. */
+  idPrefix?: string;
+}
+
+/** Runs are listed newest first; a cursor is the last row of the previous page. */
+export interface RunCursor {
+  createdAt: number;
+  runId: string;
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  /** Where the next page starts; null on the last page. */
+  next: RunCursor | null;
+}
+
+/** A run that changed in some commit (of this process or another). `changeId` orders them. */
+export interface RunChange {
+  runId: string;
+  workflowId: string;
+  version: number;
+  status: RunStatus;
+  lastSeq: number;
+  updatedAt: number;
+  changeId: number;
+}
+
+// ── Work lists ───────────────────────────────────────────────────────────────────────────────
+
+/** An activation to execute. A lease marks the worker executing it until `leaseUntil`. */
+export interface ReadyRecord {
+  runId: string;
+  activationId: string;
+  nodeId: string;
+  attempt: number;
+  availableAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+}
+
+export interface TimerRecord {
+  runId: string;
+  activationId: string;
+  purpose: TimerPurpose;
+  nodeId: string;
+  attempt: number;
+  dueAt: number;
+}
+
+export type WaitStatus = 'open' | 'decided' | 'cancelled';
+
+/** An inbox row: a wait that someone must act on (see the wait kinds' `inbox`). */
+export interface WaitRecord {
+  runId: string;
+  activationId: string;
+  nodeId: string;
+  kind: string;
+  status: WaitStatus;
+  title: string;
+  instructions: string;
+  /** What the person is shown: the node's input. */
+  input: unknown;
+  createdAt: number;
+  timeoutAt: number | null;
+  decision: string | null;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  comment: string | null;
+}
+
+export interface WaitDecision {
+  activationId: string;
+  decision: string;
+  by: string;
+  comment: string | null;
+  at: number;
+}
+
+/** The final state of the work rows a commit touched, per run. */
+export interface WorkChanges {
+  readyPut: ReadyRecord[];
+  readyDelete: string[];
+  timerPut: TimerRecord[];
+  timerDelete: { activationId: string; purpose: TimerPurpose }[];
+  waitOpen: WaitRecord[];
+  waitDecide: WaitDecision[];
+}
+
+// ── The group commit ─────────────────────────────────────────────────────────────────────────
+
+/** What one run contributes to a commit. */
+export interface RunWrite {
+  runId: string;
+  /** A new run (its `RunStarted` is among `events`); it must not exist yet. */
+  create: NewRun | null;
+  /** The run's last seq this write was computed on (0 with `create`); refused if the stored run moved on. */
+  expectedLastSeq: number;
+  events: JournalEvent[];
+  /** The `runs` row after `events`; null when the write appends nothing. */
+  projection: RunProjection | null;
+  /** The run ended: its ready rows and timers go and its open waits are cancelled (after `work`). */
+  clear: boolean;
+  work: WorkChanges;
+  /** Activations whose lease (at this attempt) the committing worker must still hold. */
+  leases: { activationId: string; attempt: number }[];
+}
+
+export interface CommitBatch {
+  /** The worker committing (lease checks); null for a process without a worker (the CLI). */
+  workerId: string | null;
+  at: number;
+  runs: RunWrite[];
+}
+
+export type CommitConflict =
+  | { kind: 'run-moved'; runId: string; expectedLastSeq: number; lastSeq: number | null }
+  | { kind: 'run-exists'; runId: string }
+  | { kind: 'lease-lost'; runId: string; activationId: string; attempt: number };
+
+/** All or nothing: with conflicts, nothing of the batch was written. */
+export type CommitResult = { ok: true } | { ok: false; conflicts: CommitConflict[] };
+
+export interface ClaimRequest {
+  workerId: string;
+  now: number;
+  leaseUntil: number;
+  limit: number;
+  /** Only this run's activations (a worker scoped to one run). */
+  runId?: string;
+}
+
+// ── Workers ──────────────────────────────────────────────────────────────────────────────────
+
+export interface WorkerRecord {
+  /** Generated per worker start; never a process id. */
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+export interface LeaseRenewal {
+  runId: string;
+  activationId: string;
+  attempt: number;
+  leaseUntil: number;
+}
+
+// ── Workflows ────────────────────────────────────────────────────────────────────────────────
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  latestVersion: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A workflow with its editable draft (the canvas state, saved as the user types). */
+export interface WorkflowRecord extends WorkflowSummary {
+  draft: Workflow | null;
+  draftUpdatedAt: number | null;
+}
+
+export type VersionSummary = Omit<WorkflowVersion, 'graph'> & { runs: number };
+
+export interface WorkflowRepository {
+  /** A live (not deleted) workflow with its draft. */
+  get(workflowId: string): Promise<WorkflowRecord | undefined>;
+  /** True when the id is taken, also by a deleted workflow (whose versions runs may still use). */
+  exists(workflowId: string): Promise<boolean>;
+  list(): Promise<WorkflowSummary[]>;
+  /** A new workflow whose draft is `graph`; no version yet. */
+  create(graph: Workflow, now: number): Promise<void>;
+  /** Replaces the draft (and the name it carries); false when there is no such live workflow. */
+  saveDraft(graph: Workflow, now: number): Promise<boolean>;
+  /** Hides the workflow from lists; its versions stay for the runs pinned to them. */
+  delete(workflowId: string, now: number): Promise<boolean>;
+  /**
+   * Stores `graph` as a new version unless identical content is already one. It also becomes the
+   * draft, unless the draft holds edits beyond the latest version.
+   */
+  saveVersion(
+    graph: Workflow,
+    note: string | null,
+    now: number,
+  ): Promise<{ version: WorkflowVersion; created: boolean }>;
+  /** True when `draft` differs from the latest version, or there is no version yet. */
+  draftChanged(workflowId: string, draft: Workflow): Promise<boolean>;
+  getVersion(workflowId: string, version: number): Promise<WorkflowVersion | undefined>;
+  latestVersion(workflowId: string): Promise<WorkflowVersion | undefined>;
+  latestVersionNumber(workflowId: string): Promise<number | undefined>;
+  /** With the number of runs pinned to each. */
+  listVersions(workflowId: string): Promise<VersionSummary[]>;
+}
+
+// ── The store ────────────────────────────────────────────────────────────────────────────────
+
+export interface Store {
+  readonly location: StoreLocation;
+  readonly workflows: WorkflowRepository;
+
+  /** Writes a batch atomically, or nothing and the conflicts that refused it. */
+  commit(batch: CommitBatch): Promise<CommitResult>;
+  /** Leases up to `limit` ready activations nobody holds (or whose lease expired). Never two workers one row. */
+  claim(request: ClaimRequest): Promise<ReadyRecord[]>;
+  hasClaimable(now: number, runId?: string): Promise<boolean>;
+
+  registerWorker(worker: WorkerRecord): Promise<void>;
+  /** The worker is alive (registered again if it had been expired); renews these leases. Returns the leases it no longer holds. */
+  heartbeat(
+    worker: WorkerRecord,
+    now: number,
+    leases: readonly LeaseRenewal[],
+  ): Promise<{ lost: { runId: string; activationId: string; attempt: number }[] }>;
+  /** Removes workers silent since `staleBefore` and frees their leases. */
+  expireWorkers(staleBefore: number): Promise<{ workerId: string; released: number }[]>;
+  /** A worker stopping: its row goes and its leases are freed at once. */
+  removeWorker(workerId: string): Promise<void>;
+  workers(): Promise<WorkerRecord[]>;
+
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(filter: RunFilter, page: { after?: RunCursor | null; limit: number }): Promise<RunPage>;
+  countRuns(filter: Omit<RunFilter, 'status'>): Promise<Record<RunStatus, number>>;
+  /** Run ids starting with `prefix` (at most `limit`). */
+  findRunIds(prefix: string, limit: number): Promise<string[]>;
+  /** Events after `afterSeq`, validated and in their current shape; at most `limit`. */
+  readEvents(runId: string, afterSeq: number, limit?: number): Promise<JournalEvent[]>;
+  /** Runs changed after `cursor` (null: none yet, just the cursor to start from). */
+  changesSince(cursor: number | null, limit: number): Promise<{ cursor: number; changes: RunChange[] }>;
+
+  waits(filter: { runId?: string; status?: WaitStatus; limit: number }): Promise<WaitRecord[]>;
+  dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;
+  /** The earliest due time after `after` (of one run's timers with `runId`); null when none. */
+  nextTimerDue(after: number, runId?: string): Promise<number | null>;
+  /** What is left to do: ready (unleased), leased, and timers due before `now + horizon`. */
+  pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }>;
+
+  close(): Promise<void>;
+}
+
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+
+export function noWork(): WorkChanges {
+  return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitDecide: [] };
+}
