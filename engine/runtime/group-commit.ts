@@ -8,6 +8,7 @@ import type { Logger } from '../sdk/index.js';
 import type { CommitBatch, CommitConflict, Store } from '../store/index.js';
 import { Batch } from './batch.js';
 import type { Clock } from './clock.js';
+import { errorText } from './errors.js';
 import type { RunBook } from './run-book.js';
 
 export interface CommitItem {
@@ -90,7 +91,7 @@ export class GroupCommit {
       this.submit({
         ...item,
         settle: (error) =>
-          error === null ? resolve() : reject(error instanceof Error ? error : new Error(String(error))),
+          error === null ? resolve() : reject(error instanceof Error ? error : new Error(errorText(error))),
       });
     });
   }
