@@ -2,11 +2,81 @@
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
+import importLayers from './lint/import-layers.js';
 
-const layer = (files, regex, message) => ({
-  files,
-  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex, message }] }] },
-});
+// Which layers each layer may import, besides itself. An import is resolved against the importing
+// file's folder and mapped to a layer (lint/import-layers.js); a layer not listed is an error, and so is
+// a file in an engine/ folder missing from this table. Pure layers also import no Node built-ins
+// (`node:fs` or bare `fs`) and none of `nativePackages`. Files outside these folders are not checked.
+const nativePackages = ['better-sqlite3', 'quickjs-emscripten', 'ws'];
+const layers = {
+  'engine/model': { pure: true, imports: [] },
+  'engine/waits': { pure: true, imports: ['engine/model'] },
+  'engine/sdk': { pure: true, imports: ['engine/model', 'engine/waits'] },
+  'engine/registry': { pure: true, imports: ['engine/sdk', 'engine/model'] },
+  'engine/validate': { pure: true, imports: ['engine/model', 'engine/sdk', 'engine/registry'] },
+  'engine/journal': { pure: true, imports: ['engine/model', 'engine/sdk', 'engine/waits'] },
+  'engine/orchestrator': {
+    pure: true,
+    imports: ['engine/model', 'engine/sdk', 'engine/waits', 'engine/registry', 'engine/validate', 'engine/journal'],
+  },
+  'engine/replay': {
+    pure: true,
+    imports: [
+      'engine/model',
+      'engine/sdk',
+      'engine/waits',
+      'engine/registry',
+      'engine/validate',
+      'engine/journal',
+      'engine/orchestrator',
+    ],
+  },
+  // The store is SQLite: Node built-ins and better-sqlite3 are its job.
+  'engine/store': { imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
+  'engine/sandbox': { imports: ['engine/sdk', 'engine/model'] },
+  // The only layer that sees the store, and the only place the built-in node types are wired.
+  'engine/runtime': {
+    imports: [
+      'engine/model',
+      'engine/waits',
+      'engine/sdk',
+      'engine/registry',
+      'engine/validate',
+      'engine/journal',
+      'engine/orchestrator',
+      'engine/store',
+      'engine/sandbox',
+      'engine/replay',
+      'nodes/index',
+    ],
+  },
+  // The contract shared with the renderer: types and schemas only.
+  'engine/api': { pure: true, imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
+  'engine/host': {
+    imports: ['engine/api', 'engine/runtime', 'engine/model', 'engine/journal', 'engine/waits', 'engine/validate'],
+  },
+  'engine/cli': {
+    imports: [
+      'engine/runtime',
+      'engine/host',
+      'engine/replay',
+      'engine/validate',
+      'engine/model',
+      'engine/journal',
+      'engine/waits',
+      'engine/api',
+    ],
+  },
+  // nodes/index.ts wires every node folder; nodes/*.ts besides it are helpers shared by node folders.
+  'nodes/index': { imports: ['engine/sdk', 'engine/model', 'nodes/shared', 'nodes/<node>'] },
+  'nodes/shared': { imports: ['engine/sdk', 'engine/model'] },
+  // A node folder (nodes/<node>/…) imports its own folder, never another node's.
+  'nodes/<node>': { imports: ['engine/sdk', 'engine/model', 'nodes/shared'] },
+  renderer: { imports: ['engine/api'] },
+  electron: { imports: ['engine/api'] },
+  tests: { imports: 'any' },
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-results/**'] },
@@ -15,7 +85,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'lint/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -40,27 +110,9 @@ export default tseslint.config(
   },
   // Vitest's asymmetric matchers (expect.objectContaining, …) are typed `any`.
   { files: ['tests/**/*.ts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
-  // Node types see only the SDK (and the pure model): never the runtime, store or each other's internals.
-  layer(['nodes/**/*.ts'], '/engine/(?!sdk/|model/)', 'nodes import only engine/sdk and engine/model'),
-  // The model is pure and shared (the renderer will import it): no Node built-ins, no engine internals.
-  layer(
-    ['engine/model/**/*.ts'],
-    '^(node:|\\.\\./)',
-    'engine/model is pure: no Node built-ins, no other engine modules',
-  ),
-  // The engine reaches node types only through the registry (engine/runtime/engine.ts wires the built-ins).
-  layer(
-    ['engine/**/*.ts'],
-    '/nodes/(?!index\\.js$)',
-    'the engine reaches node types only through nodes/index.js and the registry',
-  ),
-  // The renderer and Electron main see the engine only through its API contract.
-  layer(
-    ['renderer/**/*.{ts,tsx}', 'electron/**/*.{ts,cts}'],
-    '/engine/(?!api/)',
-    'the renderer and electron import only engine/api from the engine',
-  ),
-  // Nothing imports the renderer or the desktop shell.
-  layer(['engine/**/*.ts', 'nodes/**/*.ts', 'electron/**/*.{ts,cts}'], '/renderer/', 'nothing imports renderer/'),
-  layer(['engine/**/*.ts', 'nodes/**/*.ts', 'renderer/**/*.{ts,tsx}'], '/electron/', 'nothing imports electron/'),
+  // Import boundaries: one rule, one table (above), so every file gets exactly one set of options.
+  {
+    plugins: { local: { rules: { 'import-layers': importLayers } } },
+    rules: { 'local/import-layers': ['error', { root: import.meta.dirname, layers, nativePackages }] },
+  },
 );
