@@ -1,0 +1,475 @@
+// The Store conformance suite: what every store implementation must do, run against each one
+// (tests/int/*-store.int.test.ts). Claims never overlap (also across processes), commits are all
+// or nothing, optimistic checks refuse stale writes, leases expire and are taken over, silent
+// workers are expired, and the read queries agree with what was written.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { JournalEvent } from '../../engine/journal/events.js';
+import {
+  noWork,
+  type CommitBatch,
+  type ReadyRecord,
+  type RunWrite,
+  type Store,
+  type StoreLocation,
+} from '../../engine/store/index.js';
+import { chain, node, ROOT } from './harness.js';
+
+export interface StoreFactory {
+  /** A new, empty store. */
+  open(): Promise<Store>;
+  /** Another connection to the same store (another worker). */
+  reopen(location: StoreLocation): Promise<Store>;
+  /** Closes what `open` made and removes its data. */
+  cleanup(): Promise<void>;
+}
+
+const T0 = 1_800_000_000_000;
+const graph = chain('conformance', [node('a', 'code', { code: 'return 1' })]);
+
+function started(runId: string, at: number): JournalEvent {
+  return {
+    seq: 1,
+    at,
+    type: 'RunStarted',
+    activationId: null,
+    nodeId: null,
+    attempt: null,
+    data: { workflowId: graph.id, version: 1, input: { runId }, triggerNodeId: 'start', parentRunId: null },
+  };
+}
+
+function scheduled(seq: number, activationId: string, at: number): JournalEvent {
+  return { seq, at, type: 'NodeScheduled', activationId, nodeId: activationId, attempt: 1, data: { input: null } };
+}
+
+function ready(runId: string, activationId: string, at: number, lease: Partial<ReadyRecord> = {}): ReadyRecord {
+  return {
+    runId,
+    activationId,
+    nodeId: activationId,
+    attempt: 1,
+    availableAt: at,
+    leaseOwner: null,
+    leaseUntil: null,
+    ...lease,
+  };
+}
+
+/** A new run with its start and one ready activation `a` (the shape the runtime writes). */
+function newRun(runId: string, at: number, extra: Partial<RunWrite> = {}): RunWrite {
+  return {
+    runId,
+    create: { runId, workflowId: graph.id, version: 1, input: { runId }, parentRunId: null },
+    expectedLastSeq: 0,
+    events: [started(runId, at), scheduled(2, 'a', at)],
+    projection: { status: 'running', output: null, error: null, lastSeq: 2, finishedAt: null },
+    clear: false,
+    work: { ...noWork(), readyPut: [ready(runId, 'a', at)] },
+    leases: [],
+    ...extra,
+  };
+}
+
+function batch(runs: RunWrite[], workerId: string | null = null, at = T0): CommitBatch {
+  return { workerId, at, runs };
+}
+
+async function seed(store: Store, count: number, at = T0): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, index) => `run-${String(index).padStart(4, '0')}`);
+  for (let start = 0; start < ids.length; start += 50)
+    expect(await store.commit(batch(ids.slice(start, start + 50).map((id) => newRun(id, at))))).toEqual({ ok: true });
+  return ids;
+}
+
+export function storeConformance(name: string, factory: StoreFactory): void {
+  describe(`Store conformance: ${name}`, () => {
+    const withStore = (title: string, body: (store: Store) => Promise<void>, timeout?: number): void => {
+      it(title, { timeout: timeout ?? 30_000 }, async () => {
+        const store = await factory.open();
+        try {
+          await store.workflows.saveVersion(graph, null, T0);
+          await body(store);
+        } finally {
+          await factory.cleanup();
+        }
+      });
+    };
+
+    withStore('a commit writes runs, events, projections and work rows; reads give them back', async (store) => {
+      await seed(store, 3);
+      const run = await store.getRun('run-0001');
+      expect(run).toMatchObject({ runId: 'run-0001', status: 'running', lastSeq: 2, input: { runId: 'run-0001' } });
+      expect(await store.readEvents('run-0001', 0)).toEqual([started('run-0001', T0), scheduled(2, 'a', T0)]);
+      expect(await store.readEvents('run-0001', 1)).toEqual([scheduled(2, 'a', T0)]);
+      expect(await store.readEvents('run-0001', 0, 1)).toHaveLength(1);
+      expect(await store.pending(T0, 0)).toEqual({ ready: 3, leased: 0, timers: 0 });
+      expect(await store.findRunIds('run-000', 10)).toEqual(['run-0000', 'run-0001', 'run-0002']);
+      expect(await store.hasClaimable(T0)).toBe(true);
+      expect(await store.hasClaimable(T0 - 1)).toBe(false);
+    });
+
+    withStore('commits are all or nothing: one stale run refuses the whole batch', async (store) => {
+      await seed(store, 1);
+      const fresh = newRun('run-new', T0 + 1);
+      const stale: RunWrite = {
+        ...newRun('run-0000', T0 + 1, { create: null, expectedLastSeq: 1 }),
+        events: [scheduled(3, 'b', T0 + 1)],
+      };
+      const result = await store.commit(batch([fresh, stale]));
+      expect(result).toEqual({
+        ok: false,
+        conflicts: [{ kind: 'run-moved', runId: 'run-0000', expectedLastSeq: 1, lastSeq: 2 }],
+      });
+      expect(await store.getRun('run-new')).toBeUndefined();
+      expect(await store.readEvents('run-0000', 2)).toEqual([]);
+      expect(await store.pending(T0 + 1, 0)).toEqual({ ready: 1, leased: 0, timers: 0 });
+    });
+
+    withStore('commits are all or nothing when a write fails half-way', async (store) => {
+      await seed(store, 1);
+      const unserialisable = { ...scheduled(3, 'b', T0 + 1), data: { input: 10n } } as unknown as JournalEvent;
+      const failing: RunWrite = {
+        ...newRun('run-0000', T0 + 1, { create: null, expectedLastSeq: 2 }),
+        events: [scheduled(3, 'c', T0 + 1), unserialisable],
+      };
+      await expect(store.commit(batch([newRun('run-new', T0 + 1), failing]))).rejects.toThrow();
+      expect(await store.getRun('run-new')).toBeUndefined();
+      expect(await store.readEvents('run-0000', 2)).toEqual([]);
+      expect((await store.getRun('run-0000'))?.lastSeq).toBe(2);
+    });
+
+    withStore('a run is created once', async (store) => {
+      await seed(store, 1);
+      expect(await store.commit(batch([newRun('run-0000', T0 + 1)]))).toEqual({
+        ok: false,
+        conflicts: [{ kind: 'run-exists', runId: 'run-0000' }],
+      });
+    });
+
+    withStore('of two workers writing the same run version, the second is refused', async (store) => {
+      await seed(store, 1);
+      const other = await factory.reopen(store.location);
+      try {
+        const write = (activationId: string): RunWrite => ({
+          ...newRun('run-0000', T0 + 1, { create: null, expectedLastSeq: 2 }),
+          events: [scheduled(3, activationId, T0 + 1)],
+          projection: { status: 'running', output: null, error: null, lastSeq: 3, finishedAt: null },
+          work: noWork(),
+        });
+        expect(await store.commit(batch([write('b')]))).toEqual({ ok: true });
+        expect(await other.commit(batch([write('c')]))).toEqual({
+          ok: false,
+          conflicts: [{ kind: 'run-moved', runId: 'run-0000', expectedLastSeq: 2, lastSeq: 3 }],
+        });
+        expect((await other.readEvents('run-0000', 2)).map((event) => event.activationId)).toEqual(['b']);
+      } finally {
+        await other.close();
+      }
+    });
+
+    withStore('claims by two workers never overlap (interleaved)', async (store) => {
+      const ids = await seed(store, 120);
+      const other = await factory.reopen(store.location);
+      try {
+        const claimed = new Map<string, string>();
+        const claimer = async (which: Store, workerId: string): Promise<void> => {
+          for (;;) {
+            const rows = await which.claim({ workerId, now: T0, leaseUntil: T0 + 60_000, limit: 7 });
+            if (rows.length === 0) return;
+            for (const row of rows) {
+              expect(claimed.get(row.runId), `${row.runId} claimed twice`).toBeUndefined();
+              expect(row.leaseOwner).toBe(workerId);
+              claimed.set(row.runId, workerId);
+            }
+          }
+        };
+        await Promise.all([claimer(store, 'w1'), claimer(other, 'w2')]);
+        expect([...claimed.keys()].sort()).toEqual(ids);
+        expect(new Set(claimed.values())).toEqual(new Set(['w1', 'w2']));
+        expect(await store.pending(T0, 0)).toEqual({ ready: 0, leased: 120, timers: 0 });
+      } finally {
+        await other.close();
+      }
+    });
+
+    withStore(
+      'claims by workers in separate processes never overlap',
+      async (store) => {
+        const ids = await seed(store, 300);
+        // Each process opens the store, says it is ready, and claims only once all are: a real race.
+        const script = `
+          const { openStore } = await import(${JSON.stringify(`${ROOT}/dist/engine/store/index.js`)});
+          const store = openStore(JSON.parse(process.argv[1]));
+          process.stdout.write('ready\\n');
+          await new Promise((resolve) => process.stdin.once('data', resolve));
+          const mine = [];
+          for (;;) {
+            const rows = await store.claim({ workerId: process.argv[2], now: ${T0}, leaseUntil: ${T0 + 60_000}, limit: 2 });
+            if (rows.length === 0) break;
+            mine.push(...rows.map((row) => row.runId));
+            // A worker executes what it claimed before it claims again.
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          await store.close();
+          process.stdout.write(JSON.stringify(mine));`;
+        const children = ['p1', 'p2', 'p3'].map((workerId) => {
+          const child = spawn(
+            process.execPath,
+            ['--input-type=module', '-e', script, JSON.stringify(store.location), workerId],
+            { stdio: ['pipe', 'pipe', 'pipe'] },
+          );
+          let out = '';
+          let err = '';
+          const ready = new Promise<void>((resolve) =>
+            child.stdout.on('data', (chunk: Buffer) => {
+              out += chunk.toString();
+              if (out.startsWith('ready\n')) resolve();
+            }),
+          );
+          child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+          const done = new Promise<string[]>((resolve, reject) =>
+            child.on('close', (code) =>
+              code === 0
+                ? resolve(JSON.parse(out.slice('ready\n'.length)) as string[])
+                : reject(new Error(`claimer ${workerId}: ${err}`)),
+            ),
+          );
+          return { child, ready, done };
+        });
+        await Promise.all(children.map((claimer) => claimer.ready));
+        for (const { child } of children) child.stdin.end('go\n');
+        const claimers = children.map((claimer) => claimer.done);
+        const results = await Promise.all(claimers);
+        const all = results.flat();
+        expect(all.length, 'an activation was claimed by two processes').toBe(new Set(all).size);
+        expect([...all].sort()).toEqual(ids);
+        expect(results.filter((mine) => mine.length > 0).length).toBeGreaterThan(1);
+      },
+      60_000,
+    );
+
+    withStore('a lease keeps others off until it expires; then it is taken over', async (store) => {
+      await seed(store, 1);
+      const claim = (workerId: string, now: number) =>
+        store.claim({ workerId, now, leaseUntil: now + 1000, limit: 10 });
+      expect(await claim('w1', T0)).toHaveLength(1);
+      expect(await claim('w2', T0 + 500)).toEqual([]);
+      expect(await store.pending(T0 + 500, 0)).toEqual({ ready: 0, leased: 1, timers: 0 });
+      const [taken] = await claim('w2', T0 + 1001);
+      expect(taken).toMatchObject({ runId: 'run-0000', activationId: 'a', leaseOwner: 'w2' });
+      // The first worker's outcome is refused: its lease is gone.
+      const outcome = (workerId: string): CommitBatch =>
+        batch(
+          [
+            {
+              ...newRun('run-0000', T0 + 1100, { create: null, expectedLastSeq: 2 }),
+              events: [],
+              projection: null,
+              work: { ...noWork(), readyDelete: ['a'] },
+              leases: [{ activationId: 'a', attempt: 1 }],
+            },
+          ],
+          workerId,
+          T0 + 1100,
+        );
+      expect(await store.commit(outcome('w1'))).toEqual({
+        ok: false,
+        conflicts: [{ kind: 'lease-lost', runId: 'run-0000', activationId: 'a', attempt: 1 }],
+      });
+      expect(await store.commit(outcome('w2'))).toEqual({ ok: true });
+    });
+
+    withStore('heartbeats renew leases; a lease another worker holds is reported lost', async (store) => {
+      await seed(store, 2);
+      const worker = (id: string, at: number) => ({ id, host: 'test', pid: 1, startedAt: T0, heartbeatAt: at });
+      await store.registerWorker(worker('w1', T0));
+      const [first, second] = await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 2 });
+      if (!first || !second) throw new Error('expected two claims');
+      const renewal = (row: ReadyRecord, until: number) => ({
+        runId: row.runId,
+        activationId: row.activationId,
+        attempt: row.attempt,
+        leaseUntil: until,
+      });
+      expect(await store.heartbeat(worker('w1', T0 + 900), T0 + 900, [renewal(first, T0 + 1900)])).toEqual({
+        lost: [],
+      });
+      // Renewed: still held at T0 + 1500; the other lease expired and is taken over.
+      const taken = await store.claim({ workerId: 'w2', now: T0 + 1500, leaseUntil: T0 + 2500, limit: 10 });
+      expect(taken.map((row) => row.runId)).toEqual([second.runId]);
+      expect(await store.heartbeat(worker('w1', T0 + 1600), T0 + 1600, [renewal(second, T0 + 2600)])).toEqual({
+        lost: [{ runId: second.runId, activationId: 'a', attempt: 1 }],
+      });
+    });
+
+    withStore('silent workers are expired and their leases freed at once', async (store) => {
+      await seed(store, 3);
+      await store.registerWorker({ id: 'w1', host: 'h', pid: 1, startedAt: T0, heartbeatAt: T0 });
+      await store.registerWorker({ id: 'w2', host: 'h', pid: 2, startedAt: T0, heartbeatAt: T0 + 5000 });
+      await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 60_000, limit: 2 });
+      expect(await store.expireWorkers(T0 + 1)).toEqual([{ workerId: 'w1', released: 2 }]);
+      expect((await store.workers()).map((worker) => worker.id)).toEqual(['w2']);
+      expect(await store.claim({ workerId: 'w2', now: T0 + 2, leaseUntil: T0 + 60_000, limit: 10 })).toHaveLength(3);
+      await store.removeWorker('w2');
+      expect(await store.workers()).toEqual([]);
+      expect(await store.pending(T0 + 3, 0)).toEqual({ ready: 3, leased: 0, timers: 0 });
+    });
+
+    withStore('timers: due, next due, consumed by a commit; an ended run keeps no work', async (store) => {
+      await seed(store, 1);
+      const timer = (purpose: 'retry' | 'wait', dueAt: number) => ({
+        runId: 'run-0000',
+        activationId: 'a',
+        purpose,
+        nodeId: 'a',
+        attempt: 2,
+        dueAt,
+      });
+      const write = (extra: Partial<RunWrite>, expectedLastSeq: number): RunWrite => ({
+        ...newRun('run-0000', T0, { create: null, expectedLastSeq }),
+        events: [],
+        projection: null,
+        work: noWork(),
+        ...extra,
+      });
+      expect(
+        await store.commit(
+          batch([write({ work: { ...noWork(), timerPut: [timer('retry', T0 + 100), timer('wait', T0 + 50)] } }, 2)]),
+        ),
+      ).toEqual({ ok: true });
+      expect(await store.nextTimerDue(Number.NEGATIVE_INFINITY)).toBe(T0 + 50);
+      expect(await store.nextTimerDue(T0 + 50)).toBe(T0 + 100);
+      expect((await store.dueTimers(T0 + 60, 10)).map((due) => due.purpose)).toEqual(['wait']);
+      expect(await store.dueTimers(T0 + 60, 10, 'another-run')).toEqual([]);
+      expect(await store.pending(T0, 100)).toMatchObject({ timers: 2 });
+      const ended = write(
+        {
+          events: [
+            {
+              seq: 3,
+              at: T0 + 200,
+              type: 'RunCancelled',
+              activationId: null,
+              nodeId: null,
+              attempt: null,
+              data: { reason: null, by: 'test' },
+            },
+          ],
+          projection: { status: 'cancelled', output: null, error: null, lastSeq: 3, finishedAt: T0 + 200 },
+          clear: true,
+        },
+        2,
+      );
+      expect(await store.commit(batch([ended]))).toEqual({ ok: true });
+      expect(await store.pending(T0, Number.MAX_SAFE_INTEGER / 2)).toEqual({ ready: 0, leased: 0, timers: 0 });
+      expect(await store.getRun('run-0000')).toMatchObject({ status: 'cancelled', finishedAt: T0 + 200, lastSeq: 3 });
+    });
+
+    withStore('inbox rows: opened, decided once; an ended run cancels its open ones', async (store) => {
+      await seed(store, 2);
+      const wait = (runId: string) => ({
+        runId,
+        activationId: 'a',
+        nodeId: 'a',
+        kind: 'approval',
+        status: 'open' as const,
+        title: 'Refund?',
+        instructions: '',
+        input: { amount: 5 },
+        createdAt: T0,
+        timeoutAt: null,
+        decision: null,
+        decidedBy: null,
+        decidedAt: null,
+        comment: null,
+      });
+      const write = (runId: string, extra: Partial<RunWrite>): RunWrite => ({
+        ...newRun(runId, T0, { create: null, expectedLastSeq: 2 }),
+        events: [],
+        projection: null,
+        work: noWork(),
+        ...extra,
+      });
+      await store.commit(
+        batch([
+          write('run-0000', { work: { ...noWork(), waitOpen: [wait('run-0000')] } }),
+          write('run-0001', { work: { ...noWork(), waitOpen: [wait('run-0001')] } }),
+        ]),
+      );
+      expect((await store.waits({ status: 'open', limit: 10 })).map((row) => row.runId)).toEqual([
+        'run-0000',
+        'run-0001',
+      ]);
+      const decide = { activationId: 'a', decision: 'approved', by: 'alice', comment: 'ok', at: T0 + 1 };
+      await store.commit(batch([write('run-0000', { work: { ...noWork(), waitDecide: [decide] } })]));
+      // A decided row is not decided again, nor cancelled when its run ends.
+      await store.commit(
+        batch([
+          write('run-0000', {
+            work: { ...noWork(), waitDecide: [{ ...decide, decision: 'rejected', by: 'bob' }] },
+            clear: true,
+          }),
+          write('run-0001', { clear: true }),
+        ]),
+      );
+      expect(await store.waits({ runId: 'run-0000', limit: 10 })).toEqual([
+        expect.objectContaining({ status: 'decided', decision: 'approved', decidedBy: 'alice', comment: 'ok' }),
+      ]);
+      expect(await store.waits({ runId: 'run-0001', limit: 10 })).toEqual([
+        expect.objectContaining({ status: 'cancelled', decision: null }),
+      ]);
+    });
+
+    withStore('lists runs newest first, a page at a time, filtered, with counts by status', async (store) => {
+      for (let index = 0; index < 25; index += 1)
+        await store.commit(batch([newRun(`run-${String(index).padStart(2, '0')}`, T0 + index)], null, T0 + index));
+      const seen: string[] = [];
+      let after = null;
+      for (;;) {
+        const page = await store.listRuns({}, { after, limit: 10 });
+        seen.push(...page.runs.map((run) => run.runId));
+        if (page.next === null) break;
+        after = page.next;
+      }
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => `run-${String(24 - index).padStart(2, '0')}`));
+      expect((await store.listRuns({ idPrefix: 'run-1' }, { limit: 100 })).runs).toHaveLength(10);
+      expect((await store.listRuns({ status: ['completed'] }, { limit: 100 })).runs).toEqual([]);
+      expect((await store.listRuns({ workflowId: graph.id, version: 1 }, { limit: 100 })).runs).toHaveLength(25);
+      expect(await store.countRuns({ workflowId: graph.id })).toEqual({
+        running: 25,
+        waiting: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+      });
+    });
+
+    withStore('the change feed reports commits of every connection, in order', async (store) => {
+      const start = await store.changesSince(null, 100);
+      expect(start.changes).toEqual([]);
+      await seed(store, 2);
+      const other = await factory.reopen(store.location);
+      try {
+        await other.commit(batch([newRun('run-other', T0 + 5)], null, T0 + 5));
+        const { changes, cursor } = await other.changesSince(start.cursor, 100);
+        expect(changes.map((change) => change.runId).sort()).toEqual(['run-0000', 'run-0001', 'run-other']);
+        expect(changes.at(-1)).toMatchObject({ runId: 'run-other', status: 'running', lastSeq: 2, updatedAt: T0 + 5 });
+        expect((await store.changesSince(cursor, 100)).changes).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    withStore('workflow versions are content-addressed; the draft follows unedited versions', async (store) => {
+      const edited = chain('conformance', [node('a', 'code', { code: 'return 2' })]);
+      expect((await store.workflows.saveVersion(graph, null, T0)).created).toBe(false);
+      const second = await store.workflows.saveVersion(edited, 'two', T0 + 1);
+      expect(second).toMatchObject({ created: true, version: { version: 2, note: 'two' } });
+      expect(await store.workflows.draftChanged(graph.id, edited)).toBe(false);
+      expect(await store.workflows.draftChanged(graph.id, graph)).toBe(true);
+      expect((await store.workflows.get(graph.id))?.draft).toEqual(edited);
+      expect((await store.workflows.listVersions(graph.id)).map((version) => version.version)).toEqual([1, 2]);
+    });
+  });
+}
