@@ -40,6 +40,9 @@ Options:
   --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
   --json        print one JSON object
   --sync MODE   FULL (default) or NORMAL
+  --concurrency N   (run, worker) activations executing at once (default 64)
+  --lease-ms MS     (run, worker) how long the activations of a worker that died stay
+                    leased before another worker takes them over (default 10000)
   -h, --help    this help
 
 Exit codes: 0 completed/ok, 1 failed or refused, 2 bad usage or invalid workflow, 3 parked.`;
@@ -52,6 +55,7 @@ const OPTIONS = {
   note: { type: 'string' },
   'until-idle': { type: 'boolean', default: false },
   concurrency: { type: 'string' },
+  'lease-ms': { type: 'string' },
   status: { type: 'string' },
   limit: { type: 'string' },
   node: { type: 'string' },
@@ -121,6 +125,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     dbPath: values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath(),
     ...(sync !== undefined && { synchronous: sync }),
     ...(values.concurrency !== undefined && { concurrency: positiveInt(values.concurrency, '--concurrency') }),
+    ...(values['lease-ms'] !== undefined && { leaseMs: positiveInt(values['lease-ms'], '--lease-ms') }),
     logger: {
       info: () => {},
       warn: (message, fields) => io.err(`warning: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),

@@ -25,6 +25,9 @@ export interface Started {
   attempt: number;
   input: unknown;
   workflow: CompiledWorkflow;
+  startedAt: number;
+  /** When its start-to-close limit passes: the attempt is abandoned, its lease no longer renewed. */
+  deadline: number;
 }
 
 interface Draft {

@@ -2,16 +2,12 @@
 // engine-enforced start-to-close limit (past it the attempt is abandoned and fails as
 // `engine.timeout`, retried by policy), and the leases the heartbeat must keep renewing.
 import { formatDuration } from '../model/duration.js';
-import type { LeaseRenewal } from '../store/index.js';
 import type { Started } from './batch.js';
 import { executeActivation, type ExecutionOutcome, type ExecutionServices } from './execute.js';
 
 export interface Execution {
   started: Started;
   controller: AbortController;
-  /** The start-to-close limit, and when it passes. */
-  timeoutMs: number;
-  deadline: number;
 }
 
 export class Dispatcher {
@@ -28,12 +24,11 @@ export class Dispatcher {
     return this.#inFlight.size;
   }
 
-  run(started: Started, now: number): void {
+  run(started: Started): void {
     const node = started.workflow.nodes.get(started.nodeId);
     const key = keyOf(started.runId, started.activationId);
     const controller = new AbortController();
-    const timeoutMs = node?.timeoutMs ?? 0;
-    const execution: Execution = { started, controller, timeoutMs, deadline: now + timeoutMs };
+    const execution: Execution = { started, controller };
     this.#inFlight.set(key, execution);
     const outcome: Promise<ExecutionOutcome> = node
       ? executeActivation(node, started, this.#services, controller.signal)
@@ -44,12 +39,13 @@ export class Dispatcher {
   /** Abandons executions past their start-to-close limit: they fail as `engine.timeout`. */
   sweep(now: number): void {
     for (const [key, execution] of this.#inFlight) {
-      if (now < execution.deadline) continue;
+      const { started } = execution;
+      if (now < started.deadline) continue;
       execution.controller.abort(new Error('start-to-close timeout'));
       this.#settle(key, execution, {
         kind: 'failed',
         error: {
-          message: `node "${execution.started.nodeId}" did not finish within its start-to-close limit of ${formatDuration(execution.timeoutMs)}; the attempt was abandoned`,
+          message: `node "${started.nodeId}" did not finish within its start-to-close limit of ${formatDuration(started.deadline - started.startedAt)}; the attempt was abandoned`,
           kind: 'engine.timeout',
           retryable: true,
         },
@@ -75,25 +71,12 @@ export class Dispatcher {
     this.#inFlight.clear();
   }
 
-  /** Leases to renew: executions still within their start-to-close limit. */
-  leases(now: number, leaseMs: number): LeaseRenewal[] {
-    return [...this.#inFlight.values()]
-      .filter((execution) => now < execution.deadline)
-      .map(({ started }) => ({
-        runId: started.runId,
-        activationId: started.activationId,
-        attempt: started.attempt,
-        leaseUntil: now + leaseMs,
-      }));
-  }
-
-  /** For the heartbeat thread: what it may renew, and until when. */
-  leaseDeadlines(): { runId: string; activationId: string; attempt: number; deadline: number }[] {
-    return [...this.#inFlight.values()].map(({ started, deadline }) => ({
+  /** What executes now, as leases name it. */
+  executing(): { runId: string; activationId: string; attempt: number }[] {
+    return [...this.#inFlight.values()].map(({ started }) => ({
       runId: started.runId,
       activationId: started.activationId,
       attempt: started.attempt,
-      deadline,
     }));
   }
 

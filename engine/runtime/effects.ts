@@ -97,6 +97,7 @@ function ready(runId: string, event: JournalEvent, attempt: number): WorkOp {
       availableAt: event.at,
       leaseOwner: null,
       leaseUntil: null,
+      deadline: null,
     },
   };
 }

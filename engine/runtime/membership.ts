@@ -1,45 +1,38 @@
-// A worker's membership in the store: a generated id, a heartbeat every second that also renews
-// the lease of each activation it executes, and the expiry of workers that went silent (their
-// leases are freed so others take the work over). In production the heartbeat runs on its own
-// thread with its own store connection, so user code blocking the engine thread cannot stop it;
-// past an activation's start-to-close limit it stops renewing that lease.
+// A worker's membership in the store: a generated id and a heartbeat every second that renews
+// every lease the worker holds — each only until its start-to-close deadline — and expires
+// workers that went silent (their leases are freed, so others take the work over). In production
+// the heartbeat runs on its own thread with its own store connection: user code that blocks the
+// engine thread cannot stop it. The engine thread checks each second which leases it still holds.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from '../sdk/index.js';
-import type { LeaseRenewal, Store, StoreLocation, WorkerRecord } from '../store/index.js';
+import type { Store, StoreLocation, WorkerRecord } from '../store/index.js';
 import type { Clock } from './clock.js';
+import { errorText } from './errors.js';
 
 export const HEARTBEAT_MS = 1000;
-
-/** A lease the store says this worker no longer holds, at that attempt. */
-export interface LostLease {
-  runId: string;
-  activationId: string;
-  attempt: number;
-}
 /** Expire silent workers every this many heartbeats. */
-const EXPIRY_EVERY = 5;
+export const EXPIRY_EVERY = 5;
 
 export type HeartbeatMode = 'thread' | 'inline';
 
-/** What the heartbeat may renew: an activation and when its start-to-close limit passes. */
-export interface LeaseDeadline {
+/** One attempt of an activation, as a lease names it. */
+export interface LeaseKey {
   runId: string;
   activationId: string;
   attempt: number;
-  deadline: number;
 }
 
 export interface MembershipOptions {
   workerId: string;
   leaseMs: number;
   mode: HeartbeatMode;
-  /** The activations this worker executes now. */
-  leases: () => LeaseDeadline[];
-  /** Leases the store says this worker no longer holds (another took the work over). */
-  onLost: (lost: LostLease[]) => void;
+  /** What this worker executes now. */
+  executing: () => LeaseKey[];
+  /** Executions whose lease another worker took over (after it expired). */
+  onLost: (lost: LeaseKey[]) => void;
   logger: Logger;
 }
 
@@ -51,7 +44,6 @@ export class Membership {
   #thread: Thread | undefined;
   #cancelTick: (() => void) | undefined;
   #ticks = 0;
-  #lastPosted = '';
 
   constructor(store: Store, clock: Clock, options: MembershipOptions) {
     this.#store = store;
@@ -63,13 +55,14 @@ export class Membership {
 
   async start(): Promise<void> {
     await this.#store.registerWorker(this.#record);
-    await this.#expire(this.#clock.now());
+    await this.#store.expireWorkers(this.#clock.now() - this.#options.leaseMs);
     if (this.#options.mode === 'thread') this.#startThread();
     this.#scheduleTick();
   }
 
   async stop(): Promise<void> {
     this.#cancelTick?.();
+    this.#cancelTick = undefined;
     const thread = this.#thread;
     this.#thread = undefined;
     if (thread) await thread.terminate();
@@ -84,30 +77,20 @@ export class Membership {
     });
   }
 
-  /** On the engine thread: inline, the heartbeat itself; with a thread, the lease list it renews. */
   async #tick(): Promise<void> {
     const now = this.#clock.now();
-    if (this.#thread) {
-      const leases = this.#options.leases();
-      const text = JSON.stringify(leases);
-      if (text !== this.#lastPosted) this.#thread.postMessage({ type: 'leases', leases });
-      this.#lastPosted = text;
-      return;
-    }
     try {
-      const renewals = renewable(this.#options.leases(), now, this.#options.leaseMs);
-      const { lost } = await this.#store.heartbeat({ ...this.#record, heartbeatAt: now }, now, renewals);
+      if (!this.#thread) {
+        await beat(this.#store, this.#record, now, this.#options.leaseMs, (this.#ticks += 1));
+      }
+      const executing = this.#options.executing();
+      if (executing.length === 0) return;
+      const held = new Set((await this.#store.leasesOf(this.#options.workerId)).map((lease) => leaseKey(lease)));
+      const lost = executing.filter((lease) => !held.has(leaseKey(lease)));
       if (lost.length > 0) this.#options.onLost(lost);
-      this.#ticks += 1;
-      if (this.#ticks % EXPIRY_EVERY === 0) await this.#expire(now);
     } catch (error) {
-      this.#options.logger.warn('heartbeat failed', { error: String(error) });
+      this.#options.logger.warn('heartbeat failed', { error: errorText(error) });
     }
-  }
-
-  async #expire(now: number): Promise<void> {
-    for (const { workerId, released } of await this.#store.expireWorkers(now - this.#options.leaseMs))
-      if (released > 0) this.#options.logger.info('took over the work of a silent worker', { workerId, released });
   }
 
   #startThread(): void {
@@ -116,24 +99,31 @@ export class Membership {
       worker: this.#record,
       leaseMs: this.#options.leaseMs,
       heartbeatMs: HEARTBEAT_MS,
-      expiryEvery: EXPIRY_EVERY,
     };
     const thread = new Thread(HEARTBEAT_THREAD, { workerData: data });
     thread.unref();
-    thread.on('message', (message: HeartbeatThreadMessage) => {
-      if (message.type === 'lost') this.#options.onLost(message.lost);
-      else this.#options.logger.warn(message.message, message.fields);
-    });
-    thread.on('error', (error) => this.#options.logger.error('heartbeat thread failed', { error: String(error) }));
+    thread.on('message', (message: HeartbeatThreadMessage) =>
+      this.#options.logger.warn(message.message, message.fields),
+    );
+    thread.on('error', (error) => this.#options.logger.error('heartbeat thread failed', { error: errorText(error) }));
     this.#thread = thread;
   }
 }
 
-/** Leases still within their start-to-close limit, renewed until `now + leaseMs`. */
-export function renewable(leases: readonly LeaseDeadline[], now: number, leaseMs: number): LeaseRenewal[] {
-  return leases
-    .filter((lease) => now < lease.deadline)
-    .map(({ runId, activationId, attempt }) => ({ runId, activationId, attempt, leaseUntil: now + leaseMs }));
+/** One heartbeat: renew this worker's leases (each until its deadline), now and then expire silent workers. */
+export async function beat(
+  store: Store,
+  worker: WorkerRecord,
+  now: number,
+  leaseMs: number,
+  tick: number,
+): Promise<void> {
+  await store.heartbeat({ ...worker, heartbeatAt: now }, now, leaseMs);
+  if (tick % EXPIRY_EVERY === 0) await store.expireWorkers(now - leaseMs);
+}
+
+function leaseKey(lease: LeaseKey): string {
+  return `${lease.runId}\0${lease.activationId}\0${lease.attempt}`;
 }
 
 export interface HeartbeatThreadData {
@@ -141,11 +131,13 @@ export interface HeartbeatThreadData {
   worker: WorkerRecord;
   leaseMs: number;
   heartbeatMs: number;
-  expiryEvery: number;
 }
 
-export type HeartbeatThreadMessage =
-  { type: 'lost'; lost: LostLease[] } | { type: 'log'; message: string; fields: Record<string, unknown> };
+export interface HeartbeatThreadMessage {
+  type: 'log';
+  message: string;
+  fields: Record<string, unknown>;
+}
 
 /** The compiled thread entry. Under a TypeScript test runner (no build) it does not exist. */
 const HEARTBEAT_THREAD = fileURLToPath(new URL('./heartbeat-thread.js', import.meta.url));

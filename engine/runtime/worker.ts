@@ -67,7 +67,7 @@ export class Worker implements CommitParticipant {
       workerId: this.workerId,
       leaseMs: options.leaseMs,
       mode: options.heartbeat,
-      leases: () => this.#dispatcher.leaseDeadlines(),
+      executing: () => this.#dispatcher.executing(),
       // Another worker took these over: stop ours (their outcomes would be refused anyway).
       onLost: (lost) => {
         for (const lease of lost) this.#dispatcher.abortAttempt(lease);
@@ -129,6 +129,22 @@ export class Worker implements CommitParticipant {
     await this.#membership.stop();
   }
 
+  /**
+   * Resolves once nothing executes here, nothing waits to be committed, and no timer this worker
+   * knows of is due at the clock's now: with a manual clock, the point to check the outcome of
+   * `advance`. Rejects after `timeoutMs` of real time.
+   */
+  async settled(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.#deps.commits.idle();
+      if (this.#dispatcher.size === 0 && !this.wantsCycle) return;
+      if (Date.now() > deadline) throw new Error(`the worker did not settle in ${timeoutMs} ms`);
+      if (this.wantsCycle) this.#deps.commits.schedule();
+      await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /** Nothing executing or queued here, and nothing claimable or due within `horizonMs`. */
   async isIdle(horizonMs: number): Promise<boolean> {
     if (this.#dispatcher.size > 0 || this.#outcomes.length > 0) return false;
@@ -183,14 +199,7 @@ export class Worker implements CommitParticipant {
         if (node?.definition.inline) inlined += 1;
         else if (capacity > 0) capacity -= 1;
         else continue;
-        batch.isolate(() => {
-          batch.work(runId, {
-            kind: 'ready',
-            activationId: row.activationId,
-            row: { ...row, leaseOwner: this.workerId, leaseUntil: batch.at + this.options.leaseMs },
-          });
-          this.#start(batch, row, false);
-        });
+        batch.isolate(() => this.#start(batch, row, false));
       }
       if (inlined === 0) break;
     }
@@ -199,8 +208,7 @@ export class Worker implements CommitParticipant {
   }
 
   committed(batch: Batch, commit: CommitBatch): void {
-    const now = this.#deps.clock.now();
-    for (const started of batch.started) this.#dispatcher.run(started, now);
+    for (const started of batch.started) this.#dispatcher.run(started);
     for (const write of commit.runs) {
       for (const timer of write.work.timerPut) this.#timers.lower(timer.dueAt);
       if (write.projection && isTerminal(write.projection.status)) this.#dispatcher.abort(write.runId);
@@ -209,7 +217,11 @@ export class Worker implements CommitParticipant {
 
   // ── Items ──────────────────────────────────────────────────────────────────────────────────
 
-  /** Records `NodeStarted`; an inline node then runs at once, any other is dispatched after the commit. */
+  /**
+   * Takes the lease (until the node's start-to-close deadline) and records `NodeStarted`; an
+   * inline node then runs at once, any other is dispatched after the commit. `checkLease`: the
+   * row was claimed from the store, and the commit must find it still ours.
+   */
   #start(batch: Batch, row: ReadyRecord, checkLease: boolean): void {
     const run = batch.run(row.runId);
     const activation = run?.state.activations.get(row.activationId);
@@ -227,6 +239,7 @@ export class Worker implements CommitParticipant {
       attempt: row.attempt,
       data: { worker: this.workerId, recovered },
     });
+    const node = run.workflow.nodes.get(row.nodeId);
     const started: Started = {
       runId: row.runId,
       activationId: row.activationId,
@@ -234,11 +247,24 @@ export class Worker implements CommitParticipant {
       attempt: row.attempt,
       input: activation.input,
       workflow: run.workflow,
+      startedAt: batch.at,
+      deadline: batch.at + (node?.timeoutMs ?? 0),
     };
-    const node = run.workflow.nodes.get(row.nodeId);
-    if (node?.definition.inline)
+    if (node?.definition.inline) {
       batch.record(row.runId, outcomeEvent(started, executeInline(node, started, this.#deps.services)));
-    else batch.started.push(started);
+      return;
+    }
+    batch.work(row.runId, {
+      kind: 'ready',
+      activationId: row.activationId,
+      row: {
+        ...row,
+        leaseOwner: this.workerId,
+        leaseUntil: batch.at + this.options.leaseMs,
+        deadline: started.deadline,
+      },
+    });
+    batch.started.push(started);
   }
 
   #claimedItem(row: ReadyRecord): CommitItem {

@@ -79,7 +79,10 @@ export interface RunChange {
 
 // ── Work lists ───────────────────────────────────────────────────────────────────────────────
 
-/** An activation to execute. A lease marks the worker executing it until `leaseUntil`. */
+/**
+ * An activation to execute. A lease marks the worker executing it until `leaseUntil`; its
+ * heartbeats renew the lease until `deadline` (the node's start-to-close limit), not beyond.
+ */
 export interface ReadyRecord {
   runId: string;
   activationId: string;
@@ -88,6 +91,7 @@ export interface ReadyRecord {
   availableAt: number;
   leaseOwner: string | null;
   leaseUntil: number | null;
+  deadline: number | null;
 }
 
 export interface TimerRecord {
@@ -192,13 +196,6 @@ export interface WorkerRecord {
   heartbeatAt: number;
 }
 
-export interface LeaseRenewal {
-  runId: string;
-  activationId: string;
-  attempt: number;
-  leaseUntil: number;
-}
-
 // ── Workflows ────────────────────────────────────────────────────────────────────────────────
 
 export interface WorkflowSummary {
@@ -260,12 +257,13 @@ export interface Store {
   hasClaimable(now: number, runId?: string): Promise<boolean>;
 
   registerWorker(worker: WorkerRecord): Promise<void>;
-  /** The worker is alive (registered again if it had been expired); renews these leases. Returns the leases it no longer holds. */
-  heartbeat(
-    worker: WorkerRecord,
-    now: number,
-    leases: readonly LeaseRenewal[],
-  ): Promise<{ lost: { runId: string; activationId: string; attempt: number }[] }>;
+  /**
+   * The worker is alive (registered again if it had been expired): every lease it holds is
+   * renewed until `now + leaseMs`, except those past their deadline.
+   */
+  heartbeat(worker: WorkerRecord, now: number, leaseMs: number): Promise<void>;
+  /** The leases a worker holds now. */
+  leasesOf(workerId: string): Promise<{ runId: string; activationId: string; attempt: number }[]>;
   /** Removes workers silent since `staleBefore` and frees their leases. */
   expireWorkers(staleBefore: number): Promise<{ workerId: string; released: number }[]>;
   /** A worker stopping: its row goes and its leases are freed at once. */

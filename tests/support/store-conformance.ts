@@ -43,16 +43,21 @@ function scheduled(seq: number, activationId: string, at: number): JournalEvent 
   return { seq, at, type: 'NodeScheduled', activationId, nodeId: activationId, attempt: 1, data: { input: null } };
 }
 
-function ready(runId: string, activationId: string, at: number, lease: Partial<ReadyRecord> = {}): ReadyRecord {
+function ready(
+  runId: string,
+  activationId: string,
+  at: number,
+  lease: { leaseOwner?: string; leaseUntil?: number; deadline?: number } = {},
+): ReadyRecord {
   return {
     runId,
     activationId,
     nodeId: activationId,
     attempt: 1,
     availableAt: at,
-    leaseOwner: null,
-    leaseUntil: null,
-    ...lease,
+    leaseOwner: lease.leaseOwner ?? null,
+    leaseUntil: lease.leaseUntil ?? null,
+    deadline: lease.deadline ?? null,
   };
 }
 
@@ -280,28 +285,40 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.commit(outcome('w2'))).toEqual({ ok: true });
     });
 
-    withStore('heartbeats renew leases; a lease another worker holds is reported lost', async (store) => {
-      await seed(store, 2);
-      const worker = (id: string, at: number) => ({ id, host: 'test', pid: 1, startedAt: T0, heartbeatAt: at });
-      await store.registerWorker(worker('w1', T0));
-      const [first, second] = await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 2 });
-      if (!first || !second) throw new Error('expected two claims');
-      const renewal = (row: ReadyRecord, until: number) => ({
-        runId: row.runId,
-        activationId: row.activationId,
-        attempt: row.attempt,
-        leaseUntil: until,
-      });
-      expect(await store.heartbeat(worker('w1', T0 + 900), T0 + 900, [renewal(first, T0 + 1900)])).toEqual({
-        lost: [],
-      });
-      // Renewed: still held at T0 + 1500; the other lease expired and is taken over.
-      const taken = await store.claim({ workerId: 'w2', now: T0 + 1500, leaseUntil: T0 + 2500, limit: 10 });
-      expect(taken.map((row) => row.runId)).toEqual([second.runId]);
-      expect(await store.heartbeat(worker('w1', T0 + 1600), T0 + 1600, [renewal(second, T0 + 2600)])).toEqual({
-        lost: [{ runId: second.runId, activationId: 'a', attempt: 1 }],
-      });
-    });
+    withStore(
+      'heartbeats renew every lease of the worker until its deadline; leasesOf tells which it holds',
+      async (store) => {
+        await seed(store, 2);
+        const worker = { id: 'w1', host: 'test', pid: 1, startedAt: T0, heartbeatAt: T0 };
+        await store.registerWorker(worker);
+        const claimed = await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 2 });
+        expect(claimed.map((row) => [row.runId, row.leaseOwner, row.deadline])).toEqual([
+          ['run-0000', 'w1', null],
+          ['run-0001', 'w1', null],
+        ]);
+        // The worker started run-0001's activation with a start-to-close deadline.
+        const started: RunWrite = {
+          ...newRun('run-0001', T0, { create: null, expectedLastSeq: 2 }),
+          events: [],
+          projection: null,
+          work: {
+            ...noWork(),
+            readyPut: [ready('run-0001', 'a', T0, { leaseOwner: 'w1', leaseUntil: T0 + 1000, deadline: T0 + 1500 })],
+          },
+          leases: [{ activationId: 'a', attempt: 1 }],
+        };
+        expect(await store.commit(batch([started], 'w1'))).toEqual({ ok: true });
+        await store.heartbeat({ ...worker, heartbeatAt: T0 + 900 }, T0 + 900, 1000);
+        await store.heartbeat({ ...worker, heartbeatAt: T0 + 1600 }, T0 + 1600, 1000);
+        // Past its deadline, run-0001's lease was not renewed at T0 + 1600: it ends at T0 + 1900.
+        expect(await store.claim({ workerId: 'w2', now: T0 + 1950, leaseUntil: T0 + 3000, limit: 10 })).toEqual([
+          expect.objectContaining({ runId: 'run-0001', leaseOwner: 'w2' }),
+        ]);
+        expect(await store.leasesOf('w1')).toEqual([{ runId: 'run-0000', activationId: 'a', attempt: 1 }]);
+        expect(await store.leasesOf('w2')).toEqual([{ runId: 'run-0001', activationId: 'a', attempt: 1 }]);
+        expect((await store.workers()).map((row) => [row.id, row.heartbeatAt])).toEqual([['w1', T0 + 1600]]);
+      },
+    );
 
     withStore('silent workers are expired and their leases freed at once', async (store) => {
       await seed(store, 3);

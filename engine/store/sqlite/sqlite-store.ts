@@ -9,7 +9,6 @@ import {
   type CommitBatch,
   type CommitConflict,
   type CommitResult,
-  type LeaseRenewal,
   type ReadyRecord,
   type RunChange,
   type RunCursor,
@@ -62,6 +61,7 @@ interface ReadyRow {
   available_at: number;
   lease_owner: string | null;
   lease_until: number | null;
+  deadline: number | null;
 }
 
 interface TimerRow {
@@ -138,8 +138,8 @@ export class SqliteStore implements Store {
       run: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
       readyRow: db.prepare<[string, string], ReadyRow>('SELECT * FROM ready WHERE run_id = ? AND activation_id = ?'),
       putReady: db.prepare(
-        `INSERT OR REPLACE INTO ready (run_id, activation_id, node_id, attempt, available_at, lease_owner, lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO ready (run_id, activation_id, node_id, attempt, available_at, lease_owner, lease_until, deadline)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteReady: db.prepare('DELETE FROM ready WHERE run_id = ? AND activation_id = ?'),
       putTimer: db.prepare(
@@ -160,13 +160,13 @@ export class SqliteStore implements Store {
         db.prepare("UPDATE waits SET status = 'cancelled' WHERE run_id = ? AND status = 'open'"),
       ],
       claim: db.prepare<{ now: number; limit: number; owner: string; until: number }, ReadyRow>(
-        `UPDATE ready SET lease_owner = @owner, lease_until = @until
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = NULL
          WHERE (run_id, activation_id) IN (
            SELECT run_id, activation_id FROM ready WHERE ${claimable} ORDER BY available_at LIMIT @limit)
          RETURNING *`,
       ),
       claimRun: db.prepare<{ now: number; limit: number; owner: string; until: number; runId: string }, ReadyRow>(
-        `UPDATE ready SET lease_owner = @owner, lease_until = @until
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = NULL
          WHERE (run_id, activation_id) IN (
            SELECT run_id, activation_id FROM ready WHERE ${claimable} AND run_id = @runId ORDER BY available_at LIMIT @limit)
          RETURNING *`,
@@ -175,8 +175,11 @@ export class SqliteStore implements Store {
       hasClaimableRun: db.prepare<{ now: number; runId: string }, { n: 1 }>(
         `SELECT 1 AS n FROM ready WHERE ${claimable} AND run_id = @runId LIMIT 1`,
       ),
-      renewLease: db.prepare(
-        `UPDATE ready SET lease_until = ? WHERE run_id = ? AND activation_id = ? AND attempt = ? AND lease_owner = ?`,
+      renewLeases: db.prepare(
+        `UPDATE ready SET lease_until = @until WHERE lease_owner = @owner AND (deadline IS NULL OR deadline > @now)`,
+      ),
+      leasesOf: db.prepare<[string], { run_id: string; activation_id: string; attempt: number }>(
+        'SELECT run_id, activation_id, attempt FROM ready WHERE lease_owner = ?',
       ),
       heartbeat: db.prepare(
         `INSERT INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
@@ -287,7 +290,16 @@ export class SqliteStore implements Store {
       s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
     for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
     for (const row of work.readyPut)
-      s.putReady.run(runId, row.activationId, row.nodeId, row.attempt, row.availableAt, row.leaseOwner, row.leaseUntil);
+      s.putReady.run(
+        runId,
+        row.activationId,
+        row.nodeId,
+        row.attempt,
+        row.availableAt,
+        row.leaseOwner,
+        row.leaseUntil,
+        row.deadline,
+      );
     for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
     for (const timer of work.timerPut)
       s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
@@ -326,23 +338,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  heartbeat(
-    worker: WorkerRecord,
-    now: number,
-    leases: readonly LeaseRenewal[],
-  ): Promise<{ lost: { runId: string; activationId: string; attempt: number }[] }> {
+  heartbeat(worker: WorkerRecord, now: number, leaseMs: number): Promise<void> {
     return run(() =>
       this.#db
         .transaction(() => {
           this.#s.heartbeat.run(worker.id, worker.pid, worker.host, worker.startedAt, now);
-          const lost = leases.filter(
-            (lease) =>
-              this.#s.renewLease.run(lease.leaseUntil, lease.runId, lease.activationId, lease.attempt, worker.id)
-                .changes === 0,
-          );
-          return { lost: lost.map(({ runId, activationId, attempt }) => ({ runId, activationId, attempt })) };
+          this.#s.renewLeases.run({ until: now + leaseMs, owner: worker.id, now });
         })
         .immediate(),
+    );
+  }
+
+  leasesOf(workerId: string): Promise<{ runId: string; activationId: string; attempt: number }[]> {
+    return run(() =>
+      this.#s.leasesOf
+        .all(workerId)
+        .map((row) => ({ runId: row.run_id, activationId: row.activation_id, attempt: row.attempt })),
     );
   }
 
@@ -602,6 +613,7 @@ function toReady(row: ReadyRow): ReadyRecord {
     availableAt: row.available_at,
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
+    deadline: row.deadline,
   };
 }
 
