@@ -26,6 +26,8 @@ export interface WorkloadRequest {
 export interface WorkloadResult {
   nodeCompletionsPerSecond: number;
   runsPerSecond: number;
+  /** Process CPU (all threads, user + system) per node in the throughput phase, in µs. */
+  cpuPerNode: number;
   runP50: number;
   runP99: number;
   commitsPerNode: number;
@@ -157,7 +159,9 @@ async function measure(request: WorkloadRequest): Promise<WorkloadResult> {
     await runMany(engine, worker, workflowId, WARMUP_CONCURRENT, request.inFlight);
 
     const throughputStart = performance.now();
+    const cpuStart = process.cpuUsage();
     await runMany(engine, worker, workflowId, request.runs, request.inFlight);
+    const cpu = process.cpuUsage(cpuStart);
     const seconds = (performance.now() - throughputStart) / 1000;
 
     const commitsBefore = (await engine.stats()).commits;
@@ -167,6 +171,7 @@ async function measure(request: WorkloadRequest): Promise<WorkloadResult> {
     return {
       nodeCompletionsPerSecond: (request.runs * ACTIVATIONS_PER_RUN) / seconds,
       runsPerSecond: request.runs / seconds,
+      cpuPerNode: (cpu.user + cpu.system) / (request.runs * ACTIVATIONS_PER_RUN),
       runP50: percentile(latencies, 0.5),
       runP99: percentile(latencies, 0.99),
       commitsPerNode: commits / (request.sequential * ACTIVATIONS_PER_RUN),
