@@ -4,6 +4,7 @@
 // (engine-workload.ts), and base and this alternate, so the machine's noise hits both alike.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { baseBuild, thisBuild, type Build } from './builds.js';
 import { ACTIVATIONS_PER_RUN, CODE_NODES, type WorkloadRequest, type WorkloadResult } from './engine-workload.js';
@@ -63,6 +64,8 @@ function errorLine(output: string): string {
   );
 }
 
+// Other processes' load is the main source of noise on a shared machine: the header reports it.
+const loadAtStart = loadavg()[0] ?? Number.NaN;
 const current = thisBuild();
 const base = baseBuild(BASE_REF);
 console.log(base.note);
@@ -107,6 +110,8 @@ const metrics: readonly { read: (result: WorkloadResult) => number; format: (val
   { read: (result) => result.runP99, format: ms },
   { read: (result) => result.commitsPerNode, format: (value) => value.toFixed(2) },
 ];
+/** The widest spread of completions/s between one build's rounds, relative to its median. */
+let noise = 0;
 const table: string[][] = [
   [
     'synchronous',
@@ -129,6 +134,7 @@ for (const mode of MODES) {
     // The spread over rounds: how large a change this machine's noise alone produces.
     const throughputs = rounds.map((result) => result.nodeCompletionsPerSecond);
     const range = `${Math.min(...throughputs).toFixed(0)}–${Math.max(...throughputs).toFixed(0)}`;
+    noise = Math.max(noise, (Math.max(...throughputs) - Math.min(...throughputs)) / median(throughputs));
     table.push([mode, build.label, ...metrics.map((metric, index) => metric.format(values[index] ?? NaN)), range]);
   }
   if (compared) {
@@ -144,7 +150,8 @@ console.log(
       ? `Compared: base = ${compared.ref} (${compared.sha}), this = ${current.ref} (${current.sha}).\n`
       : `This build only: ${current.ref} (${current.sha}).\n`) +
     `Each of ${ROUNDS} rounds measures every mode ${compared ? 'once per build, base then this' : 'once'}, each time in a fresh process: ` +
-    `${RUNS} runs with ${IN_FLIGHT} in flight, then ${SEQUENTIAL} sequential runs. Medians over the rounds.\n`,
+    `${RUNS} runs with ${IN_FLIGHT} in flight, then ${SEQUENTIAL} sequential runs. Medians over the rounds.\n` +
+    `Load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end, on ${availableParallelism()} cores.\n`,
 );
 printTable(table);
 if (compared)
@@ -154,6 +161,12 @@ if (compared)
       "other processes' load than completions/s: when the completions/s range is wide, judge the engine's cost by it.",
   );
 
+// A threshold of 5 % means nothing when rounds of one build differ by several times that.
+if (compared && noise > 0.1)
+  console.log(
+    `\nNoisy: completions/s of one build differed by up to ${(noise * 100).toFixed(0)} % of its median between rounds, ` +
+      'so the change row cannot resolve a few per cent. Judge by CPU/node, raise BENCH_ROUNDS, or run on a quieter machine.',
+  );
 console.log(
   '\nTargets (2 cores): ≥ 10,000 node completions/s at FULL with 50 in flight; a sequential 10-node run < 2 ms at NORMAL; ≤ 1 commit (fsync) per node at FULL.',
 );
