@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const benches: readonly { name: string; script: string }[] = [
   { name: 'engine', script: 'engine.bench.js' },
+  { name: 'journal', script: 'journal.bench.js' },
   { name: 'editor', script: 'editor.bench.js' },
 ];
 
@@ -20,7 +21,7 @@ for (const bench of benches) {
   if (wanted.length > 0 && !wanted.includes(bench.name)) continue;
   const script = fileURLToPath(new URL(bench.script, import.meta.url));
   // One bench failing (no Chromium for the editor, say) does not hide the others' tables.
-  const { status, signal } = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  const { status, signal } = spawnSync(process.execPath, ['--expose-gc', script], { stdio: 'inherit' });
   if (status !== 0) failed.push(`${bench.name} (${signal ?? `exit ${status}`})`);
 }
 if (failed.length > 0) {
