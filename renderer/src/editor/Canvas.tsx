@@ -1,5 +1,6 @@
 // The canvas: React Flow driven by the editor store. Every change becomes a GraphEdit; a drag is
-// one gesture (one undo step); connections are checked and refused with a reason.
+// one gesture (one undo step); connections are checked and refused with a reason. Decoration
+// providers (decorations.ts) mark nodes and edges and add read-only ghosts.
 import {
   Background,
   Controls,

@@ -55,7 +55,14 @@ function WorkflowInspector() {
 function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Problem[] }) {
   const { store, catalog } = useEditor();
   const type = catalog.of(node);
-  const apply = store.getState().apply;
+  /** Name and notes: an empty field removes the value; typing in one field is one undo step. */
+  const setText = (field: 'name' | 'notes', text: string) =>
+    store
+      .getState()
+      .apply(
+        { type: 'update-node', nodeId: node.id, patch: { [field]: text === '' ? undefined : text } },
+        { coalesce: `${node.id}.${field}` },
+      );
   const schema = (type?.configSchema ?? {}) as { properties?: Record<string, FieldSchema>; required?: string[] };
   const required = new Set(schema.required ?? []);
   const nodeProblems = problems.filter(
@@ -86,16 +93,7 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
           value={node.name ?? ''}
           placeholder={node.id}
           aria-label="Node name"
-          onChange={(event) =>
-            apply(
-              {
-                type: 'update-node',
-                nodeId: node.id,
-                patch: { name: event.target.value === '' ? undefined : event.target.value },
-              },
-              { coalesce: `${node.id}.name` },
-            )
-          }
+          onChange={(event) => setText('name', event.target.value)}
         />
       </label>
       {Object.entries(schema.properties ?? {}).map(([field, fieldSchema]) => (
@@ -116,16 +114,7 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
           value={node.notes ?? ''}
           aria-label="Notes"
           placeholder="Why this step exists, who owns it…"
-          onChange={(event) =>
-            apply(
-              {
-                type: 'update-node',
-                nodeId: node.id,
-                patch: { notes: event.target.value === '' ? undefined : event.target.value },
-              },
-              { coalesce: `${node.id}.notes` },
-            )
-          }
+          onChange={(event) => setText('notes', event.target.value)}
         />
       </label>
     </div>
