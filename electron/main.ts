@@ -1,6 +1,6 @@
-// Electron main: thin. Window (and its remembered bounds), app menu, native file dialogs, the
-// single-instance lock, and the engine host in a utility process — restarted when it dies, with a
-// fresh MessagePort handed to the window each time. No business logic lives here.
+// Electron main: thin. Window (and its remembered bounds), app menu (menu.ts), native file
+// dialogs, the single-instance lock, and the engine host in a utility process — restarted when it
+// dies, with a fresh MessagePort handed to the window each time. No business logic lives here.
 import {
   app,
   BrowserWindow,
@@ -12,13 +12,13 @@ import {
   protocol,
   session,
   utilityProcess,
-  type MenuItemConstructorOptions,
   type UtilityProcess,
 } from 'electron';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { contentSecurityPolicy, WORKFLOW_FILE_SUFFIX } from '../engine/api/index.js';
+import { menuFromTemplate, menuTemplateSchema, type MenuSection } from './menu.js';
 
 const SCHEME = 'stepwise';
 const root = app.getAppPath();
@@ -133,56 +133,23 @@ function createWindow(): void {
 }
 
 // ── Menu ──────────────────────────────────────────────────────────────────────────────────────
+// Built from the template the page sends (see menu.ts); until it does, the menu holds main's roles.
 
-function command(label: string, name: string, accelerator?: string): MenuItemConstructorOptions {
-  return { label, ...(accelerator && { accelerator }), click: () => window?.webContents.send('menu', name) };
+function buildMenu(sections: MenuSection[]): void {
+  const click = (id: string) => window?.webContents.send('menu', id);
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuFromTemplate(sections, click, process.platform)));
 }
 
-function buildMenu(): void {
-  const template: MenuItemConstructorOptions[] = [
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    {
-      label: 'File',
-      submenu: [
-        command('New Workflow', 'new', 'CmdOrCtrl+N'),
-        command('Open / Import…', 'open', 'CmdOrCtrl+O'),
-        command('Export…', 'export', 'CmdOrCtrl+E'),
-        { type: 'separator' },
-        command('Save Version…', 'save-version', 'CmdOrCtrl+S'),
-        { type: 'separator' },
-        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
-      ],
-    },
-    {
-      label: 'Edit',
-      // The renderer decides: native editing in a text field, graph editing on the canvas.
-      submenu: [
-        command('Undo', 'undo', 'CmdOrCtrl+Z'),
-        command('Redo', 'redo', 'CmdOrCtrl+Shift+Z'),
-        { type: 'separator' },
-        command('Cut', 'cut', 'CmdOrCtrl+X'),
-        command('Copy', 'copy', 'CmdOrCtrl+C'),
-        command('Paste', 'paste', 'CmdOrCtrl+V'),
-        command('Select All', 'select-all', 'CmdOrCtrl+A'),
-      ],
-    },
-    {
-      label: 'View',
-      submenu: [
-        command('Zoom In', 'zoom-in', 'CmdOrCtrl+='),
-        command('Zoom Out', 'zoom-out', 'CmdOrCtrl+-'),
-        command('Zoom to Fit', 'fit', 'CmdOrCtrl+1'),
-        { type: 'separator' },
-        { role: 'reload' },
-        { role: 'toggleDevTools' },
-        { role: 'togglefullscreen' },
-      ],
-    },
-  ];
-  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+function registerMenu(): void {
+  buildMenu([]);
+  ipcMain.on('menu:set', (event, template: unknown) => {
+    if (event.sender !== window?.webContents) return;
+    const parsed = menuTemplateSchema.safeParse(template);
+    if (parsed.success) buildMenu(parsed.data.sections);
+  });
 }
 
-// ── Dialogs (the only IPC besides the engine port) ────────────────────────────────────────────
+// ── Dialogs (the only IPC besides the engine port and the menu) ───────────────────────────────
 
 function registerDialogs(): void {
   ipcMain.handle('dialog:open', async () => {
@@ -262,7 +229,7 @@ app.on('activate', () => {
 void app.whenReady().then(() => {
   lockDown();
   registerDialogs();
-  buildMenu();
+  registerMenu();
   startHost();
   createWindow();
 });

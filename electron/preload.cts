@@ -1,5 +1,6 @@
-// Preload: exposes only the bridge (file dialogs, menu commands) and forwards engine ports to the
-// page with window.postMessage, since a MessagePort cannot cross contextBridge.
+// Preload: exposes only the bridge (file dialogs, the app menu: its items from the page's command
+// table, clicks back by id) and forwards engine ports to the page with window.postMessage, since a
+// MessagePort cannot cross contextBridge. Main validates what the page sends.
 // A sandboxed preload is CommonJS: `require` is how it reaches electron.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import electron = require('electron');
@@ -20,6 +21,7 @@ contextBridge.exposeInMainWorld('stepwise', {
   openWorkflowFile: (): Promise<unknown> => ipcRenderer.invoke('dialog:open'),
   saveWorkflowFile: (fileName: string, text: string): Promise<unknown> =>
     ipcRenderer.invoke('dialog:save', String(fileName), String(text)),
+  setMenu: (template: unknown): void => ipcRenderer.send('menu:set', template),
   onMenu: (listener: (command: string) => void): (() => void) => {
     const forward = (_event: IpcRendererEvent, command: unknown) => {
       if (typeof command === 'string') listener(command);

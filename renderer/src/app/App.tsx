@@ -1,7 +1,9 @@
-// The app shell: workflow list on the left, the open workflow's editor on the right, and the
-// connection banner. The open workflow is in the URL hash, so a reload returns to it.
+// The app shell: workflow list on the left, the open workflow's editor on the right, the
+// connection banner, and the commands (keys, menu) both of them handle. The open workflow is in
+// the URL hash, so a reload returns to it.
 import { useCallback, useEffect, useState } from 'react';
 import type { EngineClient, NodeType } from '../../../engine/api/index.js';
+import { CommandProvider } from '../commands/CommandProvider.js';
 import { Editor } from '../editor/Editor.js';
 import { ToastProvider } from '../ui/toast.js';
 import { WorkflowList } from '../workflows/WorkflowList.js';
@@ -16,7 +18,9 @@ export function App({ client }: { client: EngineClient }) {
   return (
     <ClientProvider client={client}>
       <ToastProvider>
-        <Shell />
+        <CommandProvider>
+          <Shell />
+        </CommandProvider>
       </ToastProvider>
     </ClientProvider>
   );

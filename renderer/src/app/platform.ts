@@ -1,26 +1,15 @@
 // What differs between the desktop shell and a browser tab: file dialogs and the app menu.
 // The desktop preload exposes `window.stepwise`; in a browser we use a file input and a download.
-
-export type MenuCommand =
-  | 'new'
-  | 'open'
-  | 'export'
-  | 'save-version'
-  | 'undo'
-  | 'redo'
-  | 'cut'
-  | 'copy'
-  | 'paste'
-  | 'select-all'
-  | 'zoom-in'
-  | 'zoom-out'
-  | 'fit';
+import type { MenuTemplate } from '../commands/command-table.js';
 
 /** The bridge the desktop preload exposes (nothing else from Electron reaches the page). */
 export interface DesktopBridge {
   openWorkflowFile(): Promise<{ name: string; text: string } | null>;
   saveWorkflowFile: (fileName: string, text: string) => Promise<boolean>;
-  onMenu: (listener: (command: MenuCommand) => void) => () => void;
+  /** Builds the app menu from the command table; main adds only its own roles (quit, reload…). */
+  setMenu: (template: MenuTemplate) => void;
+  /** A menu item was chosen: its command id, as sent in `setMenu`. */
+  onMenu: (listener: (command: string) => void) => () => void;
 }
 
 declare global {

@@ -1,10 +1,12 @@
 // The canvas: React Flow driven by the editor store. Every change becomes a GraphEdit; a drag is
-// one gesture (one undo step); connections are checked and refused with a reason.
+// one gesture (one undo step); connections are checked and refused with a reason. Decoration
+// providers (decorations.ts) mark nodes and edges and add read-only ghosts.
 import {
   Background,
   Controls,
   MiniMap,
   ReactFlow,
+  ReactFlowProvider,
   useReactFlow,
   type Connection,
   type Edge,
@@ -15,29 +17,47 @@ import {
 import { useCallback, useMemo, useState, type DragEvent } from 'react';
 import type { Problem, Workflow } from '../../../engine/api/index.js';
 import { useToast } from '../ui/toast.js';
-import { useEditor, useEditorState } from './editor-context.js';
+import { EditorContext, useEditor, useEditorState } from './editor-context.js';
+import { createEditorStore } from './editor-store.js';
+import { edgeClasses, nodeDecorations, type DecorationProvider } from './decorations.js';
 import { connectionProblem, edgeId, newNode, type ConnectionAttempt } from './graph-edits.js';
-import { nodeTypes, stepGeometry, type DiffMark, type StepFlowNode, type StepNodeData } from './StepNode.js';
+import { stepGeometry } from './step-layout.js';
+import { nodeTypes, type StepFlowNode, type StepNodeData } from './StepNode.js';
 
 const LARGE_GRAPH = 200;
 
 export const NODE_TYPE_MIME = 'application/x-stepwise-node-type';
 
-export interface CanvasDecorations {
-  nodes: Record<string, DiffMark>;
-  edges: Record<string, DiffMark>;
-  /** Nodes and edges shown only as ghosts (removed in the diff). */
-  ghosts: Pick<Workflow, 'nodes' | 'edges'>;
+const NO_DECORATIONS: readonly DecorationProvider[] = [];
+const NO_PROBLEMS: Problem[] = [];
+
+/** Another graph than the draft (a version, a run's pinned version), read-only, with its own viewport. */
+export function ReadOnlyCanvas({
+  graph,
+  decorations,
+}: {
+  graph: Workflow;
+  decorations: readonly DecorationProvider[];
+}) {
+  const { catalog } = useEditor();
+  const store = useMemo(() => createEditorStore(graph), [graph]);
+  return (
+    <EditorContext.Provider value={{ store, catalog }}>
+      <ReactFlowProvider>
+        <Canvas problems={NO_PROBLEMS} readOnly decorations={decorations} />
+      </ReactFlowProvider>
+    </EditorContext.Provider>
+  );
 }
 
 export function Canvas({
   problems,
   readOnly = false,
-  decorations,
+  decorations = NO_DECORATIONS,
 }: {
   problems: Problem[];
   readOnly?: boolean;
-  decorations?: CanvasDecorations;
+  decorations?: readonly DecorationProvider[];
 }) {
   const { store, catalog } = useEditor();
   const toast = useToast();
@@ -63,17 +83,20 @@ export function Canvas({
   const [cache] = useState(() => new WeakMap<Workflow['nodes'][number], { key: unknown[]; node: StepFlowNode }>());
   const nodes = useMemo(() => {
     const selected = new Set(selectedNodes);
-    const build = (node: Workflow['nodes'][number], diff: DiffMark | undefined, ghost: boolean): StepFlowNode => {
+    const build = (node: Workflow['nodes'][number], ghost: boolean): StepFlowNode => {
       const found = problemsByNode.get(node.id);
-      const key = [selected.has(node.id), measured[node.id], found, diff, ghost];
+      // Providers keep a node's decoration object while it is unchanged: compared by identity.
+      const marks = decorations.map((provider) => provider.nodes.get(node.id));
+      const key = [selected.has(node.id), measured[node.id], found, ghost, ...marks];
       const cached = cache.get(node);
-      if (cached && cached.key.every((item, index) => item === key[index])) return cached.node;
+      if (cached && cached.key.length === key.length && cached.key.every((item, index) => item === key[index]))
+        return cached.node;
       const data: StepNodeData = {
         node,
         nodeType: catalog.of(node),
         errors: found?.errors ?? [],
         warnings: found?.warnings ?? [],
-        diff,
+        decorations: nodeDecorations(decorations, node.id),
       };
       const geometry = stepGeometry(data.nodeType);
       const flowNode: StepFlowNode = {
@@ -91,25 +114,28 @@ export function Canvas({
       cache.set(node, { key, node: flowNode });
       return flowNode;
     };
-    const list = graph.nodes.map((node) => build(node, decorations?.nodes[node.id], false));
-    for (const ghost of decorations?.ghosts.nodes ?? []) list.push(build(ghost, 'removed', true));
+    const list = graph.nodes.map((node) => build(node, false));
+    for (const provider of decorations) for (const ghost of provider.ghosts?.nodes ?? []) list.push(build(ghost, true));
     return list;
   }, [cache, graph.nodes, selectedNodes, measured, problemsByNode, catalog, decorations]);
 
   const edges = useMemo(() => {
     const selected = new Set(selectedEdges);
-    const toEdge = (edge: Workflow['edges'][number], mark: DiffMark | undefined): Edge => ({
-      id: edge.id,
-      source: edge.source,
-      sourceHandle: edge.sourceHandle,
-      target: edge.target,
-      targetHandle: edge.targetHandle,
-      selected: selected.has(edge.id),
-      ...(mark && { className: `diff-${mark}` }),
-    });
+    const toEdge = (edge: Workflow['edges'][number]): Edge => {
+      const className = edgeClasses(decorations, edge.id);
+      return {
+        id: edge.id,
+        source: edge.source,
+        sourceHandle: edge.sourceHandle,
+        target: edge.target,
+        targetHandle: edge.targetHandle,
+        selected: selected.has(edge.id),
+        ...(className && { className }),
+      };
+    };
     return [
-      ...graph.edges.map((edge) => toEdge(edge, decorations?.edges[edge.id])),
-      ...(decorations?.ghosts.edges ?? []).map((edge) => toEdge(edge, 'removed')),
+      ...graph.edges.map(toEdge),
+      ...decorations.flatMap((provider) => (provider.ghosts?.edges ?? []).map(toEdge)),
     ];
   }, [graph.edges, selectedEdges, decorations]);
 

@@ -1,84 +1,53 @@
-// The one node component: icon, name, type, ports and a problems badge, driven by the node type.
-import { Handle, Position, type Node, type NodeHandle, type NodeProps } from '@xyflow/react';
+// The one node component, driven by the node type: icon, name, type, ports, a problems badge, and
+// what each decoration provider says about the node (diff today, run status next).
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { NodeType, WorkflowNode } from '../../../engine/api/index.js';
 import { Icon } from '../ui/Icon.js';
-
-export type DiffMark = 'added' | 'removed' | 'changed' | 'moved';
+import type { ShownDecoration } from './decorations.js';
+import { stepLayout } from './step-layout.js';
 
 export type StepNodeData = {
   node: WorkflowNode;
   nodeType: NodeType | undefined;
   errors: string[];
   warnings: string[];
-  diff: DiffMark | undefined;
+  decorations: ShownDecoration[];
 };
 
 export type StepFlowNode = Node<StepNodeData, 'step'>;
 
-// Geometry shared by the component and by `stepGeometry` (styles.css sizes the node to match).
-const WIDTH = 220;
-const HEAD = 52;
-const HANDLE = 10;
-const INPUT_TOP = HEAD / 2;
-const MULTI_OUTPUT_TOP = 62;
-const OUTPUT_STEP = 20;
-
-const outputTop = (outputs: readonly string[], index: number) =>
-  outputs.length > 1 ? MULTI_OUTPUT_TOP + index * OUTPUT_STEP : INPUT_TOP;
-
-/**
- * Size and handle positions known before the node is rendered, so React Flow can draw edges and
- * skip nodes off screen without first rendering all of them to measure.
- */
-export function stepGeometry(nodeType: NodeType | undefined): { width: number; height: number; handles: NodeHandle[] } {
-  const inputs = nodeType?.ports.in ?? ['in'];
-  const outputs = nodeType?.ports.out ?? ['out'];
-  const border = 1;
-  const height = HEAD + 2 * border + (outputs.length > 1 ? outputs.length * OUTPUT_STEP + 8 : 0);
-  const box = (top: number, left: number) => ({
-    x: left - HANDLE / 2 + border,
-    y: top - HANDLE / 2 + border,
-    width: HANDLE,
-    height: HANDLE,
-  });
-  return {
-    width: WIDTH,
-    height,
-    handles: [
-      ...inputs.map((id) => ({ id, type: 'target' as const, position: Position.Left, ...box(INPUT_TOP, 0) })),
-      ...outputs.map((id, index) => ({
-        id,
-        type: 'source' as const,
-        position: Position.Right,
-        ...box(outputTop(outputs, index), WIDTH - 2 * border),
-      })),
-    ],
-  };
-}
-
 function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
-  const { node, nodeType, errors, warnings, diff } = data;
-  const inputs = nodeType?.ports.in ?? ['in'];
-  const outputs = nodeType?.ports.out ?? ['out'];
+  const { node, nodeType, errors, warnings, decorations } = data;
+  const layout = stepLayout(nodeType);
   const classes = [
     'step',
     selected ? 'selected' : '',
-    diff ? `diff-${diff}` : '',
     errors.length > 0 ? 'has-errors' : '',
+    ...decorations.map((decoration) => `${decoration.kind}-${decoration.status}`),
   ]
     .filter(Boolean)
     .join(' ');
+  // `data-diff="changed"`, `data-run="failed"`: one attribute per provider that marks this node.
+  const statuses = Object.fromEntries(decorations.map((decoration) => [`data-${decoration.kind}`, decoration.status]));
+  const tooltips = decorations.flatMap((decoration) => (decoration.tooltip ? [decoration.tooltip] : []));
   return (
-    <div className={classes} data-testid={`node-${node.id}`} data-node-id={node.id} data-diff={diff}>
-      {inputs.map((port, index) => (
+    <div
+      className={classes}
+      data-testid={`node-${node.id}`}
+      data-node-id={node.id}
+      title={tooltips.length > 0 ? tooltips.join('\n') : undefined}
+      {...statuses}
+    >
+      {layout.inputs.map(({ id, top }) => (
         <Handle
-          key={port}
+          key={id}
           type="target"
           position={Position.Left}
-          id={port}
-          style={{ top: INPUT_TOP + index * OUTPUT_STEP }}
-          data-testid={`in-${node.id}-${port}`}
+          id={id}
+          style={{ top }}
+          data-testid={`in-${node.id}-${id}`}
+          title={id}
         />
       ))}
       <div className="step-head">
@@ -89,6 +58,18 @@ function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
           <span className="step-name">{node.name ?? node.id}</span>
           <span className="step-type">{nodeType?.title ?? `unknown type ${node.type}@${node.typeVersion}`}</span>
         </div>
+        {decorations.map(
+          (decoration) =>
+            decoration.badge !== undefined && (
+              <span
+                key={decoration.kind}
+                className={`badge badge-mark mark-${decoration.kind}`}
+                data-testid={`${decoration.kind}-badge-${node.id}`}
+              >
+                {decoration.badge}
+              </span>
+            ),
+        )}
         {(errors.length > 0 || warnings.length > 0) && (
           <span
             className={`badge ${errors.length > 0 ? 'badge-error' : 'badge-warning'}`}
@@ -99,25 +80,42 @@ function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
           </span>
         )}
       </div>
-      {outputs.length > 1 && (
+      {(layout.labelledInputs || layout.labelledOutputs) && (
         <div className="step-ports">
-          {outputs.map((port) => (
-            <span key={port} className="port-label">
-              {port}
-            </span>
-          ))}
+          <PortLabels side="in" ports={layout.labelledInputs ? layout.inputs : []} />
+          <PortLabels side="out" ports={layout.labelledOutputs ? layout.outputs : []} />
         </div>
       )}
-      {outputs.map((port, index) => (
+      {decorations.map(
+        (decoration) =>
+          decoration.error !== undefined && (
+            <p key={decoration.kind} className="step-error" data-testid={`${decoration.kind}-error-${node.id}`}>
+              {decoration.error}
+            </p>
+          ),
+      )}
+      {layout.outputs.map(({ id, top }) => (
         <Handle
-          key={port}
+          key={id}
           type="source"
           position={Position.Right}
-          id={port}
-          style={{ top: outputTop(outputs, index) }}
-          data-testid={`out-${node.id}-${port}`}
-          title={port}
+          id={id}
+          style={{ top }}
+          data-testid={`out-${node.id}-${id}`}
+          title={id}
         />
+      ))}
+    </div>
+  );
+}
+
+function PortLabels({ side, ports }: { side: 'in' | 'out'; ports: { id: string }[] }) {
+  return (
+    <div className={`port-labels port-labels-${side}`}>
+      {ports.map(({ id }) => (
+        <span key={id} className="port-label">
+          {id}
+        </span>
       ))}
     </div>
   );

@@ -1,60 +1,53 @@
 // Version history: each version with its note, time and the runs pinned to it; compare any two
-// (or a version with the draft) on the canvas; restore a version into the draft.
+// (or a version with the draft) on the canvas, through the diff's decorations; restore a version
+// into the draft.
 import { useCallback, useEffect, useState } from 'react';
-import { diffWorkflows, type VersionSummary, type Workflow, type WorkflowDiff } from '../../../engine/api/index.js';
+import { diffWorkflows, type VersionSummary, type Workflow } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent } from '../app/client-context.js';
 import { errorText, useToast } from '../ui/toast.js';
+import { diffDecorations, type DiffView } from './diff-decorations.js';
 import { useEditor } from './editor-context.js';
+import type { SidePanelProps } from './side-panels.js';
 
-export interface DiffView {
-  from: number;
-  to: number | 'draft';
-  before: Workflow;
-  after: Workflow;
-  diff: WorkflowDiff;
-}
-
-export function VersionsPanel(props: {
-  workflowId: string;
-  diff: DiffView | null;
-  onDiff: (view: DiffView | null) => void;
-  onClose: () => void;
-}) {
+export function VersionsPanel({ workflowId, close, showOnCanvas }: SidePanelProps) {
   const api = useApi();
   const toast = useToast();
   const { store } = useEditor();
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [from, setFrom] = useState<number | null>(null);
   const [to, setTo] = useState<number | 'draft'>('draft');
+  const [diff, setDiff] = useState<DiffView | null>(null);
+
+  const showDiff = (view: DiffView | null) => {
+    setDiff(view);
+    showOnCanvas(
+      view && { graph: view.after, decorations: [diffDecorations(view)], banner: <DiffBanner view={view} /> },
+    );
+  };
 
   const refresh = useCallback(() => {
-    api.listVersions({ workflowId: props.workflowId }).then(
+    api.listVersions({ workflowId: workflowId }).then(
       (list) => {
         setVersions(list);
         setFrom((current) => current ?? list.at(-1)?.version ?? null);
       },
       () => {},
     );
-  }, [api, props.workflowId]);
+  }, [api, workflowId]);
   useEffect(refresh, [refresh]);
   useEngineEvent(
     'workflowsChanged',
-    useCallback(
-      (data: { workflowId: string }) => data.workflowId === props.workflowId && refresh(),
-      [props.workflowId, refresh],
-    ),
+    useCallback((data: { workflowId: string }) => data.workflowId === workflowId && refresh(), [workflowId, refresh]),
   );
   useEngineEvent('runsChanged', refresh);
 
   const compare = async () => {
     if (from === null) return;
     try {
-      const before = (await api.getVersion({ workflowId: props.workflowId, version: from })).graph;
+      const before = (await api.getVersion({ workflowId: workflowId, version: from })).graph;
       const after =
-        to === 'draft'
-          ? store.getState().graph
-          : (await api.getVersion({ workflowId: props.workflowId, version: to })).graph;
-      props.onDiff({ from, to, before, after, diff: diffWorkflows(before, after) });
+        to === 'draft' ? store.getState().graph : (await api.getVersion({ workflowId: workflowId, version: to })).graph;
+      showDiff({ from, to, before, after, diff: diffWorkflows(before, after) });
     } catch (error) {
       toast(errorText(error), 'error');
     }
@@ -62,10 +55,10 @@ export function VersionsPanel(props: {
 
   const restore = async (version: number) => {
     try {
-      const { graph } = await api.getVersion({ workflowId: props.workflowId, version });
+      const { graph } = await api.getVersion({ workflowId: workflowId, version });
       // Restoring is an edit of the draft (undoable); the version itself never changes.
-      store.getState().apply({ type: 'replace', graph: { ...graph, id: props.workflowId } });
-      props.onDiff(null);
+      store.getState().apply({ type: 'replace', graph: { ...graph, id: workflowId } });
+      showDiff(null);
       toast(`Version ${version} restored into the draft. Save a version to keep it.`, 'success');
     } catch (error) {
       toast(errorText(error), 'error');
@@ -76,7 +69,7 @@ export function VersionsPanel(props: {
     <aside className="versions" aria-label="Versions" data-testid="versions-panel">
       <div className="panel-head">
         <h2>Versions</h2>
-        <button type="button" onClick={props.onClose} aria-label="Close versions">
+        <button type="button" onClick={close} aria-label="Close versions">
           ×
         </button>
       </div>
@@ -105,13 +98,13 @@ export function VersionsPanel(props: {
         <button type="button" className="primary" disabled={from === null} onClick={() => void compare()}>
           Show diff
         </button>
-        {props.diff && (
-          <button type="button" onClick={() => props.onDiff(null)}>
+        {diff && (
+          <button type="button" onClick={() => showDiff(null)}>
             Close diff
           </button>
         )}
       </div>
-      {props.diff && <DiffSummary view={props.diff} />}
+      {diff && <DiffSummary view={diff} />}
       <ol className="version-list" reversed>
         {[...versions].reverse().map((version) => (
           <li key={version.version} data-testid="version-item">
@@ -135,6 +128,17 @@ export function VersionsPanel(props: {
         {versions.length === 0 && <li className="muted">No versions yet. “Save version” freezes the draft.</li>}
       </ol>
     </aside>
+  );
+}
+
+function DiffBanner({ view }: { view: DiffView }) {
+  return (
+    <div className="diff-banner">
+      Diff v{view.from} → {view.to === 'draft' ? 'draft' : `v${view.to}`} (read-only):{' '}
+      <span className="legend added">added</span>
+      <span className="legend changed">changed</span>
+      <span className="legend removed">removed</span>
+    </div>
   );
 }
 

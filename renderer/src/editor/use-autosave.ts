@@ -16,7 +16,7 @@ export function useAutosave(
   store: EditorStore,
   api: EngineApi,
   options: { startsDirty: boolean; onSaved: (draftChanged: boolean) => void },
-): { state: SaveState; flush(): Promise<void> } {
+): { state: SaveState; flush: () => Promise<void> } {
   const status = useClientStatus();
   const toast = useToast();
   const [state, setState] = useState<SaveState>(options.startsDirty ? 'pending' : 'saved');

@@ -1,8 +1,9 @@
 // The workflow list: create, rename, duplicate, delete (confirmed), import, export, templates.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Template, WorkflowSummary } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent } from '../app/client-context.js';
-import { desktop, openWorkflowFile, saveWorkflowFile, type MenuCommand } from '../app/platform.js';
+import { openWorkflowFile, saveWorkflowFile } from '../app/platform.js';
+import { useCommandHandlers } from '../commands/useCommandHandlers.js';
 import { Icon } from '../ui/Icon.js';
 import { ConfirmModal, Modal, PromptModal } from '../ui/Modal.js';
 import { errorText, useToast } from '../ui/toast.js';
@@ -69,14 +70,16 @@ export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen
     [api, run, toast],
   );
 
-  useEffect(
-    () =>
-      desktop?.onMenu((command: MenuCommand) => {
-        if (command === 'new') setDialog({ kind: 'create' });
-        if (command === 'open') void importFile();
-        if (command === 'export' && openId !== null) void exportWorkflow(openId);
+  useCommandHandlers(
+    'app',
+    useMemo(
+      () => ({
+        new: { run: () => setDialog({ kind: 'create' }) },
+        open: { run: importFile },
+        export: openId === null ? { run: () => {}, disabled: true } : { run: () => exportWorkflow(openId) },
       }),
-    [exportWorkflow, importFile, openId],
+      [exportWorkflow, importFile, openId],
+    ),
   );
 
   const shown = workflows.filter((workflow) => workflow.name.toLowerCase().includes(filter.toLowerCase()));
