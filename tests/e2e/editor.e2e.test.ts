@@ -15,7 +15,7 @@ import {
   type WorkflowNode,
 } from '../../engine/api/index.js';
 import { dragBetween, launchChromium, startServe, type ServedProcess } from '../support/browser.js';
-import { ROOT, tempDir } from '../support/harness.js';
+import { ROOT, runCli, tempDir } from '../support/harness.js';
 
 const dir = tempDir('stepwise-e2e-');
 const SHOTS = process.env.STEPWISE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(dir.path, 'shots');
@@ -426,5 +426,33 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     await shot(page, 'shortcuts');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('shortcuts-help').count()).toBe(0);
+  });
+
+  it('the last-run strip follows a decision another process made (the CLI rejects the run)', async () => {
+    const name = uniqueName('Approval');
+    const { id } = await api.createWorkflow({ name });
+    const place = (nodeId: string, type: string, x: number) =>
+      ({ id: nodeId, type, typeVersion: 1, position: { x, y: 0 }, config: {} }) satisfies WorkflowNode;
+    await api.saveDraft({
+      workflowId: id,
+      draft: {
+        format: WORKFLOW_FORMAT,
+        id,
+        name,
+        nodes: [place('start', 'trigger.manual', 0), place('ok', 'approval', 300), place('end', 'output', 600)],
+        edges: [
+          { id: 'e1', source: 'start', sourceHandle: 'out', target: 'ok', targetHandle: 'in' },
+          { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'end', targetHandle: 'in' },
+        ],
+      },
+    });
+    const page = await openApp(id);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const strip = page.getByTestId('last-run');
+    await expect.poll(() => strip.textContent()).toMatch(/: waiting$/);
+    const runId = (await strip.locator('code').textContent()) ?? '';
+    const rejected = await runCli(['reject', runId, '--by', 'carol'], { db: dir.db });
+    expect(rejected.code, rejected.stderr).toBe(0);
+    await expect.poll(() => strip.textContent()).toMatch(/: completed$/);
   });
 });
