@@ -32,6 +32,14 @@ describe('graph edits', () => {
     expect(after.nodes[1]?.config).toEqual({ code: 'return 1;' });
   });
 
+  it("update-node sets a node's start-to-close limit; undefined removes it so the type's default applies", () => {
+    const graph = chain('c', [node('a', 'code', { code: 'return 1;' })]);
+    const limited = applyEdit(graph, { type: 'update-node', nodeId: 'a', patch: { timeoutMs: 2500 } });
+    expect(limited.nodes[1]?.timeoutMs).toBe(2500);
+    const cleared = applyEdit(limited, { type: 'update-node', nodeId: 'a', patch: { timeoutMs: undefined } });
+    expect('timeoutMs' in (cleared.nodes[1] ?? {})).toBe(false);
+  });
+
   it('refuses connections with a reason: cycle, self, missing port, duplicate, input-less target', () => {
     const graph = chain('c', [node('a', 'code', { code: 'return 1;' }), node('b', 'code', { code: 'return 2;' })]);
     const problem = (source: string, sourceHandle: string, target: string, targetHandle = 'in') =>

@@ -108,6 +108,29 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
       ))}
       {type && <RetryEditor node={node} type={type} />}
       <label className="field">
+        <span>Start-to-close limit (ms)</span>
+        <input
+          type="number"
+          min={1}
+          value={node.timeoutMs ?? ''}
+          placeholder="the node type's default"
+          aria-label="Start-to-close limit"
+          onChange={(event) =>
+            store.getState().apply(
+              {
+                type: 'update-node',
+                nodeId: node.id,
+                patch: { timeoutMs: event.target.value === '' ? undefined : Number(event.target.value) },
+              },
+              { coalesce: `${node.id}.timeoutMs` },
+            )
+          }
+        />
+        <span className="help">
+          Past it, one execution is abandoned and fails as <code>engine.timeout</code> (retried by the policy).
+        </span>
+      </label>
+      <label className="field">
         <span>Notes</span>
         <textarea
           rows={3}
