@@ -3,9 +3,8 @@
 // one store commit (one fsync at synchronous=FULL). A commit that finds a run moved on (another
 // process wrote it) catches the run up and rebuilds the batch; an item whose lease was lost is
 // dropped. Items are independent: one that throws is refused alone.
-import type { RunStatus } from '../journal/state.js';
 import type { Logger } from '../sdk/index.js';
-import type { CommitBatch, CommitConflict, Store } from '../store/index.js';
+import type { CommitBatch, CommitConflict, RunChange as StoredRunChange, Store } from '../store/index.js';
 import { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
@@ -35,15 +34,8 @@ export interface CommitParticipant {
   readonly wantsCycle: boolean;
 }
 
-/** A run a commit changed, as its row now reads. */
-export interface RunChange {
-  runId: string;
-  workflowId: string;
-  version: number;
-  status: RunStatus;
-  lastSeq: number;
-  updatedAt: number;
-}
+/** A run a commit changed, as its row now reads (the store's change feed, without its counter). */
+export type RunChange = Omit<StoredRunChange, 'changeId'>;
 
 export type CommitListener = (changes: readonly RunChange[]) => void;
 
