@@ -1,5 +1,5 @@
 // The `stepwise` CLI as a real child process on a real database file.
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,11 +10,13 @@ import {
   edge,
   finished,
   node,
+  openFiles,
   refundFlow,
   runCli,
   sleep,
   spawnCli,
   tempDir,
+  until,
   workflow,
 } from '../support/harness.js';
 
@@ -169,23 +171,41 @@ describe('stepwise CLI', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('a process that finds a new database being migrated by another waits and uses it', async () => {
-    // Another process holds the write lock on a new file and is migrating it; our CLI reads schema 0 meanwhile.
-    const fresh = join(dir.path, 'fresh.db');
-    const other = new Database(fresh);
-    other.pragma('journal_mode = WAL');
-    other.exec('BEGIN IMMEDIATE');
-    const reader = runCli(['runs', '--json'], { db: fresh });
-    await sleep(1500);
-    for (const migration of MIGRATIONS) other.exec(migration.sql);
-    other.pragma(`application_id = ${APPLICATION_ID}`);
-    other.pragma(`user_version = ${SCHEMA_VERSION}`);
-    other.exec('COMMIT');
-    other.close();
-    const result = await reader;
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ runs: [] });
-  });
+  // Linux only: the proof that the race happened reads the CLI's open files from /proc.
+  it.runIf(process.platform === 'linux')(
+    'a process that finds a new database being migrated by another waits and uses it',
+    async () => {
+      // Another process creates the file, takes the write lock and migrates it, uncommitted.
+      const fresh = join(dir.path, 'fresh.db');
+      const other = new Database(fresh);
+      other.pragma('journal_mode = WAL');
+      other.exec('BEGIN IMMEDIATE');
+      for (const migration of MIGRATIONS) other.exec(migration.sql);
+      other.pragma(`application_id = ${APPLICATION_ID}`);
+      other.pragma(`user_version = ${SCHEMA_VERSION}`);
+
+      const child = spawnCli(['runs', '--json'], { db: fresh });
+      let exited = false;
+      const reader = finished(child).then((result) => {
+        exited = true;
+        return result;
+      });
+      // SQLite opens a WAL database's `-wal` file at the connection's first read, and the CLI's
+      // first read of the file is the schema check in openDatabase. So once `-wal` is among the
+      // CLI's open files, it has read the schema as committed so far (none) and must now wait
+      // for our lock; commit only then.
+      const wal = `${realpathSync(fresh)}-wal`;
+      const pid = child.pid ?? Number.NaN;
+      await until(() => exited || openFiles(pid).includes(wal), 'the CLI to read the new database');
+      expect(exited, 'the CLI finished without waiting for the migration').toBe(false);
+      other.exec('COMMIT');
+      other.close();
+
+      const result = await reader;
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ runs: [] });
+    },
+  );
 
   it('several workers on one database never run an activation twice', { timeout: 120_000 }, async () => {
     const shared = join(dir.path, 'shared.db');
