@@ -181,7 +181,7 @@ export async function startHttpSink(
   };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+export function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolvePromise) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
