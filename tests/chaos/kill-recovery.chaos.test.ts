@@ -1,6 +1,7 @@
 // Crash test: real worker processes are killed with SIGKILL at random moments while 40 runs
 // of an http + code + timer workflow execute against a real HTTP sink. Afterwards every run
-// must have the right output, no completed activation may have run again, and the sink must
+// must have the right output, no completed activation may have run again (neither in the
+// journal nor at the sink: no request for a node after its NodeCompleted), and the sink must
 // have applied each Idempotency-Key's effect exactly once.
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
@@ -116,6 +117,8 @@ describe('crash recovery under SIGKILL', () => {
       const all = engine.listRuns({ limit: 10_000 });
       expect(all).toHaveLength(runs);
       let recoveredStarts = 0;
+      /** Idempotency key (`runId:activationId`) → when its NodeCompleted was journaled. */
+      const completedAt = new Map<string, number>();
       for (const run of all) {
         const n = (run.input as { n: number }).n;
         expect(run.status, `run ${run.runId} (n=${n})`).toBe('completed');
@@ -123,6 +126,8 @@ describe('crash recovery under SIGKILL', () => {
         const events = engine.events(run.runId);
         recoveredStarts += events.filter((event) => event.type === 'NodeStarted' && event.data.recovered).length;
         assertNoCompletedNodeRanAgain(events);
+        for (const event of events)
+          if (event.type === 'NodeCompleted') completedAt.set(`${run.runId}:${event.activationId}`, event.at);
         const version = engine.getVersion(run.workflowId, run.version);
         expect(version).toBeDefined();
         if (version) expect(replayJournal(run.runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
@@ -131,6 +136,13 @@ describe('crash recovery under SIGKILL', () => {
           expect(sink.applied.get(key), `effect of ${key}`).toBe(1);
         }
       }
+      // The sink answers a repeated key from its cache, so only its raw request log shows an
+      // execution after completion. A request may arrive before NodeCompleted and its answer after
+      // (a response in flight); no request may arrive after it. Both clocks are this machine's.
+      const late = sink.requests
+        .map((request) => ({ key: request.key, at: request.at, completedAt: completedAt.get(request.key ?? '') }))
+        .filter((request) => request.completedAt === undefined || request.at > request.completedAt);
+      expect(late, 'requests after their node completed (or for no completed node)').toEqual([]);
       // Every applied effect belongs to a run (no stray keys) and none applied twice.
       expect(sink.applied.size).toBe(runs * 2);
       expect([...sink.applied.values()].every((count) => count === 1)).toBe(true);

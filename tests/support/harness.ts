@@ -1,5 +1,5 @@
 // Test helpers: temporary databases, workflow builders, the real CLI as a child process,
-// and an HTTP sink on 127.0.0.1 that records Idempotency-Keys.
+// and an HTTP sink on 127.0.0.1 that records every request with its Idempotency-Key and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -109,6 +109,8 @@ export function finished(child: ChildProcess): Promise<CliResult> {
 }
 
 export interface SinkRequest {
+  /** When the request arrived (`Date.now()`: the clock the journal's `at` uses on this machine). */
+  at: number;
   key: string | null;
   method: string;
   path: string;
@@ -117,6 +119,7 @@ export interface SinkRequest {
 
 export interface HttpSink {
   url: string;
+  /** Every request as it arrived, including the ones answered from the cache. */
   requests: SinkRequest[];
   /** How many times each key's effect was applied (must be 1). */
   applied: Map<string, number>;
@@ -140,11 +143,14 @@ export async function startHttpSink(
     return seed / 0x100000000;
   };
   const server: Server = createServer((request, response) => {
+    // Stamped on arrival, before the body is read: a request is "before" a completion if it
+    // reached the server first, however long its answer then took.
+    const at = Date.now();
     void readBody(request).then((text) => {
       const key = request.headers['idempotency-key'];
       const body = text ? (JSON.parse(text) as unknown) : null;
       const keyText = typeof key === 'string' ? key : null;
-      requests.push({ key: keyText, method: request.method ?? '', path: request.url ?? '', body });
+      requests.push({ at, key: keyText, method: request.method ?? '', path: request.url ?? '', body });
       const delay = Math.floor(random() * (options.maxDelayMs ?? 0));
       setTimeout(() => {
         if (keyText === null) {
