@@ -14,6 +14,7 @@ import {
   chain,
   finished,
   node,
+  printed,
   runCli,
   sleep,
   spawnCli,
@@ -100,6 +101,10 @@ describe('crash recovery under SIGKILL', () => {
       if (unfinished() === 0) await startBatch(10);
       const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
       const exit = finished(worker);
+      // Count the random moment from when the worker is running, not from the spawn: on a loaded
+      // machine starting Node takes longer than the whole window, and every kill landed before
+      // the worker had claimed anything.
+      await printed(worker, 'stepwise worker: running');
       await sleep(100 + Math.floor(next() * 500));
       worker.kill('SIGKILL');
       const result = await exit;

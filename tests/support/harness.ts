@@ -108,6 +108,23 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   );
 }
 
+/** Resolves once the child has written `text` to stderr; rejects if it exits first. */
+export function printed(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      if (!seen.includes(text)) return;
+      child.stderr?.off('data', onData);
+      child.off('close', onClose);
+      resolvePromise();
+    };
+    const onClose = (): void => reject(new Error(`exited without printing "${text}": ${seen}`));
+    child.stderr?.on('data', onData);
+    child.once('close', onClose);
+  });
+}
+
 export interface SinkRequest {
   /** When the request arrived (`Date.now()`: the clock the journal's `at` uses on this machine). */
   at: number;
