@@ -1,6 +1,7 @@
 // Crash test: real worker processes are killed with SIGKILL at random moments while 40 runs
 // of an http + code + timer workflow execute against a real HTTP sink. Afterwards every run
-// must have the right output, no completed activation may have run again, and the sink must
+// must have the right output, no completed activation may have run again (neither in the
+// journal nor at the sink: no request for a node after its NodeCompleted), and the sink must
 // have applied each Idempotency-Key's effect exactly once.
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import {
   chain,
   finished,
   node,
+  printed,
   runCli,
   sleep,
   spawnCli,
@@ -97,18 +99,12 @@ describe('crash recovery under SIGKILL', () => {
     // machine that finishes early, add runs until there have been enough kills.
     while (kills < KILLS) {
       if (unfinished() === 0) await startBatch(10);
-      const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
+      const worker = spawnCli(['worker', '--concurrency', '4', '--lease-ms', '3000'], { db: dir.db });
       const exit = finished(worker);
-      // Kill a worker that is working: on a loaded machine, starting Node alone can take longer
-      // than the random delay.
-      await new Promise<void>((resolve) => {
-        let said = '';
-        worker.stderr?.on('data', (chunk: Buffer) => {
-          said += chunk.toString();
-          if (said.includes('running')) resolve();
-        });
-        worker.on('exit', () => resolve());
-      });
+      // Count the random moment from when the worker is running, not from the spawn: on a loaded
+      // machine starting Node takes longer than the whole window, and every kill landed before
+      // the worker had claimed anything.
+      await printed(worker, 'stepwise worker: running');
       await sleep(100 + Math.floor(next() * 500));
       worker.kill('SIGKILL');
       const result = await exit;
@@ -118,7 +114,7 @@ describe('crash recovery under SIGKILL', () => {
     // Most of the work must have happened in the workers that were killed, not the last one.
     const completedBeforeFinal = countCompletions(dir.db);
 
-    const final = await runCli(['worker', '--until-idle', '--json'], { db: dir.db });
+    const final = await runCli(['worker', '--until-idle', '--json', '--lease-ms', '3000'], { db: dir.db });
     expect(final.code, final.stderr).toBe(0);
 
     const engine = Engine.open({ dbPath: dir.db });
@@ -126,6 +122,8 @@ describe('crash recovery under SIGKILL', () => {
       const { runs: all } = await engine.queries.list({}, { limit: 10_000 });
       expect(all).toHaveLength(runs);
       let recoveredStarts = 0;
+      /** Idempotency key (`runId:activationId`) → when its NodeCompleted was journaled. */
+      const completedAt = new Map<string, number>();
       for (const run of all) {
         const n = (run.input as { n: number }).n;
         expect(run.status, `run ${run.runId} (n=${n}): ${JSON.stringify(run.error)}`).toBe('completed');
@@ -133,6 +131,8 @@ describe('crash recovery under SIGKILL', () => {
         const events = await engine.queries.events(run.runId);
         recoveredStarts += events.filter((event) => event.type === 'NodeStarted' && event.data.recovered).length;
         assertNoCompletedNodeRanAgain(events);
+        for (const event of events)
+          if (event.type === 'NodeCompleted') completedAt.set(`${run.runId}:${event.activationId}`, event.at);
         const version = await engine.workflows.version(run.workflowId, run.version);
         expect(version).toBeDefined();
         if (version) expect(replayJournal(run.runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
@@ -141,6 +141,13 @@ describe('crash recovery under SIGKILL', () => {
           expect(sink.applied.get(key), `effect of ${key}`).toBe(1);
         }
       }
+      // The sink answers a repeated key from its cache, so only its raw request log shows an
+      // execution after completion. A request may arrive before NodeCompleted and its answer after
+      // (a response in flight); no request may arrive after it. Both clocks are this machine's.
+      const late = sink.requests
+        .map((request) => ({ key: request.key, at: request.at, completedAt: completedAt.get(request.key ?? '') }))
+        .filter((request) => request.completedAt === undefined || request.at > request.completedAt);
+      expect(late, 'requests after their node completed (or for no completed node)').toEqual([]);
       // Every applied effect belongs to a run (no stray keys) and none applied twice.
       expect(sink.applied.size).toBe(runs * 2);
       expect([...sink.applied.values()].every((count) => count === 1)).toBe(true);

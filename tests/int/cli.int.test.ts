@@ -1,19 +1,25 @@
 // The `stepwise` CLI as a real child process on a real database file.
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../engine/runtime/engine.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../engine/store/index.js';
 import {
   chain,
   edge,
   finished,
   node,
+  openFiles,
+  readBody,
   refundFlow,
   runCli,
   sleep,
   spawnCli,
   tempDir,
+  until,
   workflow,
 } from '../support/harness.js';
 
@@ -168,62 +174,140 @@ describe('stepwise CLI', () => {
     expect(result.code, result.stderr).toBe(0);
   });
 
-  it('a process that finds a new database being migrated by another waits and uses it', async () => {
-    // Another process holds the write lock on a new file and is migrating it; our CLI reads schema 0 meanwhile.
-    const fresh = join(dir.path, 'fresh.db');
-    const other = new Database(fresh);
-    other.pragma('journal_mode = WAL');
-    other.exec('BEGIN IMMEDIATE');
-    const reader = runCli(['runs', '--json'], { db: fresh });
-    await sleep(1500);
-    for (const migration of MIGRATIONS) other.exec(migration.sql);
-    other.pragma(`application_id = ${APPLICATION_ID}`);
-    other.pragma(`user_version = ${SCHEMA_VERSION}`);
-    other.exec('COMMIT');
-    other.close();
-    const result = await reader;
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ runs: [] });
-  });
+  // Linux only: the proof that the race happened reads the CLI's open files from /proc.
+  it.runIf(process.platform === 'linux')(
+    'a process that finds a new database being migrated by another waits and uses it',
+    async () => {
+      // Another process creates the file, takes the write lock and migrates it, uncommitted.
+      const fresh = join(dir.path, 'fresh.db');
+      const other = new Database(fresh);
+      other.pragma('journal_mode = WAL');
+      other.exec('BEGIN IMMEDIATE');
+      for (const migration of MIGRATIONS) other.exec(migration.sql);
+      other.pragma(`application_id = ${APPLICATION_ID}`);
+      other.pragma(`user_version = ${SCHEMA_VERSION}`);
+
+      const child = spawnCli(['runs', '--json'], { db: fresh });
+      let exited = false;
+      const reader = finished(child).then((result) => {
+        exited = true;
+        return result;
+      });
+      // SQLite opens a WAL database's `-wal` file at the connection's first read, and the CLI's
+      // first read of the file is the schema check in openDatabase. So once `-wal` is among the
+      // CLI's open files, it has read the schema as committed so far (none) and must now wait
+      // for our lock; commit only then.
+      const wal = `${realpathSync(fresh)}-wal`;
+      const pid = child.pid ?? Number.NaN;
+      await until(() => exited || openFiles(pid).includes(wal), 'the CLI to read the new database');
+      expect(exited, 'the CLI finished without waiting for the migration').toBe(false);
+      other.exec('COMMIT');
+      other.close();
+
+      const result = await reader;
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ runs: [] });
+    },
+  );
 
   it('several workers on one database never run an activation twice', { timeout: 120_000 }, async () => {
     const shared = join(dir.path, 'shared.db');
-    const flow = file(
-      'many.json',
-      chain('many', [
-        node('a', 'code', { code: 'return input * 2;' }),
-        node('b', 'code', { code: 'return input + 1;' }),
-      ]),
-    );
-    // Five `start` processes at a time: concurrent writers, and quicker on a loaded machine.
-    for (let batch = 0; batch < 30; batch += 5) {
-      const started = await Promise.all(
-        [0, 1, 2, 3, 4].map((n) => runCli(['start', flow, '--input', String(batch + n)], { db: shared })),
-      );
-      for (const result of started) expect(result.code, result.stderr).toBe(0);
-    }
-    const workers = await Promise.all(
-      [1, 2, 3].map(() => runCli(['worker', '--until-idle', '--concurrency', '4'], { db: shared })),
-    );
-    for (const worker of workers) expect(worker.code, worker.stderr).toBe(0);
-    const runs = JSON.parse((await runCli(['runs', '--json', '--limit', '100'], { db: shared })).stdout) as {
-      runs: { runId: string; status: string; input: number; output: number }[];
-    };
-    expect(runs.runs).toHaveLength(30);
-    for (const run of runs.runs) expect(run).toMatchObject({ status: 'completed', output: run.input * 2 + 1 });
-    // Straight from the journal: every activation of every run started exactly once.
-    const journal = new Database(shared, { readonly: true });
+    // Each run calls the gate: a worker holds at most CONCURRENCY calls, so the gate opens only
+    // when another worker is executing too — no worker can take all the work before the others start.
+    const gate = await startGate(CONCURRENCY + 1, 20_000);
     try {
-      const starts = journal
-        .prepare(
-          `SELECT run_id AS runId, activation_id AS activationId, count(*) AS starts FROM events
-           WHERE type = 'NodeStarted' GROUP BY run_id, activation_id`,
-        )
-        .all() as { runId: string; activationId: string; starts: number }[];
-      expect(starts).toHaveLength(30 * 4);
-      expect(starts.filter((row) => row.starts !== 1)).toEqual([]);
+      const flow = file(
+        'many.json',
+        chain('many', [
+          node('a', 'code', { code: 'return input * 2;' }),
+          node('call', 'http.request', { method: 'POST', url: `${gate.url}/double`, timeoutMs: 60_000 }),
+          node('b', 'code', { code: 'return input.body.echo + 1;' }),
+        ]),
+      );
+      // Five `start` processes at a time: concurrent writers, and quicker on a loaded machine.
+      for (let batch = 0; batch < RUNS; batch += 5) {
+        const started = await Promise.all(
+          [0, 1, 2, 3, 4].map((n) => runCli(['start', flow, '--input', String(batch + n)], { db: shared })),
+        );
+        for (const result of started) expect(result.code, result.stderr).toBe(0);
+      }
+      const workers = await Promise.all(
+        [1, 2, 3].map(() => runCli(['worker', '--until-idle', '--concurrency', String(CONCURRENCY)], { db: shared })),
+      );
+      for (const worker of workers) expect(worker.code, worker.stderr).toBe(0);
+      expect(gate.mostWaiting(), 'calls waiting at the gate at once').toBeGreaterThan(CONCURRENCY);
     } finally {
-      journal.close();
+      await gate.close();
+    }
+
+    const engine = Engine.open({ dbPath: shared });
+    try {
+      const { runs } = await engine.queries.list({}, { limit: 100 });
+      expect(runs).toHaveLength(RUNS);
+      const startsByActivation = new Map<string, number>();
+      const workers = new Set<string>();
+      for (const run of runs) {
+        expect(run).toMatchObject({ status: 'completed', output: (run.input as number) * 2 + 1 });
+        for (const event of await engine.queries.events(run.runId)) {
+          if (event.type !== 'NodeStarted') continue;
+          const key = `${run.runId}:${event.activationId}`;
+          startsByActivation.set(key, (startsByActivation.get(key) ?? 0) + 1);
+          workers.add(event.data.worker);
+        }
+      }
+      // Straight from the journal: every activation of every run started exactly once…
+      expect(startsByActivation.size).toBe(RUNS * 5);
+      expect([...startsByActivation].filter(([, starts]) => starts !== 1)).toEqual([]);
+      // …and the work really was shared.
+      expect(workers.size, `workers that started activations: ${[...workers].join(', ')}`).toBeGreaterThanOrEqual(2);
+    } finally {
+      await engine.close();
     }
   });
 });
+
+const RUNS = 30;
+const CONCURRENCY = 4;
+
+/**
+ * Answers a POST with `{ echo: <body> }`, but holds every answer until `opensAt` requests wait
+ * at once (then answers all, and later ones at once), or until `deadlineMs` after the first.
+ */
+async function startGate(
+  opensAt: number,
+  deadlineMs: number,
+): Promise<{ url: string; mostWaiting: () => number; close: () => Promise<void> }> {
+  const waiting: (() => void)[] = [];
+  let mostWaiting = 0;
+  let open = false;
+  let deadline: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    open = true;
+    clearTimeout(deadline);
+    for (const answer of waiting.splice(0)) answer();
+  };
+  const server = createServer((request, response) => {
+    void readBody(request).then((text) => {
+      const answer = (): void => {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: JSON.parse(text) }));
+      };
+      if (open) return answer();
+      waiting.push(answer);
+      mostWaiting = Math.max(mostWaiting, waiting.length);
+      deadline ??= setTimeout(release, deadlineMs);
+      if (waiting.length >= opensAt) release();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    mostWaiting: () => mostWaiting,
+    close: () =>
+      new Promise<void>((resolve) => {
+        release();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

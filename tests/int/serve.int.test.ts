@@ -1,10 +1,11 @@
 // Served mode as a real HTTP + WebSocket server on 127.0.0.1 with a real engine host child process.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EngineClient, WebSocketConnection, type ClientStatus } from '../../engine/api/index.js';
 import { serve, type ServedApp } from '../../engine/host/serve.js';
-import { sleep, tempDir } from '../support/harness.js';
+import { tempDir, until } from '../support/harness.js';
 
 const dir = tempDir('stepwise-serve-');
 let app: ServedApp;
@@ -44,18 +45,33 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
   });
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+/** Opens a TCP connection: 'connected', or the error code (e.g. ECONNREFUSED). */
+function tcpConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
 }
 
 describe('stepwise serve', () => {
-  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
+  it('prints a URL on 127.0.0.1 with the token', () => {
     expect(app.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${app.port}/\\?token=[A-Za-z0-9_-]{32}$`));
   });
+
+  // Linux routes all of 127.0.0.0/8 to the loopback interface: a server bound to 0.0.0.0 (or to
+  // `::`, dual-stack) accepts a connection to 127.0.0.2 as it would one from the network; a server
+  // bound to 127.0.0.1 refuses it.
+  it.runIf(process.platform === 'linux')(
+    'listens on 127.0.0.1 only: 127.0.0.2 on the same port is refused',
+    async () => {
+      expect(await tcpConnect('127.0.0.1', app.port)).toBe('connected');
+      expect(await tcpConnect('127.0.0.2', app.port)).toBe('ECONNREFUSED');
+    },
+  );
 
   it('refuses /api/ without the token (401), from another origin or Host (403); health answers with it', async () => {
     expect((await get('/api/health')).status).toBe(401);

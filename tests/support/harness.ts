@@ -1,7 +1,7 @@
 // Test helpers: temporary databases, workflow builders, the real CLI as a child process,
-// and an HTTP sink on 127.0.0.1 that records Idempotency-Keys.
+// and an HTTP sink on 127.0.0.1 that records every request with its Idempotency-Key and time.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,7 +108,26 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   );
 }
 
+/** Resolves once the child has written `text` to stderr; rejects if it exits first. */
+export function printed(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      if (!seen.includes(text)) return;
+      child.stderr?.off('data', onData);
+      child.off('close', onClose);
+      resolvePromise();
+    };
+    const onClose = (): void => reject(new Error(`exited without printing "${text}": ${seen}`));
+    child.stderr?.on('data', onData);
+    child.once('close', onClose);
+  });
+}
+
 export interface SinkRequest {
+  /** When the request arrived (`Date.now()`: the clock the journal's `at` uses on this machine). */
+  at: number;
   key: string | null;
   method: string;
   path: string;
@@ -117,6 +136,7 @@ export interface SinkRequest {
 
 export interface HttpSink {
   url: string;
+  /** Every request as it arrived, including the ones answered from the cache. */
   requests: SinkRequest[];
   /** How many times each key's effect was applied (must be 1). */
   applied: Map<string, number>;
@@ -140,11 +160,14 @@ export async function startHttpSink(
     return seed / 0x100000000;
   };
   const server: Server = createServer((request, response) => {
+    // Stamped on arrival, before the body is read: a request is "before" a completion if it
+    // reached the server first, however long its answer then took.
+    const at = Date.now();
     void readBody(request).then((text) => {
       const key = request.headers['idempotency-key'];
       const body = text ? (JSON.parse(text) as unknown) : null;
       const keyText = typeof key === 'string' ? key : null;
-      requests.push({ key: keyText, method: request.method ?? '', path: request.url ?? '', body });
+      requests.push({ at, key: keyText, method: request.method ?? '', path: request.url ?? '', body });
       const delay = Math.floor(random() * (options.maxDelayMs ?? 0));
       setTimeout(() => {
         if (keyText === null) {
@@ -181,7 +204,7 @@ export async function startHttpSink(
   };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+export function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolvePromise) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -191,4 +214,34 @@ function readBody(request: IncomingMessage): Promise<string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
+}
+
+/** Polls `condition` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The files a process has open (Linux: the targets of /proc/<pid>/fd); [] once it has exited. */
+export function openFiles(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return []; // closed between the listing and the read
+    }
+  });
 }
