@@ -114,11 +114,16 @@ export function stateAt(runId: string, events: readonly JournalEvent[], k: numbe
 }
 
 export function evolve(state: RunState, event: JournalEvent): RunState {
-  const next = handle(evolvers, event, state);
-  return { ...next, lastSeq: event.seq, status: isTerminal(next.status) ? next.status : liveStatus(next) };
+  // Handlers return a new object that nothing else holds yet: finishing it in place saves a copy.
+  const next = handle(evolvers, event, state) as Mutable<RunState>;
+  next.lastSeq = event.seq;
+  if (!isTerminal(next.status)) next.status = liveStatus(next);
+  return next;
 }
 
-/** Each handler returns the state after its event (`evolve` then sets `lastSeq` and the live status). */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Each handler returns a new state object (never `state` itself); `evolve` then sets `lastSeq` and the live status. */
 const evolvers: EventHandlers<RunState, [RunState]> = {
   RunStarted: (event, state) => ({
     ...state,
@@ -173,7 +178,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     update(state, event, (activation) => ({ ...activation, status: 'waiting', wait: event.data.wait })),
   TimerFired: (event, state) =>
     event.data.purpose !== 'retry'
-      ? state
+      ? { ...state }
       : update(state, event, (activation) => ({
           ...activation,
           status: 'scheduled',
@@ -229,7 +234,7 @@ function update(
   change: (activation: ActivationState) => ActivationState,
 ): RunState {
   const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
-  if (!activation) return state;
+  if (!activation) return { ...state };
   return replace(state, activation, change(activation));
 }
 

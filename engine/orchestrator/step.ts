@@ -30,7 +30,10 @@ export function record(
   let current = stepped.state;
   const appended = [first];
   for (const decision of stepped.decisions) {
-    const next = { ...decision, seq: current.lastSeq + 1, at };
+    const next = decision as JournalEvent;
+    // The decision objects are the orchestrator's own, made for this step: they take their place here.
+    next.seq = current.lastSeq + 1;
+    next.at = at;
     current = evolve(current, next);
     appended.push(next);
   }

@@ -42,7 +42,10 @@ interface Draft {
   leases: { activationId: string; attempt: number }[];
 }
 
-type Snapshot = Map<string, { draft: Draft | undefined; state: RunState; events: number; ops: number; leases: number }>;
+/** A run as it was when an isolated item first touched it. */
+type Saved =
+  | { runId: string; draft: Draft; state: RunState; events: number; ops: number; leases: number }
+  | { runId: string; draft: undefined; state: undefined; events: number; ops: number; leases: number };
 
 export class Batch {
   readonly at: number;
@@ -119,40 +122,29 @@ export class Batch {
    * is returned — one bad item cannot spoil the others in the batch.
    */
   isolate(apply: () => void): unknown {
-    const snapshot: Snapshot = new Map();
-    const touched = this.#touched;
-    this.#touched = (runId) => {
-      if (!snapshot.has(runId)) {
-        const draft = this.#drafts.get(runId);
-        snapshot.set(runId, {
-          draft,
-          state: draft?.state ?? (undefined as unknown as RunState),
-          events: draft?.events.length ?? 0,
-          ops: draft?.ops.length ?? 0,
-          leases: draft?.leases.length ?? 0,
-        });
-      }
-    };
+    const outer = this.#saved;
+    const saved: Saved[] = [];
+    this.#saved = saved;
     const startedBefore = this.started.length;
     try {
       apply();
       return null;
     } catch (error) {
-      for (const [runId, saved] of snapshot) {
-        if (!saved.draft) {
+      for (const { runId, draft, state, events, ops, leases } of saved) {
+        if (!draft) {
           this.#drafts.delete(runId);
           continue;
         }
-        saved.draft.state = saved.state;
-        saved.draft.events.length = saved.events;
-        saved.draft.ops.length = saved.ops;
-        saved.draft.leases.length = saved.leases;
-        this.#drafts.set(runId, saved.draft);
+        draft.state = state;
+        draft.events.length = events;
+        draft.ops.length = ops;
+        draft.leases.length = leases;
+        this.#drafts.set(runId, draft);
       }
       this.started.length = startedBefore;
       return error ?? new Error('unknown error');
     } finally {
-      this.#touched = touched;
+      this.#saved = outer;
     }
   }
 
@@ -176,8 +168,27 @@ export class Batch {
     return { workerId: this.workerId, at: this.at, runs: [...this.#drafts.values()].map(toWrite) };
   }
 
+  /** Inside `isolate`: how each run it touched was before (for putting it back). */
+  #saved: Saved[] | null = null;
+
   /** Called before a run is changed, so `isolate` can put it back. */
-  #touched: (runId: string) => void = () => {};
+  #touched(runId: string): void {
+    const saved = this.#saved;
+    if (saved === null || saved.some((entry) => entry.runId === runId)) return;
+    const draft = this.#drafts.get(runId);
+    saved.push(
+      draft
+        ? {
+            runId,
+            draft,
+            state: draft.state,
+            events: draft.events.length,
+            ops: draft.ops.length,
+            leases: draft.leases.length,
+          }
+        : { runId, draft: undefined, state: undefined, events: 0, ops: 0, leases: 0 },
+    );
+  }
 
   #draft(runId: string): Draft {
     this.#touched(runId);

@@ -4,7 +4,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { builtinNodes } from '../../nodes/index.js';
-import { eventCodec } from '../journal/codec.js';
 import { NodeRegistry } from '../registry/index.js';
 import { QuickJsSandbox } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
@@ -114,7 +113,6 @@ export class Engine {
       book: this.#book,
       clock: this.clock,
       parkHorizonMs: this.#options.parkHorizonMs,
-      eventVersion: (event) => eventCodec.version(event.type),
     });
   }
 

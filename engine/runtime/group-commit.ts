@@ -4,7 +4,14 @@
 // process wrote it) catches the run up and rebuilds the batch; an item whose lease was lost is
 // dropped. Items are independent: one that throws is refused alone.
 import type { Logger } from '../sdk/index.js';
-import type { CommitBatch, CommitConflict, RunChange as StoredRunChange, Store } from '../store/index.js';
+import type {
+  ClaimRequest,
+  CommitBatch,
+  CommitConflict,
+  ReadyRecord,
+  RunChange as StoredRunChange,
+  Store,
+} from '../store/index.js';
 import { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
@@ -28,8 +35,10 @@ export interface CommitParticipant {
   gather(now: number): Promise<CommitItem[]>;
   /** After the items: start what the batch made ready (inline nodes run right here). */
   fill(batch: Batch): void;
-  /** The batch is durable: dispatch what it started. */
-  committed(batch: Batch, commit: CommitBatch): void;
+  /** Ready activations to claim from the store in the same commit, if any. */
+  claim(batch: Batch): ClaimRequest | null;
+  /** The batch is durable: dispatch what it started; `claimed` are now leased to this worker. */
+  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[]): void;
   /** Whether `gather` would bring something now. */
   readonly wantsCycle: boolean;
 }
@@ -135,11 +144,12 @@ export class GroupCommit {
         this.#retryLater(items, error);
         return;
       }
-      if (batch.empty) {
+      const claim = participant?.claim(batch) ?? null;
+      if (batch.empty && claim === null) {
         settleAll(items, refused);
         return;
       }
-      const commit = batch.toCommit();
+      const commit: CommitBatch = { ...batch.toCommit(), ...(claim && { claim }) };
       let result;
       try {
         result = await this.#store.commit(commit);
@@ -161,7 +171,7 @@ export class GroupCommit {
         this.commits += 1;
         this.#book.adopt(batch.states());
         settleAll(items, refused);
-        participant?.committed(batch, commit);
+        participant?.committed(batch, commit, result.claimed);
         this.#publish(batch);
         return;
       }

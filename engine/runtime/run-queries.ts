@@ -1,5 +1,6 @@
 // Queries on runs: read models over the store (and the run book's cached states when they are
 // current). Nothing here writes.
+import { eventCodec, type StoredEvent } from '../journal/codec.js';
 import type { JournalEvent } from '../journal/events.js';
 import {
   activationsOf,
@@ -35,7 +36,8 @@ export interface RunExport {
   exportedAt: string;
   run: RunRecord;
   version: WorkflowVersion;
-  events: (JournalEvent & { v: number })[];
+  /** In the shape `replay` and `import` read: each with its shape version `v`. */
+  events: StoredEvent[];
   approvals: ApprovalView[];
 }
 
@@ -45,8 +47,6 @@ export interface RunQueryDeps {
   clock: Clock;
   /** A run waiting on timers further away than this counts as parked. */
   parkHorizonMs: number;
-  /** The shape version of each event type, written into exports. */
-  eventVersion: (event: JournalEvent) => number;
 }
 
 export class RunQueries {
@@ -123,7 +123,7 @@ export class RunQueries {
       exportedAt: new Date(this.#deps.clock.now()).toISOString(),
       run,
       version,
-      events: events.map((event) => ({ ...event, v: this.#deps.eventVersion(event) })),
+      events: events.map((event) => eventCodec.encode(event)),
       approvals: await store.waits({ runId, limit: 10_000 }),
     };
   }

@@ -5,7 +5,7 @@
 // what a commit makes ready is started here (inline nodes at once); what it started is dispatched.
 import { randomBytes } from 'node:crypto';
 import { isTerminal } from '../journal/state.js';
-import type { CommitBatch, ReadyRecord, Store } from '../store/index.js';
+import type { ClaimRequest, CommitBatch, ReadyRecord, Store } from '../store/index.js';
 import type { Batch, Started } from './batch.js';
 import type { Clock } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
@@ -48,6 +48,8 @@ export class Worker implements CommitParticipant {
   readonly #membership: Membership;
   readonly #timers: DueTimers;
   #outcomes: CommitItem[] = [];
+  /** Activations the last commit claimed from the queue: they start in the next. */
+  #claimed: CommitItem[] = [];
   /** Claim at the next cycle (there is capacity and, as far as we know, claimable work). */
   #claimWanted = true;
   /** The ready queue had work we did not take (seen by a poll, a full claim, or left over here). */
@@ -88,7 +90,10 @@ export class Worker implements CommitParticipant {
   get wantsCycle(): boolean {
     if (this.#state === 'stopped') return false;
     if (this.#outcomes.length > 0) return true;
-    return this.#state === 'running' && (this.#claimWanted || this.#timers.due(this.#deps.clock.now()));
+    return (
+      this.#state === 'running' &&
+      (this.#claimed.length > 0 || this.#claimWanted || this.#timers.due(this.#deps.clock.now()))
+    );
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -164,27 +169,14 @@ export class Worker implements CommitParticipant {
     const items = this.#outcomes;
     this.#outcomes = [];
     if (this.#state !== 'running') return items;
+    items.push(...this.#claimed);
+    this.#claimed = [];
     for (const timer of await this.#timers.take(now))
       items.push({
         runIds: [timer.runId],
         apply: (batch) => fireTimer(batch, this.#deps.services, timer),
         settle: this.#logRefusal('a due timer'),
       });
-    const capacity = this.options.concurrency - this.#dispatcher.size;
-    if (this.#claimWanted && capacity > 0) {
-      this.#claimWanted = false;
-      const claimed = await this.#deps.store.claim({
-        workerId: this.workerId,
-        now,
-        leaseUntil: now + this.options.leaseMs,
-        limit: capacity,
-        ...(this.options.runId !== undefined && { runId: this.options.runId }),
-      });
-      // A full page may leave more behind it.
-      this.#queueHasWork = claimed.length === capacity;
-      this.#claimWanted = this.#queueHasWork;
-      for (const row of claimed) items.push(this.#claimedItem(row));
-    }
     return items;
   }
 
@@ -207,8 +199,26 @@ export class Worker implements CommitParticipant {
     if (capacity === 0) this.#queueHasWork = true;
   }
 
-  committed(batch: Batch, commit: CommitBatch): void {
+  claim(batch: Batch): ClaimRequest | null {
+    const capacity = this.options.concurrency - this.#dispatcher.size - batch.started.length - this.#claimed.length;
+    if (this.#state !== 'running' || !this.#claimWanted || capacity <= 0) return null;
+    return {
+      workerId: this.workerId,
+      now: batch.at,
+      leaseUntil: batch.at + this.options.leaseMs,
+      limit: capacity,
+      ...(this.options.runId !== undefined && { runId: this.options.runId }),
+    };
+  }
+
+  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[]): void {
     for (const started of batch.started) this.#dispatcher.run(started);
+    if (commit.claim) {
+      // A full page may leave more behind it.
+      this.#queueHasWork = claimed.length === commit.claim.limit;
+      this.#claimWanted = this.#queueHasWork;
+      for (const row of claimed) this.#claimed.push(this.#claimedItem(row));
+    }
     for (const write of commit.runs) {
       for (const timer of write.work.timerPut) this.#timers.lower(timer.dueAt);
       if (write.projection && isTerminal(write.projection.status)) this.#dispatcher.abort(write.runId);

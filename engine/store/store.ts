@@ -166,6 +166,8 @@ export interface CommitBatch {
   workerId: string | null;
   at: number;
   runs: RunWrite[];
+  /** Also lease ready activations, after the writes and in the same transaction (one fsync for both). */
+  claim?: ClaimRequest;
 }
 
 export type CommitConflict =
@@ -173,8 +175,8 @@ export type CommitConflict =
   | { kind: 'run-exists'; runId: string }
   | { kind: 'lease-lost'; runId: string; activationId: string; attempt: number };
 
-/** All or nothing: with conflicts, nothing of the batch was written. */
-export type CommitResult = { ok: true } | { ok: false; conflicts: CommitConflict[] };
+/** All or nothing: with conflicts, nothing of the batch was written (nor claimed). */
+export type CommitResult = { ok: true; claimed: ReadyRecord[] } | { ok: false; conflicts: CommitConflict[] };
 
 export interface ClaimRequest {
   workerId: string;
@@ -250,7 +252,7 @@ export interface Store {
   readonly location: StoreLocation;
   readonly workflows: WorkflowRepository;
 
-  /** Writes a batch atomically, or nothing and the conflicts that refused it. */
+  /** Writes a batch atomically (then claims, if asked), or nothing and the conflicts that refused it. */
   commit(batch: CommitBatch): Promise<CommitResult>;
   /** Leases up to `limit` ready activations nobody holds (or whose lease expired). Never two workers one row. */
   claim(request: ClaimRequest): Promise<ReadyRecord[]>;

@@ -83,7 +83,10 @@ function batch(runs: RunWrite[], workerId: string | null = null, at = T0): Commi
 async function seed(store: Store, count: number, at = T0): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, index) => `run-${String(index).padStart(4, '0')}`);
   for (let start = 0; start < ids.length; start += 50)
-    expect(await store.commit(batch(ids.slice(start, start + 50).map((id) => newRun(id, at))))).toEqual({ ok: true });
+    expect(await store.commit(batch(ids.slice(start, start + 50).map((id) => newRun(id, at))))).toEqual({
+      ok: true,
+      claimed: [],
+    });
   return ids;
 }
 
@@ -162,7 +165,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           projection: { status: 'running', output: null, error: null, lastSeq: 3, finishedAt: null },
           work: noWork(),
         });
-        expect(await store.commit(batch([write('b')]))).toEqual({ ok: true });
+        expect(await store.commit(batch([write('b')]))).toEqual({ ok: true, claimed: [] });
         expect(await other.commit(batch([write('c')]))).toEqual({
           ok: false,
           conflicts: [{ kind: 'run-moved', runId: 'run-0000', expectedLastSeq: 2, lastSeq: 3 }],
@@ -254,6 +257,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       60_000,
     );
 
+    withStore('a commit may claim in the same transaction; a refused commit claims nothing', async (store) => {
+      await seed(store, 3);
+      const claim = { workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 2 };
+      const stale = newRun('run-0000', T0, {
+        create: null,
+        expectedLastSeq: 1,
+        events: [],
+        projection: null,
+        work: noWork(),
+      });
+      expect(await store.commit({ ...batch([stale], 'w1'), claim })).toMatchObject({ ok: false });
+      expect(await store.pending(T0, 0)).toEqual({ ready: 3, leased: 0, timers: 0 });
+      const result = await store.commit({ ...batch([newRun('run-new', T0)], 'w1'), claim: { ...claim, limit: 10 } });
+      if (!result.ok) throw new Error('expected the commit to go through');
+      // What the commit itself made ready is claimable in it too.
+      expect(result.claimed.map((row) => [row.runId, row.leaseOwner]).sort()).toEqual([
+        ['run-0000', 'w1'],
+        ['run-0001', 'w1'],
+        ['run-0002', 'w1'],
+        ['run-new', 'w1'],
+      ]);
+    });
+
     withStore('a lease keeps others off until it expires; then it is taken over', async (store) => {
       await seed(store, 1);
       const claim = (workerId: string, now: number) =>
@@ -282,7 +308,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         ok: false,
         conflicts: [{ kind: 'lease-lost', runId: 'run-0000', activationId: 'a', attempt: 1 }],
       });
-      expect(await store.commit(outcome('w2'))).toEqual({ ok: true });
+      expect(await store.commit(outcome('w2'))).toEqual({ ok: true, claimed: [] });
     });
 
     withStore(
@@ -307,7 +333,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           },
           leases: [{ activationId: 'a', attempt: 1 }],
         };
-        expect(await store.commit(batch([started], 'w1'))).toEqual({ ok: true });
+        expect(await store.commit(batch([started], 'w1'))).toEqual({ ok: true, claimed: [] });
         await store.heartbeat({ ...worker, heartbeatAt: T0 + 900 }, T0 + 900, 1000);
         await store.heartbeat({ ...worker, heartbeatAt: T0 + 1600 }, T0 + 1600, 1000);
         // Past its deadline, run-0001's lease was not renewed at T0 + 1600: it ends at T0 + 1900.
@@ -354,7 +380,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         await store.commit(
           batch([write({ work: { ...noWork(), timerPut: [timer('retry', T0 + 100), timer('wait', T0 + 50)] } }, 2)]),
         ),
-      ).toEqual({ ok: true });
+      ).toEqual({ ok: true, claimed: [] });
       expect(await store.nextTimerDue(Number.NEGATIVE_INFINITY)).toBe(T0 + 50);
       expect(await store.nextTimerDue(T0 + 50)).toBe(T0 + 100);
       expect((await store.dueTimers(T0 + 60, 10)).map((due) => due.purpose)).toEqual(['wait']);
@@ -378,7 +404,7 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         },
         2,
       );
-      expect(await store.commit(batch([ended]))).toEqual({ ok: true });
+      expect(await store.commit(batch([ended]))).toEqual({ ok: true, claimed: [] });
       expect(await store.pending(T0, Number.MAX_SAFE_INTEGER / 2)).toEqual({ ready: 0, leased: 0, timers: 0 });
       expect(await store.getRun('run-0000')).toMatchObject({ status: 'cancelled', finishedAt: T0 + 200, lastSeq: 3 });
     });

@@ -210,9 +210,11 @@ export class SqliteStore implements Store {
         .transaction((): CommitResult => {
           const conflicts = batch.runs.flatMap((write) => this.#check(write, batch.workerId));
           if (conflicts.length > 0) return { ok: false, conflicts };
-          const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
-          for (const write of batch.runs) this.#write(write, batch.at, changeId);
-          return { ok: true };
+          if (batch.runs.length > 0) {
+            const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
+            for (const write of batch.runs) this.#write(write, batch.at, changeId);
+          }
+          return { ok: true, claimed: batch.claim ? this.#claim(batch.claim) : [] };
         })
         .immediate(),
     );
@@ -249,20 +251,18 @@ export class SqliteStore implements Store {
         at,
         changeId,
       );
-    for (const event of write.events) {
-      const stored = eventCodec.encode(event);
+    for (const event of write.events)
       s.insertEvent.run(
         runId,
-        stored.seq,
-        stored.type,
-        stored.v,
-        stored.activationId,
-        stored.nodeId,
-        stored.attempt,
-        JSON.stringify(stored.data),
-        stored.at,
+        event.seq,
+        event.type,
+        eventCodec.version(event.type),
+        event.activationId,
+        event.nodeId,
+        event.attempt,
+        JSON.stringify(event.data),
+        event.at,
       );
-    }
     if (projection)
       s.updateRun.run(
         projection.status,
@@ -308,18 +308,16 @@ export class SqliteStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<ReadyRecord[]> {
-    return run(() =>
-      this.#db
-        .transaction(() => {
-          const params = { now: request.now, limit: request.limit, owner: request.workerId, until: request.leaseUntil };
-          const rows =
-            request.runId === undefined
-              ? this.#s.claim.all(params)
-              : this.#s.claimRun.all({ ...params, runId: request.runId });
-          return rows.map(toReady).sort((a, b) => a.availableAt - b.availableAt);
-        })
-        .immediate(),
-    );
+    return run(() => this.#db.transaction(() => this.#claim(request)).immediate());
+  }
+
+  #claim(request: ClaimRequest): ReadyRecord[] {
+    const params = { now: request.now, limit: request.limit, owner: request.workerId, until: request.leaseUntil };
+    const rows =
+      request.runId === undefined
+        ? this.#s.claim.all(params)
+        : this.#s.claimRun.all({ ...params, runId: request.runId });
+    return rows.map(toReady).sort((a, b) => a.availableAt - b.availableAt);
   }
 
   hasClaimable(now: number, runId?: string): Promise<boolean> {
