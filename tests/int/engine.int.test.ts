@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { replayExport } from '../../engine/replay/index.js';
-import { DatabaseError, defaultRegistry, Engine } from '../../engine/runtime/engine.js';
+import { DatabaseError, defaultRegistry, Engine, ManualClock } from '../../engine/runtime/engine.js';
 import { WorkflowInvalidError } from '../../engine/validate/index.js';
-import { chain, edge, node, refundFlow, sleep, tempDir, workflow } from '../support/harness.js';
+import { chain, edge, node, refundFlow, tempDir, workflow } from '../support/harness.js';
 import { runWorkflow, testEngine } from '../support/engine.js';
 
 describe('versions', () => {
@@ -109,22 +109,26 @@ describe('durability across restarts', () => {
   it('keeps runs and fires timers that came due while the engine was closed, recorded as late', async () => {
     const dir = tempDir();
     try {
-      const first = Engine.open({ dbPath: dir.db, pollMs: 20, parkHorizonMs: 50 });
-      const saved = await first.saveWorkflow(chain('nap', [node('w', 'wait.timer', { duration: '300ms' })]));
+      const clock = new ManualClock();
+      const first = Engine.open({ dbPath: dir.db, clock, parkHorizonMs: 50 });
+      const saved = await first.saveWorkflow(chain('nap', [node('w', 'wait.timer', { duration: '1h' })]));
       const run = await first.startRun(saved.workflowId, { input: 'zzz' });
-      first.startWorker();
-      await first.waitForRun(run.runId, { timeoutMs: 5000 });
+      const worker = first.startWorker();
+      await worker.started;
+      await worker.settled();
       expect((await first.queries.get(run.runId))?.status).toBe('waiting');
       await first.close();
 
-      await sleep(1600);
-      const second = Engine.open({ dbPath: dir.db, pollMs: 20 });
+      // The app was closed for a day.
+      const second = Engine.open({ dbPath: dir.db, clock: new ManualClock(clock.now() + 86_400_000) });
       try {
-        second.startWorker();
-        const done = await second.waitForRun(run.runId, { until: 'finished', timeoutMs: 5000 });
+        const later = second.startWorker();
+        await later.started;
+        await later.settled();
+        const done = await second.queries.get(run.runId);
         expect(done).toMatchObject({ status: 'completed', output: 'zzz' });
-        const fired = done.events.find((event) => event.type === 'TimerFired');
-        expect(fired?.type === 'TimerFired' && fired.data.lateMs).toBeGreaterThan(1000);
+        const fired = done?.events.find((event) => event.type === 'TimerFired');
+        expect(fired?.type === 'TimerFired' && fired.data.lateMs).toBe(86_400_000 - 3_600_000);
       } finally {
         await second.close();
       }
