@@ -10,6 +10,7 @@ import {
   defaultRegistry,
   Engine,
   EngineError,
+  MIN_LEASE_MS,
   type RunDetail,
   type RunSummary,
 } from '../runtime/engine.js';
@@ -125,7 +126,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     dbPath: values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath(),
     ...(sync !== undefined && { synchronous: sync }),
     ...(values.concurrency !== undefined && { concurrency: positiveInt(values.concurrency, '--concurrency') }),
-    ...(values['lease-ms'] !== undefined && { leaseMs: positiveInt(values['lease-ms'], '--lease-ms') }),
+    ...(values['lease-ms'] !== undefined && { leaseMs: leaseMs(values['lease-ms']) }),
     logger: {
       info: () => {},
       warn: (message, fields) => io.err(`warning: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
@@ -164,6 +165,12 @@ function requireArg(args: string[], what: string): string {
 function positiveInt(text: string, flag: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} must be a positive whole number`);
+  return value;
+}
+
+function leaseMs(text: string): number {
+  const value = positiveInt(text, '--lease-ms');
+  if (value < MIN_LEASE_MS) throw new UsageError(`--lease-ms must be at least ${MIN_LEASE_MS} (a few heartbeats)`);
   return value;
 }
 

@@ -50,7 +50,12 @@ export function hostMain(argv: readonly string[]): void {
   };
   const emit = <E extends EventName>(event: E, data: EventData<E>): void => broadcast({ t: 'evt', event, data });
   const service = new EngineService({ engine, dbPath: values.db, templatesDir: values.templates, emit });
-  engine.startWorker();
+  // A worker that cannot register (the file locked for too long) is a host that cannot do its
+  // job: stop, so that the supervisor starts a new one.
+  engine.startWorker().started.catch((error: unknown) => {
+    process.stderr.write(`stepwise: the engine host could not start its worker: ${String(error)}\n`);
+    process.exit(1);
+  });
   // Every client hears of every run change, also those made by other processes.
   const stopWatching = engine.watchRuns((runs) => emit('runsChanged', { runs }));
 

@@ -199,11 +199,11 @@ export class EngineService implements EngineApi {
 
   getRunEvents({ runId, afterSeq, limit }: Params<'getRunEvents'>): Promise<Result<'getRunEvents'>> {
     return mapErrors(async () => {
-      const summary = await this.#engine.queries.summary(runId);
-      if (!summary) throw new ApiError('not-found', `no run "${runId}"`);
+      if (!(await this.#engine.queries.summary(runId))) throw new ApiError('not-found', `no run "${runId}"`);
+      // One more than asked says whether there is more, whatever is appended meanwhile.
       const max = limit ?? 1000;
-      const events = await this.#engine.queries.events(runId, afterSeq ?? 0, max);
-      return { events, more: (events.at(-1)?.seq ?? afterSeq ?? 0) < summary.lastSeq };
+      const events = await this.#engine.queries.events(runId, afterSeq ?? 0, max + 1);
+      return { events: events.slice(0, max), more: events.length > max };
     });
   }
 

@@ -115,7 +115,3 @@ export function handle<R, A extends unknown[]>(handlers: EventHandlers<R, A>, ev
 export function isDecision(event: { type: EventType }): boolean {
   return eventCatalogue[event.type].decision;
 }
-
-export function isEventType(type: string): type is EventType {
-  return Object.hasOwn(eventCatalogue, type);
-}

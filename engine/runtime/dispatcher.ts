@@ -71,6 +71,12 @@ export class Dispatcher {
     this.#inFlight.clear();
   }
 
+  /** The deadline of this attempt's execution here, if it executes here. */
+  deadlineOf(lease: { runId: string; activationId: string; attempt: number }): number | undefined {
+    const execution = this.#inFlight.get(keyOf(lease.runId, lease.activationId));
+    return execution?.started.attempt === lease.attempt ? execution.started.deadline : undefined;
+  }
+
   /** What executes now, as leases name it. */
   executing(): { runId: string; activationId: string; attempt: number }[] {
     return [...this.#inFlight.values()].map(({ started }) => ({

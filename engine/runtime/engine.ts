@@ -7,12 +7,12 @@ import { builtinNodes } from '../../nodes/index.js';
 import { NodeRegistry } from '../registry/index.js';
 import { QuickJsSandbox } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
-import { SqliteStore, type Store, type Synchronous } from '../store/index.js';
+import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { EngineError } from './errors.js';
 import type { ExecutionServices } from './execute.js';
 import { GroupCommit, type CommitListener, type RunChange } from './group-commit.js';
-import { defaultHeartbeatMode, type HeartbeatMode } from './membership.js';
+import { defaultHeartbeatMode, MIN_LEASE_MS, type HeartbeatMode } from './membership.js';
 import { RunBook } from './run-book.js';
 import { RunCommands } from './run-commands.js';
 import { RunQueries, type RunDetail } from './run-queries.js';
@@ -30,7 +30,7 @@ export interface EngineOptions {
   registry?: NodeRegistry;
   /** Activations executing at once in this process (default 64). */
   concurrency?: number;
-  /** How long an activation's lease lasts without a heartbeat renewing it (default 10 s). */
+  /** How long an activation's lease lasts without a heartbeat renewing it (default 10 s, at least 3 s). */
   leaseMs?: number;
   /** How often an idle worker looks for work from other processes (default 100 ms). */
   pollMs?: number;
@@ -84,10 +84,13 @@ export class Engine {
 
   private constructor(options: EngineOptions) {
     if (!options.store && options.dbPath === undefined) throw new Error('Engine.open needs a dbPath or a store');
+    if (options.leaseMs !== undefined && options.leaseMs < MIN_LEASE_MS)
+      throw new RangeError(`leaseMs must be at least ${MIN_LEASE_MS} (a few heartbeats); it was ${options.leaseMs}`);
     this.registry = options.registry ?? defaultRegistry();
     this.clock = options.clock ?? systemClock;
     this.#store =
-      options.store ?? new SqliteStore(options.dbPath ?? '', { synchronous: options.synchronous ?? 'FULL' });
+      options.store ??
+      openStore({ kind: 'sqlite', path: options.dbPath ?? '', synchronous: options.synchronous ?? 'FULL' });
     const logger = options.logger ?? silentLogger;
     this.#book = new RunBook(this.#store, this.registry);
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger);
@@ -110,7 +113,6 @@ export class Engine {
     this.commands = new RunCommands(deps);
     this.queries = new RunQueries({
       store: this.#store,
-      book: this.#book,
       clock: this.clock,
       parkHorizonMs: this.#options.parkHorizonMs,
     });
@@ -237,6 +239,7 @@ export class Engine {
 }
 
 export { EngineError } from './errors.js';
+export { MIN_LEASE_MS } from './membership.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { DatabaseError } from '../store/index.js';
 export type { RunDetail, RunExport, ApprovalView } from './run-queries.js';

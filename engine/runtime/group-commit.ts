@@ -2,12 +2,13 @@
 // claimed activation starting — is an item; whatever items queued up meanwhile go into one batch,
 // one store commit (one fsync at synchronous=FULL). A commit that finds a run moved on (another
 // process wrote it) catches the run up and rebuilds the batch; an item whose lease was lost is
-// dropped. Items are independent: one that throws is refused alone.
+// dropped. Items are independent: one that throws, or whose run cannot be read, is refused alone.
 import type { Logger } from '../sdk/index.js';
 import type {
   ClaimRequest,
   CommitBatch,
   CommitConflict,
+  CommitResult,
   ReadyRecord,
   RunChange as StoredRunChange,
   Store,
@@ -20,6 +21,11 @@ import type { RunBook } from './run-book.js';
 export interface CommitItem {
   /** Runs the item reads or changes: loaded into the run book before `apply`. */
   readonly runIds: readonly string[];
+  /**
+   * Catch the runs up with the journal before `apply`: the item decides from a run's state whether
+   * to refuse, and a refusal writes nothing, so the commit's check could not catch a stale state.
+   */
+  readonly fresh?: boolean;
   /** Adds the item's writes to the batch; throwing refuses just this item. */
   apply(batch: Batch): void;
   /** After the commit: `error` is null when the item is durable. */
@@ -50,6 +56,7 @@ export type CommitListener = (changes: readonly RunChange[]) => void;
 
 const MAX_REBUILDS = 8;
 const RETRY_AFTER_MS = 200;
+const MAX_RETRY_MS = 5000;
 
 export class GroupCommit {
   readonly #store: Store;
@@ -61,6 +68,7 @@ export class GroupCommit {
   #participant: CommitParticipant | undefined;
   #scheduled = false;
   #cycle: Promise<void> | undefined;
+  #retryDelay = RETRY_AFTER_MS;
   /** Store commits made (each is one fsync at synchronous=FULL). */
   commits = 0;
 
@@ -104,10 +112,12 @@ export class GroupCommit {
     setImmediate(() => {
       this.#scheduled = false;
       if (this.#cycle) return;
-      this.#cycle = this.#runCycle().finally(() => {
-        this.#cycle = undefined;
-        if (this.#queue.length > 0 || this.#participant?.wantsCycle) this.schedule();
-      });
+      this.#cycle = this.#runCycle()
+        .catch((error: unknown) => this.#logger.error('a commit cycle failed', { error: errorText(error) }))
+        .finally(() => {
+          this.#cycle = undefined;
+          if (this.#queue.length > 0 || this.#participant?.wantsCycle) this.schedule();
+        });
     });
   }
 
@@ -123,64 +133,81 @@ export class GroupCommit {
     const items = this.#queue;
     this.#queue = [];
     const participant = this.#participant;
+    if (participant)
+      try {
+        items.push(...(await participant.gather(this.#clock.now())));
+      } catch (error) {
+        this.#logger.error('could not gather work', { error: errorText(error) });
+      }
     try {
-      if (participant) items.push(...(await participant.gather(this.#clock.now())));
+      await this.#commit(await this.#load(items), participant);
     } catch (error) {
-      this.#logger.error('could not gather work', { error: String(error) });
+      // Whatever went wrong, nobody may wait forever on an item of this cycle.
+      for (const item of items) item.settle(error);
+      throw error;
     }
-    await this.#commit(items, participant);
+  }
+
+  /**
+   * Loads (or, for `fresh` items, catches up) each item's runs. An item whose run cannot be read
+   * (a journal from a newer Stepwise, a pinned version that no longer compiles) is refused alone;
+   * items the store was too busy to load wait for the next try.
+   */
+  async #load(items: readonly CommitItem[]): Promise<CommitItem[]> {
+    const loaded: CommitItem[] = [];
+    const later: CommitItem[] = [];
+    for (const item of items) {
+      try {
+        if (item.fresh) for (const runId of item.runIds) await this.#book.refresh(runId);
+        else await this.#book.ensure(item.runIds);
+        loaded.push(item);
+      } catch (error) {
+        if (isTransient(error)) later.push(item);
+        else this.#refuse(item, error);
+      }
+    }
+    if (later.length > 0) this.#retryLater(later, new Error('the store was busy'));
+    return loaded;
   }
 
   async #commit(initial: CommitItem[], participant: CommitParticipant | undefined): Promise<void> {
     let items = initial;
     for (let rebuild = 0; ; rebuild += 1) {
-      let batch: Batch;
-      let refused: Map<CommitItem, unknown>;
-      try {
-        await this.#book.ensure(items.flatMap((item) => item.runIds));
-        ({ batch, refused } = this.#build(items, participant));
-      } catch (error) {
-        // Reading the store failed (busy, I/O): keep the items and try again shortly.
-        this.#retryLater(items, error);
-        return;
-      }
+      const { batch, refused } = this.#build(items, participant);
       const claim = participant?.claim(batch) ?? null;
       if (batch.empty && claim === null) {
         settleAll(items, refused);
         return;
       }
       const commit: CommitBatch = { ...batch.toCommit(), ...(claim && { claim }) };
-      let result;
+      let result: CommitResult;
       try {
         result = await this.#store.commit(commit);
       } catch (error) {
-        if (items.length > 1 && !isTransient(error)) {
-          // One item's writes break the store (not a conflict): commit them one by one to find it.
-          for (const item of items) await this.#commit([item], participant);
-          return;
-        }
         if (isTransient(error)) this.#retryLater(items, error);
+        // One item's writes break the store (not a conflict): commit them one by one to find it.
+        else if (items.length > 1) for (const item of items) await this.#commit([item], participant);
         else {
-          this.#logger.error('could not commit', { error: String(error) });
-          for (const item of items) item.settle(error);
+          for (const item of items) this.#refuse(item, error);
           for (const runId of batch.runIds()) this.#book.forget(runId);
         }
         return;
       }
       if (result.ok) {
         this.commits += 1;
+        this.#retryDelay = RETRY_AFTER_MS;
         this.#book.adopt(batch.states());
         settleAll(items, refused);
         participant?.committed(batch, commit, result.claimed);
         this.#publish(batch);
         return;
       }
-      items = await this.#resolveConflicts(items, result.conflicts);
       if (rebuild + 1 >= MAX_REBUILDS) {
         const error = new Error(`the runs kept changing under this commit: ${describeConflicts(result.conflicts)}`);
         for (const item of items) item.settle(error);
         return;
       }
+      items = await this.#resolveConflicts(items, result.conflicts);
     }
   }
 
@@ -201,32 +228,52 @@ export class GroupCommit {
     return { batch, refused };
   }
 
-  /** Runs another process moved on are caught up; items standing on a lost lease are dropped. */
+  /**
+   * Runs another process moved on are caught up (an item whose run cannot be re-read is refused);
+   * items standing on a lost lease are dropped; a run id that exists already refuses its start.
+   */
   async #resolveConflicts(items: CommitItem[], conflicts: readonly CommitConflict[]): Promise<CommitItem[]> {
     let kept = items;
     for (const conflict of conflicts) {
+      const { runId } = conflict;
       if (conflict.kind === 'lease-lost') {
-        const { runId, activationId } = conflict;
         kept = kept.filter((item) => {
-          const stale = item.holdsLease?.(runId, activationId) ?? false;
+          const stale = item.holdsLease?.(runId, conflict.activationId) ?? false;
           if (stale) item.settle(null);
           return !stale;
         });
-      } else if (conflict.kind === 'run-moved') await this.#book.refresh(conflict.runId);
-      else
-        kept = kept.filter((item) => {
-          if (!item.runIds.includes(conflict.runId) && item.runIds.length > 0) return true;
-          item.settle(new Error(`run ${conflict.runId} already exists`));
-          return false;
-        });
+        continue;
+      }
+      let error: unknown = new Error(`run ${runId} already exists`);
+      if (conflict.kind === 'run-moved') {
+        try {
+          await this.#book.refresh(runId);
+          continue;
+        } catch (refreshError) {
+          error = refreshError;
+          this.#book.forget(runId);
+        }
+      }
+      kept = kept.filter((item) => {
+        if (!item.runIds.includes(runId)) return true;
+        this.#refuse(item, error);
+        return false;
+      });
     }
     return kept;
   }
 
+  #refuse(item: CommitItem, error: unknown): void {
+    this.#logger.error('refused an item of the commit', { error: errorText(error) });
+    item.settle(error);
+  }
+
+  /** The store was busy: keep the items and try again, backing off up to 5 s. */
   #retryLater(items: CommitItem[], error: unknown): void {
-    this.#logger.error('commit failed; will retry', { error: String(error) });
+    this.#logger.warn('the store is busy; will retry', { error: errorText(error), retryInMs: this.#retryDelay });
     this.#queue.unshift(...items);
-    this.#clock.after(RETRY_AFTER_MS, () => this.schedule());
+    this.#clock.after(this.#retryDelay, () => this.schedule());
+    this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
   }
 
   #publish(batch: Batch): void {
@@ -247,9 +294,10 @@ function settleAll(items: readonly CommitItem[], refused: ReadonlyMap<CommitItem
   for (const item of items) item.settle(refused.get(item) ?? null);
 }
 
+/** The store was busy (SQLite: BUSY or LOCKED, extended codes included): worth trying again. */
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
 function describeConflicts(conflicts: readonly CommitConflict[]): string {

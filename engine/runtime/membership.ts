@@ -1,6 +1,7 @@
 // A worker's membership in the store: a generated id and a heartbeat every second that renews
-// every lease the worker holds — each only until its start-to-close deadline — and expires
-// workers that went silent (their leases are freed, so others take the work over). In production
+// every lease the worker holds — each while its start-to-close deadline is ahead — and expires
+// workers that went silent for longer than their lease (their leases are freed, so others take
+// the work over; a worker on this host whose process is gone is expired at once). In production
 // the heartbeat runs on its own thread with its own store connection: user code that blocks the
 // engine thread cannot stop it. The engine thread checks each second which leases it still holds.
 import { existsSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { errorText } from './errors.js';
 export const HEARTBEAT_MS = 1000;
 /** Expire silent workers every this many heartbeats. */
 export const EXPIRY_EVERY = 5;
+/** A lease must outlast a few heartbeats, or live workers would expire each other. */
+export const MIN_LEASE_MS = 3 * HEARTBEAT_MS;
 
 export type HeartbeatMode = 'thread' | 'inline';
 
@@ -50,12 +53,19 @@ export class Membership {
     this.#clock = clock;
     this.#options = options;
     const now = clock.now();
-    this.#record = { id: options.workerId, host: hostname(), pid: process.pid, startedAt: now, heartbeatAt: now };
+    this.#record = {
+      id: options.workerId,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: now,
+      heartbeatAt: now,
+      leaseMs: options.leaseMs,
+    };
   }
 
   async start(): Promise<void> {
     await this.#store.registerWorker(this.#record);
-    await this.#store.expireWorkers(this.#clock.now() - this.#options.leaseMs);
+    await expireSilent(this.#store, this.#clock.now(), this.#options.logger);
     if (this.#options.mode === 'thread') this.#startThread();
     this.#scheduleTick();
   }
@@ -80,12 +90,10 @@ export class Membership {
   async #tick(): Promise<void> {
     const now = this.#clock.now();
     try {
-      if (!this.#thread) {
-        await beat(this.#store, this.#record, now, this.#options.leaseMs, (this.#ticks += 1));
-      }
+      if (!this.#thread) await beat(this.#store, this.#record, now, (this.#ticks += 1), this.#options.logger);
       const executing = this.#options.executing();
       if (executing.length === 0) return;
-      const held = new Set((await this.#store.leasesOf(this.#options.workerId)).map((lease) => leaseKey(lease)));
+      const held = new Set((await this.#store.leasesOf(this.#options.workerId)).map(leaseKey));
       const lost = executing.filter((lease) => !held.has(leaseKey(lease)));
       if (lost.length > 0) this.#options.onLost(lost);
     } catch (error) {
@@ -97,29 +105,56 @@ export class Membership {
     const data: HeartbeatThreadData = {
       location: this.#store.location,
       worker: this.#record,
-      leaseMs: this.#options.leaseMs,
       heartbeatMs: HEARTBEAT_MS,
     };
     const thread = new Thread(HEARTBEAT_THREAD, { workerData: data });
     thread.unref();
     thread.on('message', (message: HeartbeatThreadMessage) =>
-      this.#options.logger.warn(message.message, message.fields),
+      this.#options.logger[message.level](message.message, message.fields),
     );
-    thread.on('error', (error) => this.#options.logger.error('heartbeat thread failed', { error: errorText(error) }));
+    // Should the thread die, the engine thread beats instead: a worker must never fall silent.
+    const fallBack = (reason: string): void => {
+      if (this.#thread !== thread) return;
+      this.#thread = undefined;
+      this.#options.logger.error('the heartbeat thread stopped; beating on the engine thread', { reason });
+    };
+    thread.on('error', (error) => fallBack(errorText(error)));
+    thread.on('exit', (code) => fallBack(`exit ${code}`));
     this.#thread = thread;
   }
 }
 
-/** One heartbeat: renew this worker's leases (each until its deadline), now and then expire silent workers. */
+/** One heartbeat: renew this worker's leases (each while its deadline is ahead); now and then expire silent workers. */
 export async function beat(
   store: Store,
   worker: WorkerRecord,
   now: number,
-  leaseMs: number,
   tick: number,
+  logger: Logger,
 ): Promise<void> {
-  await store.heartbeat({ ...worker, heartbeatAt: now }, now, leaseMs);
-  if (tick % EXPIRY_EVERY === 0) await store.expireWorkers(now - leaseMs);
+  await store.heartbeat(worker, now);
+  if (tick % EXPIRY_EVERY === 0) await expireSilent(store, now, logger);
+}
+
+/** Workers silent for longer than their lease, and workers on this host whose process is gone. */
+async function expireSilent(store: Store, now: number, logger: Logger): Promise<void> {
+  const expired = await store.expireWorkers(now);
+  const host = hostname();
+  for (const worker of await store.workers())
+    if (worker.host === host && worker.pid !== process.pid && !processAlive(worker.pid))
+      expired.push({ workerId: worker.id, released: await store.removeWorker(worker.id) });
+  for (const { workerId, released } of expired)
+    if (released > 0) logger.info('took over the work of a stopped worker', { workerId, released });
+}
+
+/** A hint only (a pid may be reused): a live process keeps its worker until its heartbeat stops. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function leaseKey(lease: LeaseKey): string {
@@ -129,12 +164,11 @@ function leaseKey(lease: LeaseKey): string {
 export interface HeartbeatThreadData {
   location: StoreLocation;
   worker: WorkerRecord;
-  leaseMs: number;
   heartbeatMs: number;
 }
 
 export interface HeartbeatThreadMessage {
-  type: 'log';
+  level: keyof Logger;
   message: string;
   fields: Record<string, unknown>;
 }

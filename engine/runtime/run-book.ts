@@ -64,11 +64,19 @@ export class RunBook {
     this.#remember(runId, { ...cached, state });
   }
 
-  /** States a commit made durable. Finished runs leave the cache: they are rarely touched again. */
+  /**
+   * States a commit made durable. Finished runs leave the cache (they are rarely touched again),
+   * and the least recently used go beyond the cache's size — only here, between commits, so that
+   * no run a cycle loaded is dropped before the cycle uses it.
+   */
   adopt(runs: Iterable<[string, LoadedRun]>): void {
     for (const [runId, run] of runs) {
       if (isTerminal(run.state.status)) this.#runs.delete(runId);
       else this.#remember(runId, run);
+    }
+    for (const oldest of this.#runs.keys()) {
+      if (this.#runs.size <= MAX_CACHED_RUNS) break;
+      this.#runs.delete(oldest);
     }
   }
 
@@ -83,12 +91,9 @@ export class RunBook {
     this.#remember(runId, { state, workflow: await this.compiled(state.workflowId, state.version) });
   }
 
+  /** Most recently used last. */
   #remember(runId: string, run: LoadedRun): void {
     this.#runs.delete(runId);
-    if (this.#runs.size >= MAX_CACHED_RUNS) {
-      const oldest = this.#runs.keys().next().value;
-      if (oldest !== undefined) this.#runs.delete(oldest);
-    }
     this.#runs.set(runId, run);
   }
 }

@@ -55,7 +55,7 @@ export class RunCommands {
     const input = normaliseJson(options.input ?? null);
     const parentRunId = options.parentRunId ?? null;
     await commits.run({
-      runIds: [],
+      runIds: [runId],
       apply: (batch) => {
         batch.create(
           { runId, workflowId, version: workflow.version, input, parentRunId },
@@ -86,6 +86,7 @@ export class RunCommands {
     const signal = { decision, by: options.by ?? defaultActor(), comment: options.comment ?? null };
     await this.#deps.commits.run({
       runIds: [runId],
+      fresh: true,
       apply: (batch) =>
         signalWait(batch, this.#deps.services, {
           runId,
@@ -100,6 +101,7 @@ export class RunCommands {
   async cancel(runId: string, options: { reason?: string; by?: string } = {}): Promise<RunRecord> {
     await this.#deps.commits.run({
       runIds: [runId],
+      fresh: true,
       apply: (batch) => {
         const run = batch.run(runId);
         if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');

@@ -16,7 +16,6 @@ import type { RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from
 import { waitKindOf } from '../waits/index.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
-import type { RunBook } from './run-book.js';
 
 export type ApprovalView = WaitRecord;
 
@@ -43,7 +42,6 @@ export interface RunExport {
 
 export interface RunQueryDeps {
   store: Store;
-  book: RunBook;
   clock: Clock;
   /** A run waiting on timers further away than this counts as parked. */
   parkHorizonMs: number;
@@ -73,8 +71,15 @@ export class RunQueries {
       store.workflows.latestVersionNumber(record.workflowId),
       store.waits({ runId, limit: 10_000 }),
     ]);
+    // The row and the journal are two reads: the run's fields come from the journal, which the
+    // activations do too, so the two always agree.
     return {
       ...record,
+      status: state.status,
+      output: isTerminal(state.status) ? state.output : null,
+      error: state.error,
+      lastSeq: state.lastSeq,
+      finishedAt: state.finishedAt,
       settled: this.settled(state),
       versionHash: version?.hash ?? '',
       latestVersion: latest ?? record.version,
@@ -82,15 +87,6 @@ export class RunQueries {
       approvals,
       events,
     };
-  }
-
-  /** The run's state as committed: the cached one when current, else folded from the journal. */
-  async state(runId: string): Promise<RunState | undefined> {
-    const record = await this.#deps.store.getRun(runId);
-    if (!record) return undefined;
-    const cached = this.#deps.book.get(runId);
-    if (cached && cached.state.lastSeq === record.lastSeq) return cached.state;
-    return foldEvents(runId, await this.#deps.store.readEvents(runId, 0));
   }
 
   list(filter: RunFilter = {}, page: { after?: RunCursor | null; limit?: number } = {}): Promise<RunPage> {

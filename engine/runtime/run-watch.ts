@@ -1,7 +1,7 @@
 // Follows every change to runs, whoever made it: this process's commits at once, and commits of
 // other processes (the CLI, another worker) by polling the store's change feed. Each change is
 // reported once per new journal position.
-import type { Store } from '../store/index.js';
+import type { ChangeCursor, Store } from '../store/index.js';
 import type { Clock } from './clock.js';
 import type { GroupCommit, RunChange } from './group-commit.js';
 
@@ -29,7 +29,7 @@ export function watchRuns(
     if (news.length > 0) listener(news);
   };
   const unsubscribe = commits.onCommit(emit);
-  let cursor: number | null = null;
+  let cursor: ChangeCursor | null = null;
   let stopped = false;
   let cancel = (): void => {};
   const poll = async (): Promise<void> => {

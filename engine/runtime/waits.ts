@@ -111,15 +111,14 @@ function resolve(
   resolution: WaitResolution,
 ): void {
   const ref = { runId, activationId: activation.activationId, nodeId: activation.nodeId, attempt: activation.attempt };
+  const node = batch.run(runId)?.workflow.nodes.get(activation.nodeId);
+  if (!node) throw new Error(`node "${activation.nodeId}" is not in the pinned version of run ${runId}`);
   if (resolution.signal)
     batch.record(runId, {
       ...ref,
       type: 'SignalReceived',
       data: { ...resolution.signal, shownInput: activation.input },
     });
-  const run = batch.run(runId);
-  const node = run?.workflow.nodes.get(activation.nodeId);
-  if (!node) return;
   const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome);
   batch.record(runId, outcomeEvent(ref, outcome));
 }

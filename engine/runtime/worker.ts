@@ -158,11 +158,6 @@ export class Worker implements CommitParticipant {
     return pending.ready === 0 && pending.leased === 0 && pending.timers === 0;
   }
 
-  /** Aborts this process's executions of a run (after it was cancelled or failed). */
-  abortRun(runId: string): void {
-    this.#dispatcher.abort(runId);
-  }
-
   // ── The group commit's participant ─────────────────────────────────────────────────────────
 
   async gather(now: number): Promise<CommitItem[]> {
@@ -171,27 +166,43 @@ export class Worker implements CommitParticipant {
     if (this.#state !== 'running') return items;
     items.push(...this.#claimed);
     this.#claimed = [];
-    for (const timer of await this.#timers.take(now))
-      items.push({
-        runIds: [timer.runId],
-        apply: (batch) => fireTimer(batch, this.#deps.services, timer),
-        settle: this.#logRefusal('a due timer'),
-      });
+    try {
+      for (const timer of await this.#timers.take(now))
+        items.push({
+          runIds: [timer.runId],
+          apply: (batch) => fireTimer(batch, this.#deps.services, timer),
+          settle: this.#logRefusal('a due timer'),
+        });
+    } catch (error) {
+      // The timers wait for the next cycle; what was already taken goes on.
+      this.#deps.services.logger.warn('could not read due timers', { error: errorText(error) });
+    }
     return items;
   }
 
   fill(batch: Batch): void {
     if (this.#state !== 'running') return;
     let capacity = this.options.concurrency - this.#dispatcher.size - batch.started.length;
+    const failed = new Set<string>();
     // Inline nodes finish inside this batch and may make more ready: look again until nothing changes.
     for (let round = 0; round < 1000; round += 1) {
       let inlined = 0;
       for (const { runId, row } of [...batch.unclaimed()]) {
+        const key = `${runId}\0${row.activationId}`;
+        if (failed.has(key)) continue;
         const node = batch.run(runId)?.workflow.nodes.get(row.nodeId);
         if (node?.definition.inline) inlined += 1;
         else if (capacity > 0) capacity -= 1;
         else continue;
-        batch.isolate(() => this.#start(batch, row, false));
+        const error = batch.isolate(() => this.#start(batch, row, false));
+        if (error === null) continue;
+        // Left ready for a later try (or another worker); said once.
+        failed.add(key);
+        this.#deps.services.logger.error('could not start an activation', {
+          runId,
+          activationId: row.activationId,
+          error: errorText(error),
+        });
       }
       if (inlined === 0) break;
     }
@@ -212,6 +223,9 @@ export class Worker implements CommitParticipant {
   }
 
   committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[]): void {
+    // Stopping: what this commit started is not dispatched; leaving frees its leases, so another
+    // worker (or this one's next start) recovers it with the same attempt.
+    if (this.#state !== 'running') return;
     for (const started of batch.started) this.#dispatcher.run(started);
     if (commit.claim) {
       // A full page may leave more behind it.
@@ -240,6 +254,21 @@ export class Worker implements CommitParticipant {
       return;
     }
     if (checkLease) batch.requireLease(row.runId, row.activationId, row.attempt);
+    const node = run.workflow.nodes.get(row.nodeId);
+    const deadline = batch.at + (node?.timeoutMs ?? 0);
+    const lease = (until: number): void =>
+      batch.work(row.runId, {
+        kind: 'ready',
+        activationId: row.activationId,
+        row: { ...row, leaseOwner: this.workerId, leaseUntil: batch.at + this.options.leaseMs, deadline: until },
+      });
+    // Our own lease lapsed (a long pause) and we claimed the activation back while it still
+    // executes here: keep that execution, just hold the lease again.
+    const executing = this.#dispatcher.deadlineOf(row);
+    if (executing !== undefined) {
+      lease(executing);
+      return;
+    }
     // Started before and never finished: a crash (or a lost lease) interrupted it.
     const recovered = activation.status === 'running' && activation.attempt === row.attempt;
     batch.record(row.runId, {
@@ -249,7 +278,6 @@ export class Worker implements CommitParticipant {
       attempt: row.attempt,
       data: { worker: this.workerId, recovered },
     });
-    const node = run.workflow.nodes.get(row.nodeId);
     const started: Started = {
       runId: row.runId,
       activationId: row.activationId,
@@ -258,22 +286,13 @@ export class Worker implements CommitParticipant {
       input: activation.input,
       workflow: run.workflow,
       startedAt: batch.at,
-      deadline: batch.at + (node?.timeoutMs ?? 0),
+      deadline,
     };
     if (node?.definition.inline) {
       batch.record(row.runId, outcomeEvent(started, executeInline(node, started, this.#deps.services)));
       return;
     }
-    batch.work(row.runId, {
-      kind: 'ready',
-      activationId: row.activationId,
-      row: {
-        ...row,
-        leaseOwner: this.workerId,
-        leaseUntil: batch.at + this.options.leaseMs,
-        deadline: started.deadline,
-      },
-    });
+    lease(deadline);
     batch.started.push(started);
   }
 
@@ -292,8 +311,9 @@ export class Worker implements CommitParticipant {
       runIds: [runId],
       apply: (batch) => {
         const run = batch.run(runId);
+        if (!run) throw new Error(`run ${runId} is not in the store`);
         // The run ended meanwhile (cancelled, failed elsewhere): the outcome has nowhere to go.
-        if (!run || isTerminal(run.state.status)) return;
+        if (isTerminal(run.state.status)) return;
         batch.requireLease(runId, activationId, attempt);
         batch.record(runId, outcomeEvent(started, outcome));
       },

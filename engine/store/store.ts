@@ -66,7 +66,11 @@ export interface RunPage {
   next: RunCursor | null;
 }
 
-/** A run that changed in some commit (of this process or another). `changeId` orders them. */
+/**
+ * A run that changed in some commit (of this process or another). Every run a commit touches
+ * gets the commit's `changeId`; a store must make change ids visible in increasing order (SQLite:
+ * one writer at a time; a networked store must not let a later commit's id show first).
+ */
 export interface RunChange {
   runId: string;
   workflowId: string;
@@ -77,11 +81,20 @@ export interface RunChange {
   changeId: number;
 }
 
+/** Where a reader of the change feed is: after this run of this change. */
+export interface ChangeCursor {
+  changeId: number;
+  runId: string;
+}
+
 // ── Work lists ───────────────────────────────────────────────────────────────────────────────
 
 /**
  * An activation to execute. A lease marks the worker executing it until `leaseUntil`; its
- * heartbeats renew the lease until `deadline` (the node's start-to-close limit), not beyond.
+ * heartbeats renew the lease while `deadline` (the node's start-to-close limit) is ahead. A claim
+ * sets `deadline` to the claim's time: a claimed activation is not renewed until the worker
+ * starts it (its `NodeStarted` commit sets the real deadline), so a claim that never gets that far
+ * lapses after one lease.
  */
 export interface ReadyRecord {
   runId: string;
@@ -193,9 +206,12 @@ export interface WorkerRecord {
   /** Generated per worker start; never a process id. */
   id: string;
   host: string;
+  /** For a hint only: a worker on this host whose process is gone can be expired at once. */
   pid: number;
   startedAt: number;
   heartbeatAt: number;
+  /** How long it may stay silent before others expire it (its lease length). */
+  leaseMs: number;
 }
 
 // ── Workflows ────────────────────────────────────────────────────────────────────────────────
@@ -261,15 +277,15 @@ export interface Store {
   registerWorker(worker: WorkerRecord): Promise<void>;
   /**
    * The worker is alive (registered again if it had been expired): every lease it holds is
-   * renewed until `now + leaseMs`, except those past their deadline.
+   * renewed until `now + worker.leaseMs`, except those whose deadline has passed.
    */
-  heartbeat(worker: WorkerRecord, now: number, leaseMs: number): Promise<void>;
+  heartbeat(worker: WorkerRecord, now: number): Promise<void>;
   /** The leases a worker holds now. */
   leasesOf(workerId: string): Promise<{ runId: string; activationId: string; attempt: number }[]>;
-  /** Removes workers silent since `staleBefore` and frees their leases. */
-  expireWorkers(staleBefore: number): Promise<{ workerId: string; released: number }[]>;
-  /** A worker stopping: its row goes and its leases are freed at once. */
-  removeWorker(workerId: string): Promise<void>;
+  /** Removes workers silent for longer than their own lease length and frees their leases. */
+  expireWorkers(now: number): Promise<{ workerId: string; released: number }[]>;
+  /** A worker stopping (or known dead): its row goes and its leases are freed at once. */
+  removeWorker(workerId: string): Promise<number>;
   workers(): Promise<WorkerRecord[]>;
 
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -279,8 +295,11 @@ export interface Store {
   findRunIds(prefix: string, limit: number): Promise<string[]>;
   /** Events after `afterSeq`, validated and in their current shape; at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit?: number): Promise<JournalEvent[]>;
-  /** Runs changed after `cursor` (null: none yet, just the cursor to start from). */
-  changesSince(cursor: number | null, limit: number): Promise<{ cursor: number; changes: RunChange[] }>;
+  /**
+   * Runs changed after `cursor`, in change order, at most `limit`; null: none yet, just the cursor
+   * to start from (the latest change).
+   */
+  changesSince(cursor: ChangeCursor | null, limit: number): Promise<{ cursor: ChangeCursor; changes: RunChange[] }>;
 
   waits(filter: { runId?: string; status?: WaitStatus; limit: number }): Promise<WaitRecord[]>;
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;

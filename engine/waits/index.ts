@@ -26,7 +26,3 @@ const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
 export function waitKindOf(request: WaitRequest): AnyWaitKind {
   return KINDS[request.kind];
 }
-
-export function waitKinds(): AnyWaitKind[] {
-  return Object.values(KINDS);
-}

@@ -99,7 +99,7 @@ describe('crash recovery under SIGKILL', () => {
     // machine that finishes early, add runs until there have been enough kills.
     while (kills < KILLS) {
       if (unfinished() === 0) await startBatch(10);
-      const worker = spawnCli(['worker', '--concurrency', '4', '--lease-ms', '3000'], { db: dir.db });
+      const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
       const exit = finished(worker);
       // Count the random moment from when the worker is running, not from the spawn: on a loaded
       // machine starting Node takes longer than the whole window, and every kill landed before
@@ -114,7 +114,7 @@ describe('crash recovery under SIGKILL', () => {
     // Most of the work must have happened in the workers that were killed, not the last one.
     const completedBeforeFinal = countCompletions(dir.db);
 
-    const final = await runCli(['worker', '--until-idle', '--json', '--lease-ms', '3000'], { db: dir.db });
+    const final = await runCli(['worker', '--until-idle', '--json'], { db: dir.db });
     expect(final.code, final.stderr).toBe(0);
 
     const engine = Engine.open({ dbPath: dir.db });

@@ -30,20 +30,20 @@ describe('heartbeats', () => {
     { timeout: 60_000 },
     async () => {
       const file = join(dir.path, 'busy.json');
-      // 4 s of busy work on the engine thread against a 1.5 s lease.
+      // 7 s of busy work on the engine thread against a 3 s lease.
       writeFileSync(
         file,
         JSON.stringify(
           chain('busy', [
             node('busy', 'code', {
-              code: 'const end = Date.now() + 4000; let n = 0; while (Date.now() < end) n++; return { spun: n > 0 };',
+              code: 'const end = Date.now() + 7000; let n = 0; while (Date.now() < end) n++; return { spun: n > 0 };',
               timeoutMs: 20_000,
             }),
           ]),
         ),
       );
       expect((await runCli(['start', file, '--json'], { db: dir.db })).code).toBe(0);
-      const first = spawnCli(['worker', '--until-idle', '--lease-ms', '1500'], { db: dir.db });
+      const first = spawnCli(['worker', '--until-idle', '--lease-ms', '3000'], { db: dir.db });
       const firstDone = finished(first);
       const deadline = Date.now() + 20_000;
       while (starts(dir.db).length === 0) {
@@ -51,7 +51,7 @@ describe('heartbeats', () => {
         await sleep(20);
       }
       // The second worker arrives while the first one's engine thread is busy.
-      const second = await runCli(['worker', '--until-idle', '--lease-ms', '1500'], { db: dir.db });
+      const second = await runCli(['worker', '--until-idle', '--lease-ms', '3000'], { db: dir.db });
       expect(second.code, second.stderr).toBe(0);
       expect((await firstDone).code).toBe(0);
 

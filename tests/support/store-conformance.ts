@@ -312,46 +312,52 @@ export function storeConformance(name: string, factory: StoreFactory): void {
     });
 
     withStore(
-      'heartbeats renew every lease of the worker until its deadline; leasesOf tells which it holds',
+      'heartbeats renew the leases of started activations until their deadline; a claim never started lapses',
       async (store) => {
-        await seed(store, 2);
-        const worker = { id: 'w1', host: 'test', pid: 1, startedAt: T0, heartbeatAt: T0 };
+        await seed(store, 3);
+        const worker = { id: 'w1', host: 'test', pid: 1, startedAt: T0, heartbeatAt: T0, leaseMs: 1000 };
         await store.registerWorker(worker);
-        const claimed = await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 2 });
+        const claimed = await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 1000, limit: 3 });
+        // A claim is not renewed until the worker starts the activation.
         expect(claimed.map((row) => [row.runId, row.leaseOwner, row.deadline])).toEqual([
-          ['run-0000', 'w1', null],
-          ['run-0001', 'w1', null],
+          ['run-0000', 'w1', T0],
+          ['run-0001', 'w1', T0],
+          ['run-0002', 'w1', T0],
         ]);
-        // The worker started run-0001's activation with a start-to-close deadline.
-        const started: RunWrite = {
-          ...newRun('run-0001', T0, { create: null, expectedLastSeq: 2 }),
+        // The worker starts two of them: one with a start-to-close deadline at T0 + 1500, one far away.
+        const start = (runId: string, deadline: number): RunWrite => ({
+          ...newRun(runId, T0, { create: null, expectedLastSeq: 2 }),
           events: [],
           projection: null,
           work: {
             ...noWork(),
-            readyPut: [ready('run-0001', 'a', T0, { leaseOwner: 'w1', leaseUntil: T0 + 1000, deadline: T0 + 1500 })],
+            readyPut: [ready(runId, 'a', T0, { leaseOwner: 'w1', leaseUntil: T0 + 1000, deadline })],
           },
           leases: [{ activationId: 'a', attempt: 1 }],
-        };
-        expect(await store.commit(batch([started], 'w1'))).toEqual({ ok: true, claimed: [] });
-        await store.heartbeat({ ...worker, heartbeatAt: T0 + 900 }, T0 + 900, 1000);
-        await store.heartbeat({ ...worker, heartbeatAt: T0 + 1600 }, T0 + 1600, 1000);
-        // Past its deadline, run-0001's lease was not renewed at T0 + 1600: it ends at T0 + 1900.
-        expect(await store.claim({ workerId: 'w2', now: T0 + 1950, leaseUntil: T0 + 3000, limit: 10 })).toEqual([
-          expect.objectContaining({ runId: 'run-0001', leaseOwner: 'w2' }),
-        ]);
-        expect(await store.leasesOf('w1')).toEqual([{ runId: 'run-0000', activationId: 'a', attempt: 1 }]);
-        expect(await store.leasesOf('w2')).toEqual([{ runId: 'run-0001', activationId: 'a', attempt: 1 }]);
+        });
+        expect(await store.commit(batch([start('run-0001', T0 + 1500), start('run-0002', T0 + 60_000)], 'w1'))).toEqual(
+          { ok: true, claimed: [] },
+        );
+        await store.heartbeat(worker, T0 + 900);
+        await store.heartbeat(worker, T0 + 1600);
+        // At T0 + 1950: run-0000 (never started) lapsed at T0 + 1000; run-0001 was last renewed at
+        // T0 + 900 (its deadline had passed at T0 + 1600), so it lapsed at T0 + 1900; run-0002 holds.
+        const taken = await store.claim({ workerId: 'w2', now: T0 + 1950, leaseUntil: T0 + 3000, limit: 10 });
+        expect(taken.map((row) => row.runId).sort()).toEqual(['run-0000', 'run-0001']);
+        expect(await store.leasesOf('w1')).toEqual([{ runId: 'run-0002', activationId: 'a', attempt: 1 }]);
+        expect((await store.leasesOf('w2')).map((lease) => lease.runId).sort()).toEqual(['run-0000', 'run-0001']);
         expect((await store.workers()).map((row) => [row.id, row.heartbeatAt])).toEqual([['w1', T0 + 1600]]);
       },
     );
 
     withStore('silent workers are expired and their leases freed at once', async (store) => {
       await seed(store, 3);
-      await store.registerWorker({ id: 'w1', host: 'h', pid: 1, startedAt: T0, heartbeatAt: T0 });
-      await store.registerWorker({ id: 'w2', host: 'h', pid: 2, startedAt: T0, heartbeatAt: T0 + 5000 });
+      await store.registerWorker({ id: 'w1', host: 'h', pid: 1, startedAt: T0, heartbeatAt: T0, leaseMs: 1000 });
+      await store.registerWorker({ id: 'w2', host: 'h', pid: 2, startedAt: T0, heartbeatAt: T0, leaseMs: 60_000 });
       await store.claim({ workerId: 'w1', now: T0, leaseUntil: T0 + 60_000, limit: 2 });
-      expect(await store.expireWorkers(T0 + 1)).toEqual([{ workerId: 'w1', released: 2 }]);
+      // Each worker's own lease length says how long it may stay silent.
+      expect(await store.expireWorkers(T0 + 1000)).toEqual([]);
+      expect(await store.expireWorkers(T0 + 1001)).toEqual([{ workerId: 'w1', released: 2 }]);
       expect((await store.workers()).map((worker) => worker.id)).toEqual(['w2']);
       expect(await store.claim({ workerId: 'w2', now: T0 + 2, leaseUntil: T0 + 60_000, limit: 10 })).toHaveLength(3);
       await store.removeWorker('w2');
@@ -502,6 +508,26 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       } finally {
         await other.close();
       }
+    });
+
+    withStore('the change feed pages through one commit of many runs without losing any', async (store) => {
+      const start = await store.changesSince(null, 100);
+      // One commit touching 7 runs: every change has the same commit, pages of 3 cut through it.
+      const ids = Array.from({ length: 7 }, (_, index) => `run-${index}`);
+      expect(await store.commit(batch(ids.map((id) => newRun(id, T0))))).toEqual({ ok: true, claimed: [] });
+      const seen: string[] = [];
+      let cursor = start.cursor;
+      for (let page = 0; page < 10; page += 1) {
+        const next = await store.changesSince(cursor, 3);
+        seen.push(...next.changes.map((change) => change.runId));
+        cursor = next.cursor;
+        if (next.changes.length < 3) break;
+      }
+      expect(seen.sort()).toEqual(ids);
+      // A reader that starts now sees only what comes next.
+      const now = await store.changesSince(null, 100);
+      await store.commit(batch([newRun('run-later', T0 + 1)]));
+      expect((await store.changesSince(now.cursor, 100)).changes.map((change) => change.runId)).toEqual(['run-later']);
     });
 
     withStore('workflow versions are content-addressed; the draft follows unedited versions', async (store) => {

@@ -119,9 +119,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // `v`: the shape version of each event's data (upgraded on read). `change_id`: a counter set
     // on every commit that touches a run, so other processes can follow what changed.
     // `deadline`: heartbeats renew a lease until then (the node's start-to-close limit).
+    // `workers.lease_ms`: how long each worker may stay silent before others expire it.
     sql: `
       ALTER TABLE events ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE ready ADD COLUMN deadline INTEGER;
+      ALTER TABLE workers ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 10000;
       ALTER TABLE runs ADD COLUMN change_id INTEGER NOT NULL DEFAULT 0;
       CREATE INDEX runs_by_change ON runs(change_id);
       CREATE INDEX runs_by_workflow_created ON runs(workflow_id, created_at);

@@ -8,6 +8,7 @@ import {
   type ClaimRequest,
   type CommitBatch,
   type CommitConflict,
+  type ChangeCursor,
   type CommitResult,
   type ReadyRecord,
   type RunChange,
@@ -96,6 +97,7 @@ interface WorkerRow {
   host: string;
   started_at: number;
   heartbeat_at: number;
+  lease_ms: number;
 }
 
 export interface SqliteStoreOptions {
@@ -160,13 +162,13 @@ export class SqliteStore implements Store {
         db.prepare("UPDATE waits SET status = 'cancelled' WHERE run_id = ? AND status = 'open'"),
       ],
       claim: db.prepare<{ now: number; limit: number; owner: string; until: number }, ReadyRow>(
-        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = NULL
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = @now
          WHERE (run_id, activation_id) IN (
            SELECT run_id, activation_id FROM ready WHERE ${claimable} ORDER BY available_at LIMIT @limit)
          RETURNING *`,
       ),
       claimRun: db.prepare<{ now: number; limit: number; owner: string; until: number; runId: string }, ReadyRow>(
-        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = NULL
+        `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = @now
          WHERE (run_id, activation_id) IN (
            SELECT run_id, activation_id FROM ready WHERE ${claimable} AND run_id = @runId ORDER BY available_at LIMIT @limit)
          RETURNING *`,
@@ -181,9 +183,10 @@ export class SqliteStore implements Store {
       leasesOf: db.prepare<[string], { run_id: string; activation_id: string; attempt: number }>(
         'SELECT run_id, activation_id, attempt FROM ready WHERE lease_owner = ?',
       ),
-      heartbeat: db.prepare(
-        `INSERT INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      upsertWorker: db.prepare<WorkerRow>(
+        `INSERT INTO workers (id, pid, host, started_at, heartbeat_at, lease_ms)
+         VALUES (@id, @pid, @host, @started_at, @heartbeat_at, @lease_ms)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, lease_ms = excluded.lease_ms`,
       ),
       releaseLeases: db.prepare('UPDATE ready SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?'),
       dueTimers: db.prepare<[number, number], TimerRow>(
@@ -198,8 +201,12 @@ export class SqliteStore implements Store {
       nextTimerRun: db.prepare<[number, string], { due_at: number | null }>(
         'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ? AND run_id = ?',
       ),
-      changes: db.prepare<[number, number], RunRow & { change_id: number }>(
-        'SELECT * FROM runs WHERE change_id > ? ORDER BY change_id LIMIT ?',
+      changes: db.prepare<{ changeId: number; runId: string; limit: number }, RunRow & { change_id: number }>(
+        `SELECT * FROM runs WHERE change_id > @changeId OR (change_id = @changeId AND id > @runId)
+         ORDER BY change_id, id LIMIT @limit`,
+      ),
+      latestChange: db.prepare<[], RunRow & { change_id: number }>(
+        'SELECT * FROM runs ORDER BY change_id DESC, id DESC LIMIT 1',
       ),
     };
   }
@@ -330,18 +337,16 @@ export class SqliteStore implements Store {
 
   registerWorker(worker: WorkerRecord): Promise<void> {
     return run(() => {
-      this.#db
-        .prepare('INSERT OR REPLACE INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)')
-        .run(worker.id, worker.pid, worker.host, worker.startedAt, worker.heartbeatAt);
+      this.#s.upsertWorker.run(workerRow(worker));
     });
   }
 
-  heartbeat(worker: WorkerRecord, now: number, leaseMs: number): Promise<void> {
+  heartbeat(worker: WorkerRecord, now: number): Promise<void> {
     return run(() =>
       this.#db
         .transaction(() => {
-          this.#s.heartbeat.run(worker.id, worker.pid, worker.host, worker.startedAt, now);
-          this.#s.renewLeases.run({ until: now + leaseMs, owner: worker.id, now });
+          this.#s.upsertWorker.run(workerRow({ ...worker, heartbeatAt: now }));
+          this.#s.renewLeases.run({ until: now + worker.leaseMs, owner: worker.id, now });
         })
         .immediate(),
     );
@@ -355,32 +360,27 @@ export class SqliteStore implements Store {
     );
   }
 
-  expireWorkers(staleBefore: number): Promise<{ workerId: string; released: number }[]> {
+  expireWorkers(now: number): Promise<{ workerId: string; released: number }[]> {
     return run(() =>
       this.#db
         .transaction(() =>
           this.#db
-            .prepare<[number], { id: string }>('SELECT id FROM workers WHERE heartbeat_at < ?')
-            .all(staleBefore)
-            .map(({ id }) => {
-              const released = this.#s.releaseLeases.run(id).changes;
-              this.#db.prepare('DELETE FROM workers WHERE id = ?').run(id);
-              return { workerId: id, released };
-            }),
+            .prepare<[number], { id: string }>('SELECT id FROM workers WHERE heartbeat_at + lease_ms < ?')
+            .all(now)
+            .map(({ id }) => ({ workerId: id, released: this.#remove(id) })),
         )
         .immediate(),
     );
   }
 
-  removeWorker(workerId: string): Promise<void> {
-    return run(() =>
-      this.#db
-        .transaction(() => {
-          this.#s.releaseLeases.run(workerId);
-          this.#db.prepare('DELETE FROM workers WHERE id = ?').run(workerId);
-        })
-        .immediate(),
-    );
+  removeWorker(workerId: string): Promise<number> {
+    return run(() => this.#db.transaction(() => this.#remove(workerId)).immediate());
+  }
+
+  #remove(workerId: string): number {
+    const released = this.#s.releaseLeases.run(workerId).changes;
+    this.#db.prepare('DELETE FROM workers WHERE id = ?').run(workerId);
+    return released;
   }
 
   workers(): Promise<WorkerRecord[]> {
@@ -394,6 +394,7 @@ export class SqliteStore implements Store {
           host: row.host,
           startedAt: row.started_at,
           heartbeatAt: row.heartbeat_at,
+          leaseMs: row.lease_ms,
         })),
     );
   }
@@ -471,11 +472,13 @@ export class SqliteStore implements Store {
     );
   }
 
-  changesSince(cursor: number | null, limit: number): Promise<{ cursor: number; changes: RunChange[] }> {
+  changesSince(cursor: ChangeCursor | null, limit: number): Promise<{ cursor: ChangeCursor; changes: RunChange[] }> {
     return run(() => {
-      if (cursor === null) return { cursor: this.#s.nextChange.get()?.n ?? 0, changes: [] };
-      const rows = this.#s.changes.all(cursor, limit);
-      const changes = rows.map((row) => ({
+      if (cursor === null) {
+        const latest = this.#s.latestChange.get();
+        return { cursor: { changeId: latest?.change_id ?? 0, runId: latest?.id ?? '' }, changes: [] };
+      }
+      const changes = this.#s.changes.all({ ...cursor, limit }).map((row) => ({
         runId: row.id,
         workflowId: row.workflow_id,
         version: row.version,
@@ -484,7 +487,8 @@ export class SqliteStore implements Store {
         updatedAt: row.updated_at,
         changeId: row.change_id,
       }));
-      return { cursor: changes.at(-1)?.changeId ?? cursor, changes };
+      const last = changes.at(-1);
+      return { cursor: last ? { changeId: last.changeId, runId: last.runId } : cursor, changes };
     });
   }
 
@@ -549,6 +553,17 @@ export class SqliteStore implements Store {
       this.#db.close();
     });
   }
+}
+
+function workerRow(worker: WorkerRecord): WorkerRow {
+  return {
+    id: worker.id,
+    pid: worker.pid,
+    host: worker.host,
+    started_at: worker.startedAt,
+    heartbeat_at: worker.heartbeatAt,
+    lease_ms: worker.leaseMs,
+  };
 }
 
 function runWhere(filter: RunFilter): { where: string[]; params: (string | number)[] } {
