@@ -4,20 +4,21 @@ import { z } from 'zod';
 import { journalEventSchema } from '../journal/codec.js';
 import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
-import { waitRequestSchema } from '../waits/index.js';
+import { signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
 export {
   journalEventSchema,
   nodeFailureSchema,
   retryPolicySchema,
   runFailureSchema,
+  signalRecordSchema,
   waitRequestSchema,
   workflowSchema,
 };
 export type { JournalEvent, EventType, EventOf, NodeFailure, RunFailure } from '../journal/events.js';
 export { eventCatalogue, EVENT_TYPES, isDecision } from '../journal/events.js';
 export { eventDetail } from '../journal/describe.js';
-export type { WaitRequest } from '../waits/index.js';
+export type { SignalRecord, WaitRequest } from '../waits/index.js';
 
 const json = z.unknown();
 
@@ -133,7 +134,8 @@ export const activationSchema = z.object({
   error: nodeFailureSchema.nullable(),
   wait: waitRequestSchema.nullable(),
   /** The decision that ended its wait. */
-  signal: z.object({ decision: z.string(), by: z.string(), comment: z.string().nullable(), at: z.number() }).nullable(),
+  /** What ended its wait (its kind's record: for an approval, who decided what) and when. */
+  signal: z.intersection(signalRecordSchema, z.object({ at: z.number() })).nullable(),
   retryDueAt: z.number().nullable(),
   scheduledAt: z.number(),
   finishedAt: z.number().nullable(),

@@ -6,7 +6,7 @@
 // a replay can recompute and compare them. Adding an event type here makes every handler map
 // (`EventHandlers`) that does not handle it fail to compile.
 import { z } from 'zod';
-import { waitRequestSchema } from '../waits/index.js';
+import { signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
 export const nodeFailureSchema = z.strictObject({
   message: z.string(),
@@ -63,12 +63,33 @@ export const eventCatalogue = {
   ),
   SignalReceived: spec(
     z.strictObject({
-      decision: z.enum(['approved', 'rejected', 'timeout']),
-      by: z.string(),
-      comment: z.string().nullable(),
-      /** What the approver was shown: the node input at decision time. */
+      /** What resolved the wait, in its kind's own record (engine/waits): for an approval, the decision. */
+      signal: signalRecordSchema,
+      /** What the person was shown: the node input at decision time. */
       shownInput: z.unknown(),
     }),
+    {
+      past: [
+        {
+          // v1, when approvals were the only kind resolved by a signal: the decision's fields at the top.
+          schema: z.strictObject({
+            decision: z.enum(['approved', 'rejected', 'timeout']),
+            by: z.string(),
+            comment: z.string().nullable(),
+            shownInput: z.unknown(),
+          }),
+          upgrade: (data) => {
+            const { shownInput, ...decision } = data as {
+              shownInput: unknown;
+              decision: string;
+              by: string;
+              comment: string | null;
+            };
+            return { signal: { wait: 'approval', ...decision }, shownInput };
+          },
+        },
+      ],
+    },
   ),
   RunCompleted: spec(z.strictObject({ output: z.unknown() }), { decision: true }),
   RunFailed: spec(z.strictObject({ error: runFailureSchema }), { decision: true }),

@@ -2,7 +2,7 @@
 // immutable: `evolve` returns a new state sharing everything it did not change with the old one,
 // so keeping the state at every step (time travel) and building on a state without committing
 // to it (a batch that may roll back) both cost almost nothing.
-import type { WaitRequest } from '../waits/index.js';
+import type { SignalRecord, WaitRequest } from '../waits/index.js';
 import { handle, type EventHandlers, type JournalEvent, type NodeFailure, type RunFailure } from './events.js';
 import { PersistentMap } from './persistent-map.js';
 
@@ -22,13 +22,8 @@ export interface AttemptRecord {
   readonly recoveries: number;
 }
 
-/** The decision that ended a wait: who, what, when (and a comment). */
-export interface SignalState {
-  readonly decision: 'approved' | 'rejected' | 'timeout';
-  readonly by: string;
-  readonly comment: string | null;
-  readonly at: number;
-}
+/** What ended a wait (its kind's record: for an approval, who decided what) and when. */
+export type SignalState = Readonly<SignalRecord> & { readonly at: number };
 
 export interface ActivationState {
   readonly activationId: string;
@@ -188,7 +183,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
   SignalReceived: (event, state) =>
     update(state, event, (activation) => ({
       ...activation,
-      signal: { decision: event.data.decision, by: event.data.by, comment: event.data.comment, at: event.at },
+      signal: { ...event.data.signal, at: event.at },
     })),
   RunCompleted: (event, state) => ({
     ...state,

@@ -65,20 +65,18 @@ const effects: EventHandlers<WorkOp[], [string, RunState]> = {
     ...(event.data.purpose === 'retry' ? [ready(runId, event, event.attempt ?? 1)] : []),
   ],
   // The wait is over: its other timers go, and its inbox row records the decision.
-  SignalReceived: (event) => [
-    deleteTimer(event, 'wait'),
-    deleteTimer(event, 'wait-timeout'),
-    {
-      kind: 'wait-decide',
-      decision: {
-        activationId: event.activationId ?? '',
-        decision: event.data.decision,
-        by: event.data.by,
-        comment: event.data.comment,
-        at: event.at,
+  SignalReceived: (event) => {
+    const { signal } = event.data;
+    const closed = waitKindOf(signal.wait)?.record?.inbox(signal) ?? { decision: signal.wait, comment: null };
+    return [
+      deleteTimer(event, 'wait'),
+      deleteTimer(event, 'wait-timeout'),
+      {
+        kind: 'wait-decide',
+        decision: { activationId: event.activationId ?? '', ...closed, by: signal.by, at: event.at },
       },
-    },
-  ],
+    ];
+  },
   RunCompleted: () => [{ kind: 'clear' }],
   RunFailed: () => [{ kind: 'clear' }],
   RunCancelled: () => [{ kind: 'clear' }],

@@ -78,21 +78,25 @@ export class RunCommands {
    * Records an approval decision, once: a second decision on the same wait is refused, naming the
    * first. The journal keeps who, when, the comment and the input the approver was shown.
    */
-  async decide(
+  decide(
     runId: string,
     decision: Decision,
     options: { nodeId?: string; by?: string; comment?: string } = {},
   ): Promise<RunRecord> {
     const signal = { decision, by: options.by ?? defaultActor(), comment: options.comment ?? null };
+    return this.signal(runId, {
+      kind: 'approval',
+      signal,
+      ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
+    });
+  }
+
+  /** Resolves a run's wait of `kind` with a signal (validated by that kind), once. */
+  async signal(runId: string, target: { kind: string; nodeId?: string; signal: unknown }): Promise<RunRecord> {
     await this.#deps.commits.run({
       runIds: [runId],
       fresh: true,
-      apply: (batch) =>
-        signalWait(batch, this.#deps.services, {
-          runId,
-          ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
-          signal,
-        }),
+      apply: (batch) => signalWait(batch, this.#deps.services, { runId, ...target }),
     });
     return this.#record(runId);
   }

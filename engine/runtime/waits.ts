@@ -1,10 +1,9 @@
 // Waits at run time, for every kind alike (the kinds are declared in engine/waits): a timer of a
-// wait coming due, a signal (an approval decision) arriving, and the node resuming. Approval
-// resolution exists here once, whether a person, the CLI or a timeout decides.
-import type { ActivationState } from '../journal/state.js';
-import { isTerminal } from '../journal/state.js';
+// wait coming due, a signal (an approval decision) arriving, and the node resuming. Resolution
+// exists here once, whether a person, the CLI or a timeout decides.
+import { isTerminal, type ActivationState } from '../journal/state.js';
 import type { TimerRecord } from '../store/index.js';
-import { waitKindOf, type WaitResolution } from '../waits/index.js';
+import { waitKindOf, type SignalRecord, type WaitOutcome, type WaitResolution } from '../waits/index.js';
 import type { Batch } from './batch.js';
 import { EngineError } from './errors.js';
 import { outcomeEvent, resumeActivation, type ExecutionServices } from './execute.js';
@@ -45,49 +44,54 @@ export function fireTimer(batch: Batch, services: ExecutionServices, timer: Time
 
 export interface SignalTarget {
   runId: string;
-  /** Which waiting node; needed only when the run waits on several that accept signals. */
+  /** The wait kind the signal is for (e.g. `approval`). */
+  kind: string;
+  /** Which waiting node; needed only when the run waits on several of that kind. */
   nodeId?: string;
+  /** The signal, validated against the kind's schema. */
   signal: unknown;
 }
 
 /**
- * Resolves the wait a signal is for (an approval decision). Refuses, naming why: no such run, a
- * finished run, nothing waiting, several candidates, an invalid signal — and a second decision on
- * a wait already decided, naming the first.
+ * Resolves the wait a signal is for. Refuses, naming why: no such run, a finished run, nothing of
+ * that kind waiting, several candidates, an invalid signal — and a second decision on a wait
+ * already decided, naming the first.
  */
 export function signalWait(batch: Batch, services: ExecutionServices, target: SignalTarget): void {
   const { runId, nodeId } = target;
+  const kind = waitKindOf(target.kind);
+  const accepts = kind?.signal;
+  if (!kind || !accepts) throw new EngineError(`no wait kind "${target.kind}" accepts signals`, 'invalid');
   const run = batch.run(runId);
   if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
   const candidates = [...run.state.activations.values()].filter(
-    (activation) => (nodeId === undefined || activation.nodeId === nodeId) && acceptsSignals(activation),
+    (activation) =>
+      (nodeId === undefined || activation.nodeId === nodeId) &&
+      (activation.wait?.kind === target.kind || activation.signal?.wait === target.kind),
   );
   const waiting = candidates.filter((activation) => activation.status === 'waiting');
   if (waiting.length === 0) {
     const decided = candidates.find((activation) => activation.signal !== null);
     if (decided?.signal)
       throw new EngineError(
-        `approval "${decided.nodeId}" of run ${runId} was already decided: ${decided.signal.decision} by ${decided.signal.by} at ${new Date(decided.signal.at).toISOString()}; a decision is recorded once`,
+        `${kind.label.toLowerCase()} "${decided.nodeId}" of run ${runId} was already decided: ${kind.record?.summary(decided.signal) ?? `by ${decided.signal.by}`} at ${new Date(decided.signal.at).toISOString()}; a decision is recorded once`,
         'already-decided',
       );
     if (isTerminal(run.state.status))
       throw new EngineError(`run ${runId} is ${run.state.status}; there is nothing to decide`, 'finished');
     throw new EngineError(
       nodeId === undefined
-        ? `run ${runId} is not waiting for an approval`
-        : `run ${runId} has no approval waiting at node "${nodeId}"`,
+        ? `run ${runId} is not waiting for ${kind.phrase}`
+        : `run ${runId} has no ${kind.label.toLowerCase()} waiting at node "${nodeId}"`,
       'not-waiting',
     );
   }
   if (waiting.length > 1)
     throw new EngineError(
-      `run ${runId} waits for ${waiting.length} approvals (${waiting.map((activation) => `"${activation.nodeId}"`).join(', ')}); say which with --node`,
+      `run ${runId} waits on ${waiting.length} of kind ${kind.kind} (${waiting.map((activation) => `"${activation.nodeId}"`).join(', ')}); say which node`,
       'ambiguous',
     );
-  const activation = waiting[0] as ActivationState;
-  const accepts = activation.wait && waitKindOf(activation.wait).signal;
-  if (!activation.wait || !accepts)
-    throw new EngineError(`node "${activation.nodeId}" does not accept signals`, 'not-waiting');
+  const activation = waiting[0] as ActivationState & { wait: NonNullable<ActivationState['wait']> };
   const parsed = accepts.schema.safeParse(target.signal);
   if (!parsed.success)
     throw new EngineError(
@@ -97,27 +101,22 @@ export function signalWait(batch: Batch, services: ExecutionServices, target: Si
   resolve(batch, services, runId, activation, accepts.resolve(activation.wait, parsed.data));
 }
 
-/** Waits, or waited, on something a signal decides. */
-function acceptsSignals(activation: ActivationState): boolean {
-  return activation.signal !== null || (activation.wait !== null && waitKindOf(activation.wait).signal !== null);
-}
-
-/** Journals the decision (with what the person was shown), then the node's result. */
+/** Journals what resolved the wait (with what the person was shown), then the node's result. */
 function resolve(
   batch: Batch,
   services: ExecutionServices,
   runId: string,
   activation: ActivationState,
-  resolution: WaitResolution,
+  resolution: WaitResolution<SignalRecord, WaitOutcome>,
 ): void {
   const ref = { runId, activationId: activation.activationId, nodeId: activation.nodeId, attempt: activation.attempt };
   const node = batch.run(runId)?.workflow.nodes.get(activation.nodeId);
   if (!node) throw new Error(`node "${activation.nodeId}" is not in the pinned version of run ${runId}`);
-  if (resolution.signal)
+  if (resolution.record)
     batch.record(runId, {
       ...ref,
       type: 'SignalReceived',
-      data: { ...resolution.signal, shownInput: activation.input },
+      data: { signal: resolution.record, shownInput: activation.input },
     });
   const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome);
   batch.record(runId, outcomeEvent(ref, outcome));

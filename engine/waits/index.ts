@@ -1,28 +1,40 @@
 // Wait kinds: a registry, like node types. Each kind is one file declaring its request shape,
-// rows, timers, resolution, parking and display; adding a kind is that file and one entry below.
+// rows, timers, resolution, what a resolution records, parking and display; adding a kind is that
+// file and its entries below (its request, its record, its outcome, its place in the registry).
 // Pure and shared (zod only): the sdk, the journal's event catalogue, the runtime and the API use it.
 import { z } from 'zod';
-import { approvalRequestSchema, approvalWait } from './approval.js';
-import { timerRequestSchema, timerWait } from './timer.js';
+import { approvalRecordSchema, approvalRequestSchema, approvalWait, type ApprovalOutcome } from './approval.js';
+import { timerRequestSchema, timerWait, type TimerOutcome } from './timer.js';
 import type { WaitKind } from './wait-kind.js';
 
 export * from './wait-kind.js';
-export { approvalSignalSchema, type ApprovalSignal } from './approval.js';
+export { approvalSignalSchema, type ApprovalSignal, type Decision } from './approval.js';
 export { isoTime } from './timer.js';
 
 /** Every wait a node can ask for. */
 export const waitRequestSchema = z.discriminatedUnion('kind', [timerRequestSchema, approvalRequestSchema]);
 export type WaitRequest = z.infer<typeof waitRequestSchema>;
 
-/** A kind with its request type erased, for code that handles every kind the same way. Safe
- * because a kind is only ever called with requests whose `kind` names it (see `waitKindOf`). */
-export type AnyWaitKind = WaitKind<WaitRequest, unknown>;
+/** Every record a resolution journals (in `SignalReceived`), told apart by `wait`. */
+export const signalRecordSchema = z.discriminatedUnion('wait', [approvalRecordSchema]);
+export type SignalRecord = z.infer<typeof signalRecordSchema>;
+
+/** What a node's `resume` gets when its wait ends. */
+export type WaitOutcome = TimerOutcome | ApprovalOutcome;
+
+/** A kind with its types erased, for code that handles every kind the same way. Safe because a
+ * kind is only ever called with requests and records whose kind names it (see `waitKindOf`). */
+export type AnyWaitKind = WaitKind<WaitRequest, unknown, SignalRecord, WaitOutcome>;
 
 const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
-  timer: timerWait,
-  approval: approvalWait,
+  timer: timerWait as unknown as AnyWaitKind,
+  approval: approvalWait as unknown as AnyWaitKind,
 };
 
-export function waitKindOf(request: WaitRequest): AnyWaitKind {
-  return KINDS[request.kind];
+/** The kind of a request (`kind`) or of a record (`wait`); undefined for a name no kind has. */
+export function waitKindOf(request: WaitRequest): AnyWaitKind;
+export function waitKindOf(name: string): AnyWaitKind | undefined;
+export function waitKindOf(subject: WaitRequest | string): AnyWaitKind | undefined {
+  const name = typeof subject === 'string' ? subject : subject.kind;
+  return Object.hasOwn(KINDS, name) ? KINDS[name as WaitRequest['kind']] : undefined;
 }

@@ -1,30 +1,11 @@
 // What a wait kind declares: the shape of its request, the durable rows and timers it sets, how it
-// is resolved (a timer coming due, a signal from a person or a process), whether it counts as
-// parked and how it is shown. The runtime reads only these declarations: no switch over kinds.
+// is resolved (a timer coming due, a signal from a person or a process), what a resolution records
+// in the journal, whether it counts as parked and how it is shown. The runtime reads only these
+// declarations: no code outside engine/waits switches over wait kinds.
 import type { z } from 'zod';
 
 /** Timers a wait sets: `wait` ends the wait (a timer node), `wait-timeout` gives up on it. */
 export type WaitTimerPurpose = 'wait' | 'wait-timeout';
-
-export type Decision = 'approved' | 'rejected';
-
-/** A decision as the journal records it in `SignalReceived` (who, what, why). */
-export interface SignalRecord {
-  decision: Decision | 'timeout';
-  by: string;
-  comment: string | null;
-}
-
-/** What a finished wait hands to the node's `resume`. */
-export type WaitOutcome =
-  | { kind: 'timer-fired'; dueAt: number; firedAt: number }
-  | { kind: 'decision'; decision: Decision | 'timeout'; by: string; comment: string | null };
-
-export interface WaitResolution {
-  /** Journaled as `SignalReceived` (with what the person was shown) before the node resumes. */
-  signal: SignalRecord | null;
-  outcome: WaitOutcome;
-}
 
 /** A wait listed in the inbox (the `waits` rows): something a person or a process must act on. */
 export interface InboxEntry {
@@ -38,10 +19,26 @@ export interface WaitTimer {
   dueAt: number;
 }
 
-export interface WaitKind<Request extends { kind: string }, Signal> {
+/** What a resolution journals in `SignalReceived` (besides what the person was shown). */
+export interface SignalRecordBase {
+  /** The wait kind: tells the records of different kinds apart. */
+  wait: string;
+  /** Who or what resolved it (a person, `system` for a timeout). */
+  by: string;
+}
+
+/** How a wait ends: what the journal records (null: nothing, e.g. a timer), and what `resume` gets. */
+export interface WaitResolution<Record, Outcome> {
+  record: Record | null;
+  outcome: Outcome;
+}
+
+export interface WaitKind<Request extends { kind: string }, Signal, Record extends SignalRecordBase, Outcome> {
   kind: Request['kind'];
   /** One word for lists: "Timer", "Approval". */
   label: string;
+  /** The kind with its article, for sentences: "an approval". */
+  phrase: string;
   /** The request as a node returns it and as `WaitCreated` journals it. */
   request: z.ZodType<Request>;
   /** Durable timers set when the wait is created. */
@@ -53,13 +50,34 @@ export interface WaitKind<Request extends { kind: string }, Signal> {
   /** What it waits for, in a few words after the label ("Refund?", "until 2026-…"). */
   describe(request: Request): string;
   /** One of this wait's timers came due. */
-  onTimer(request: Request, purpose: WaitTimerPurpose, fired: { dueAt: number; firedAt: number }): WaitResolution;
+  onTimer(
+    request: Request,
+    purpose: WaitTimerPurpose,
+    fired: { dueAt: number; firedAt: number },
+  ): WaitResolution<Record, Outcome>;
   /** Signals this wait accepts (approval decisions), validated before `resolve`; null: none. */
-  signal: { schema: z.ZodType<Signal>; resolve(request: Request, signal: Signal): WaitResolution } | null;
+  signal: {
+    schema: z.ZodType<Signal>;
+    resolve(request: Request, signal: Signal): WaitResolution<Record, Outcome>;
+  } | null;
+  /** What its resolutions record; null for a kind that records none. */
+  record: {
+    /** Journaled in `SignalReceived`; its `wait` is this kind. */
+    schema: z.ZodType<Record>;
+    /** What was decided and by whom, briefly: "approved by alice". */
+    summary(record: Record): string;
+    /** For the journal's line: the summary and any comment. */
+    detail(record: Record): string;
+    /** What the inbox row keeps once it is decided. */
+    inbox(record: Record): { decision: string; comment: string | null };
+  } | null;
 }
 
-export function defineWaitKind<Request extends { kind: string }, Signal = never>(
-  kind: WaitKind<Request, Signal>,
-): WaitKind<Request, Signal> {
+export function defineWaitKind<
+  Request extends { kind: string },
+  Signal = never,
+  Record extends SignalRecordBase = never,
+  Outcome = unknown,
+>(kind: WaitKind<Request, Signal, Record, Outcome>): WaitKind<Request, Signal, Record, Outcome> {
   return kind;
 }

@@ -207,9 +207,7 @@ describe('built-in nodes', () => {
     const approved = await engine.waitForRun(parked.runId, { timeoutMs: 5000 });
     expect(approved.output).toEqual({ paid: 30 });
     expect(approved.events.find((event) => event.type === 'SignalReceived')?.data).toEqual({
-      decision: 'approved',
-      by: 'alice',
-      comment: 'ok',
+      signal: { wait: 'approval', decision: 'approved', by: 'alice', comment: 'ok' },
       shownInput: { amount: 30 },
     });
 

@@ -30,7 +30,8 @@ describe('the event catalogue', () => {
     expect(EVENT_TYPES).toHaveLength(13);
     for (const type of EVENT_TYPES) {
       expect(eventCatalogue[type].schema).toBeInstanceOf(z.ZodType);
-      expect(eventCodec.version(type)).toBe(1);
+      // SignalReceived is at v2: its decision moved into the wait kind's own record.
+      expect(eventCodec.version(type)).toBe(type === 'SignalReceived' ? 2 : 1);
     }
     expect(EVENT_TYPES.filter((type) => isDecision({ type }))).toEqual([
       'NodeScheduled',
@@ -123,6 +124,28 @@ describe('the event catalogue', () => {
     expect(() => eventCodec.decode({ ...eventCodec.encode(today[0] as JournalEvent), v: 3 }, 'e')).toThrow(
       /written by a newer Stepwise \(shape v3; this version reads up to v1\)/,
     );
+  });
+
+  it('reads the v1 SignalReceived of journals written before wait kinds recorded their own resolution', () => {
+    const v1 = {
+      seq: 9,
+      at: 5,
+      type: 'SignalReceived',
+      activationId: 'ok',
+      nodeId: 'ok',
+      attempt: 1,
+      data: { decision: 'approved', by: 'alice', comment: 'fine', shownInput: { amount: 1 } },
+    };
+    const upgraded = eventCodec.decode(v1, 'event #9');
+    expect(upgraded.data).toEqual({
+      signal: { wait: 'approval', decision: 'approved', by: 'alice', comment: 'fine' },
+      shownInput: { amount: 1 },
+    });
+    expect(eventCodec.encode(upgraded).v).toBe(2);
+    expect(eventCodec.decode(eventCodec.encode(upgraded), 'again')).toEqual(upgraded);
+    // The golden journals were recorded at v1 (no version at all): they load upgraded.
+    const signal = golden('approval-approved.json').find((event) => event.type === 'SignalReceived');
+    expect(signal?.data).toMatchObject({ signal: { wait: 'approval', decision: 'approved', by: 'alice' } });
   });
 
   it('is exported for the renderer as one schema of the current shapes, and each event has a line for people', () => {
