@@ -65,6 +65,8 @@ export class GroupCommit {
   readonly #logger: Logger;
   readonly #listeners = new Set<CommitListener>();
   #queue: CommitItem[] = [];
+  /** Items put back after the store was busy, until their retry is due. */
+  #waiting: CommitItem[] = [];
   #participant: CommitParticipant | undefined;
   #scheduled = false;
   #cycle: Promise<void> | undefined;
@@ -121,9 +123,9 @@ export class GroupCommit {
     });
   }
 
-  /** Resolves when nothing is queued or being committed. */
+  /** Resolves when nothing is queued, waiting for a retry or being committed. */
   async idle(): Promise<void> {
-    while (this.#cycle || this.#scheduled || this.#queue.length > 0) {
+    while (this.#cycle || this.#scheduled || this.#queue.length > 0 || this.#waiting.length > 0) {
       if (this.#cycle) await this.#cycle;
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -268,11 +270,14 @@ export class GroupCommit {
     item.settle(error);
   }
 
-  /** The store was busy: keep the items and try again, backing off up to 5 s. */
+  /** The store was busy: keep the items and try them again later, backing off up to 5 s. */
   #retryLater(items: CommitItem[], error: unknown): void {
     this.#logger.warn('the store is busy; will retry', { error: errorText(error), retryInMs: this.#retryDelay });
-    this.#queue.unshift(...items);
-    this.#clock.after(this.#retryDelay, () => this.schedule());
+    this.#waiting.push(...items);
+    this.#clock.after(this.#retryDelay, () => {
+      this.#queue.unshift(...this.#waiting.splice(0));
+      this.schedule();
+    });
     this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
   }
 
