@@ -27,8 +27,8 @@ export type WaitOutcome = TimerOutcome | ApprovalOutcome;
 export type AnyWaitKind = WaitKind<WaitRequest, unknown, SignalRecord, WaitOutcome>;
 
 const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
-  timer: timerWait as unknown as AnyWaitKind,
-  approval: approvalWait as unknown as AnyWaitKind,
+  timer: timerWait,
+  approval: approvalWait,
 };
 
 /** The kind of a request (`kind`) or of a record (`wait`); undefined for a name no kind has. */
