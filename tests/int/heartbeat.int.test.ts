@@ -64,4 +64,10 @@ describe('heartbeats', () => {
       expect(shown.runs).toEqual([expect.objectContaining({ status: 'completed', output: { spun: true } })]);
     },
   );
+
+  it('refuses a lease shorter than a few heartbeats (live workers would expire each other)', async () => {
+    const result = await runCli(['worker', '--until-idle', '--lease-ms', '1500'], { db: dir.db });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--lease-ms must be at least 3000/);
+  });
 });
