@@ -2,7 +2,7 @@
 // a file written by an older schema, refusing a corrupt event by name).
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, SqliteStore, type Store, type StoreLocation } from '../../engine/store/index.js';
+import { APPLICATION_ID, MIGRATIONS, SqliteStore, type Store, type StoreLocation } from '../../engine/store/index.js';
 import { tempDir } from '../support/harness.js';
 import { storeConformance } from '../support/store-conformance.js';
 
@@ -26,46 +26,36 @@ storeConformance('SQLite', {
     stores = [];
     dirs = [];
   },
+  legacy() {
+    // Schema 2, as Stepwise wrote it before this one: no event versions, no change ids.
+    const dir = tempDir('stepwise-store-');
+    dirs.push(dir);
+    const old = new Database(dir.db);
+    old.pragma('journal_mode = WAL');
+    for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration.sql);
+    old.pragma(`application_id = ${APPLICATION_ID}`);
+    old.pragma('user_version = 2');
+    old.exec(`
+      INSERT INTO workflows (id, name, draft, created_at, updated_at) VALUES ('w', 'W', NULL, 1, 1);
+      INSERT INTO workflow_versions VALUES ('w', 1, 'hash', '{}', NULL, 1);
+      INSERT INTO runs (id, workflow_id, version, status, input, last_seq, created_at, updated_at)
+        VALUES ('r1', 'w', 1, 'running', '{"n":1}', 1, 5, 5);
+      INSERT INTO events VALUES ('r1', 1, 'RunStarted', NULL, NULL, NULL,
+        '{"workflowId":"w","version":1,"input":{"n":1},"triggerNodeId":"start","parentRunId":null}', 5);`);
+    old.close();
+    return Promise.resolve({ kind: 'sqlite', path: dir.db, synchronous: 'NORMAL' });
+  },
 });
 
 describe('SQLite store', () => {
-  it('migrates a file written by schema 2 and keeps its runs and journal (events read as shape v1)', async () => {
+  it('records the schema it migrated to', async () => {
     const dir = tempDir('stepwise-store-');
     try {
-      const old = new Database(dir.db);
-      old.pragma('journal_mode = WAL');
-      for (const migration of MIGRATIONS.slice(0, 2)) old.exec(migration.sql);
-      old.pragma('application_id = 0x53545057');
-      old.pragma('user_version = 2');
-      old.exec(`
-        INSERT INTO workflows (id, name, draft, created_at, updated_at) VALUES ('w', 'W', NULL, 1, 1);
-        INSERT INTO workflow_versions VALUES ('w', 1, 'hash', '{}', NULL, 1);
-        INSERT INTO runs (id, workflow_id, version, status, input, last_seq, created_at, updated_at)
-          VALUES ('r1', 'w', 1, 'running', '{"n":1}', 1, 5, 5);
-        INSERT INTO events VALUES ('r1', 1, 'RunStarted', NULL, NULL, NULL,
-          '{"workflowId":"w","version":1,"input":{"n":1},"triggerNodeId":"start","parentRunId":null}', 5);`);
-      old.close();
-
-      const store = new SqliteStore(dir.db);
-      try {
-        expect(await store.getRun('r1')).toMatchObject({ status: 'running', input: { n: 1 }, lastSeq: 1 });
-        expect(await store.readEvents('r1', 0)).toEqual([
-          {
-            seq: 1,
-            at: 5,
-            type: 'RunStarted',
-            activationId: null,
-            nodeId: null,
-            attempt: null,
-            data: { workflowId: 'w', version: 1, input: { n: 1 }, triggerNodeId: 'start', parentRunId: null },
-          },
-        ]);
-        const raw = new Database(dir.db, { readonly: true });
-        expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-        raw.close();
-      } finally {
-        await store.close();
-      }
+      await new SqliteStore(dir.db).close();
+      const raw = new Database(dir.db, { readonly: true });
+      expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(raw.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+      raw.close();
     } finally {
       dir.cleanup();
     }

@@ -22,6 +22,12 @@ export interface StoreFactory {
   reopen(location: StoreLocation): Promise<Store>;
   /** Closes what `open` made and removes its data. */
   cleanup(): Promise<void>;
+  /**
+   * A store written by the previous schema, holding run `r1` of workflow `w` v1 (status running,
+   * input `{"n":1}`) with its `RunStarted` as that schema wrote it: opening it must migrate it and
+   * keep everything.
+   */
+  legacy(): Promise<StoreLocation>;
 }
 
 const T0 = 1_800_000_000_000;
@@ -528,6 +534,31 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       const now = await store.changesSince(null, 100);
       await store.commit(batch([newRun('run-later', T0 + 1)]));
       expect((await store.changesSince(now.cursor, 100)).changes.map((change) => change.runId)).toEqual(['run-later']);
+    });
+
+    it('opens a store written by the previous schema: migrated, its runs and journal kept', async () => {
+      const location = await factory.legacy();
+      const store = await factory.reopen(location);
+      try {
+        expect(await store.getRun('r1')).toMatchObject({ status: 'running', input: { n: 1 }, lastSeq: 1 });
+        expect(await store.readEvents('r1', 0)).toEqual([
+          {
+            seq: 1,
+            at: 5,
+            type: 'RunStarted',
+            activationId: null,
+            nodeId: null,
+            attempt: null,
+            data: { workflowId: 'w', version: 1, input: { n: 1 }, triggerNodeId: 'start', parentRunId: null },
+          },
+        ]);
+        // And it works as a store of today's schema.
+        expect((await store.changesSince(null, 10)).cursor.runId).toBe('r1');
+        expect(await store.pending(5, 0)).toEqual({ ready: 0, leased: 0, timers: 0 });
+      } finally {
+        await store.close();
+        await factory.cleanup();
+      }
     });
 
     withStore('workflow versions are content-addressed; the draft follows unedited versions', async (store) => {
