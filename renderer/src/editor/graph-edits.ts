@@ -17,7 +17,11 @@ export type GraphEdit =
   | { type: 'move'; positions: Record<string, Position> }
   | { type: 'connect'; edge: WorkflowEdge }
   /** Sets (or, with `undefined`, removes) node fields other than id, type and position. */
-  | { type: 'update-node'; nodeId: string; patch: Partial<Pick<WorkflowNode, 'name' | 'notes' | 'retry' | 'timeoutMs'>> }
+  | {
+      type: 'update-node';
+      nodeId: string;
+      patch: Partial<Pick<WorkflowNode, 'name' | 'notes' | 'retry' | 'timeoutMs'>>;
+    }
   /** Sets one config field; `undefined` removes it (the type's default applies). */
   | { type: 'set-config'; nodeId: string; field: string; value: unknown }
   | { type: 'rename-workflow'; name: string }
