@@ -14,7 +14,7 @@ import {
   type RunWrite,
   type TimerRecord,
 } from '../store/index.js';
-import { effectsOf, type WorkOp } from './effects.js';
+import { addEffects, type WorkOp } from './effects.js';
 import type { LoadedRun, RunBook } from './run-book.js';
 
 /** An activation this batch starts on this worker: executed once the batch is durable. */
@@ -88,7 +88,7 @@ export class Batch {
     const { state, appended } = record(draft.workflow, draft.state, event, this.at);
     for (const next of appended) {
       draft.events.push(next);
-      draft.ops.push(...effectsOf(runId, next, state));
+      addEffects(draft.ops, runId, next, state);
     }
     draft.state = state;
     return appended;

@@ -14,14 +14,16 @@ export type WorkOp =
   | { kind: 'wait-decide'; decision: WaitDecision }
   | { kind: 'clear' };
 
-/** The work-list changes that follow `event` (already folded into `state`). */
-export function effectsOf(runId: string, event: JournalEvent, state: RunState): WorkOp[] {
-  return handle(effects, event, runId, state);
+/** The work-list changes that follow `event` (already folded into `state`), added to `ops`. */
+export function addEffects(ops: WorkOp[], runId: string, event: JournalEvent, state: RunState): void {
+  const added = handle(effects, event, runId, state);
+  for (const op of added) ops.push(op);
 }
 
-const none = (): WorkOp[] => [];
+const NONE: readonly WorkOp[] = [];
+const none = (): readonly WorkOp[] => NONE;
 
-const effects: EventHandlers<WorkOp[], [string, RunState]> = {
+const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
   RunStarted: none,
   NodeScheduled: (event, runId) => [ready(runId, event, 1)],
   NodeSkipped: none,

@@ -157,7 +157,7 @@ export class Engine {
   startWorker(options: { runId?: string } = {}): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(
-      { store: this.#store, book: this.#book, commits: this.#commits, services: this.#services, clock: this.clock },
+      { store: this.#store, commits: this.#commits, services: this.#services, clock: this.clock },
       {
         concurrency: this.#options.concurrency,
         leaseMs: this.#options.leaseMs,

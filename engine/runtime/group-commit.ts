@@ -16,11 +16,13 @@ import type {
 import { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
-import type { RunBook } from './run-book.js';
+import type { LoadedRun, RunBook } from './run-book.js';
 
 export interface CommitItem {
   /** Runs the item reads or changes: loaded into the run book before `apply`. */
   readonly runIds: readonly string[];
+  /** A run the item creates (nothing to load); refused should the id exist already. */
+  readonly creates?: string;
   /**
    * Catch the runs up with the journal before `apply`: the item decides from a run's state whether
    * to refuse, and a refusal writes nothing, so the commit's check could not catch a stale state.
@@ -198,10 +200,11 @@ export class GroupCommit {
       if (result.ok) {
         this.commits += 1;
         this.#retryDelay = RETRY_AFTER_MS;
-        this.#book.adopt(batch.states());
+        const states = batch.states();
+        this.#book.adopt(states);
         settleAll(items, refused);
         participant?.committed(batch, commit, result.claimed);
-        this.#publish(batch);
+        this.#publish(states, batch.at);
         return;
       }
       if (rebuild + 1 >= MAX_REBUILDS) {
@@ -257,7 +260,7 @@ export class GroupCommit {
         }
       }
       kept = kept.filter((item) => {
-        if (!item.runIds.includes(runId)) return true;
+        if (!item.runIds.includes(runId) && item.creates !== runId) return true;
         this.#refuse(item, error);
         return false;
       });
@@ -281,14 +284,14 @@ export class GroupCommit {
     this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
   }
 
-  #publish(batch: Batch): void {
-    const changes = batch.states().map(([runId, { state }]) => ({
+  #publish(states: readonly [string, LoadedRun][], at: number): void {
+    const changes = states.map(([runId, { state }]) => ({
       runId,
       workflowId: state.workflowId,
       version: state.version,
       status: state.status,
       lastSeq: state.lastSeq,
-      updatedAt: batch.at,
+      updatedAt: at,
     }));
     if (changes.length === 0) return;
     for (const listener of this.#listeners) listener(changes);

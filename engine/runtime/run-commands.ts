@@ -55,7 +55,8 @@ export class RunCommands {
     const input = normaliseJson(options.input ?? null);
     const parentRunId = options.parentRunId ?? null;
     await commits.run({
-      runIds: [runId],
+      runIds: [],
+      creates: runId,
       apply: (batch) => {
         batch.create(
           { runId, workflowId, version: workflow.version, input, parentRunId },

@@ -13,7 +13,6 @@ import { executeInline, outcomeEvent, type ExecutionOutcome, type ExecutionServi
 import type { CommitItem, CommitListener, CommitParticipant, GroupCommit } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
-import type { RunBook } from './run-book.js';
 import { DueTimers } from './timers.js';
 import { fireTimer } from './waits.js';
 
@@ -31,7 +30,6 @@ export interface WorkerOptions {
 
 export interface WorkerDeps {
   store: Store;
-  book: RunBook;
   commits: GroupCommit;
   services: ExecutionServices;
   clock: Clock;
