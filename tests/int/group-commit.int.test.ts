@@ -2,8 +2,6 @@
 // unreadable run, a write that breaks the store, a busy store, a conflict whose run cannot be
 // re-read, a worker stopping while a commit is under way, two workers firing one timer, a command
 // on a run another worker moved on, and a lease another worker took over.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, ManualClock } from '../../engine/runtime/engine.js';
@@ -13,35 +11,17 @@ import { defaultRegistry } from '../../engine/runtime/engine.js';
 import { SqliteStore, type CommitBatch } from '../../engine/store/index.js';
 import { dbPathOf, readDb, testEngine } from '../support/engine.js';
 import { busyError, faultyStore, type Faults } from '../support/faulty-store.js';
-import { chain, node, refundFlow, tempDir } from '../support/harness.js';
+import { chain, node, refundFlow, startHoldingServer, tempDir, until, type HoldingServer } from '../support/harness.js';
 
 /** An HTTP endpoint that holds each request until the test answers it. */
-let server: ReturnType<typeof createServer>;
+let server: HoldingServer;
 let url = '';
-const held: { request: IncomingMessage; response: ServerResponse; closed: boolean }[] = [];
+let held: HoldingServer['held'] = [];
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const entry = { request, response, closed: false };
-    request.on('close', () => {
-      if (!response.writableEnded) entry.closed = true;
-    });
-    held.push(entry);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startHoldingServer();
+  ({ url, held } = server);
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-  }
-}
+afterAll(() => server.close());
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -204,7 +184,7 @@ describe('races between workers and processes', () => {
     try {
       next.startWorker();
       await until(() => held.length === first + 1, 'the next worker to call');
-      (held[first] as { response: ServerResponse }).response.writeHead(200).end('{}');
+      server.answer(first, {});
       const [run] = (await next.queries.list()).runs;
       const done = await next.waitForRun(run?.runId ?? '', { until: 'finished', timeoutMs: 5000 });
       const starts = done.events.filter((event) => event.type === 'NodeStarted' && event.nodeId === 'call');
@@ -281,7 +261,7 @@ describe('races between workers and processes', () => {
       // The first worker's next heartbeat finds the lease gone, and stops its execution.
       clock.advance(1000);
       await until(() => held[first]?.closed === true, 'the first execution to be aborted');
-      (held[first + 1] as { response: ServerResponse }).response.writeHead(200).end('{}');
+      server.answer(first + 1, {});
       await takeover.settled();
     } finally {
       await other.close();

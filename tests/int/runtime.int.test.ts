@@ -1,45 +1,20 @@
 // The runtime's seams on real database files, driven by a manual clock (no sleeps for timers,
 // leases or limits): timers, lease takeover, start-to-close limits, group-commit isolation,
 // optimistic checks between processes, and the run watch.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, ManualClock } from '../../engine/runtime/engine.js';
 import { dbPathOf, testEngine } from '../support/engine.js';
-import { chain, node, refundFlow } from '../support/harness.js';
+import { chain, node, refundFlow, startHoldingServer, until, type HoldingServer } from '../support/harness.js';
 
 /** An HTTP endpoint that holds each request until the test answers it. */
-let server: ReturnType<typeof createServer>;
+let server: HoldingServer;
 let url = '';
-const held: { key: string; request: IncomingMessage; response: ServerResponse; closed: boolean }[] = [];
-
+let held: HoldingServer['held'] = [];
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const entry = { key: String(request.headers['idempotency-key']), request, response, closed: false };
-    request.on('close', () => (entry.closed = response.writableEnded ? entry.closed : true));
-    held.push(entry);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startHoldingServer();
+  ({ url, held } = server);
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
-function answer(index: number, body: unknown): void {
-  const entry = held[index];
-  if (!entry) throw new Error(`no request #${index}`);
-  entry.response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-  }
-}
+afterAll(() => server.close());
 
 describe('the runtime on a manual clock', () => {
   it('a timer fires when the clock reaches it, recorded with how late it was', async () => {
@@ -84,7 +59,7 @@ describe('the runtime on a manual clock', () => {
     await worker.settled();
     clock.advance(1000);
     await until(() => held.length === first + 2, 'the retry');
-    answer(first + 1, { ok: true });
+    server.answer(first + 1, { ok: true });
     await worker.settled();
     const done = await engine.queries.get(run.runId);
     expect(done?.status).toBe('completed');
@@ -115,9 +90,9 @@ describe('the runtime on a manual clock', () => {
       const takeover = other.startWorker();
       await takeover.started;
       await until(() => held.length === first + 2, 'the second worker to call again');
-      answer(first + 1, { by: 'second' });
+      server.answer(first + 1, { by: 'second' });
       await takeover.settled();
-      answer(first, { by: 'first' });
+      server.answer(first, { by: 'first' });
       await silent.settled();
       const done = await other.queries.get(run.runId);
       expect(done).toMatchObject({ status: 'completed', output: { status: 200, body: { by: 'second' } } });

@@ -2,7 +2,7 @@
 // and an HTTP sink on 127.0.0.1 that records every request with its Idempotency-Key and time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -225,8 +225,51 @@ export async function until(
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
+    await sleep(5);
   }
+}
+
+export interface HeldRequest {
+  key: string;
+  request: IncomingMessage;
+  response: ServerResponse;
+  /** The client went away before an answer (an aborted execution). */
+  closed: boolean;
+}
+
+export interface HoldingServer {
+  url: string;
+  /** Every request so far, in arrival order, each held until `answer`. */
+  held: HeldRequest[];
+  answer(index: number, body: unknown): void;
+  close(): Promise<void>;
+}
+
+/** An HTTP endpoint on 127.0.0.1 that holds each request until the test answers it. */
+export async function startHoldingServer(): Promise<HoldingServer> {
+  const held: HeldRequest[] = [];
+  const server = createServer((request, response) => {
+    const entry: HeldRequest = { key: String(request.headers['idempotency-key']), request, response, closed: false };
+    request.on('close', () => {
+      if (!response.writableEnded) entry.closed = true;
+    });
+    held.push(entry);
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    answer(index, body) {
+      const entry = held[index];
+      if (!entry) throw new Error(`no request #${index}`);
+      entry.response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    },
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
 }
 
 /** The files a process has open (Linux: the targets of /proc/<pid>/fd); [] once it has exited. */
