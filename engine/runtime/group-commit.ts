@@ -129,6 +129,9 @@ export class GroupCommit {
   async idle(): Promise<void> {
     while (this.#cycle || this.#scheduled || this.#queue.length > 0 || this.#waiting.length > 0) {
       if (this.#cycle) await this.#cycle;
+      // Only items waiting out a busy store's backoff: check now and then rather than spin.
+      else if (!this.#scheduled && this.#queue.length === 0)
+        await new Promise<void>((resolve) => setTimeout(resolve, 10));
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
