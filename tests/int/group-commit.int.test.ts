@@ -3,25 +3,18 @@
 // re-read, a worker stopping while a commit is under way, two workers firing one timer, a command
 // on a run another worker moved on, and a lease another worker took over.
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, ManualClock } from '../../engine/runtime/engine.js';
 import { GroupCommit } from '../../engine/runtime/group-commit.js';
 import { RunBook } from '../../engine/runtime/run-book.js';
 import { defaultRegistry } from '../../engine/runtime/engine.js';
 import { SqliteStore, type CommitBatch } from '../../engine/store/index.js';
-import { dbPathOf, readDb, testEngine } from '../support/engine.js';
+import { dbPathOf, holdingServer, readDb, testEngine } from '../support/engine.js';
 import { busyError, faultyStore, type Faults } from '../support/faulty-store.js';
-import { chain, node, refundFlow, startHoldingServer, tempDir, until, type HoldingServer } from '../support/harness.js';
+import { chain, node, refundFlow, tempDir, until } from '../support/harness.js';
 
 /** An HTTP endpoint that holds each request until the test answers it. */
-let server: HoldingServer;
-let url = '';
-let held: HoldingServer['held'] = [];
-beforeAll(async () => {
-  server = await startHoldingServer();
-  ({ url, held } = server);
-});
-afterAll(() => server.close());
+const http = holdingServer();
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -147,7 +140,7 @@ describe('races between workers and processes', () => {
     const engine = testEngine();
     const path = dbPathOf(engine);
     const { workflowId } = await engine.saveWorkflow(
-      chain('stop', [node('call', 'http.request', { url: `${url}/stop` })]),
+      chain('stop', [node('call', 'http.request', { url: `${http.server.url}/stop` })]),
     );
     await engine.startRun(workflowId);
     await engine.close();
@@ -168,7 +161,7 @@ describe('races between workers and processes', () => {
         }
       },
     });
-    const first = held.length;
+    const first = http.server.held.length;
     const worker = stopping.startWorker();
     await worker.started;
     await until(() => gated, 'the commit that starts the node');
@@ -176,15 +169,15 @@ describe('races between workers and processes', () => {
     release();
     await stopped;
     await stopping.close();
-    expect(held.length, 'a request sent after the worker stopped').toBe(first);
+    expect(http.server.held.length, 'a request sent after the worker stopped').toBe(first);
     const lease = readDb(path, (db) => db.prepare("SELECT lease_owner FROM ready WHERE activation_id = 'call'").get());
     expect(lease).toEqual({ lease_owner: null });
 
     const next = Engine.open({ dbPath: path, synchronous: 'NORMAL', pollMs: 20 });
     try {
       next.startWorker();
-      await until(() => held.length === first + 1, 'the next worker to call');
-      server.answer(first, {});
+      await until(() => http.server.held.length === first + 1, 'the next worker to call');
+      http.server.answer(first, {});
       const [run] = (await next.queries.list()).runs;
       const done = await next.waitForRun(run?.runId ?? '', { until: 'finished', timeoutMs: 5000 });
       const starts = done.events.filter((event) => event.type === 'NodeStarted' && event.nodeId === 'call');
@@ -241,13 +234,13 @@ describe('races between workers and processes', () => {
     const engine = testEngine({ clock: new ManualClock(), leaseMs: 10_000 });
     const clock = engine.clock as ManualClock;
     const { workflowId } = await engine.saveWorkflow(
-      chain('lost', [node('call', 'http.request', { url: `${url}/lost` })]),
+      chain('lost', [node('call', 'http.request', { url: `${http.server.url}/lost` })]),
     );
     await engine.startRun(workflowId);
-    const first = held.length;
+    const first = http.server.held.length;
     const slow = engine.startWorker();
     await slow.started;
-    await until(() => held.length === first + 1, 'the first worker to call');
+    await until(() => http.server.held.length === first + 1, 'the first worker to call');
     const other = Engine.open({
       dbPath: dbPathOf(engine),
       synchronous: 'NORMAL',
@@ -257,11 +250,11 @@ describe('races between workers and processes', () => {
     try {
       const takeover = other.startWorker();
       await takeover.started;
-      await until(() => held.length === first + 2, 'the second worker to take over');
+      await until(() => http.server.held.length === first + 2, 'the second worker to take over');
       // The first worker's next heartbeat finds the lease gone, and stops its execution.
       clock.advance(1000);
-      await until(() => held[first]?.closed === true, 'the first execution to be aborted');
-      server.answer(first + 1, {});
+      await until(() => http.server.held[first]?.closed === true, 'the first execution to be aborted');
+      http.server.answer(first + 1, {});
       await takeover.settled();
     } finally {
       await other.close();

@@ -1,20 +1,13 @@
 // The runtime's seams on real database files, driven by a manual clock (no sleeps for timers,
 // leases or limits): timers, lease takeover, start-to-close limits, group-commit isolation,
 // optimistic checks between processes, and the run watch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine, ManualClock } from '../../engine/runtime/engine.js';
-import { dbPathOf, testEngine } from '../support/engine.js';
-import { chain, node, refundFlow, startHoldingServer, until, type HoldingServer } from '../support/harness.js';
+import { dbPathOf, holdingServer, testEngine } from '../support/engine.js';
+import { chain, node, refundFlow, until } from '../support/harness.js';
 
 /** An HTTP endpoint that holds each request until the test answers it. */
-let server: HoldingServer;
-let url = '';
-let held: HoldingServer['held'] = [];
-beforeAll(async () => {
-  server = await startHoldingServer();
-  ({ url, held } = server);
-});
-afterAll(() => server.close());
+const http = holdingServer();
 
 describe('the runtime on a manual clock', () => {
   it('a timer fires when the clock reaches it, recorded with how late it was', async () => {
@@ -44,22 +37,22 @@ describe('the runtime on a manual clock', () => {
     const engine = testEngine({ clock });
     const retry = { maxAttempts: 2, initialIntervalMs: 1000, backoffCoefficient: 1, maxIntervalMs: 1000, jitter: 0 };
     const graph = chain('slow', [
-      node('call', 'http.request', { url: `${url}/slow`, timeoutMs: 600_000 }, { timeoutMs: 5000, retry }),
+      node('call', 'http.request', { url: `${http.server.url}/slow`, timeoutMs: 600_000 }, { timeoutMs: 5000, retry }),
     ]);
     const { workflowId } = await engine.saveWorkflow(graph);
     const run = await engine.startRun(workflowId);
     const worker = engine.startWorker();
     await worker.started;
-    const first = held.length;
-    await until(() => held.length === first + 1, 'the first attempt to call');
+    const first = http.server.held.length;
+    await until(() => http.server.held.length === first + 1, 'the first attempt to call');
 
     clock.advance(6000);
-    await until(() => held[first]?.closed === true, 'the abandoned attempt to be aborted');
+    await until(() => http.server.held[first]?.closed === true, 'the abandoned attempt to be aborted');
     await until(() => worker.executing === 0, 'the attempt to be abandoned');
     await worker.settled();
     clock.advance(1000);
-    await until(() => held.length === first + 2, 'the retry');
-    server.answer(first + 1, { ok: true });
+    await until(() => http.server.held.length === first + 2, 'the retry');
+    http.server.answer(first + 1, { ok: true });
     await worker.settled();
     const done = await engine.queries.get(run.runId);
     expect(done?.status).toBe('completed');
@@ -67,21 +60,21 @@ describe('the runtime on a manual clock', () => {
     expect(call?.attempts.map((attempt) => attempt.error?.kind ?? null)).toEqual(['engine.timeout', null]);
     expect(call?.attempts[0]?.error?.message).toMatch(/start-to-close limit of 5s; the attempt was abandoned/);
     // Both attempts sent the same idempotency key.
-    expect(held[first]?.key).toBe(`${run.runId}:call`);
-    expect(held[first + 1]?.key).toBe(`${run.runId}:call`);
+    expect(http.server.held[first]?.key).toBe(`${run.runId}:call`);
+    expect(http.server.held[first + 1]?.key).toBe(`${run.runId}:call`);
   });
 
   it('a worker that went silent loses its activation to another after the lease; its late outcome is refused', async () => {
     const engine = testEngine({ clock: new ManualClock(), leaseMs: 10_000 });
     const path = dbPathOf(engine);
     const { workflowId } = await engine.saveWorkflow(
-      chain('lease', [node('call', 'http.request', { url: `${url}/x` })]),
+      chain('lease', [node('call', 'http.request', { url: `${http.server.url}/x` })]),
     );
     const run = await engine.startRun(workflowId, { input: { n: 1 } });
     const silent = engine.startWorker();
     await silent.started;
-    const first = held.length;
-    await until(() => held.length === first + 1, 'the first worker to call');
+    const first = http.server.held.length;
+    await until(() => http.server.held.length === first + 1, 'the first worker to call');
 
     // Another process whose clock is past the lease: the first worker's heartbeat is 11 s old.
     const later = new ManualClock(engine.clock.now() + 11_000);
@@ -89,10 +82,10 @@ describe('the runtime on a manual clock', () => {
     try {
       const takeover = other.startWorker();
       await takeover.started;
-      await until(() => held.length === first + 2, 'the second worker to call again');
-      server.answer(first + 1, { by: 'second' });
+      await until(() => http.server.held.length === first + 2, 'the second worker to call again');
+      http.server.answer(first + 1, { by: 'second' });
       await takeover.settled();
-      server.answer(first, { by: 'first' });
+      http.server.answer(first, { by: 'first' });
       await silent.settled();
       const done = await other.queries.get(run.runId);
       expect(done).toMatchObject({ status: 'completed', output: { status: 200, body: { by: 'second' } } });
@@ -102,7 +95,7 @@ describe('the runtime on a manual clock', () => {
         [1, true],
       ]);
       expect(done?.events.filter((event) => event.type === 'NodeCompleted' && event.nodeId === 'call')).toHaveLength(1);
-      expect(held[first]?.key).toBe(held[first + 1]?.key);
+      expect(http.server.held[first]?.key).toBe(http.server.held[first + 1]?.key);
     } finally {
       await other.close();
     }

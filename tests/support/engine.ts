@@ -1,9 +1,9 @@
 // Opens engines on temporary database files for integration tests.
 import Database from 'better-sqlite3';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Workflow } from '../../engine/model/workflow.js';
 import { Engine, type EngineOptions, type RunDetail } from '../../engine/runtime/engine.js';
-import { tempDir } from './harness.js';
+import { startHoldingServer, tempDir, type HoldingServer } from './harness.js';
 
 const open: { engine: Engine; cleanup: () => void }[] = [];
 const paths = new WeakMap<Engine, string>();
@@ -46,4 +46,14 @@ export async function runWorkflow(engine: Engine, graph: Workflow, input: unknow
   const run = await engine.commands.start(saved.workflowId, { input, version: saved.version });
   engine.startWorker();
   return engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+}
+
+/** A holding HTTP server (see `startHoldingServer`) for the tests of this file, started before them. */
+export function holdingServer(): { readonly server: HoldingServer } {
+  const fixture = {} as { server: HoldingServer };
+  beforeAll(async () => {
+    fixture.server = await startHoldingServer();
+  });
+  afterAll(() => fixture.server.close());
+  return fixture;
 }
