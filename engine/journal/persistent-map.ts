@@ -46,12 +46,6 @@ export class PersistentMap<V> {
     return new PersistentMap<V>(EMPTY_BRANCH, 0);
   }
 
-  static from<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
-    let map = PersistentMap.empty<V>();
-    for (const [key, value] of entries) map = map.set(key, value);
-    return map;
-  }
-
   get(key: string): V | undefined {
     const hash = hashOf(key);
     let entry: Entry<V> = this.#root;
