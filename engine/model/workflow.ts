@@ -7,6 +7,9 @@ export const WORKFLOW_FORMAT = 'stepwise/workflow@1';
 const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const id = z.string().regex(idPattern, 'must be 1–128 letters, digits, "_", "-" or "." and not start with "-" or "."');
 
+/** A node's output limit (JSON bytes) when the workflow node sets none, and the most it may set. */
+export const OUTPUT_LIMIT = { defaultBytes: 1024 * 1024, maxBytes: 16 * 1024 * 1024 } as const;
+
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
   initialIntervalMs: z.number().int().min(0),
@@ -29,6 +32,8 @@ export const nodeSchema = z.strictObject({
   retry: retryPolicySchema.partial().optional(),
   /** Start-to-close limit of one execution (ms): past it the engine abandons the attempt. */
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  /** Largest output one execution may produce (its JSON, in bytes). */
+  maxOutputBytes: z.number().int().min(1).max(OUTPUT_LIMIT.maxBytes).optional(),
   notes: z.string().optional(),
 });
 export type WorkflowNode = z.infer<typeof nodeSchema>;

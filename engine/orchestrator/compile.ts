@@ -2,7 +2,7 @@
 // pinned typeVersions, configs parsed (defaults applied), retry policies merged, edges indexed.
 import type { Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion } from '../model/workflow.js';
 import type { NodeRegistry, RegisteredNode } from '../registry/index.js';
-import { DEFAULT_START_TO_CLOSE_MS, type RetryPolicy } from '../sdk/index.js';
+import { DEFAULT_START_TO_CLOSE_MS, OUTPUT_LIMIT, type RetryPolicy } from '../sdk/index.js';
 import { validateWorkflow, WorkflowInvalidError } from '../validate/index.js';
 
 export interface CompiledNode {
@@ -12,6 +12,8 @@ export interface CompiledNode {
   retry: RetryPolicy;
   /** Start-to-close limit of one execution, enforced by the engine. */
   timeoutMs: number;
+  /** Largest output (JSON bytes) one execution may produce. */
+  maxOutputBytes: number;
   incoming: WorkflowEdge[];
   outgoing: WorkflowEdge[];
   hasErrorEdge: boolean;
@@ -45,6 +47,7 @@ export function compileWorkflow(
       config,
       retry: { ...definition.retry, ...node.retry },
       timeoutMs: node.timeoutMs ?? definition.startToCloseMs?.(config) ?? DEFAULT_START_TO_CLOSE_MS,
+      maxOutputBytes: node.maxOutputBytes ?? OUTPUT_LIMIT.defaultBytes,
       incoming: [],
       outgoing: [],
       hasErrorEdge: false,

@@ -63,6 +63,7 @@ export function contextFor(
     signal,
     log: services.logger,
     sandbox: services.sandbox,
+    limits: { outputBytes: node.maxOutputBytes },
     now: services.now,
   };
 }

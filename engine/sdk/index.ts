@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { RetryPolicy } from '../model/workflow.js';
 import type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
-export type { RetryPolicy } from '../model/workflow.js';
+export { OUTPUT_LIMIT, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
 /** How a node touches the world; replay and recovery decide by it. */
@@ -23,6 +23,8 @@ export interface SandboxRequest {
   input: unknown;
   timeoutMs: number;
   memoryLimitBytes: number;
+  /** The JSON text of the result may not be longer than this; refused inside the sandbox. */
+  maxOutputBytes: number;
 }
 
 export interface Sandbox {
@@ -44,7 +46,14 @@ export interface NodeContext<Config> {
   signal: AbortSignal;
   log: Logger;
   sandbox: Sandbox;
+  /** Limits the engine enforces on this activation; a node may stop early when it sees one crossed. */
+  limits: NodeLimits;
   now(): number;
+}
+
+export interface NodeLimits {
+  /** Largest output (its JSON text, in bytes) the node may produce. */
+  outputBytes: number;
 }
 
 /** What an executor returns: an output on a port, or a request to park the run. */

@@ -28,6 +28,7 @@ export const branchIf = defineNode({
       input: ctx.input,
       timeoutMs: ctx.config.timeoutMs,
       memoryLimitBytes: 16 * 1024 * 1024,
+      maxOutputBytes: ctx.limits.outputBytes,
     });
     return { port: value ? 'true' : 'false', output: ctx.input };
   },

@@ -44,6 +44,7 @@ export const code = defineNode({
       input: ctx.input,
       timeoutMs: ctx.config.timeoutMs,
       memoryLimitBytes: ctx.config.memoryLimitMb * 1024 * 1024,
+      maxOutputBytes: ctx.limits.outputBytes,
     });
     return { port: 'out', output };
   },

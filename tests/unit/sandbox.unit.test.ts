@@ -6,7 +6,15 @@ const sandbox = new QuickJsSandbox();
 afterAll(() => sandbox.dispose());
 
 const run = (source: string, input: unknown = null, extra: Partial<SandboxRequest> = {}) =>
-  sandbox.evaluate({ source, input, mode: 'function', timeoutMs: 1000, memoryLimitBytes: 32 * 1024 * 1024, ...extra });
+  sandbox.evaluate({
+    source,
+    input,
+    mode: 'function',
+    timeoutMs: 1000,
+    memoryLimitBytes: 32 * 1024 * 1024,
+    maxOutputBytes: 1 << 20,
+    ...extra,
+  });
 
 async function failure(promise: Promise<unknown>): Promise<NodeError> {
   const error = await promise.then(
@@ -34,6 +42,7 @@ describe('QuickJS sandbox', () => {
         mode: 'expression',
         timeoutMs: 100,
         memoryLimitBytes: 16 << 20,
+        maxOutputBytes: 1 << 20,
       }),
     ).resolves.toBe(true);
   });
