@@ -44,6 +44,8 @@ Options:
   --concurrency N   (run, worker) activations executing at once (default 64)
   --lease-ms MS     (run, worker) how long the activations of a worker that died stay
                     leased before another worker takes them over (default 10000)
+  --disk-full-timeout S   (run, worker) how long to wait for space on a full disk before
+                    stopping with an error (default 60)
   -h, --help    this help
 
 Exit codes: 0 completed/ok, 1 failed or refused, 2 bad usage or invalid workflow, 3 parked.`;
@@ -57,6 +59,7 @@ const OPTIONS = {
   'until-idle': { type: 'boolean', default: false },
   concurrency: { type: 'string' },
   'lease-ms': { type: 'string' },
+  'disk-full-timeout': { type: 'string' },
   status: { type: 'string' },
   limit: { type: 'string' },
   node: { type: 'string' },
@@ -124,6 +127,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   if (sync !== undefined && sync !== 'FULL' && sync !== 'NORMAL') throw new UsageError('--sync must be FULL or NORMAL');
   const engine = Engine.open({
     dbPath: values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath(),
+    ...databaseAccess(command, values),
     ...(sync !== undefined && { synchronous: sync }),
     ...(values.concurrency !== undefined && { concurrency: positiveInt(values.concurrency, '--concurrency') }),
     ...(values['lease-ms'] !== undefined && { leaseMs: leaseMs(values['lease-ms']) }),
@@ -154,6 +158,16 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
   });
   await app.close();
   return EXIT.ok;
+}
+
+/** Commands that only read open the database read-only (they work in a folder they cannot write). */
+function databaseAccess(command: string, values: Values): { readonly?: boolean; diskFullTimeoutMs?: number } {
+  if (command === 'runs' || command === 'show' || command === 'export') return { readonly: true };
+  const timeout = values['disk-full-timeout'];
+  if (timeout === undefined) return {};
+  const seconds = Number(timeout);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError('--disk-full-timeout must be a number of seconds');
+  return { diskFullTimeoutMs: seconds * 1000 };
 }
 
 function requireArg(args: string[], what: string): string {
@@ -231,8 +245,12 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
       // The worker's own timers are unref'd (an embedding app decides its lifetime); this one
       // keeps the CLI process alive until a signal.
       const keepAlive = setInterval(() => {}, 1 << 30);
-      await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve()));
+      const failure = await Promise.race([
+        new Promise<null>((resolve) => controller.signal.addEventListener('abort', () => resolve(null))),
+        engine.failed,
+      ]);
       clearInterval(keepAlive);
+      if (failure) throw failure;
       await engine.stopWorker();
     }
   } finally {

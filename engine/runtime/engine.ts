@@ -41,6 +41,10 @@ export interface EngineOptions {
   clock?: Clock;
   /** Heartbeats on their own thread (default where built) or on the engine thread. */
   heartbeat?: HeartbeatMode;
+  /** Only reads (queries, exports): the database is opened read-only and no worker can start. */
+  readonly?: boolean;
+  /** How long the database may stay full (disk full) before commits give up for good (default 60 s). */
+  diskFullTimeoutMs?: number;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -79,6 +83,7 @@ export class Engine {
     parkHorizonMs: number;
     heartbeat: HeartbeatMode;
   };
+  readonly #readonly: boolean;
   #worker: Worker | undefined;
   #closed = false;
 
@@ -90,10 +95,16 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.#store =
       options.store ??
-      openStore({ kind: 'sqlite', path: options.dbPath ?? '', synchronous: options.synchronous ?? 'FULL' });
+      openStore(
+        { kind: 'sqlite', path: options.dbPath ?? '', synchronous: options.synchronous ?? 'FULL' },
+        { readonly: options.readonly ?? false },
+      );
+    this.#readonly = options.readonly ?? false;
     const logger = options.logger ?? silentLogger;
     this.#book = new RunBook(this.#store, this.registry);
-    this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger);
+    this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {
+      ...(options.diskFullTimeoutMs !== undefined && { diskFullTimeoutMs: options.diskFullTimeoutMs }),
+    });
     this.#services = { sandbox: this.#sandbox, logger, now: () => this.clock.now() };
     this.#options = {
       concurrency: options.concurrency ?? 64,
@@ -146,6 +157,14 @@ export class Engine {
     return watchRuns(this.#store, this.#commits, this.clock, listener, options.pollMs ?? 250);
   }
 
+  /**
+   * Settles with the error that stopped this engine's commits for good (the database stayed full
+   * for longer than `diskFullTimeoutMs`); pending while commits work.
+   */
+  get failed(): Promise<Error> {
+    return this.#commits.failed;
+  }
+
   /** Counters for benchmarks and diagnostics. */
   stats(): { commits: number } {
     return { commits: this.#commits.commits };
@@ -156,6 +175,7 @@ export class Engine {
   /** Starts executing in this process: recovery, ready work, timers, other processes' runs. */
   startWorker(options: { runId?: string } = {}): Worker {
     if (this.#worker) return this.#worker;
+    if (this.#readonly) throw new Error('this engine opened its database read-only: it cannot start a worker');
     const worker = new Worker(
       { store: this.#store, commits: this.#commits, services: this.#services, clock: this.clock },
       {
@@ -183,19 +203,25 @@ export class Engine {
     this.#worker = undefined;
     if (!worker) return;
     await worker.started.catch(() => {});
-    await worker.stop();
+    try {
+      await worker.stop();
+    } catch (error) {
+      // Leaving writes too: once the disk stayed full, that failure is the one to report.
+      if (!this.#commits.failure) throw error;
+    }
   }
 
   /** Works until nothing is runnable (only finished or parked runs; no timer due within the horizon). */
   async runUntilIdle(options: { runId?: string; signal?: AbortSignal } = {}): Promise<void> {
     const worker = this.startWorker(options);
     await worker.started;
-    while (!options.signal?.aborted) {
+    while (!options.signal?.aborted && !this.#commits.failure) {
       // Real time: this is the caller waiting, not engine semantics (a manual clock may stand still).
       await new Promise<void>((resolve) => setTimeout(resolve, Math.min(this.#options.pollMs, 50)));
       if (await worker.isIdle(this.#options.parkHorizonMs)) break;
     }
     await this.stopWorker();
+    if (this.#commits.failure) throw this.#commits.failure;
   }
 
   /** Resolves when the run has finished, or (with `until: 'settled'`) is parked on a wait. */
@@ -206,6 +232,7 @@ export class Engine {
     const until = options.until ?? 'settled';
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     for (;;) {
+      if (this.#commits.failure) throw this.#commits.failure;
       const detail = await this.queries.get(runId);
       if (!detail) throw new EngineError(`no run "${runId}"`, 'not-found');
       if (detail.settled === 'finished' || (until === 'settled' && detail.settled === 'parked')) return detail;

@@ -3,6 +3,8 @@
 // one store commit (one fsync at synchronous=FULL). A commit that finds a run moved on (another
 // process wrote it) catches the run up and rebuilds the batch; an item whose lease was lost is
 // dropped. Items are independent: one that throws, or whose run cannot be read, is refused alone.
+// A busy or full store is tried again, backing off; full for longer than `diskFullTimeoutMs`, the
+// group commit gives up for good (`failed`): what was committed stays, the rest is redone by recovery.
 import type { Logger } from '../sdk/index.js';
 import type {
   ClaimRequest,
@@ -13,6 +15,7 @@ import type {
   RunChange as StoredRunChange,
   Store,
 } from '../store/index.js';
+import { DatabaseError } from '../store/index.js';
 import { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
@@ -59,6 +62,12 @@ export type CommitListener = (changes: readonly RunChange[]) => void;
 const MAX_REBUILDS = 8;
 const RETRY_AFTER_MS = 200;
 const MAX_RETRY_MS = 5000;
+export const DISK_FULL_TIMEOUT_MS = 60_000;
+
+export interface GroupCommitOptions {
+  /** How long the store may stay full (SQLITE_FULL) before the group commit gives up. */
+  diskFullTimeoutMs?: number;
+}
 
 export class GroupCommit {
   readonly #store: Store;
@@ -73,14 +82,31 @@ export class GroupCommit {
   #scheduled = false;
   #cycle: Promise<void> | undefined;
   #retryDelay = RETRY_AFTER_MS;
+  /** The backoff last logged: a store that stays busy or full is said once per change, not per try. */
+  #loggedDelay: number | null = null;
+  readonly #diskFullTimeoutMs: number;
+  /** Real time (`Date.now()`) the store first answered "full" since the last commit that worked. */
+  #fullSince: number | null = null;
+  /** The last run state a commit made durable: what the disk-full error points to. */
+  #lastCommitted: { runId: string; seq: number } | null = null;
+  #failure: DatabaseError | null = null;
+  #fail: (error: DatabaseError) => void = () => {};
+  /** Settles with the error once the group commit has given up for good (the store stayed full). */
+  readonly failed = new Promise<DatabaseError>((resolve) => (this.#fail = resolve));
   /** Store commits made (each is one fsync at synchronous=FULL). */
   commits = 0;
 
-  constructor(store: Store, book: RunBook, clock: Clock, logger: Logger) {
+  constructor(store: Store, book: RunBook, clock: Clock, logger: Logger, options: GroupCommitOptions = {}) {
     this.#store = store;
     this.#book = book;
     this.#clock = clock;
     this.#logger = logger;
+    this.#diskFullTimeoutMs = options.diskFullTimeoutMs ?? DISK_FULL_TIMEOUT_MS;
+  }
+
+  /** The error the group commit gave up with (see `failed`); null while it works. */
+  get failure(): DatabaseError | null {
+    return this.#failure;
   }
 
   attach(participant: CommitParticipant | undefined): void {
@@ -94,6 +120,10 @@ export class GroupCommit {
 
   /** Queues an item for the next commit. */
   submit(item: CommitItem): void {
+    if (this.#failure) {
+      item.settle(this.#failure);
+      return;
+    }
     this.#queue.push(item);
     this.schedule();
   }
@@ -111,7 +141,7 @@ export class GroupCommit {
 
   /** Starts a cycle soon (one at a time; items arriving meanwhile wait for the next). */
   schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#failure) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -173,7 +203,7 @@ export class GroupCommit {
         else this.#refuse(item, error);
       }
     }
-    if (later.length > 0) this.#retryLater(later, new Error('the store was busy'));
+    if (later.length > 0) this.#retryLater(later, new Error('the store was busy'), 'the store is busy');
     return loaded;
   }
 
@@ -191,7 +221,8 @@ export class GroupCommit {
       try {
         result = await this.#store.commit(commit);
       } catch (error) {
-        if (isTransient(error)) this.#retryLater(items, error);
+        if (isFull(error)) await this.#storeFull(items, error);
+        else if (isTransient(error)) this.#retryLater(items, error, 'the store is busy');
         // One item's writes break the store (not a conflict): commit them one by one to find it.
         else if (items.length > 1) for (const item of items) await this.#commit([item], participant);
         else {
@@ -203,7 +234,10 @@ export class GroupCommit {
       if (result.ok) {
         this.commits += 1;
         this.#retryDelay = RETRY_AFTER_MS;
+        this.#loggedDelay = this.#fullSince = null;
         const states = batch.states();
+        const last = states.at(-1);
+        if (last) this.#lastCommitted = { runId: last[0], seq: last[1].state.lastSeq };
         this.#book.adopt(states);
         settleAll(items, refused);
         participant?.committed(batch, commit, result.claimed);
@@ -276,15 +310,56 @@ export class GroupCommit {
     item.settle(error);
   }
 
-  /** The store was busy: keep the items and try them again later, backing off up to 5 s. */
-  #retryLater(items: CommitItem[], error: unknown): void {
-    this.#logger.warn('the store is busy; will retry', { error: errorText(error), retryInMs: this.#retryDelay });
+  /** The store was busy or full: keep the items and try them again later, backing off up to 5 s. */
+  #retryLater(items: CommitItem[], error: unknown, why: string): void {
+    if (this.#loggedDelay !== this.#retryDelay) {
+      this.#logger.warn(`${why}; will retry`, { error: errorText(error), retryInMs: this.#retryDelay });
+      this.#loggedDelay = this.#retryDelay;
+    }
     this.#waiting.push(...items);
     this.#clock.after(this.#retryDelay, () => {
       this.#queue.unshift(...this.#waiting.splice(0));
       this.schedule();
     });
     this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_MS);
+  }
+
+  /**
+   * The store is full (a full disk, or a size limit): wait for space like for a busy store, up to
+   * `diskFullTimeoutMs`; then give up with an error that says nothing committed was lost.
+   */
+  async #storeFull(items: CommitItem[], error: unknown): Promise<void> {
+    const now = Date.now();
+    this.#fullSince ??= now;
+    if (now - this.#fullSince < this.#diskFullTimeoutMs) {
+      this.#retryLater(
+        items,
+        error,
+        `the database or disk is full (giving up after ${seconds(this.#diskFullTimeoutMs)})`,
+      );
+      return;
+    }
+    const failure = new DatabaseError(
+      `database or disk is full: ${this.#store.location.path} stayed full for ${seconds(now - this.#fullSince)}; ` +
+        `nothing was lost: ${await this.#lastStep()}. Free some space and start the worker again: it carries on from there.`,
+      { cause: error },
+    );
+    this.#failure = failure;
+    const pending = [...items, ...this.#waiting.splice(0), ...this.#queue.splice(0)];
+    for (const item of pending) item.settle(failure);
+    this.#fail(failure);
+  }
+
+  async #lastStep(): Promise<string> {
+    const last = this.#lastCommitted;
+    if (!last) return 'this process committed no step; everything committed before is in the database';
+    try {
+      const [event] = await this.#store.readEvents(last.runId, last.seq - 1, 1);
+      const what = event ? ` (${event.type}${event.nodeId ? ` "${event.nodeId}"` : ''})` : '';
+      return `the last committed step is event #${last.seq}${what} of run ${last.runId}`;
+    } catch {
+      return `the last committed step is event #${last.seq} of run ${last.runId}`;
+    }
   }
 
   #publish(states: readonly [string, LoadedRun][], at: number): void {
@@ -303,6 +378,15 @@ export class GroupCommit {
 
 function settleAll(items: readonly CommitItem[], refused: ReadonlyMap<CommitItem, unknown>): void {
   for (const item of items) item.settle(refused.get(item) ?? null);
+}
+
+/** SQLite's "database or disk is full": space may come back (or the disk-full timeout ends it). */
+function isFull(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 /** The store was busy (SQLite: BUSY or LOCKED, extended codes included): worth trying again. */

@@ -326,7 +326,9 @@ export class Worker implements CommitParticipant {
 
   #logRefusal(what: string): (error: unknown) => void {
     return (error) => {
-      if (error !== null) this.#deps.services.logger.error(`could not commit ${what}`, { error: errorText(error) });
+      // The group commit's own failure (the disk stayed full) is reported once, by whoever stops.
+      if (error !== null && error !== this.#deps.commits.failure)
+        this.#deps.services.logger.error(`could not commit ${what}`, { error: errorText(error) });
     };
   }
 

@@ -102,6 +102,8 @@ interface WorkerRow {
 
 export interface SqliteStoreOptions {
   synchronous?: Synchronous;
+  /** Only reads: the file is opened read-only (see openDatabase). */
+  readonly?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -113,7 +115,7 @@ export class SqliteStore implements Store {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     const synchronous = options.synchronous ?? 'FULL';
     this.location = { kind: 'sqlite', path, synchronous };
-    this.#db = openDatabase(path, { synchronous });
+    this.#db = openDatabase(path, { synchronous, readonly: options.readonly ?? false });
     this.workflows = new SqliteWorkflows(this.#db);
     const db = this.#db;
     const claimable = `available_at <= @now AND (lease_owner IS NULL OR lease_until < @now)`;
