@@ -15,6 +15,7 @@ import {
   type RunSummary,
 } from '../runtime/engine.js';
 import { serve } from '../host/serve.js';
+import { HostStartError } from '../host/supervisor.js';
 import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
@@ -438,16 +439,23 @@ function reportError(error: unknown, json: boolean | undefined, io: Io): number 
   } else if (error instanceof RunExportFormatError) {
     code = EXIT.usage;
     message = error.message;
-  } else if (error instanceof EngineError || error instanceof DatabaseError) {
+  } else if (error instanceof EngineError || error instanceof DatabaseError || error instanceof HostStartError) {
     message = error.message;
   } else if (isSqliteError(error)) {
-    message = `database error: ${error.message}${error.code === 'SQLITE_CORRUPT' || error.code === 'SQLITE_NOTADB' ? ' (the file is corrupt or not a Stepwise database)' : ''}`;
+    message = `database error: ${error.message}${sqliteHint(error.code)}`;
   } else {
     message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   }
   if (json) io.out(JSON.stringify({ error: message.split('\n\n')[0], ...(problems !== undefined && { problems }) }));
   io.err(`stepwise: ${message}`);
   return code;
+}
+
+function sqliteHint(code: string): string {
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return ' (the file is corrupt or not a Stepwise database)';
+  if (code === 'SQLITE_FULL') return ' (free some space; nothing committed was lost)';
+  if (code.startsWith('SQLITE_READONLY')) return ' (the database or its folder is not writable)';
+  return '';
 }
 
 function isSqliteError(error: unknown): error is Error & { code: string } {

@@ -17,6 +17,14 @@ export interface SupervisorOptions {
 
 const MAX_BACKOFF_MS = 5000;
 
+/** The first host could not start (a database it cannot open, or it died before it was ready). */
+export class HostStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostStartError';
+  }
+}
+
 export class HostSupervisor {
   readonly #options: SupervisorOptions;
   #child: ChildProcess | undefined;
@@ -85,8 +93,7 @@ export class HostSupervisor {
         this.#setState('ready');
         for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
       } else if (message.type === 'fatal') {
-        this.#setState('failed', message.message);
-        for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(new Error(message.message));
+        this.#fail(message.message);
       } else {
         const frame = message.frame;
         if (message.client !== null && frame.t === 'res') this.#inFlight.delete(`${message.client}:${frame.id}`);
@@ -100,6 +107,11 @@ export class HostSupervisor {
       for (const { client, id } of this.#inFlight.values()) this.#unavailable(client, id);
       this.#inFlight.clear();
       if (this.#state === 'stopped' || this.#state === 'failed') return;
+      // The first host died before it was ready: a new one would too (restarting is for hosts that ran).
+      if (this.#readyWaiters.length > 0) {
+        this.#fail(`the engine host exited before it was ready (${signal ?? `code ${code}`})`);
+        return;
+      }
       this.#restarts += 1;
       this.#setState('restarting', `engine host exited (${signal ?? `code ${code}`}); restarting`);
       const delay = this.#backoffMs;
@@ -108,6 +120,16 @@ export class HostSupervisor {
         if (this.#state === 'restarting') this.#spawn();
       }, delay).unref();
     });
+  }
+
+  /**
+   * No more restarts. While `start` waits, its rejection carries the message (said once, by whoever
+   * called it); a host that had been running reports it through `onState`.
+   */
+  #fail(message: string): void {
+    const waiters = this.#readyWaiters.splice(0);
+    this.#setState('failed', waiters.length > 0 ? undefined : message);
+    for (const waiter of waiters) waiter.reject(new HostStartError(message));
   }
 
   #unavailable(client: number, id: number): void {

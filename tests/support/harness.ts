@@ -82,19 +82,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(
-  args: string[],
-  options: { db?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
+/** `uid`/`gid`: run as another user (root only), e.g. to meet file permissions as a user does. */
+export interface CliOptions {
+  db?: string;
+  env?: Record<string, string>;
+  uid?: number;
+  gid?: number;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, options);
   return finished(child);
 }
 
-export function spawnCli(args: string[], options: { db?: string; env?: Record<string, string> } = {}): ChildProcess {
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...(options.db && { STEPWISE_DB: options.db }), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined && { uid: options.uid }),
+    ...(options.gid !== undefined && { gid: options.gid }),
   });
 }
 
