@@ -183,7 +183,9 @@ describe('database faults', () => {
       expect(result.code).toBe(1);
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^stepwise: .*garbage\.db is not an SQLite database/);
+      expect(lines[0]).toMatch(
+        /^stepwise: .*garbage\.db is not a Stepwise database or is corrupt: it is not an SQLite file/,
+      );
     }
   }, 60_000);
 

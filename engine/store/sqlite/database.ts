@@ -230,7 +230,7 @@ function checkHeader(file: string): void {
     throw new DatabaseError(`${file} ${what}; Stepwise will not write to it (the file was not modified)`);
   };
   if (read < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0')
-    refuse('is not an SQLite database (its header is wrong)');
+    refuse('is not a Stepwise database or is corrupt: it is not an SQLite file (its header is wrong)');
   const raw = header.readUInt16BE(16);
   const pageSize = raw === 1 ? 65536 : raw;
   if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) refuse(`is corrupt: its header gives a page size of ${raw}`);
