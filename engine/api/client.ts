@@ -20,6 +20,7 @@ import { decodeFrame, describeIssues, serverFrameSchema, type RequestFrame } fro
 /** A transport. It reconnects by itself and reports each open and close. */
 export interface Connection {
   start(handlers: { frame(raw: unknown): void; open(): void; close(): void }): void;
+  /** Throws an ApiError when the transport cannot carry this frame (e.g. too large); nothing is sent. */
   send(frame: RequestFrame): void;
   stop(): void;
 }
@@ -103,7 +104,7 @@ export class EngineClient {
     const frame: RequestFrame = { t: 'req', id, method, params: params ?? {} };
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { method, resolve, reject });
-      if (this.#status === 'ready') this.#connection.send(frame);
+      if (this.#status === 'ready') this.#send(frame);
       else this.#queue.push(frame);
     });
   }
@@ -149,6 +150,15 @@ export class EngineClient {
     for (const listener of this.#eventListeners.get(event) ?? []) (listener as (data: unknown) => void)(parsed.data);
   }
 
+  #send(frame: RequestFrame): void {
+    try {
+      this.#connection.send(frame);
+    } catch (error) {
+      const refused = error instanceof ApiError ? error : new ApiError('internal', String(error));
+      this.#settle(frame.id)?.reject(refused);
+    }
+  }
+
   #settle(id: number): Pending | undefined {
     const pending = this.#pending.get(id);
     this.#pending.delete(id);
@@ -168,7 +178,7 @@ export class EngineClient {
     const ready = this.#transportOpen && this.#hostReady;
     if (ready) {
       this.#setStatus('ready');
-      for (const frame of this.#queue.splice(0)) this.#connection.send(frame);
+      for (const frame of this.#queue.splice(0)) this.#send(frame);
     } else if (this.#status !== 'connecting' && this.#status !== 'stopped') this.#setStatus('reconnecting');
   }
 

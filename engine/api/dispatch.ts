@@ -1,27 +1,33 @@
 // The host side of the contract: validates an incoming request frame against the method's params
 // schema, calls the implementation and turns the outcome (or any error) into a response frame.
+// It never throws: whatever a client sends, the host answers (or ignores) it and stays up.
 import { ApiError, engineMethods, isMethodName, type EngineApi, type MethodName } from './contract.js';
-import { decodeFrame, describeIssues, requestFrameSchema, type ResponseFrame } from './protocol.js';
+import {
+  decodeFrame,
+  describeIssues,
+  MAX_FRAME_DEPTH,
+  nestsDeeperThan,
+  requestFrameSchema,
+  type ResponseFrame,
+} from './protocol.js';
 
 export async function dispatch(api: EngineApi, raw: unknown): Promise<ResponseFrame | null> {
-  const frame = requestFrameSchema.safeParse(decodeFrame(raw));
-  if (!frame.success) {
-    const id = idOf(decodeFrame(raw));
-    // Without an id there is no one to answer.
-    return id === null
-      ? null
-      : failure(id, new ApiError('bad-request', `malformed request: ${describeIssues(frame.error)}`));
-  }
-  const { id, method, params } = frame.data;
-  if (!isMethodName(method)) return failure(id, new ApiError('bad-request', `unknown method "${method}"`));
-  const parsed = engineMethods[method].params.safeParse(params ?? {});
-  if (!parsed.success)
-    return failure(id, new ApiError('bad-request', `${method}: invalid params: ${describeIssues(parsed.error)}`));
+  const decoded = decodeFrame(raw);
+  // Without an id there is no one to answer.
+  const id = idOf(decoded);
   try {
-    const result = await call(api, method, parsed.data);
-    return { t: 'res', id, ok: true, result };
+    if (nestsDeeperThan(decoded, MAX_FRAME_DEPTH))
+      throw new ApiError('bad-request', `the request nests more than ${MAX_FRAME_DEPTH} levels deep`);
+    const frame = requestFrameSchema.safeParse(decoded);
+    if (!frame.success) throw new ApiError('bad-request', `malformed request: ${describeIssues(frame.error)}`);
+    const { id: requestId, method, params } = frame.data;
+    if (!isMethodName(method)) throw new ApiError('bad-request', `unknown method "${method.slice(0, 100)}"`);
+    const parsed = engineMethods[method].params.safeParse(params ?? {});
+    if (!parsed.success)
+      throw new ApiError('bad-request', `${method}: invalid params: ${describeIssues(parsed.error)}`);
+    return { t: 'res', id: requestId, ok: true, result: await call(api, method, parsed.data) };
   } catch (error) {
-    return failure(id, error);
+    return id === null ? null : failure(id, error);
   }
 }
 

@@ -35,6 +35,31 @@ export type HostFrame = z.infer<typeof hostFrameSchema>;
 export const serverFrameSchema = z.union([responseFrameSchema, eventFrameSchema, hostFrameSchema]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
+/**
+ * The largest request frame served mode accepts (bytes of JSON text). The largest real request is
+ * an imported or saved workflow: a 1,000-node workflow is about 0.4 MiB. A bigger frame closes the
+ * WebSocket (1009) before it is buffered; WebSocketConnection refuses to send one, naming the limit.
+ */
+export const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How deeply a request frame may nest (objects and arrays). Far above what any method needs, and
+ * low enough that code walking a request recursively cannot run out of stack.
+ */
+export const MAX_FRAME_DEPTH = 256;
+
+/** Whether `value` nests objects and arrays more than `limit` levels deep (without recursing). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Frames arrive as JSON text (WebSocket) or as cloned objects (MessagePort). */
 export function decodeFrame(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;

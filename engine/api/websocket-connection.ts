@@ -1,7 +1,8 @@
 // A Connection over a WebSocket, reconnecting with backoff: the browser's WebSocket in served mode,
 // the `ws` package's in Node (tests, scripts). Pure: the socket comes from the caller's factory.
 import type { Connection } from './client.js';
-import type { RequestFrame } from './protocol.js';
+import { ApiError } from './contract.js';
+import { MAX_WEBSOCKET_FRAME_BYTES, type RequestFrame } from './protocol.js';
 
 type Handlers = Parameters<Connection['start']>[0];
 
@@ -34,7 +35,16 @@ export class WebSocketConnection implements Connection {
   }
 
   send(frame: RequestFrame): void {
-    this.#socket?.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    // The server closes the socket on a larger frame; refuse it here instead, with a reason.
+    const bytes = text.length * 3 <= MAX_WEBSOCKET_FRAME_BYTES ? 0 : new TextEncoder().encode(text).length;
+    if (bytes > MAX_WEBSOCKET_FRAME_BYTES)
+      throw new ApiError(
+        'bad-request',
+        `${frame.method}: the request is ${bytes} bytes; served mode accepts at most ` +
+          `${MAX_WEBSOCKET_FRAME_BYTES} bytes (${MAX_WEBSOCKET_FRAME_BYTES / (1024 * 1024)} MiB) per request`,
+      );
+    this.#socket?.send(text);
   }
 
   stop(): void {

@@ -2,7 +2,7 @@
 // EngineApi requests. Started by `stepwise serve` (child_process.fork, frames over IPC, tagged by
 // client) or by the desktop app (Electron utilityProcess, one MessagePort per window).
 import { parseArgs } from 'node:util';
-import { dispatch, type EventData, type EventName, type ServerFrame } from '../api/index.js';
+import { dispatch, type EventData, type EventName, type ResponseFrame, type ServerFrame } from '../api/index.js';
 import { Engine } from '../runtime/engine.js';
 import { EngineService } from './service.js';
 import type { HostToParent, ParentToHost } from './ipc.js';
@@ -17,6 +17,20 @@ interface PortLike {
 interface ParentPortLike {
   on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
   postMessage(message: unknown): void;
+}
+
+/**
+ * Sends a response frame. One that cannot be serialized (e.g. a result nested too deeply for the
+ * channel) is answered with an error instead of an exception, which would stop the host.
+ */
+function reply(frame: ResponseFrame | null, send: (frame: ResponseFrame) => void): void {
+  if (frame === null) return;
+  try {
+    send(frame);
+  } catch (error) {
+    const message = `the answer could not be sent: ${error instanceof Error ? error.message : String(error)}`;
+    send({ t: 'res', id: frame.id, ok: false, error: { code: 'internal', message, problems: [] } });
+  }
 }
 
 export function hostMain(argv: readonly string[]): void {
@@ -71,15 +85,18 @@ export function hostMain(argv: readonly string[]): void {
     parentPort.on('message', ({ ports: [port] }) => {
       if (!port) return;
       ports.add(port);
-      port.on('message', ({ data }) => void dispatch(service, data).then((frame) => frame && port.postMessage(frame)));
+      port.on(
+        'message',
+        ({ data }) => void dispatch(service, data).then((frame) => reply(frame, (out) => port.postMessage(out))),
+      );
       port.on('close', () => ports.delete(port));
       port.start();
     });
   } else {
     process.on('message', (message: ParentToHost) => {
       if (message.type !== 'frame') return;
-      void dispatch(service, message.frame).then(
-        (frame) => frame && toParent({ type: 'frame', client: message.client, frame }),
+      void dispatch(service, message.frame).then((frame) =>
+        reply(frame, (out) => toParent({ type: 'frame', client: message.client, frame: out })),
       );
     });
     // The supervisor going away (even by SIGKILL) closes the IPC channel: stop with it.

@@ -1,14 +1,22 @@
 // Served mode: the built renderer and the EngineApi (over a WebSocket) on 127.0.0.1 only.
 // Everything under /api/ needs the token (`?token=` or `Authorization: Bearer`) and a same-origin
 // or absent Origin; the Host header must name this server (no DNS rebinding). Static files are public.
+// Any local process can connect, so nothing a client sends may stop the server: malformed requests
+// and frames are answered with a 4xx or a closed connection, and a bug in a handler answers 500.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { contentSecurityPolicy, decodeFrame, requestFrameSchema, type ServerFrame } from '../api/index.js';
+import {
+  contentSecurityPolicy,
+  decodeFrame,
+  MAX_WEBSOCKET_FRAME_BYTES,
+  requestFrameSchema,
+  type ServerFrame,
+} from '../api/index.js';
 import {
   hostEntry as defaultHostEntry,
   rendererDir as defaultRendererDir,
@@ -36,7 +44,22 @@ export interface ServedApp {
   close(): Promise<void>;
 }
 
-const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * Bounds on what one client may hold. A browser tab needs a handful of connections and sends small
+ * requests with few headers; these leave room for many tabs while keeping a flood of connections
+ * or a slow sender (slowloris) from holding sockets and memory for long.
+ */
+export const SERVE_LIMITS = {
+  /** Open TCP connections, WebSockets included; later ones are closed at once. */
+  connections: 256,
+  /** Time to receive a request's headers, and the whole request. */
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  /** How often Node checks the two timeouts above. */
+  timeoutCheckMs: 2_000,
+  /** Headers per request (Node's own cap on their total size is 16 KiB: 431 beyond it). */
+  headers: 100,
+} as const;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -81,69 +104,104 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
   });
   await supervisor.start();
 
-  const server = createServer();
+  const server = createServer({
+    requestTimeout: SERVE_LIMITS.requestTimeoutMs,
+    headersTimeout: SERVE_LIMITS.headersTimeoutMs,
+    connectionsCheckingInterval: SERVE_LIMITS.timeoutCheckMs,
+  });
+  server.maxConnections = SERVE_LIMITS.connections;
+  server.maxHeadersCount = SERVE_LIMITS.headers;
   const listening = new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   await listening;
+  // Past listen, an 'error' on the server is not about a client; report it, never throw it.
+  server.on('error', (error) => log(`served mode: ${String(error)}`));
   const port = (server.address() as AddressInfo).port;
   const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const origins = new Set([...hosts].map((host) => `http://${host}`));
   const csp = contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
 
-  /** null when allowed; otherwise the status and reason to refuse with. */
-  const refuse = (request: IncomingMessage, url: URL, api: boolean): [number, string] | null => {
+  /** The refusal for a request (status, reason), or its parsed URL when it may go on. */
+  const admit = (request: IncomingMessage, api: (url: URL) => boolean): [number, string] | URL => {
     if (!hosts.has(request.headers.host ?? '')) return [403, 'unexpected Host header'];
-    if (!api) return null;
+    const url = requestUrl(request.url);
+    if (url === null) return [400, 'malformed request target'];
+    if (!api(url)) return url;
     const origin = request.headers.origin;
     if (origin !== undefined && !origins.has(origin)) return [403, 'cross-origin requests are refused'];
     const given = url.searchParams.get('token') ?? bearer(request.headers.authorization);
     if (given === null || !sameSecret(given, token)) return [401, 'a valid token is required'];
-    return null;
+    return url;
   };
 
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
+
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
-    const api = url.pathname === '/api' || url.pathname.startsWith('/api/');
-    const refused = refuse(request, url, api);
-    if (refused) return sendJson(response, refused[0], { error: refused[1] });
-    if (api) {
-      if (url.pathname === '/api/health' && request.method === 'GET')
-        return sendJson(response, supervisor.state === 'ready' ? 200 : 503, {
-          ok: supervisor.state === 'ready',
-          host: supervisor.state,
-          hostPid: supervisor.pid,
-        });
-      return sendJson(response, 404, { error: `no API route ${url.pathname}` });
+    try {
+      const admitted = admit(request, isApiPath);
+      if (!(admitted instanceof URL)) return sendJson(response, admitted[0], { error: admitted[1] });
+      const { pathname } = admitted;
+      if (isApiPath(admitted)) {
+        if (pathname === '/api/health' && request.method === 'GET')
+          return sendJson(response, supervisor.state === 'ready' ? 200 : 503, {
+            ok: supervisor.state === 'ready',
+            host: supervisor.state,
+            hostPid: supervisor.pid,
+          });
+        return sendJson(response, 404, { error: `no API route ${pathname}` });
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return sendJson(response, 405, { error: 'method not allowed' });
+      serveStatic(rendererDir, pathname, response, csp);
+    } catch (error) {
+      log(`served mode: ${request.method ?? '?'} request failed: ${describe(error)}`);
+      if (response.headersSent) response.destroy();
+      else sendJson(response, 500, { error: 'internal error' });
     }
-    if (request.method !== 'GET' && request.method !== 'HEAD')
-      return sendJson(response, 405, { error: 'method not allowed' });
-    serveStatic(rendererDir, url.pathname, response, csp);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  // No compression: a small frame must not inflate into a large message.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WEBSOCKET_FRAME_BYTES, perMessageDeflate: false });
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
-    const refused = url.pathname === '/api/ws' ? refuse(request, url, true) : ([404, 'not found'] as [number, string]);
-    if (refused) {
-      socket.end(
-        `HTTP/1.1 ${refused[0]} ${refused[0] === 401 ? 'Unauthorized' : refused[0] === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const client = nextClient++;
-      clients.set(client, ws);
-      sendTo(ws, hostFrame(supervisor.state));
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-        const frame = requestFrameSchema.safeParse(decodeFrame(text));
-        supervisor.send(client, text, frame.success ? frame.data : null);
+    // Node hands the socket over without its own error listener: a reset must not become an
+    // uncaught 'error'.
+    socket.on('error', () => socket.destroy());
+    try {
+      const admitted = admit(request, () => true);
+      const refused: [number, string] | null = !(admitted instanceof URL)
+        ? admitted
+        : admitted.pathname === '/api/ws'
+          ? null
+          : [404, 'not found'];
+      if (refused) return endRaw(socket, refused[0]);
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const client = nextClient++;
+        clients.set(client, ws);
+        sendTo(ws, hostFrame(supervisor.state));
+        // A malformed frame (bad UTF-8, a reserved opcode, an unmasked or oversized frame) makes
+        // `ws` close the connection with a 1xxx code and emit 'error': that error is the client's.
+        ws.on('error', (error) => log(`served mode: closed a WebSocket: ${error.message}`));
+        ws.on('message', (data, isBinary) => {
+          try {
+            if (isBinary) return;
+            const text = Buffer.isBuffer(data)
+              ? data.toString('utf8')
+              : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
+            const frame = requestFrameSchema.safeParse(decodeFrame(text));
+            supervisor.send(client, text, frame.success ? frame.data : null);
+          } catch (error) {
+            log(`served mode: a WebSocket frame failed: ${describe(error)}`);
+            ws.close(1011, 'internal error');
+          }
+        });
+        ws.on('close', () => clients.delete(client));
       });
-      ws.on('close', () => clients.delete(client));
-    });
+    } catch (error) {
+      log(`served mode: an upgrade failed: ${describe(error)}`);
+      endRaw(socket, 500);
+    }
   });
 
   const origin = `http://127.0.0.1:${port}`;
@@ -160,6 +218,58 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
       await supervisor.stop();
     },
   };
+}
+
+function isApiPath(url: URL): boolean {
+  return url.pathname === '/api' || url.pathname.startsWith('/api/');
+}
+
+/**
+ * The request target as a URL, or null when it is not one. Only the origin form (`/path?query`)
+ * is accepted: browsers send nothing else to a server that is not a proxy, and an absolute or
+ * `*` target would let the URL name another host than the checked Host header.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  if (target === undefined || !target.startsWith('/')) return null;
+  try {
+    // Prefixing (not resolving against a base) keeps `//evil/x` a path rather than a host.
+    return new URL(`http://127.0.0.1${target}`);
+  } catch {
+    return null;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+};
+
+/** Answers on a socket the HTTP server no longer manages (an upgrade, a parse error), then closes it. */
+function endRaw(socket: Duplex, status: number): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Node's parser rejected the bytes on a connection: say why when the client can still hear it. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  endRaw(socket, status);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 function serveStatic(root: string, pathname: string, response: ServerResponse, csp: string): void {
@@ -188,7 +298,10 @@ function serveStatic(root: string, pathname: string, response: ServerResponse, c
   };
   if (file.endsWith('.html')) headers['content-security-policy'] = csp;
   response.writeHead(200, headers);
-  createReadStream(file).pipe(response);
+  // The file can vanish or become unreadable after the checks above: cut the response short.
+  createReadStream(file)
+    .on('error', () => response.destroy())
+    .pipe(response);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

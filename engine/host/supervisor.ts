@@ -86,6 +86,8 @@ export class HostSupervisor {
       serialization: 'json',
     });
     this.#child = child;
+    // A send to a host that is exiting fails with an 'error' here; its 'exit' below restarts it.
+    child.on('error', () => {});
     child.on('message', (message: HostToParent) => {
       if (message.type === 'ready') {
         this.#pid = message.pid;
