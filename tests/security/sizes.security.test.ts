@@ -88,17 +88,33 @@ describe('a node output over its limit', () => {
     });
   });
 
-  it('passes once the node raises its own limit', async () => {
-    const raised = 3 * 1024 * 1024;
-    const run = await runWorkflow(
-      testEngine(),
-      chain('raised', [
-        bigString('big', 2 * 1024 * 1024, { maxOutputBytes: raised }),
+  it('passes once the node raises its own limit, and only that node', async () => {
+    const engine = testEngine();
+    const chars = 2 * 1024 * 1024;
+    const flow = (limit?: number) =>
+      chain(limit === undefined ? 'default-limit' : 'raised-limit', [
+        bigString('big', chars, limit === undefined ? {} : { maxOutputBytes: limit }),
         node('size', 'code', { code: 'return input.length;' }),
+      ]);
+    const refused = await runWorkflow(engine, flow());
+    expect(refused.activations.find((activation) => activation.nodeId === 'big')?.error).toMatchObject({
+      kind: 'node.output-too-large',
+    });
+    const raised = await runWorkflow(engine, flow(3 * 1024 * 1024));
+    expect(raised.status).toBe('completed');
+    expect(raised.output).toBe(chars);
+    // The next node keeps the default limit: passing the 2 MiB value on unchanged is refused there.
+    const passedOn = await runWorkflow(
+      engine,
+      chain('passed-on', [
+        bigString('big', chars, { maxOutputBytes: 3 * 1024 * 1024 }),
+        node('same', 'code', { code: 'return input;' }),
       ]),
     );
-    expect(run.status).toBe('completed');
-    expect(run.output).toBe(2 * 1024 * 1024);
+    expect(passedOn.activations.find((activation) => activation.nodeId === 'same')?.error).toMatchObject({
+      kind: 'node.output-too-large',
+      details: { bytes: chars + 2, limitBytes: OUTPUT_LIMIT.defaultBytes },
+    });
   });
 
   it('refuses a limit over the 16 MiB hard maximum in validation', () => {
