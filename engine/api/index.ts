@@ -16,6 +16,7 @@ export {
 } from '../model/workflow-diff.js';
 export { formatWorkflowFile, workflowFileName, WORKFLOW_FILE_SUFFIX } from '../model/workflow-file.js';
 export {
+  OUTPUT_LIMIT,
   slugId,
   WORKFLOW_FORMAT,
   type Workflow,

@@ -1,6 +1,7 @@
 // The workflow file format `stepwise/workflow@1`: types and the structural schema.
 // Pure and shared: the engine, the CLI and (later) the renderer import it.
 import { z } from 'zod';
+import { depthExcessReason, jsonDepthExcess } from './json-limits.js';
 
 export const WORKFLOW_FORMAT = 'stepwise/workflow@1';
 
@@ -9,6 +10,19 @@ const id = z.string().regex(idPattern, 'must be 1–128 letters, digits, "_", "-
 
 /** A node's output limit (JSON bytes) when the workflow node sets none, and the most it may set. */
 export const OUTPUT_LIMIT = { defaultBytes: 1024 * 1024, maxBytes: 16 * 1024 * 1024 } as const;
+
+const MIB = 1024 * 1024;
+
+/** The error kind of a node whose output is over its limit (the engine's check and the sandbox's). */
+export const OUTPUT_TOO_LARGE = 'node.output-too-large';
+
+/** Why a node's output was refused for its size, and how to raise the limit. */
+export function outputTooLargeMessage(bytes: number, limitBytes: number): string {
+  return (
+    `output is ${bytes} bytes, over this node's output limit of ${limitBytes} bytes; ` +
+    `raise the node's Output limit (maxOutputBytes, up to ${OUTPUT_LIMIT.maxBytes / MIB} MiB)`
+  );
+}
 
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
@@ -28,12 +42,25 @@ export const nodeSchema = z.strictObject({
   typeVersion: z.number().int().min(1),
   name: z.string().optional(),
   position: z.strictObject({ x: z.number(), y: z.number() }),
-  config: z.record(z.string(), z.unknown()).default({}),
+  config: z
+    .record(z.string(), z.unknown())
+    .default({})
+    // Refused here, before any recursive walk (config schemas, canonical JSON, a draft's JSON) sees it.
+    .superRefine((config, ctx) => {
+      const deep = jsonDepthExcess(config);
+      if (deep)
+        ctx.addIssue({ code: 'custom', message: depthExcessReason('config', deep), path: deep.path.slice(0, 1) });
+    }),
   retry: retryPolicySchema.partial().optional(),
   /** Start-to-close limit of one execution (ms): past it the engine abandons the attempt. */
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   /** Largest output one execution may produce (its JSON, in bytes). */
-  maxOutputBytes: z.number().int().min(1).max(OUTPUT_LIMIT.maxBytes).optional(),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(OUTPUT_LIMIT.maxBytes, `must be at most ${OUTPUT_LIMIT.maxBytes} bytes (${OUTPUT_LIMIT.maxBytes / MIB} MiB)`)
+    .optional(),
   notes: z.string().optional(),
 });
 export type WorkflowNode = z.infer<typeof nodeSchema>;

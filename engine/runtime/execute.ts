@@ -2,6 +2,8 @@
 // (a result, a wait, a thrown error, a broken promise) into a plain outcome to journal.
 import type { NewEvent, NodeFailure } from '../journal/events.js';
 import { describeIssues } from '../model/issues.js';
+import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
+import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
 import { waitRequestSchema } from '../waits/index.js';
 import {
@@ -162,41 +164,65 @@ function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {
         retryable: false,
       },
     };
-  let output: unknown;
+  // Checked before anything recursive (JSON.stringify) sees the output: a deep one overflows the stack.
+  const deep = jsonDepthExcess(result.output);
+  if (deep)
+    return failed(
+      `${node.node.type} ${describeDepthExcess('output', 'output', deep)}`,
+      deep.circular ? 'engine.bad-output' : 'node.output-too-deep',
+    );
+  let text: string | undefined;
   try {
-    // The journal stores JSON: normalise now so that replay sees exactly what downstream saw.
-    const text = JSON.stringify(result.output);
-    output = text === undefined ? null : (JSON.parse(text) as unknown);
+    text = JSON.stringify(result.output);
   } catch (error) {
-    return {
-      kind: 'failed',
-      error: {
-        message: `output is not JSON-serialisable: ${String(error)}`,
-        kind: 'engine.bad-output',
-        retryable: false,
-      },
-    };
+    return failed(`output is not JSON-serialisable: ${String(error)}`, 'engine.bad-output');
   }
+  const bytes = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+  if (bytes > node.maxOutputBytes)
+    // The details carry the sizes, never the value: it is what was too large to keep.
+    return failed(outputTooLargeMessage(bytes, node.maxOutputBytes), OUTPUT_TOO_LARGE, {
+      bytes,
+      limitBytes: node.maxOutputBytes,
+    });
+  // The journal stores JSON: normalise now so that replay sees exactly what downstream saw.
+  const output = text === undefined ? null : (JSON.parse(text) as unknown);
   return { kind: 'completed', port: ports.length > 0 ? result.port : null, output };
 }
+
+function failed(message: string, kind: string, details?: Record<string, unknown>): ExecutionOutcome {
+  return { kind: 'failed', error: { message, kind, retryable: false, ...(details && { details }) } };
+}
+
+/** How much of a failure is kept: a node may throw with a whole response in its message or details. */
+const FAILURE_LIMIT = { messageChars: 8 * 1024, detailsChars: 64 * 1024 } as const;
 
 export function toFailure(error: unknown): NodeFailure {
   if (error instanceof NodeError)
     return {
-      message: error.message,
+      message: clip(error.message),
       kind: error.kind,
       retryable: error.retryable,
       ...(error.details !== undefined && { details: jsonSafe(error.details) }),
     };
   if (error instanceof Error)
-    return { message: `${error.name}: ${error.message}`, kind: 'node.error', retryable: true };
-  return { message: String(error), kind: 'node.error', retryable: true };
+    return { message: clip(`${error.name}: ${error.message}`), kind: 'node.error', retryable: true };
+  return { message: clip(String(error)), kind: 'node.error', retryable: true };
 }
 
-/** Details go into the journal as JSON; anything that cannot be serialised becomes its text. */
+function clip(message: string): string {
+  return message.length > FAILURE_LIMIT.messageChars
+    ? `${message.slice(0, FAILURE_LIMIT.messageChars)}… (${message.length - FAILURE_LIMIT.messageChars} more characters)`
+    : message;
+}
+
+/** Details go into the journal as JSON; anything that cannot be serialised, or is too big to keep, becomes a note. */
 function jsonSafe(value: unknown): unknown {
+  const deep = jsonDepthExcess(value);
+  if (deep) return describeDepthExcess('details', 'details', deep);
   try {
     const text = JSON.stringify(value);
+    if (text !== undefined && text.length > FAILURE_LIMIT.detailsChars)
+      return `details omitted: ${text.length} characters of JSON, over the ${FAILURE_LIMIT.detailsChars} kept`;
     return text === undefined ? null : (JSON.parse(text) as unknown);
   } catch {
     return String(value);

@@ -3,6 +3,7 @@
 // against the run as committed (another process may have moved it on: the commit catches that).
 import { randomBytes } from 'node:crypto';
 import { initialState, isTerminal } from '../journal/state.js';
+import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { Decision } from '../waits/index.js';
 import type { Clock } from './clock.js';
@@ -51,8 +52,8 @@ export class RunCommands {
         `workflow "${workflowId}" has no trigger.manual node, so it cannot be started by hand`,
         'invalid',
       );
+    const input = normaliseJson(runInput(options.input));
     const runId = newRunId(this.#deps.clock.now());
-    const input = normaliseJson(options.input ?? null);
     const parentRunId = options.parentRunId ?? null;
     await commits.run({
       runIds: [],
@@ -134,6 +135,13 @@ export class RunCommands {
 /** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
 function newRunId(now: number): string {
   return `${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
+}
+
+/** The run input, refused by name when it is nested too deep to serialise (any caller: API, CLI). */
+function runInput(input: unknown): unknown {
+  const deep = jsonDepthExcess(input);
+  if (deep) throw new EngineError(describeDepthExcess('run input', 'input', deep), 'invalid');
+  return input ?? null;
 }
 
 function normaliseJson(value: unknown): unknown {

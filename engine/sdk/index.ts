@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { RetryPolicy } from '../model/workflow.js';
 import type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
-export { OUTPUT_LIMIT, type RetryPolicy } from '../model/workflow.js';
+export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
 /** How a node touches the world; replay and recovery decide by it. */

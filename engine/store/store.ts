@@ -268,7 +268,11 @@ export interface Store {
   readonly location: StoreLocation;
   readonly workflows: WorkflowRepository;
 
-  /** Writes a batch atomically (then claims, if asked), or nothing and the conflicts that refused it. */
+  /**
+   * Writes a batch atomically (then claims, if asked), or nothing and the conflicts that refused it.
+   * A large value held by several events and rows (an output, the next node's input, the run's
+   * output) is kept once; every read gives back plain values.
+   */
   commit(batch: CommitBatch): Promise<CommitResult>;
   /** Leases up to `limit` ready activations nobody holds (or whose lease expired). Never two workers one row. */
   claim(request: ClaimRequest): Promise<ReadyRecord[]>;

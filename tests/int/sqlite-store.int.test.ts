@@ -2,8 +2,16 @@
 // a file written by an older schema, refusing a corrupt event by name).
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { APPLICATION_ID, MIGRATIONS, SqliteStore, type Store, type StoreLocation } from '../../engine/store/index.js';
-import { tempDir } from '../support/harness.js';
+import type { JournalEvent } from '../../engine/journal/events.js';
+import {
+  APPLICATION_ID,
+  MIGRATIONS,
+  noWork,
+  SqliteStore,
+  type Store,
+  type StoreLocation,
+} from '../../engine/store/index.js';
+import { chain, tempDir } from '../support/harness.js';
 import { storeConformance } from '../support/store-conformance.js';
 
 let dirs: ReturnType<typeof tempDir>[] = [];
@@ -87,6 +95,68 @@ describe('SQLite store', () => {
       );
       await expect(store.readEvents('r1', 3, 1)).rejects.toThrow(
         'event #4 of run r1 (NodeStarted) was written by a newer Stepwise (shape v9; this version reads up to v1)',
+      );
+      await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('keeps a large value once however many rows hold it, and names one that has gone missing', async () => {
+    const dir = tempDir('stepwise-store-');
+    try {
+      const store = new SqliteStore(dir.db, { synchronous: 'NORMAL' });
+      await store.workflows.saveVersion(chain('w', []), null, 1);
+      const value = { text: 'z'.repeat(100_000) };
+      const event = (seq: number, type: 'NodeScheduled' | 'NodeCompleted'): JournalEvent =>
+        type === 'NodeScheduled'
+          ? { seq, at: 1, type, activationId: `a${seq}`, nodeId: 'a', attempt: 1, data: { input: value } }
+          : {
+              seq,
+              at: 1,
+              type,
+              activationId: `a${seq}`,
+              nodeId: 'a',
+              attempt: 1,
+              data: { port: 'out', output: value },
+            };
+      const events = [event(1, 'NodeScheduled'), event(2, 'NodeCompleted'), event(3, 'NodeScheduled')];
+      expect(
+        await store.commit({
+          workerId: null,
+          at: 1,
+          runs: [
+            {
+              runId: 'r1',
+              create: { runId: 'r1', workflowId: 'w', version: 1, input: value, parentRunId: null },
+              expectedLastSeq: 0,
+              events,
+              projection: { status: 'completed', output: value, error: null, lastSeq: 3, finishedAt: 1 },
+              clear: true,
+              work: noWork(),
+              leases: [],
+            },
+          ],
+        }),
+      ).toEqual({ ok: true, claimed: [] });
+      const raw = new Database(dir.db);
+      const sizes = raw
+        .prepare<[], { values: number; valueBytes: number; eventBytes: number; runBytes: number }>(
+          `SELECT (SELECT count(*) FROM large_values) AS "values",
+                  (SELECT sum(length(json)) FROM large_values) AS valueBytes,
+                  (SELECT sum(length(data)) FROM events) AS eventBytes,
+                  (SELECT length(input) + length(output) FROM runs) AS runBytes`,
+        )
+        .get();
+      expect(sizes).toMatchObject({ values: 1, valueBytes: JSON.stringify(value).length });
+      expect(sizes?.eventBytes).toBeLessThan(200);
+      expect(sizes?.runBytes).toBeLessThan(20);
+      expect(await store.readEvents('r1', 0)).toEqual(events);
+      expect(await store.getRun('r1')).toMatchObject({ input: value, output: value });
+      raw.exec('DELETE FROM large_values');
+      raw.close();
+      await expect(store.readEvents('r1', 1, 1)).rejects.toThrow(
+        /^event #2 of run r1\.output: its stored value [0-9a-f]{12}… is missing \(the database is damaged\)$/,
       );
       await store.close();
     } finally {

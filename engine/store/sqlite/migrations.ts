@@ -129,4 +129,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_workflow_created ON runs(workflow_id, created_at);
     `,
   },
+  {
+    name: '004-large-values',
+    // A large value (an output passed along a chain, a run's input and output) is kept once, keyed
+    // by the sha256 of its JSON; rows that hold one keep its hash (see sqlite/large-values.ts).
+    sql: `
+      CREATE TABLE large_values (
+        hash TEXT PRIMARY KEY,
+        json TEXT NOT NULL
+      );
+      ALTER TABLE events ADD COLUMN refs TEXT;
+      ALTER TABLE runs ADD COLUMN input_ref TEXT;
+      ALTER TABLE runs ADD COLUMN output_ref TEXT;
+      ALTER TABLE waits ADD COLUMN input_ref TEXT;
+    `,
+  },
 ];

@@ -26,6 +26,7 @@ import {
   type WorkerRecord,
 } from '../store.js';
 import { openDatabase, type Db } from './database.js';
+import { LargeValues } from './large-values.js';
 import { run, SqliteWorkflows } from './sqlite-workflows.js';
 
 interface EventRow {
@@ -36,6 +37,7 @@ interface EventRow {
   node_id: string | null;
   attempt: number | null;
   data: string;
+  refs: string | null;
   at: number;
 }
 
@@ -45,7 +47,9 @@ interface RunRow {
   version: number;
   status: RunStatus;
   input: string;
+  input_ref: string | null;
   output: string | null;
+  output_ref: string | null;
   error: string | null;
   parent_run_id: string | null;
   last_seq: number;
@@ -83,6 +87,7 @@ interface WaitRow {
   title: string;
   instructions: string;
   input: string;
+  input_ref: string | null;
   created_at: number;
   timeout_at: number | null;
   decision: string | null;
@@ -110,6 +115,7 @@ export class SqliteStore implements Store {
   readonly location: StoreLocation;
   readonly workflows: SqliteWorkflows;
   readonly #db: Db;
+  readonly #values: LargeValues;
   readonly #s;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -117,26 +123,27 @@ export class SqliteStore implements Store {
     this.location = { kind: 'sqlite', path, synchronous };
     this.#db = openDatabase(path, { synchronous, readonly: options.readonly ?? false });
     this.workflows = new SqliteWorkflows(this.#db);
+    this.#values = new LargeValues(this.#db);
     const db = this.#db;
     const claimable = `available_at <= @now AND (lease_owner IS NULL OR lease_until < @now)`;
     this.#s = {
       runExists: db.prepare<[string], { n: 1 }>('SELECT 1 AS n FROM runs WHERE id = ?'),
       lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM runs WHERE id = ?'),
       insertRun: db.prepare(
-        `INSERT INTO runs (id, workflow_id, version, status, input, parent_run_id, last_seq, created_at, updated_at, change_id)
-         VALUES (?, ?, ?, 'running', ?, ?, 0, ?, ?, ?)`,
+        `INSERT INTO runs (id, workflow_id, version, status, input, input_ref, parent_run_id, last_seq, created_at, updated_at, change_id)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, 0, ?, ?, ?)`,
       ),
       updateRun: db.prepare(
-        `UPDATE runs SET status = ?, output = ?, error = ?, last_seq = ?, updated_at = ?, finished_at = ?, change_id = ?
+        `UPDATE runs SET status = ?, output = ?, output_ref = ?, error = ?, last_seq = ?, updated_at = ?, finished_at = ?, change_id = ?
          WHERE id = ?`,
       ),
       nextChange: db.prepare<[], { n: number | null }>('SELECT max(change_id) AS n FROM runs'),
       insertEvent: db.prepare(
-        `INSERT INTO events (run_id, seq, type, v, activation_id, node_id, attempt, data, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (run_id, seq, type, v, activation_id, node_id, attempt, data, refs, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       events: db.prepare<[string, number, number], EventRow>(
-        `SELECT seq, type, v, activation_id, node_id, attempt, data, at FROM events
+        `SELECT seq, type, v, activation_id, node_id, attempt, data, refs, at FROM events
          WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
       run: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
@@ -151,8 +158,8 @@ export class SqliteStore implements Store {
       ),
       deleteTimer: db.prepare('DELETE FROM timers WHERE run_id = ? AND activation_id = ? AND purpose = ?'),
       openWait: db.prepare(
-        `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, created_at, timeout_at)
-         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, input_ref, created_at, timeout_at)
+         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)`,
       ),
       decideWait: db.prepare(
         `UPDATE waits SET status = 'decided', decision = ?, decided_by = ?, decided_at = ?, comment = ?
@@ -249,18 +256,23 @@ export class SqliteStore implements Store {
   #write(write: RunWrite, at: number, changeId: number): void {
     const s = this.#s;
     const { runId, create, projection, work } = write;
-    if (create)
+    const values = this.#values;
+    if (create) {
+      const input = values.column(create.input);
       s.insertRun.run(
         runId,
         create.workflowId,
         create.version,
-        JSON.stringify(create.input ?? null),
+        input.json,
+        input.ref,
         create.parentRunId,
         at,
         at,
         changeId,
       );
-    for (const event of write.events)
+    }
+    for (const event of write.events) {
+      const data = values.data(event.data);
       s.insertEvent.run(
         runId,
         event.seq,
@@ -269,13 +281,17 @@ export class SqliteStore implements Store {
         event.activationId,
         event.nodeId,
         event.attempt,
-        JSON.stringify(event.data),
+        data.json,
+        data.refs,
         event.at,
       );
-    if (projection)
+    }
+    if (projection) {
+      const output = values.column(projection.output);
       s.updateRun.run(
         projection.status,
-        projection.output === undefined ? null : JSON.stringify(projection.output),
+        output.json,
+        output.ref,
         projection.error === null ? null : JSON.stringify(projection.error),
         projection.lastSeq,
         at,
@@ -283,7 +299,9 @@ export class SqliteStore implements Store {
         changeId,
         runId,
       );
-    for (const wait of work.waitOpen)
+    }
+    for (const wait of work.waitOpen) {
+      const input = values.column(wait.input);
       s.openWait.run(
         runId,
         wait.activationId,
@@ -291,10 +309,12 @@ export class SqliteStore implements Store {
         wait.kind,
         wait.title,
         wait.instructions,
-        JSON.stringify(wait.input ?? null),
+        input.json,
+        input.ref,
         wait.createdAt,
         wait.timeoutAt,
       );
+    }
     for (const decided of work.waitDecide)
       s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
     for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
@@ -404,7 +424,7 @@ export class SqliteStore implements Store {
   getRun(runId: string): Promise<RunRecord | undefined> {
     return run(() => {
       const row = this.#s.run.get(runId);
-      return row && toRun(row);
+      return row && toRun(row, this.#values);
     });
   }
 
@@ -420,7 +440,7 @@ export class SqliteStore implements Store {
           `SELECT * FROM runs ${clause(where)} ORDER BY created_at DESC, id DESC LIMIT ?`,
         )
         .all(...params, page.limit + 1);
-      const runs = rows.slice(0, page.limit).map(toRun);
+      const runs = rows.slice(0, page.limit).map((row) => toRun(row, this.#values));
       const last = runs.at(-1);
       return {
         runs,
@@ -466,7 +486,7 @@ export class SqliteStore implements Store {
             activationId: row.activation_id,
             nodeId: row.node_id,
             attempt: row.attempt,
-            data: parseJson(row.data, `event #${row.seq} of run ${runId}`),
+            data: this.#values.readData(row.data, row.refs, `event #${row.seq} of run ${runId}`),
           },
           `event #${row.seq} of run ${runId}`,
         ),
@@ -509,7 +529,7 @@ export class SqliteStore implements Store {
       return this.#db
         .prepare<(string | number)[], WaitRow>(`SELECT * FROM waits ${clause(where)} ORDER BY created_at LIMIT ?`)
         .all(...params, filter.limit)
-        .map(toWait);
+        .map((row) => toWait(row, this.#values));
     });
   }
 
@@ -594,22 +614,15 @@ function clause(where: readonly string[]): string {
   return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 }
 
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new Error(`${where}: stored data is not JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-}
-
-function toRun(row: RunRow): RunRecord {
+function toRun(row: RunRow, values: LargeValues): RunRecord {
+  const where = `run ${row.id}`;
   return {
     runId: row.id,
     workflowId: row.workflow_id,
     version: row.version,
     status: row.status,
-    input: JSON.parse(row.input) as unknown,
-    output: row.output === null ? null : (JSON.parse(row.output) as unknown),
+    input: values.readColumn(row.input, row.input_ref, `${where} input`),
+    output: row.output === null ? null : values.readColumn(row.output, row.output_ref, `${where} output`),
     error: row.error === null ? null : (JSON.parse(row.error) as RunFailure),
     parentRunId: row.parent_run_id,
     lastSeq: row.last_seq,
@@ -632,7 +645,7 @@ function toReady(row: ReadyRow): ReadyRecord {
   };
 }
 
-function toWait(row: WaitRow): WaitRecord {
+function toWait(row: WaitRow, values: LargeValues): WaitRecord {
   return {
     runId: row.run_id,
     activationId: row.activation_id,
@@ -641,7 +654,7 @@ function toWait(row: WaitRow): WaitRecord {
     status: row.status,
     title: row.title,
     instructions: row.instructions,
-    input: JSON.parse(row.input) as unknown,
+    input: values.readColumn(row.input, row.input_ref, `wait ${row.activation_id} of run ${row.run_id}`),
     createdAt: row.created_at,
     timeoutAt: row.timeout_at,
     decision: row.decision,

@@ -20,7 +20,7 @@ export type GraphEdit =
   | {
       type: 'update-node';
       nodeId: string;
-      patch: Partial<Pick<WorkflowNode, 'name' | 'notes' | 'retry' | 'timeoutMs'>>;
+      patch: Partial<Pick<WorkflowNode, 'name' | 'notes' | 'retry' | 'timeoutMs' | 'maxOutputBytes'>>;
     }
   /** Sets one config field; `undefined` removes it (the type's default applies). */
   | { type: 'set-config'; nodeId: string; field: string; value: unknown }

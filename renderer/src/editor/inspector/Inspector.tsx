@@ -1,7 +1,7 @@
 // The inspector (the default side panel): the selected node's config as a form generated from
 // its type's JSON Schema (required fields, defaults, help text; a widget per field from
 // field-widgets), the retry policy, name and notes. With nothing selected: the workflow itself.
-import type { Problem, WorkflowNode } from '../../../../engine/api/index.js';
+import { OUTPUT_LIMIT, type Problem, type WorkflowNode } from '../../../../engine/api/index.js';
 import { Icon } from '../../ui/Icon.js';
 import { useEditor, useEditorState } from '../editor-context.js';
 import type { SidePanelProps } from '../side-panels.js';
@@ -128,6 +128,31 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
         />
         <span className="help">
           Past it, one execution is abandoned and fails as <code>engine.timeout</code> (retried by the policy).
+        </span>
+      </label>
+      <label className="field">
+        <span>Output limit (bytes)</span>
+        <input
+          type="number"
+          min={1}
+          max={OUTPUT_LIMIT.maxBytes}
+          value={node.maxOutputBytes ?? ''}
+          placeholder={`${OUTPUT_LIMIT.defaultBytes} (1 MiB)`}
+          aria-label="Output limit"
+          onChange={(event) =>
+            store.getState().apply(
+              {
+                type: 'update-node',
+                nodeId: node.id,
+                patch: { maxOutputBytes: event.target.value === '' ? undefined : Number(event.target.value) },
+              },
+              { coalesce: `${node.id}.maxOutputBytes` },
+            )
+          }
+        />
+        <span className="help">
+          The most one execution may output (its JSON); over it the node fails as <code>node.output-too-large</code>,
+          not retried. Up to {OUTPUT_LIMIT.maxBytes} (16 MiB).
         </span>
       </label>
       <label className="field">
