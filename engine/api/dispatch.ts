@@ -2,21 +2,15 @@
 // schema, calls the implementation and turns the outcome (or any error) into a response frame.
 // It never throws: whatever a client sends, the host answers (or ignores) it and stays up.
 import { ApiError, engineMethods, isMethodName, type EngineApi, type MethodName } from './contract.js';
-import {
-  decodeFrame,
-  describeIssues,
-  MAX_FRAME_DEPTH,
-  nestsDeeperThan,
-  requestFrameSchema,
-  type ResponseFrame,
-} from './protocol.js';
+import { jsonDepthExcess } from '../model/json-limits.js';
+import { decodeFrame, describeIssues, MAX_FRAME_DEPTH, requestFrameSchema, type ResponseFrame } from './protocol.js';
 
 export async function dispatch(api: EngineApi, raw: unknown): Promise<ResponseFrame | null> {
   const decoded = decodeFrame(raw);
   // Without an id there is no one to answer.
   const id = idOf(decoded);
   try {
-    if (nestsDeeperThan(decoded, MAX_FRAME_DEPTH))
+    if (jsonDepthExcess(decoded, MAX_FRAME_DEPTH))
       throw new ApiError('bad-request', `the request nests more than ${MAX_FRAME_DEPTH} levels deep`);
     const frame = requestFrameSchema.safeParse(decoded);
     if (!frame.success) throw new ApiError('bad-request', `malformed request: ${describeIssues(frame.error)}`);

@@ -48,18 +48,6 @@ export const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_FRAME_DEPTH = 256;
 
-/** Whether `value` nests objects and arrays more than `limit` levels deep (without recursing). */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, depth] = next;
-    if (item === null || typeof item !== 'object') continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
-
 /** Frames arrive as JSON text (WebSocket) or as cloned objects (MessagePort). */
 export function decodeFrame(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
