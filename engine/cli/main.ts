@@ -17,6 +17,7 @@ import {
 import { serve } from '../host/serve.js';
 import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
+import { isoTime } from '../model/duration.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
@@ -372,7 +373,7 @@ function waitingFor(detail: RunDetail): string[] {
     }
     if (activation.status === 'retrying')
       return [
-        `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${new Date(activation.retryDueAt ?? 0).toISOString()}`,
+        `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${isoTime(activation.retryDueAt ?? 0)}`,
       ];
     return [];
   });
@@ -393,8 +394,8 @@ function runJson(run: RunSummary): Record<string, unknown> {
     workflowId: run.workflowId,
     version: run.version,
     input: run.input,
-    createdAt: new Date(run.createdAt).toISOString(),
-    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+    createdAt: isoTime(run.createdAt),
+    finishedAt: run.finishedAt === null ? null : isoTime(run.finishedAt),
   };
 }
 

@@ -1,6 +1,7 @@
 // The workflow file format `stepwise/workflow@1`: types and the structural schema.
 // Pure and shared: the engine, the CLI and (later) the renderer import it.
 import { z } from 'zod';
+import { MAX_DURATION } from './duration.js';
 
 export const WORKFLOW_FORMAT = 'stepwise/workflow@1';
 
@@ -10,11 +11,17 @@ const id = z.string().regex(idPattern, 'must be 1–128 letters, digits, "_", "-
 /** A node's output limit (JSON bytes) when the workflow node sets none, and the most it may set. */
 export const OUTPUT_LIMIT = { defaultBytes: 1024 * 1024, maxBytes: 16 * 1024 * 1024 } as const;
 
+const intervalMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_DURATION.ms, `must be at most ${MAX_DURATION.ms} ms: ${MAX_DURATION.text}`);
+
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
-  initialIntervalMs: z.number().int().min(0),
+  initialIntervalMs: intervalMs,
   backoffCoefficient: z.number().min(1).max(100),
-  maxIntervalMs: z.number().int().min(0),
+  maxIntervalMs: intervalMs,
   /** Fraction of the interval added or removed at random (0 = none, 0.2 = ±20%). */
   jitter: z.number().min(0).max(1),
   /** Error kinds that are never retried, e.g. "http.4xx". */
