@@ -82,20 +82,26 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(
-  args: string[],
-  options: { db?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
+export interface CliOptions {
+  db?: string;
+  env?: Record<string, string>;
+  /** Written to the child's standard input, which is then closed (default: no standard input). */
+  stdin?: string;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, options);
   return finished(child);
 }
 
-export function spawnCli(args: string[], options: { db?: string; env?: Record<string, string> } = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...(options.db && { STEPWISE_DB: options.db }), ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+  return child;
 }
 
 export function finished(child: ChildProcess): Promise<CliResult> {
