@@ -17,9 +17,7 @@ export function formatRunDetail(detail: RunDetail): string {
     `started   ${isoTime(detail.createdAt)}`,
   ];
   if (detail.finishedAt !== null)
-    lines.push(
-      `finished  ${isoTime(detail.finishedAt)} (${formatDuration(detail.finishedAt - detail.createdAt)})`,
-    );
+    lines.push(`finished  ${isoTime(detail.finishedAt)} (${formatDuration(detail.finishedAt - detail.createdAt)})`);
   if (detail.latestVersion > detail.version)
     lines.push(`          (the workflow has newer versions, up to v${detail.latestVersion})`);
   lines.push(`input     ${short(detail.input)}`);

@@ -69,7 +69,7 @@ function kindOf(value: unknown): string {
 }
 
 function preview(value: unknown): string {
-  if (value === null || typeof value === 'object') return kindOf(value);
-  const text = JSON.stringify(value) ?? String(value);
+  if (typeof value !== 'string' && typeof value !== 'number') return kindOf(value);
+  const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -86,8 +86,7 @@ describe('__proto__ keys', () => {
   it('sends a __proto__ key in run input to the server as data', async () => {
     await withSink(async (sink) => {
       const flow = file('proto-input.json', postingFlow(sink.url));
-      const input = file('proto-input-value.json', '{"__proto__": {"admin": true}, "amount": 1}');
-      const result = await cli(['run', flow, '--input-file', input]);
+      const result = await cli(['run', flow, '--input', '{"__proto__": {"admin": true}, "amount": 1}']);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(sink.requests).toHaveLength(1);
       const body = sink.requests[0]?.body as object;
@@ -116,7 +115,7 @@ describe('durations', () => {
         'call',
         'http.request',
         { url: 'http://127.0.0.1:9/' },
-        { retry: { maxAttempts: 3, initialIntervalMs: 9007199254740991, maxIntervalMs: 9007199254740991 } },
+        { retry: { maxAttempts: 3, initialIntervalMs: 9007199254740991, maxIntervalMs: 9007199254740991, jitter: 0 } },
       ),
     ]);
     const result = await cli(['run', file('retry.json', retrying)]);
@@ -212,9 +211,10 @@ describe('tamper-evident exports', () => {
     expect((await cli(['replay', file('approved.json', exported)])).code).toBe(0);
     const signal = exported.events.find((event) => event.type === 'SignalReceived') as {
       seq: number;
-      data: { decision: string };
+      data: { signal: { decision: string } };
     };
-    signal.data.decision = 'rejected';
+    expect(signal.data.signal.decision).toBe('approved');
+    signal.data.signal.decision = 'rejected';
     const result = await cli(['replay', file('flipped.json', exported)]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`event #${signal.seq} (SignalReceived) was altered`);
