@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../journal/codec.js';
 import { canonicalJson } from '../model/canonical-json.js';
-import type { WorkflowVersion } from '../model/workflow.js';
+import type { Workflow, WorkflowVersion } from '../model/workflow.js';
 import { parseRunExport, RUN_EXPORT_FORMAT, UNCHAINED_RUN_EXPORT_FORMAT, type ExportChain } from '../replay/index.js';
 import { contentHash, type RunRecord, type WaitRecord } from '../store/index.js';
 
@@ -61,7 +61,8 @@ export function verifyRunExport(value: unknown): ExportIntegrity {
       message: `this export is ${UNCHAINED_RUN_EXPORT_FORMAT}, which has no hash chain: its events cannot be verified (export the run again for a file that can be)`,
     };
   const { version, chain, events } = file;
-  const graphHash = contentHash(version.graph);
+  // The graph as the file holds it: the parsed one has the schema's defaults filled in.
+  const graphHash = contentHash((value as { version: { graph: Workflow } }).version.graph);
   if (graphHash !== version.hash)
     return {
       verified: false,
