@@ -1,11 +1,11 @@
 // Human-readable output of the CLI (the `--json` output is the API objects as they are).
 import { eventDetail, short } from '../journal/describe.js';
 import type { JournalEvent } from '../journal/events.js';
-import { formatDuration } from '../model/duration.js';
+import { formatDuration, isoTime } from '../model/duration.js';
 import type { RunDetail, RunSummary } from '../runtime/engine.js';
 
 export function formatRunLine(run: RunSummary): string {
-  const when = new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  const when = isoTime(run.createdAt).replace('T', ' ').slice(0, 19);
   return `${run.runId}  ${run.status.padEnd(9)}  ${run.workflowId} v${run.version}  ${when}`;
 }
 
@@ -14,12 +14,10 @@ export function formatRunDetail(detail: RunDetail): string {
     `run       ${detail.runId}`,
     `status    ${detail.status}${detail.settled === 'parked' && detail.status !== 'waiting' ? ' (parked)' : ''}`,
     `workflow  ${detail.workflowId} v${detail.version} (pinned; content ${detail.versionHash.slice(0, 12)})`,
-    `started   ${new Date(detail.createdAt).toISOString()}`,
+    `started   ${isoTime(detail.createdAt)}`,
   ];
   if (detail.finishedAt !== null)
-    lines.push(
-      `finished  ${new Date(detail.finishedAt).toISOString()} (${formatDuration(detail.finishedAt - detail.createdAt)})`,
-    );
+    lines.push(`finished  ${isoTime(detail.finishedAt)} (${formatDuration(detail.finishedAt - detail.createdAt)})`);
   if (detail.latestVersion > detail.version)
     lines.push(`          (the workflow has newer versions, up to v${detail.latestVersion})`);
   lines.push(`input     ${short(detail.input)}`);
@@ -49,7 +47,7 @@ export function formatRunDetail(detail: RunDetail): string {
       const decided =
         approval.decision === null
           ? 'open'
-          : `${approval.decision} by ${approval.decidedBy} at ${new Date(approval.decidedAt ?? 0).toISOString()}${approval.comment ? ` — "${approval.comment}"` : ''}`;
+          : `${approval.decision} by ${approval.decidedBy} at ${isoTime(approval.decidedAt ?? 0)}${approval.comment ? ` — "${approval.comment}"` : ''}`;
       lines.push(`  ${approval.nodeId}: ${approval.title} — ${decided}`);
     }
   }
@@ -59,7 +57,7 @@ export function formatRunDetail(detail: RunDetail): string {
 }
 
 export function formatEvent(event: JournalEvent): string {
-  const time = new Date(event.at).toISOString().slice(11, 23);
+  const time = isoTime(event.at).slice(11, 23);
   const subject = event.nodeId === null ? '' : ` ${event.nodeId}`;
   const attempt = event.attempt === null || event.attempt === 1 ? '' : ` attempt ${event.attempt}`;
   const detail = eventDetail(event);

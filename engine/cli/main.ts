@@ -14,27 +14,35 @@ import {
   type RunDetail,
   type RunSummary,
 } from '../runtime/engine.js';
+import { verifyRunExport } from '../runtime/run-export.js';
 import { serve } from '../host/serve.js';
 import { HostStartError } from '../host/supervisor.js';
+import { runStatusSchema } from '../api/schemas.js';
 import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
+import { isoTime } from '../model/duration.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
 
+const RUN_STATUSES = runStatusSchema.options;
+const SYNC_MODES = ['FULL', 'NORMAL'] as const;
+
 const USAGE = `Usage: stepwise <command> [options]
 
 Commands:
-  run <file> [--input JSON]     pin the workflow, start a run and execute it until it finishes or parks
-  start <file> [--input JSON]   pin the workflow and enqueue a run; execute nothing
+  run <file> [--input JSON | --input-file FILE]
+                                pin the workflow, start a run and execute it until it finishes or parks
+  start <file> [--input JSON | --input-file FILE]
+                                pin the workflow and enqueue a run; execute nothing
   worker [--until-idle]         execute runs: recover, run ready work, fire timers
-  runs [--status S] [--limit N] list runs, newest first
+  runs [--status S] [--limit N] list runs, newest first (S: ${RUN_STATUSES.join(', ')})
   show <runId>                  a run: status, pinned version, activations, events
   approve <runId> [--node ID] [--by NAME] [--comment TEXT]
   reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
   cancel <runId> [--reason TEXT]
   export <runId> [--out FILE]   the run's version and journal as JSON
-  replay <export.json>          re-run the orchestrator over a recorded journal and compare
+  replay <export.json>          verify the export's hash chain, then re-run the orchestrator over its journal
   validate <file>               check a workflow file and list its problems
   serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
 
@@ -42,6 +50,7 @@ Options:
   --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
   --json        print one JSON object
   --sync MODE   FULL (default) or NORMAL
+  --input-file FILE  (run, start) the run input as a JSON file; "-" reads standard input
   --concurrency N   (run, worker) activations executing at once (default 64)
   --lease-ms MS     (run, worker) how long the activations of a worker that died stay
                     leased before another worker takes them over (default 10000)
@@ -56,6 +65,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   sync: { type: 'string' },
   input: { type: 'string' },
+  'input-file': { type: 'string' },
   note: { type: 'string' },
   'until-idle': { type: 'boolean', default: false },
   concurrency: { type: 'string' },
@@ -108,6 +118,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 async function dispatch(command: string, args: string[], values: Values, io: Io): Promise<number> {
+  checkChoices(values);
   if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
   if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
   if (command === 'serve') return serveCommand(values, io);
@@ -124,8 +135,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command "${command}"`);
-  const sync = values.sync?.toUpperCase();
-  if (sync !== undefined && sync !== 'FULL' && sync !== 'NORMAL') throw new UsageError('--sync must be FULL or NORMAL');
+  const sync = choice(values.sync?.toUpperCase(), SYNC_MODES, '--sync');
   const engine = Engine.open({
     dbPath: values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath(),
     ...databaseAccess(command, values),
@@ -189,12 +199,39 @@ function leaseMs(text: string): number {
   return value;
 }
 
-function parseInput(text: string | undefined): unknown {
-  if (text === undefined) return null;
+/** Options that take one of a few words: a value outside them is refused before anything runs. */
+function checkChoices(values: Values): void {
+  choice(values.sync?.toUpperCase(), SYNC_MODES, '--sync');
+  choice(values.status, RUN_STATUSES, '--status');
+}
+
+function choice<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value)) return value as T | undefined;
+  throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+}
+
+/** The run input from `--input JSON` or `--input-file FILE` ("-": standard input), else null. */
+function readInput(values: Values): unknown {
+  const file = values['input-file'];
+  if (file !== undefined && values.input !== undefined) throw new UsageError('give --input or --input-file, not both');
+  if (file === undefined && values.input === undefined) return null;
+  const [text, from] =
+    file === undefined ? [values.input ?? '', '--input'] : [readInputFile(file), `--input-file ${file}`];
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(`--input is not valid JSON: ${(error as Error).message}`);
+    throw new UsageError(`${from} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function readInputFile(file: string): string {
+  try {
+    // fd 0 rather than /dev/stdin: a pipe, a file or a terminal, on every platform.
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${file === '-' ? 'standard input' : file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -207,7 +244,7 @@ function readWorkflowFile(path: string): string {
 }
 
 async function pinAndStart(engine: Engine, file: string, values: Values, io: Io): Promise<RunSummary> {
-  const input = parseInput(values.input);
+  const input = readInput(values);
   const saved = await engine.workflows.save(
     readWorkflowFile(file),
     values.note === undefined ? {} : { note: values.note },
@@ -272,7 +309,7 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
 }
 
 async function runsCommand(engine: Engine, values: Values, io: Io): Promise<number> {
-  const status = values.status as RunSummary['status'] | undefined;
+  const status = choice(values.status, RUN_STATUSES, '--status');
   const { runs } = await engine.queries.list(status === undefined ? {} : { status: [status] }, {
     limit: values.limit === undefined ? 50 : positiveInt(values.limit, '--limit'),
   });
@@ -355,10 +392,20 @@ function replayCommand(file: string, values: Values, io: Io): number {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+  // The chain first: a journal that was edited or cut short is refused before it is replayed.
+  const integrity = verifyRunExport(parsed);
+  if (!integrity.verified && integrity.problem !== 'unchained') {
+    if (values.json) io.out(JSON.stringify({ ok: false, integrity }));
+    else io.out(`replay refused: ${file}: ${integrity.message}`);
+    return EXIT.failed;
+  }
+  if (!integrity.verified) io.err(`warning: ${integrity.message}`);
   const result = replayExport(parsed, defaultRegistry());
-  if (values.json) io.out(JSON.stringify(result));
+  if (values.json) io.out(JSON.stringify({ ...result, integrity }));
   else if (result.ok)
-    io.out(`replay matches: ${result.events} events of run ${result.runId} agree with the orchestrator`);
+    io.out(
+      `replay matches: ${result.events} events of run ${result.runId} agree with the orchestrator${integrity.verified ? ` (hash chain verified, head ${integrity.head.slice(0, 12)})` : ''}`,
+    );
   else {
     const { divergence } = result;
     io.out(`replay diverges at event #${divergence.seq} of run ${result.runId}: ${divergence.message}`);
@@ -391,7 +438,7 @@ function waitingFor(detail: RunDetail): string[] {
     }
     if (activation.status === 'retrying')
       return [
-        `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${new Date(activation.retryDueAt ?? 0).toISOString()}`,
+        `retry of "${activation.nodeId}" (attempt ${activation.attempt + 1}) at ${isoTime(activation.retryDueAt ?? 0)}`,
       ];
     return [];
   });
@@ -412,8 +459,8 @@ function runJson(run: RunSummary): Record<string, unknown> {
     workflowId: run.workflowId,
     version: run.version,
     input: run.input,
-    createdAt: new Date(run.createdAt).toISOString(),
-    finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+    createdAt: isoTime(run.createdAt),
+    finishedAt: run.finishedAt === null ? null : isoTime(run.finishedAt),
   };
 }
 

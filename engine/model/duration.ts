@@ -28,10 +28,30 @@ export function parseDuration(text: string): number | null {
   return Math.round(total);
 }
 
+/**
+ * The longest duration a workflow may ask for (a wait, a timeout, a retry interval). Longer is a
+ * typo, and far enough out it is no longer a time Date can represent.
+ */
+export const MAX_DURATION = { ms: 10 * 365 * 86_400_000, text: '10 years (3650d)' } as const;
+
+/** Why `text` is not a duration a workflow may use, or null when it is one. */
+export function durationProblem(text: string, example = '"500ms", "2h", "3d"'): string | null {
+  const ms = parseDuration(text);
+  if (ms === null) return `"${text}" is not a duration (e.g. ${example})`;
+  if (ms > MAX_DURATION.ms) return `"${text}" is longer than the maximum of ${MAX_DURATION.text}`;
+  return null;
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
   if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)}m`;
   if (ms < 86_400_000) return `${+(ms / 3_600_000).toFixed(1)}h`;
   return `${+(ms / 86_400_000).toFixed(1)}d`;
+}
+
+/** A time as ISO 8601, or the raw number when it is outside what Date can show: never throws. */
+export function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

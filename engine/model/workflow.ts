@@ -2,6 +2,7 @@
 // Pure and shared: the engine, the CLI and (later) the renderer import it.
 import { z } from 'zod';
 import { depthExcessReason, jsonDepthExcess } from './json-limits.js';
+import { MAX_DURATION } from './duration.js';
 
 export const WORKFLOW_FORMAT = 'stepwise/workflow@1';
 
@@ -23,12 +24,17 @@ export function outputTooLargeMessage(bytes: number, limitBytes: number): string
     `raise the node's Output limit (maxOutputBytes, up to ${OUTPUT_LIMIT.maxBytes / MIB} MiB)`
   );
 }
+const intervalMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_DURATION.ms, `must be at most ${MAX_DURATION.ms} ms: ${MAX_DURATION.text}`);
 
 export const retryPolicySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(100),
-  initialIntervalMs: z.number().int().min(0),
+  initialIntervalMs: intervalMs,
   backoffCoefficient: z.number().min(1).max(100),
-  maxIntervalMs: z.number().int().min(0),
+  maxIntervalMs: intervalMs,
   /** Fraction of the interval added or removed at random (0 = none, 0.2 = ±20%). */
   jitter: z.number().min(0).max(1),
   /** Error kinds that are never retried, e.g. "http.4xx". */

@@ -2,6 +2,7 @@
 // decision it makes now is the decision that was recorded (non-determinism check).
 import { z } from 'zod';
 import { canonicalJson } from '../model/canonical-json.js';
+import { describeIssues, READABLE_ISSUES } from '../model/issues.js';
 import { workflowSchema } from '../model/workflow.js';
 import { eventCodec, JournalFormatError } from '../journal/codec.js';
 import { isDecision, type JournalEvent, type NewEvent } from '../journal/events.js';
@@ -28,26 +29,60 @@ export class RunExportFormatError extends Error {
   }
 }
 
-const exportSchema = z.object({
-  format: z.literal('stepwise/run-export@1'),
-  run: z.object({ runId: z.string() }).loose(),
-  version: z.object({ workflowId: z.string(), version: z.number().int(), graph: workflowSchema }).loose(),
-  events: z.array(z.unknown()),
-});
+/** Run exports written today: with a hash chain over the version and the events. */
+export const RUN_EXPORT_FORMAT = 'stepwise/run-export@2';
+/** Run exports written before the chain: still read, never verifiable. */
+export const UNCHAINED_RUN_EXPORT_FORMAT = 'stepwise/run-export@1';
 
-/** Replays a `stepwise export` file. Throws RunExportFormatError when it is not one. */
+/**
+ * The hash chain of an export. Link i = sha256(link i-1 + canonical JSON of event i), link 0 being
+ * the version's content hash; `head` is the last link. The hashing is the runtime's (node:crypto);
+ * this layer only reads the structure.
+ */
+export const exportChainSchema = z.strictObject({
+  algorithm: z.literal('sha256'),
+  /** How many events the journal had when it was exported. */
+  events: z.number().int().min(0),
+  links: z.array(z.string()),
+  head: z.string(),
+});
+export type ExportChain = z.infer<typeof exportChainSchema>;
+
+const versionSchema = z.object({ workflowId: z.string(), version: z.number().int(), graph: workflowSchema }).loose();
+const exportSchema = z.discriminatedUnion('format', [
+  z.object({
+    format: z.literal(RUN_EXPORT_FORMAT),
+    run: z.object({ runId: z.string() }).loose(),
+    version: versionSchema.extend({ hash: z.string() }),
+    events: z.array(z.unknown()),
+    chain: exportChainSchema,
+  }),
+  z.object({
+    format: z.literal(UNCHAINED_RUN_EXPORT_FORMAT),
+    run: z.object({ runId: z.string() }).loose(),
+    version: versionSchema,
+    events: z.array(z.unknown()),
+  }),
+]);
+export type RunExportFile = z.infer<typeof exportSchema>;
+
+/** The structure of a `stepwise export` file (either format). Throws RunExportFormatError when it is not one. */
+export function parseRunExport(value: unknown): RunExportFile {
+  const parsed = exportSchema.safeParse(value, READABLE_ISSUES);
+  if (!parsed.success) throw new RunExportFormatError(`not a Stepwise run export: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * Replays a `stepwise export` file. Throws RunExportFormatError when it is not one. The hash chain
+ * is not checked here (that needs a hash function, which this pure layer has none of): `stepwise
+ * replay` verifies it first (engine/runtime/run-export.ts).
+ */
 export function replayExport(value: unknown, registry: NodeRegistry): ReplayResult {
-  const parsed = exportSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RunExportFormatError(
-      `not a Stepwise run export: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unreadable'}`,
-    );
-  }
-  const { run, version } = parsed.data;
+  const { run, version, events: stored } = parseRunExport(value);
   let events: JournalEvent[];
   try {
-    events = parsed.data.events.map((event, index) => eventCodec.decode(event, `events[${index}]`));
+    events = stored.map((event, index) => eventCodec.decode(event, `events[${index}]`));
   } catch (error) {
     if (error instanceof JournalFormatError) throw new RunExportFormatError(`not a valid run export: ${error.message}`);
     throw error;

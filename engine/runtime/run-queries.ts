@@ -1,6 +1,6 @@
 // Queries on runs: read models over the store (and the run book's cached states when they are
 // current). Nothing here writes.
-import { eventCodec, type StoredEvent } from '../journal/codec.js';
+import { eventCodec } from '../journal/codec.js';
 import type { JournalEvent } from '../journal/events.js';
 import {
   activationsOf,
@@ -10,12 +10,14 @@ import {
   type ActivationState,
   type RunState,
 } from '../journal/state.js';
-import type { WorkflowVersion } from '../model/workflow.js';
 import type { RunStatus } from '../journal/state.js';
 import type { RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
 import { waitKindOf } from '../waits/index.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
+import { runExportOf, type RunExport } from './run-export.js';
+
+export type { RunExport } from './run-export.js';
 
 export type ApprovalView = WaitRecord;
 
@@ -28,16 +30,6 @@ export interface RunDetail extends RunRecord {
   activations: ActivationState[];
   approvals: ApprovalView[];
   events: JournalEvent[];
-}
-
-export interface RunExport {
-  format: 'stepwise/run-export@1';
-  exportedAt: string;
-  run: RunRecord;
-  version: WorkflowVersion;
-  /** In the shape `replay` and `import` read: each with its shape version `v`. */
-  events: StoredEvent[];
-  approvals: ApprovalView[];
 }
 
 export interface RunQueryDeps {
@@ -106,7 +98,7 @@ export class RunQueries {
     return this.#deps.store.waits({ status: 'open', limit });
   }
 
-  /** The run's pinned version and journal, as JSON to keep, verify (`replay`) or move. */
+  /** The run's pinned version and journal, hash-chained, as JSON to keep, verify (`replay`) or move. */
   async export(runId: string): Promise<RunExport> {
     const { store } = this.#deps;
     const run = await store.getRun(runId);
@@ -114,14 +106,13 @@ export class RunQueries {
     const version = await store.workflows.getVersion(run.workflowId, run.version);
     if (!version) throw new EngineError(`run ${runId} is pinned to a version that is missing`, 'not-found');
     const events = await store.readEvents(runId, 0);
-    return {
-      format: 'stepwise/run-export@1',
+    return runExportOf({
       exportedAt: new Date(this.#deps.clock.now()).toISOString(),
       run,
       version,
       events: events.map((event) => eventCodec.encode(event)),
       approvals: await store.waits({ runId, limit: 10_000 }),
-    };
+    });
   }
 
   /** A full run id from itself or a unique prefix of it (as `git` does for commits). */

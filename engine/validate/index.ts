@@ -1,6 +1,7 @@
 // Workflow validation: structure, node types and their config schemas, ports, cycles, reachability.
 // Every problem names the node / edge / field and what is wrong. Used by the store, runtime and CLI.
 import type { z } from 'zod';
+import { issueMessage as readableMessage, READABLE_ISSUES } from '../model/issues.js';
 import { workflowSchema, type Workflow } from '../model/workflow.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { findCycle, reachableFrom } from '../model/graph.js';
@@ -8,6 +9,7 @@ import { findCycle, reachableFrom } from '../model/graph.js';
 export type ProblemCode =
   | 'workflow.json'
   | 'workflow.format'
+  | 'workflow.reserved-key'
   | 'node.duplicate-id'
   | 'edge.duplicate-id'
   | 'node.unknown-type'
@@ -57,7 +59,9 @@ export function validateWorkflowText(text: string, registry: NodeRegistry): Vali
 }
 
 export function validateWorkflow(value: unknown, registry: NodeRegistry): ValidationResult {
-  const parsed = workflowSchema.safeParse(value);
+  const reserved = reservedKeyProblems(value);
+  if (reserved.length > 0) return { ok: false, workflow: null, problems: reserved };
+  const parsed = workflowSchema.safeParse(value, READABLE_ISSUES);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => structuralProblem(issue, value));
     return { ok: false, workflow: null, problems };
@@ -147,7 +151,7 @@ function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry): Pro
           },
         ];
   }
-  const parsed = definition.config.safeParse(node.config);
+  const parsed = definition.config.safeParse(node.config, READABLE_ISSUES);
   if (!parsed.success) {
     return parsed.error.issues.map((issue) => {
       const field = fieldPath(issue);
@@ -221,27 +225,73 @@ function fieldPath(issue: z.core.$ZodIssue): string {
 
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return 'unknown field';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
-  return issue.message;
+  return readableMessage(issue);
+}
+
+/**
+ * A `__proto__` key anywhere in the file, refused by name. JavaScript reads it as an object's
+ * prototype, not as data: zod's records, object spreads in the editor and `obj[key] = …` copies
+ * drop it silently, so the workflow that runs would not be the file that was saved. Data (run
+ * input, outputs) may hold such a key; a workflow file may not.
+ */
+function reservedKeyProblems(value: unknown): Problem[] {
+  interface Step {
+    value: unknown;
+    key: string | number;
+    parent: Step | null;
+  }
+  const pathOf = (step: Step): (string | number)[] => {
+    const path: (string | number)[] = [];
+    for (let at: Step | null = step; at?.parent; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const problems: Problem[] = [];
+  // Iterative, with parent links: a file nested thousands of levels deep gets its answer, not a
+  // stack overflow or a path copied at every level.
+  const pending: Step[] = [{ value, key: '', parent: null }];
+  while (pending.length > 0 && problems.length < 10) {
+    const step = pending.pop() as Step;
+    if (step.value === null || typeof step.value !== 'object') continue;
+    const isArray = Array.isArray(step.value);
+    for (const [key, child] of Object.entries(step.value)) {
+      const next: Step = { value: child, key: isArray ? Number(key) : key, parent: step };
+      if (key !== '__proto__') {
+        pending.push(next);
+        continue;
+      }
+      const at = where(pathOf(next), value);
+      problems.push({
+        severity: 'error',
+        code: 'workflow.reserved-key',
+        message: `${at.where}: the key "__proto__" is not allowed in a workflow file (JavaScript reads it as the object's prototype, so it would be lost): rename it`,
+        ...(at.nodeId && { nodeId: at.nodeId }),
+        ...(at.edgeId && { edgeId: at.edgeId }),
+      });
+    }
+  }
+  return problems;
 }
 
 /** Names the node or edge an issue in the file structure is about, e.g. `node "fetch" (nodes[2]).position`. */
 function structuralProblem(issue: z.core.$ZodIssue, value: unknown): Problem {
-  const [collection, index, ...rest] = issue.path;
-  let where = issue.path.map(String).join('.') || '(workflow)';
-  let nodeId: string | undefined;
-  let edgeId: string | undefined;
-  if ((collection === 'nodes' || collection === 'edges') && typeof index === 'number') {
-    const items = (value as Record<string, unknown> | null)?.[collection];
-    const item = Array.isArray(items) ? (items[index] as Record<string, unknown> | undefined) : undefined;
-    const id = typeof item?.id === 'string' ? item.id : undefined;
-    const kind = collection === 'nodes' ? 'node' : 'edge';
-    where = `${id ? `${kind} "${id}" ` : ''}(${collection}[${index}])${rest.length ? '.' + rest.map(String).join('.') : ''}`;
-    if (collection === 'nodes') nodeId = id;
-    else edgeId = id;
-  }
+  const { where: at, nodeId, edgeId } = where(issue.path, value);
   const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.map((key) => `"${key}"`).join(', ')}` : '';
   const message =
-    issue.path[0] === 'format' ? `format must be "stepwise/workflow@1"` : `${where}: ${issueMessage(issue)}${keys}`;
+    issue.path[0] === 'format' ? `format must be "stepwise/workflow@1"` : `${at}: ${issueMessage(issue)}${keys}`;
   return { severity: 'error', code: 'workflow.format', message, ...(nodeId && { nodeId }), ...(edgeId && { edgeId }) };
+}
+
+function where(
+  path: readonly PropertyKey[],
+  value: unknown,
+): { where: string; nodeId?: string | undefined; edgeId?: string | undefined } {
+  const [collection, index, ...rest] = path;
+  if ((collection !== 'nodes' && collection !== 'edges') || typeof index !== 'number')
+    return { where: path.map(String).join('.') || '(workflow)' };
+  const items = (value as Record<string, unknown> | null)?.[collection];
+  const item = Array.isArray(items) ? (items[index] as Record<string, unknown> | undefined) : undefined;
+  const id = typeof item?.id === 'string' ? item.id : undefined;
+  const kind = collection === 'nodes' ? 'node' : 'edge';
+  const at = `${id ? `${kind} "${id}" ` : ''}(${collection}[${index}])${rest.length ? '.' + rest.map(String).join('.') : ''}`;
+  return collection === 'nodes' ? { where: at, nodeId: id } : { where: at, edgeId: id };
 }

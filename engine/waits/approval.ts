@@ -1,7 +1,7 @@
 // approval: parks until a person approves or rejects (an inbox row), or its optional timeout passes.
 // A decision is recorded once: the runtime refuses a second one, naming the first.
 import { z } from 'zod';
-import { isoTime } from './timer.js';
+import { isoTime } from '../model/duration.js';
 import { defineWaitKind } from './wait-kind.js';
 
 export const approvalRequestSchema = z.strictObject({

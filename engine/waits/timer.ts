@@ -1,5 +1,6 @@
 // timer: parks until a time (wait.timer). Resolved only by its timer coming due; records nothing.
 import { z } from 'zod';
+import { isoTime } from '../model/duration.js';
 import { defineWaitKind } from './wait-kind.js';
 
 export const timerRequestSchema = z.strictObject({ kind: z.literal('timer'), dueAt: z.number() });
@@ -28,9 +29,3 @@ export const timerWait = defineWaitKind<TimerWaitRequest, never, never, TimerOut
   signal: null,
   record: null,
 });
-
-/** A time as ISO 8601, or the raw number when it is outside what Date can show. */
-export function isoTime(ms: number): string {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}

@@ -1,7 +1,7 @@
 // approval: parks the run until a person approves or rejects (or the optional timeout passes).
 import { z } from 'zod';
-import { parseDuration } from '../../engine/model/duration.js';
-import { defineNode, NO_RETRY } from '../../engine/sdk/index.js';
+import { durationProblem, parseDuration } from '../../engine/model/duration.js';
+import { defineNode, NO_RETRY, TerminalError } from '../../engine/sdk/index.js';
 
 export const approval = defineNode({
   type: 'approval',
@@ -22,11 +22,14 @@ export const approval = defineNode({
   }),
   retry: NO_RETRY,
   sideEffects: 'pure',
-  check: (config) =>
-    config.timeout !== undefined && parseDuration(config.timeout) === null
-      ? [{ field: 'timeout', message: `"${config.timeout}" is not a duration (e.g. "30m", "3d")` }]
-      : [],
+  check: (config) => {
+    const problem = config.timeout === undefined ? null : durationProblem(config.timeout, '"30m", "3d"');
+    return problem === null ? [] : [{ field: 'timeout', message: problem }];
+  },
   execute(ctx) {
+    // A version saved before durations were bounded may still hold one too long to be a time.
+    const problem = ctx.config.timeout === undefined ? null : durationProblem(ctx.config.timeout, '"30m", "3d"');
+    if (problem !== null) throw new TerminalError(`timeout: ${problem}`, 'node.config');
     const timeoutMs = ctx.config.timeout === undefined ? null : parseDuration(ctx.config.timeout);
     return {
       wait: {

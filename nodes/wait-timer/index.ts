@@ -1,6 +1,6 @@
 // wait.timer: parks the run on a durable timer row; emits its input unchanged when it fires.
 import { z } from 'zod';
-import { parseDuration } from '../../engine/model/duration.js';
+import { durationProblem, parseDuration } from '../../engine/model/duration.js';
 import { defineNode, NO_RETRY, TerminalError, type ConfigProblem } from '../../engine/sdk/index.js';
 
 const configSchema = z.strictObject({
@@ -14,8 +14,8 @@ function checkTimer(config: TimerConfig): ConfigProblem[] {
     return [{ field: 'duration', message: 'set either "duration" or "until"' }];
   if (config.duration !== undefined && config.until !== undefined)
     return [{ field: 'until', message: 'set only one of "duration" and "until"' }];
-  if (config.duration !== undefined && parseDuration(config.duration) === null)
-    return [{ field: 'duration', message: `"${config.duration}" is not a duration (e.g. "500ms", "2h", "3d")` }];
+  const problem = config.duration === undefined ? null : durationProblem(config.duration);
+  if (problem !== null) return [{ field: 'duration', message: problem }];
   if (config.until !== undefined && Number.isNaN(Date.parse(config.until)))
     return [{ field: 'until', message: `"${config.until}" is not an ISO 8601 time` }];
   return [];

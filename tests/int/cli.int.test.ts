@@ -127,10 +127,19 @@ describe('stepwise CLI', () => {
     expect(replayed.stdout).toMatch(/replay matches/);
 
     const tampered = JSON.parse((await cli('export', runId)).stdout) as {
+      format: string;
+      chain?: unknown;
       events: { type: string; nodeId: string | null }[];
     };
     tampered.events = tampered.events.filter((event) => !(event.type === 'NodeScheduled' && event.nodeId === 'end'));
-    const result = await cli('replay', file('tampered.json', tampered));
+    // The hash chain refuses the edited journal before the orchestrator sees it…
+    const refused = await cli('replay', file('tampered.json', tampered));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/replay refused: .*: event #\d+ \(\w+\) was altered/);
+    // …and without a chain (an older export) the orchestrator still finds where it diverges.
+    tampered.format = 'stepwise/run-export@1';
+    delete tampered.chain;
+    const result = await cli('replay', file('tampered-unchained.json', tampered));
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/replay diverges at event #\d+/);
   });

@@ -88,6 +88,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   uid?: number;
   gid?: number;
+  /** Written to the child's standard input, which is then closed (default: no standard input). */
+  stdin?: string;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
@@ -96,13 +98,15 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 }
 
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...(options.db && { STEPWISE_DB: options.db }), ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     ...(options.uid !== undefined && { uid: options.uid }),
     ...(options.gid !== undefined && { gid: options.gid }),
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+  return child;
 }
 
 export function finished(child: ChildProcess): Promise<CliResult> {

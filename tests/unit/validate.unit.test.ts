@@ -61,7 +61,13 @@ describe('workflow validation', () => {
     );
     const byField = result.problems.map((problem) => `${problem.nodeId}:${problem.field}`);
     expect(byField).toEqual(expect.arrayContaining(['c:code', 'h:url', 'h:method', 't:duration', 'f:mesage']));
-    expect(messages(result.problems)).toContain('node "c" (code) config.code: is required');
+    // A required field keeps its schema's own hint; a wrong type would say what was expected instead.
+    expect(messages(result.problems)).toContain(
+      'node "c" (code) config.code: is required (a JavaScript function body)',
+    );
+    expect(messages(result.problems)).toContain(
+      'node "h" (http.request) config.method: expected one of "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", got "BREW"',
+    );
     expect(messages(result.problems)).toContain('node "f" (fail) config.mesage: unknown field');
     expect(messages(result.problems)).toContain(
       'node "t" (wait.timer) config.duration: "soon" is not a duration (e.g. "500ms", "2h", "3d")',

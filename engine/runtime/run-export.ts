@@ -1,0 +1,128 @@
+// Run exports: a run's pinned version and journal as one JSON file, with a hash chain over both so
+// that `stepwise replay` can tell a file that was edited or cut short before it trusts it.
+import { createHash } from 'node:crypto';
+import type { StoredEvent } from '../journal/codec.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import type { Workflow, WorkflowVersion } from '../model/workflow.js';
+import { parseRunExport, RUN_EXPORT_FORMAT, UNCHAINED_RUN_EXPORT_FORMAT, type ExportChain } from '../replay/index.js';
+import { contentHash, type RunRecord, type WaitRecord } from '../store/index.js';
+
+export interface RunExport {
+  format: typeof RUN_EXPORT_FORMAT;
+  exportedAt: string;
+  run: RunRecord;
+  version: WorkflowVersion;
+  /** In the shape `replay` and `import` read: each with its shape version `v`. */
+  events: StoredEvent[];
+  approvals: WaitRecord[];
+  chain: ExportChain;
+}
+
+/** What `verifyRunExport` found: the first thing that does not match, named. */
+export type ExportIntegrity =
+  | { verified: true; events: number; head: string }
+  | {
+      verified: false;
+      /** unchained: an older export without a chain, which cannot be verified (not proof of tampering). */
+      problem: 'unchained' | 'version-altered' | 'event-altered' | 'truncated' | 'extended' | 'chain-altered';
+      message: string;
+      /** The first altered or added event. */
+      seq?: number;
+      type?: string;
+      /** Events the chain records that the file no longer holds. */
+      missing?: number;
+    };
+
+/** The chain over a version and its events, as `export` writes it. */
+export function chainOf(versionHash: string, events: readonly unknown[]): ExportChain {
+  const links: string[] = [];
+  let link = versionHash;
+  for (const event of events) {
+    link = nextLink(link, event);
+    links.push(link);
+  }
+  return { algorithm: 'sha256', events: events.length, links, head: link };
+}
+
+function nextLink(previous: string, event: unknown): string {
+  return createHash('sha256').update(previous).update(canonicalJson(event)).digest('hex');
+}
+
+/**
+ * Checks an export file's version and events against its hash chain, before anything replays them.
+ * Throws RunExportFormatError when the file is not a run export at all.
+ */
+export function verifyRunExport(value: unknown): ExportIntegrity {
+  const file = parseRunExport(value);
+  if (file.format === UNCHAINED_RUN_EXPORT_FORMAT)
+    return {
+      verified: false,
+      problem: 'unchained',
+      message: `this export is ${UNCHAINED_RUN_EXPORT_FORMAT}, which has no hash chain: its events cannot be verified (export the run again for a file that can be)`,
+    };
+  const { version, chain, events } = file;
+  // The graph as the file holds it: the parsed one has the schema's defaults filled in.
+  const graphHash = contentHash((value as { version: { graph: Workflow } }).version.graph);
+  if (graphHash !== version.hash)
+    return {
+      verified: false,
+      problem: 'version-altered',
+      message: `the workflow version was altered: its graph hashes to ${graphHash.slice(0, 12)}…, the export records ${version.hash.slice(0, 12)}…`,
+    };
+  let link = version.hash;
+  const checked = Math.min(events.length, chain.links.length);
+  for (let index = 0; index < checked; index += 1) {
+    link = nextLink(link, events[index]);
+    if (link !== chain.links[index]) {
+      const { seq, type } = identify(events[index], index);
+      return {
+        verified: false,
+        problem: 'event-altered',
+        message: `event #${seq} (${type}) was altered: it does not match the export's hash chain (every event before it does)`,
+        seq,
+        type,
+      };
+    }
+  }
+  if (events.length < chain.events) {
+    const missing = chain.events - events.length;
+    const last = events.length === 0 ? null : identify(events[events.length - 1], events.length - 1);
+    return {
+      verified: false,
+      problem: 'truncated',
+      message: `the journal is truncated: the export holds ${events.length} of the ${chain.events} events it was exported with (${missing} missing${last ? ` after #${last.seq}` : ''})`,
+      missing,
+    };
+  }
+  if (events.length > chain.events) {
+    const { seq, type } = identify(events[chain.events], chain.events);
+    return {
+      verified: false,
+      problem: 'extended',
+      message: `the journal has events its hash chain does not cover, from event #${seq} (${type}): they were added after the export`,
+      seq,
+      type,
+    };
+  }
+  if (chain.links.length !== chain.events || link !== chain.head)
+    return {
+      verified: false,
+      problem: 'chain-altered',
+      message: `the export's hash chain was edited: its head or its length does not follow from its links`,
+    };
+  return { verified: true, events: events.length, head: link };
+}
+
+/** An event's seq and type as the file has them (possibly altered; only for naming it). */
+function identify(event: unknown, index: number): { seq: number; type: string } {
+  const fields = event !== null && typeof event === 'object' ? (event as Record<string, unknown>) : {};
+  return {
+    seq: typeof fields.seq === 'number' ? fields.seq : index + 1,
+    type: typeof fields.type === 'string' ? fields.type : 'unknown type',
+  };
+}
+
+/** An export file of these parts, its chain computed over the version and the events. */
+export function runExportOf(parts: Omit<RunExport, 'format' | 'chain'>): RunExport {
+  return { format: RUN_EXPORT_FORMAT, ...parts, chain: chainOf(parts.version.hash, parts.events) };
+}
