@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { builtinNodes } from '../../nodes/index.js';
+import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
 import { QuickJsSandbox } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** Heartbeats on their own thread (default where built) or on the engine thread. */
   heartbeat?: HeartbeatMode;
+  /** Secrets nodes read by name (default: the credentials file beside `dbPath`, and the environment). */
+  credentials?: CredentialStore;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -67,6 +70,7 @@ export class Engine {
   readonly commands: RunCommands;
   readonly queries: RunQueries;
   readonly clock: Clock;
+  readonly credentials: CredentialStore;
   readonly #store: Store;
   readonly #book: RunBook;
   readonly #commits: GroupCommit;
@@ -92,9 +96,17 @@ export class Engine {
       options.store ??
       openStore({ kind: 'sqlite', path: options.dbPath ?? '', synchronous: options.synchronous ?? 'FULL' });
     const logger = options.logger ?? silentLogger;
+    this.credentials =
+      options.credentials ??
+      (options.dbPath !== undefined ? fileCredentials(options.dbPath) : new CredentialStore(new MemoryVault()));
     this.#book = new RunBook(this.#store, this.registry);
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger);
-    this.#services = { sandbox: this.#sandbox, logger, now: () => this.clock.now() };
+    this.#services = {
+      sandbox: this.#sandbox,
+      logger,
+      now: () => this.clock.now(),
+      credentials: this.credentials,
+    };
     this.#options = {
       concurrency: options.concurrency ?? 64,
       leaseMs: options.leaseMs ?? 10_000,
