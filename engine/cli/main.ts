@@ -18,6 +18,7 @@ import { serve } from '../host/serve.js';
 import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
+import { secretsCommand, SecretsUsageError, SECRETS_USAGE } from './secrets.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
 
@@ -36,6 +37,7 @@ Commands:
   replay <export.json>          re-run the orchestrator over a recorded journal and compare
   validate <file>               check a workflow file and list its problems
   serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
+${SECRETS_USAGE}
 
 Options:
   --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
@@ -65,6 +67,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   out: { type: 'string' },
   port: { type: 'string' },
+  value: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -107,6 +110,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
   if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
   if (command === 'serve') return serveCommand(values, io);
+  if (command === 'secrets') return secretsCli(args, values, io);
   const commands: Record<string, (engine: Engine) => Promise<number> | number> = {
     run: (engine) => runCommand(engine, requireArg(args, 'a workflow file'), values, io),
     start: (engine) => startCommand(engine, requireArg(args, 'a workflow file'), values, io),
@@ -154,6 +158,15 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
   });
   await app.close();
   return EXIT.ok;
+}
+
+async function secretsCli(args: string[], values: Values, io: Io): Promise<number> {
+  const dbPath = values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath();
+  try {
+    return await secretsCommand(args, { dbPath, value: values.value, json: values.json }, io);
+  } catch (error) {
+    throw error instanceof SecretsUsageError ? new UsageError(error.message) : error;
+  }
 }
 
 function requireArg(args: string[], what: string): string {
