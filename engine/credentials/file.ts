@@ -1,6 +1,16 @@
 // The credentials file: JSON, owner-only (0600) in a folder created owner-only (0700), replaced
 // atomically. A file other users can read or that belongs to someone else is refused, not used.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CredentialError, CREDENTIAL_NAME } from './names.js';

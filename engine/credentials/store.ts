@@ -49,8 +49,7 @@ export class CredentialStore {
         infos.push({ name, source: 'env', updatedAt: null });
     }
     for (const [name, { updatedAt }] of this.#vault.entries())
-      if (!infos.some((info) => sameName(info.name, name)))
-        infos.push({ name, source: this.#vault.source, updatedAt });
+      if (!infos.some((info) => sameName(info.name, name))) infos.push({ name, source: this.#vault.source, updatedAt });
     return infos.sort((a, b) => a.name.localeCompare(b.name));
   }
 

@@ -64,7 +64,9 @@ export class ActivationCredentials implements Credentials {
         // An output is data: only values this activation read are taken out of it.
         return used.length === 0 ? outcome : { ...outcome, output: redactValue(outcome.output, used) };
       case 'waiting':
-        return used.length === 0 ? outcome : { ...outcome, wait: redactValue(outcome.wait, used) as typeof outcome.wait };
+        return used.length === 0
+          ? outcome
+          : { ...outcome, wait: redactValue(outcome.wait, used) as typeof outcome.wait };
     }
   }
 }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { ConfigProblem } from '../../engine/sdk/index.js';
 
 /** Request headers that carry credentials by name or by a common naming habit. */
-const SENSITIVE_REQUEST_HEADER = /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|passw(or)?d|session/i;
+const SENSITIVE_REQUEST_HEADER =
+  /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|passw(or)?d|session/i;
 /** A value that looks like an authorization, whatever the header is called. */
 const AUTHORIZATION_VALUE = /^\s*(bearer|basic|digest|token)\s+\S/i;
 

@@ -39,12 +39,16 @@ export const httpRequest = defineNode({
       .min(1)
       .max(HTTP_BODY_LIMIT.maxBytes)
       .default(HTTP_BODY_LIMIT.defaultBytes)
-      .meta({ description: `Largest response body read; a larger one fails the node (at most ${HTTP_BODY_LIMIT.maxBytes}).` }),
+      .meta({
+        description: `Largest response body read; a larger one fails the node (at most ${HTTP_BODY_LIMIT.maxBytes}).`,
+      }),
     maxRedirects: z.number().int().min(0).max(20).default(5),
     crossOriginRedirects: z
       .enum(['strip', 'refuse'])
       .default('strip')
-      .meta({ description: 'A redirect to another origin: follow it without credentials and custom headers, or fail.' }),
+      .meta({
+        description: 'A redirect to another origin: follow it without credentials and custom headers, or fail.',
+      }),
   }),
   retry: { ...DEFAULT_RETRY, nonRetryableErrorKinds: ['http.4xx'] },
   sideEffects: 'write',
@@ -56,7 +60,8 @@ export const httpRequest = defineNode({
     if (url.username !== '' || url.password !== '')
       problems.push({
         field: 'url',
-        message: 'must not contain a user name or password (user:password@): keep the secret in a credential and use `auth`',
+        message:
+          'must not contain a user name or password (user:password@): keep the secret in a credential and use `auth`',
       });
     return problems;
   },

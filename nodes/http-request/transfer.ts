@@ -40,7 +40,10 @@ export async function fetchFollowing(first: Hop, policy: RedirectPolicy, signal:
       );
     const next = new URL(location, hop.url);
     if (next.protocol !== 'http:' && next.protocol !== 'https:')
-      throw new TerminalError(`${first.method} ${first.url.href} was redirected to a ${next.protocol} URL`, 'http.redirect');
+      throw new TerminalError(
+        `${first.method} ${first.url.href} was redirected to a ${next.protocol} URL`,
+        'http.redirect',
+      );
     if (next.username !== '' || next.password !== '')
       throw new TerminalError(
         `${first.method} ${first.url.href} was redirected to a URL with user info, which is never followed`,
@@ -56,7 +59,8 @@ function isRedirect(status: number): boolean {
 
 function nextHop(hop: Hop, status: number, url: URL, policy: RedirectPolicy, first: Hop): Hop {
   // As fetch does: 303 (and 301/302 after a POST) turn into a GET without a body.
-  const toGet = (status === 303 && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST');
+  const toGet =
+    (status === 303 && hop.method !== 'HEAD') || ((status === 301 || status === 302) && hop.method === 'POST');
   const method = toGet ? 'GET' : hop.method;
   const body = toGet ? undefined : hop.body;
   if (url.origin === hop.url.origin) {

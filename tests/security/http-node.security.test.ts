@@ -85,7 +85,9 @@ describe('http.request redirects', () => {
     );
     const run = await runWorkflow(
       await engineWithKey(),
-      chain('same', [node('h', 'http.request', { url: `${only.url}/a`, auth: { credential: 'api', header: 'X-Api-Key' } })]),
+      chain('same', [
+        node('h', 'http.request', { url: `${only.url}/a`, auth: { credential: 'api', header: 'X-Api-Key' } }),
+      ]),
     );
     expect(run.status).toBe('completed');
     expect(only.requests.map((request) => [request.path, request.headers['x-api-key']])).toEqual([
