@@ -55,7 +55,7 @@ export const COMMANDS = {
     scope: 'app',
     label: 'Credentials',
     help: 'Add, replace and delete the secrets nodes refer to by name',
-    menu: { section: 'File', group: 1, label: 'Credentials…' },
+    menu: { section: 'File', group: 2, label: 'Credentials…' },
   },
   undo: {
     scope: 'editor',
