@@ -7,7 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import WebSocket from 'ws';
 import { EngineClient, WebSocketConnection } from '../../engine/api/index.js';
-import { CredentialStore, MemoryVault, fileCredentials } from '../../engine/credentials/index.js';
+import {
+  CredentialStore,
+  MemoryVault,
+  SealedFileVault,
+  credentialsPathFor,
+  fileCredentials,
+  type Sealer,
+} from '../../engine/credentials/index.js';
 import { serve } from '../../engine/host/serve.js';
 import { NodeRegistry } from '../../engine/registry/index.js';
 import { defaultRegistry } from '../../engine/runtime/engine.js';
@@ -245,6 +252,26 @@ describe('the credentials file', () => {
     const tooShort = setSecret(dir.db, 'short', 'abc');
     expect(tooShort.status).toBe(1);
     expect(tooShort.stderr).toContain('too short');
+  });
+});
+
+describe('the desktop vault (values sealed by the OS keychain)', () => {
+  // Electron's safeStorage cannot run here: a stand-in sealer with the same contract (base64 both ways).
+  const sealer: Sealer = {
+    seal: (value) => Promise.resolve(Buffer.from([...value].reverse().join('')).toString('base64')),
+    unseal: (sealed) => Promise.resolve([...Buffer.from(sealed, 'base64').toString()].reverse().join('')),
+  };
+
+  it('writes only sealed values to its owner-only file and unseals them when reopened', async () => {
+    const dir = scratch();
+    const path = credentialsPathFor(dir.db);
+    const store = new CredentialStore(await SealedFileVault.open(path, sealer), {});
+    expect(await store.set('stripe', SECRET)).toMatchObject({ name: 'stripe', source: 'keychain' });
+    expect(readFileSync(path, 'utf8')).not.toContain(SECRET);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const reopened = new CredentialStore(await SealedFileVault.open(path, sealer), {});
+    expect(reopened.get('stripe')).toBe(SECRET);
+    expect(reopened.list()).toEqual([{ name: 'stripe', source: 'keychain', updatedAt: expect.any(Number) }]);
   });
 });
 

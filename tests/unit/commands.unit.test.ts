@@ -157,6 +157,7 @@ describe('the command registry', () => {
     new: { run: () => void log.push('new') },
     open: { run: () => void log.push('open') },
     export: { run: () => void log.push('export'), disabled: exportDisabled },
+    credentials: { run: () => void log.push('credentials') },
   });
 
   it('runs a command only while its scope is registered and it is enabled', () => {
