@@ -43,12 +43,9 @@ export const httpRequest = defineNode({
         description: `Largest response body read; a larger one fails the node (at most ${HTTP_BODY_LIMIT.maxBytes}).`,
       }),
     maxRedirects: z.number().int().min(0).max(20).default(5),
-    crossOriginRedirects: z
-      .enum(['strip', 'refuse'])
-      .default('strip')
-      .meta({
-        description: 'A redirect to another origin: follow it without credentials and custom headers, or fail.',
-      }),
+    crossOriginRedirects: z.enum(['strip', 'refuse']).default('strip').meta({
+      description: 'A redirect to another origin: follow it without credentials and custom headers, or fail.',
+    }),
   }),
   retry: { ...DEFAULT_RETRY, nonRetryableErrorKinds: ['http.4xx'] },
   sideEffects: 'write',
