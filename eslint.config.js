@@ -35,6 +35,8 @@ const layers = {
   // The store is SQLite: Node built-ins and better-sqlite3 are its job.
   'engine/store': { imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
   'engine/sandbox': { imports: ['engine/sdk', 'engine/model'] },
+  // Secrets: files, the environment and redaction. Values never cross into a pure layer.
+  'engine/credentials': { imports: [] },
   // The only layer that sees the store, and the only place the built-in node types are wired.
   'engine/runtime': {
     imports: [
@@ -48,13 +50,22 @@ const layers = {
       'engine/store',
       'engine/sandbox',
       'engine/replay',
+      'engine/credentials',
       'nodes/index',
     ],
   },
   // The contract shared with the renderer: types and schemas only.
   'engine/api': { pure: true, imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
   'engine/host': {
-    imports: ['engine/api', 'engine/runtime', 'engine/model', 'engine/journal', 'engine/waits', 'engine/validate'],
+    imports: [
+      'engine/api',
+      'engine/runtime',
+      'engine/model',
+      'engine/journal',
+      'engine/waits',
+      'engine/validate',
+      'engine/credentials',
+    ],
   },
   'engine/cli': {
     imports: [
@@ -66,6 +77,7 @@ const layers = {
       'engine/journal',
       'engine/waits',
       'engine/api',
+      'engine/credentials',
     ],
   },
   // nodes/index.ts wires every node folder; nodes/*.ts besides it are helpers shared by node folders.

@@ -10,6 +10,7 @@ import {
   MessageChannelMain,
   net,
   protocol,
+  safeStorage,
   session,
   utilityProcess,
   type UtilityProcess,
@@ -44,13 +45,16 @@ let quitting = false;
 
 function startHost(): void {
   const dbPath = join(app.getPath('userData'), 'stepwise.db');
-  const child = utilityProcess.fork(hostEntry, ['--db', dbPath, '--templates', templatesDir], {
+  // --keychain: the host keeps credentials sealed with safeStorage, which it asks us to do.
+  const child = utilityProcess.fork(hostEntry, ['--db', dbPath, '--templates', templatesDir, '--keychain'], {
     serviceName: 'Stepwise engine',
     stdio: 'inherit',
   });
   host = child;
   child.on('message', (message: { type?: string; message?: string }) => {
-    if (message.type === 'ready') {
+    if (message.type === 'seal-request') {
+      child.postMessage(sealOrUnseal(message));
+    } else if (message.type === 'ready') {
       hostReady = true;
       backoffMs = 200;
       connectWindow();
@@ -69,6 +73,21 @@ function startHost(): void {
     setTimeout(startHost, backoffMs);
     backoffMs = Math.min(backoffMs * 2, 5000);
   });
+}
+
+/** safeStorage for the host's credentials (engine/host/keychain.ts): base64 sealed text both ways. */
+function sealOrUnseal(message: unknown): { type: 'seal-result'; id: number; data?: string; error?: string } {
+  const { id, op, data } = message as { id?: unknown; op?: unknown; data?: unknown };
+  const result = { type: 'seal-result' as const, id: typeof id === 'number' ? id : -1 };
+  if (typeof data !== 'string' || (op !== 'seal' && op !== 'unseal')) return { ...result, error: 'malformed request' };
+  if (!safeStorage.isEncryptionAvailable()) return { ...result, error: 'no OS keychain is available' };
+  try {
+    return op === 'seal'
+      ? { ...result, data: safeStorage.encryptString(data).toString('base64') }
+      : { ...result, data: safeStorage.decryptString(Buffer.from(data, 'base64')) };
+  } catch (error) {
+    return { ...result, error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /** Gives the window a new port to the engine host (first load, reload, and after a restart). */

@@ -3,6 +3,8 @@
 // Transports (MessagePort, WebSocket) derive their channels from these keys and validate both ways.
 import { z } from 'zod';
 import {
+  credentialInfoSchema,
+  credentialNameSchema,
   journalEventSchema,
   nodeTypeSchema,
   problemSchema,
@@ -136,6 +138,18 @@ export const engineMethods = {
   ),
   /** Stops a run: open waits and timers are dropped, executing activations aborted. */
   cancelRun: method(z.strictObject({ runId: runIdSchema, reason: z.string().max(2000).optional() }), runSummarySchema),
+
+  /** Credential names, sources and dates; values are write-only and never returned. */
+  listCredentials: method(
+    z.strictObject({}),
+    z.object({ credentials: z.array(credentialInfoSchema), location: z.string() }),
+  ),
+  /** Adds or replaces a credential's value. */
+  setCredential: method(
+    z.strictObject({ name: credentialNameSchema, value: z.string().min(1).max(16_384) }),
+    credentialInfoSchema,
+  ),
+  deleteCredential: method(z.strictObject({ name: credentialNameSchema }), z.object({ deleted: z.literal(true) })),
 } as const;
 
 export type EngineMethods = typeof engineMethods;

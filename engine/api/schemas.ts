@@ -194,3 +194,16 @@ export const runChangeSchema = z.object({
 export type RunChange = z.infer<typeof runChangeSchema>;
 
 export const workflowIdSchema = z.string().min(1).max(128);
+
+/** A credential's name: what node config refers to (`auth.credential`). */
+export const credentialNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must start with a letter, then letters, digits or _ (at most 64)');
+
+/** What a client may see of a credential: never its value. */
+export const credentialInfoSchema = z.object({
+  name: z.string(),
+  /** Where the value in effect comes from; an environment variable overrides a stored value. */
+  source: z.enum(['file', 'keychain', 'env']),
+  updatedAt: z.number().nullable(),
+});

@@ -22,6 +22,7 @@ import { waitKindOf } from '../waits/index.js';
 import { validateWorkflowText, WorkflowInvalidError } from '../validate/index.js';
 import { isoTime } from '../model/duration.js';
 import { formatEvent, formatRunDetail, formatRunLine } from './format.js';
+import { secretsCommand, SecretsUsageError, SECRETS_USAGE } from './secrets.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
 
@@ -45,6 +46,7 @@ Commands:
   replay <export.json>          verify the export's hash chain, then re-run the orchestrator over its journal
   validate <file>               check a workflow file and list its problems
   serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
+${SECRETS_USAGE}
 
 Options:
   --db PATH     database file (default: $STEPWISE_DB, else ${defaultDatabasePath()})
@@ -79,6 +81,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   out: { type: 'string' },
   port: { type: 'string' },
+  value: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -122,6 +125,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
   if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
   if (command === 'serve') return serveCommand(values, io);
+  if (command === 'secrets') return secretsCli(args, values, io);
   const commands: Record<string, (engine: Engine) => Promise<number> | number> = {
     run: (engine) => runCommand(engine, requireArg(args, 'a workflow file'), values, io),
     start: (engine) => startCommand(engine, requireArg(args, 'a workflow file'), values, io),
@@ -179,6 +183,15 @@ function databaseAccess(command: string, values: Values): { readonly?: boolean; 
   const seconds = Number(timeout);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError('--disk-full-timeout must be a number of seconds');
   return { diskFullTimeoutMs: seconds * 1000 };
+}
+
+async function secretsCli(args: string[], values: Values, io: Io): Promise<number> {
+  const dbPath = values.db ?? process.env.STEPWISE_DB ?? defaultDatabasePath();
+  try {
+    return await secretsCommand(args, { dbPath, value: values.value, json: values.json }, io);
+  } catch (error) {
+    throw error instanceof SecretsUsageError ? new UsageError(error.message) : error;
+  }
 }
 
 function requireArg(args: string[], what: string): string {

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { dispatch, type EventData, type EventName, type ResponseFrame, type ServerFrame } from '../api/index.js';
 import { Engine } from '../runtime/engine.js';
+import { openKeychainCredentials } from './keychain.js';
 import { EngineService } from './service.js';
 import type { HostToParent, ParentToHost } from './ipc.js';
 
@@ -33,10 +34,11 @@ function reply(frame: ResponseFrame | null, send: (frame: ResponseFrame) => void
   }
 }
 
-export function hostMain(argv: readonly string[]): void {
+export async function hostMain(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { db: { type: 'string' }, templates: { type: 'string' } },
+    // --keychain (desktop): credentials sealed by Electron main's safeStorage instead of a clear file.
+    options: { db: { type: 'string' }, templates: { type: 'string' }, keychain: { type: 'boolean' } },
     strict: true,
   });
   if (values.db === undefined || values.templates === undefined)
@@ -49,7 +51,9 @@ export function hostMain(argv: readonly string[]): void {
 
   let engine: Engine;
   try {
-    engine = Engine.open({ dbPath: values.db });
+    const credentials =
+      values.keychain && parentPort ? await openKeychainCredentials(values.db, parentPort) : undefined;
+    engine = Engine.open({ dbPath: values.db, ...(credentials && { credentials }) });
   } catch (error) {
     // A database that cannot be opened will not open on a restart either: say why and stop.
     toParent({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });

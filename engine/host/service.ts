@@ -19,6 +19,7 @@ import {
   type Template,
   type WorkflowDetail,
 } from '../api/index.js';
+import { CredentialError } from '../credentials/index.js';
 import { workflowSchema, type Workflow } from '../model/workflow.js';
 import { EngineError, type Engine, type RunCursor, type RunSummary as EngineRunSummary } from '../runtime/engine.js';
 import { WorkflowInvalidError } from '../validate/index.js';
@@ -256,6 +257,24 @@ export class EngineService implements EngineApi {
     return found;
   }
 
+  listCredentials(): Promise<Result<'listCredentials'>> {
+    return mapErrors(() => {
+      const { credentials } = this.#engine;
+      return Promise.resolve({ credentials: credentials.list(), location: credentials.location });
+    });
+  }
+
+  setCredential({ name, value }: Params<'setCredential'>): Promise<Result<'setCredential'>> {
+    return mapErrors(() => this.#engine.credentials.set(name, value));
+  }
+
+  deleteCredential({ name }: Params<'deleteCredential'>): Promise<Result<'deleteCredential'>> {
+    return mapErrors(async () => {
+      await this.#engine.credentials.delete(name);
+      return { deleted: true as const };
+    });
+  }
+
   async #detail(workflowId: string): Promise<WorkflowDetail> {
     const record = await this.#engine.workflows.record(workflowId);
     return {
@@ -335,6 +354,15 @@ function parseCursor(text: string | undefined): RunCursor | null {
 }
 
 function toApiError(error: unknown): unknown {
+  if (error instanceof CredentialError)
+    return new ApiError(
+      error.code === 'not-found'
+        ? 'not-found'
+        : error.code === 'read-only' || error.code === 'unsafe-file'
+          ? 'conflict'
+          : 'bad-request',
+      error.message,
+    );
   if (error instanceof WorkflowInvalidError) return new ApiError('invalid', error.message, error.problems);
   if (error instanceof EngineError)
     return new ApiError(

@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { builtinNodes } from '../../nodes/index.js';
+import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
 import { QuickJsSandbox } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
@@ -45,6 +46,8 @@ export interface EngineOptions {
   readonly?: boolean;
   /** How long the database may stay full (disk full) before commits give up for good (default 60 s). */
   diskFullTimeoutMs?: number;
+  /** Secrets nodes read by name (default: the credentials file beside `dbPath`, and the environment). */
+  credentials?: CredentialStore;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -71,6 +74,7 @@ export class Engine {
   readonly commands: RunCommands;
   readonly queries: RunQueries;
   readonly clock: Clock;
+  readonly credentials: CredentialStore;
   readonly #store: Store;
   readonly #book: RunBook;
   readonly #commits: GroupCommit;
@@ -101,11 +105,19 @@ export class Engine {
       );
     this.#readonly = options.readonly ?? false;
     const logger = options.logger ?? silentLogger;
+    this.credentials =
+      options.credentials ??
+      (options.dbPath !== undefined ? fileCredentials(options.dbPath) : new CredentialStore(new MemoryVault()));
     this.#book = new RunBook(this.#store, this.registry);
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {
       ...(options.diskFullTimeoutMs !== undefined && { diskFullTimeoutMs: options.diskFullTimeoutMs }),
     });
-    this.#services = { sandbox: this.#sandbox, logger, now: () => this.clock.now() };
+    this.#services = {
+      sandbox: this.#sandbox,
+      logger,
+      now: () => this.clock.now(),
+      credentials: this.credentials,
+    };
     this.#options = {
       concurrency: options.concurrency ?? 64,
       leaseMs: options.leaseMs ?? 10_000,

@@ -4,6 +4,7 @@ import type { NewEvent, NodeFailure } from '../journal/events.js';
 import { describeIssues } from '../model/issues.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
+import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
 import { waitRequestSchema } from '../waits/index.js';
 import {
@@ -33,6 +34,7 @@ export interface ExecutionServices {
   sandbox: Sandbox;
   logger: Logger;
   now: () => number;
+  credentials: CredentialReader;
 }
 
 /** The event that journals an outcome. */
@@ -53,6 +55,7 @@ export function contextFor(
   activation: ActivationRef,
   services: ExecutionServices,
   signal: AbortSignal,
+  credentials = new ActivationCredentials(services.credentials),
 ): NodeContext<unknown> {
   return {
     runId: activation.runId,
@@ -63,8 +66,9 @@ export function contextFor(
     input: activation.input,
     config: node.config,
     signal,
-    log: services.logger,
+    log: credentials.logger(services.logger),
     sandbox: services.sandbox,
+    credentials,
     limits: { outputBytes: node.maxOutputBytes },
     now: services.now,
   };
@@ -76,11 +80,12 @@ export async function executeActivation(
   services: ExecutionServices,
   signal: AbortSignal,
 ): Promise<ExecutionOutcome> {
+  const credentials = new ActivationCredentials(services.credentials);
   try {
-    const result = await node.definition.execute(contextFor(node, activation, services, signal));
-    return toOutcome(node, result);
+    const result = await node.definition.execute(contextFor(node, activation, services, signal, credentials));
+    return credentials.redact(toOutcome(node, result));
   } catch (error) {
-    return { kind: 'failed', error: toFailure(error) };
+    return credentials.redact({ kind: 'failed', error: toFailure(error) });
   }
 }
 
@@ -90,8 +95,11 @@ export function executeInline(
   activation: ActivationRef,
   services: ExecutionServices,
 ): ExecutionOutcome {
-  return settleNow(node, 'execute', () =>
-    node.definition.execute(contextFor(node, activation, services, neverAborted())),
+  const credentials = new ActivationCredentials(services.credentials);
+  return credentials.redact(
+    settleNow(node, 'execute', () =>
+      node.definition.execute(contextFor(node, activation, services, neverAborted(), credentials)),
+    ),
   );
 }
 
@@ -109,7 +117,12 @@ export function resumeActivation(
       error: { message: `${node.node.type} cannot resume from a wait`, kind: 'engine.no-resume', retryable: false },
     };
   const resume = definition.resume.bind(definition);
-  return settleNow(node, 'resume', () => resume(contextFor(node, activation, services, neverAborted()), outcome));
+  const credentials = new ActivationCredentials(services.credentials);
+  return credentials.redact(
+    settleNow(node, 'resume', () =>
+      resume(contextFor(node, activation, services, neverAborted(), credentials), outcome),
+    ),
+  );
 }
 
 /** Calls a node function that must answer at once, and settles its result or error. */

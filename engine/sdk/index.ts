@@ -46,9 +46,20 @@ export interface NodeContext<Config> {
   signal: AbortSignal;
   log: Logger;
   sandbox: Sandbox;
+  /** Named secrets (API keys, tokens), read by name from the node's config; values never go in config. */
+  credentials: Credentials;
   /** Limits the engine enforces on this activation; a node may stop early when it sees one crossed. */
   limits: NodeLimits;
   now(): number;
+}
+
+export interface Credentials {
+  /**
+   * The value of a credential. Throws a non-retryable NodeError (`credential.missing`) naming it
+   * and how to set it. Whatever a value is read here, the engine redacts it from the node's
+   * errors, logs and output.
+   */
+  get(name: string): string;
 }
 
 export interface NodeLimits {

@@ -93,6 +93,8 @@ describe('the command table', () => {
           '---',
           'Save Version… CmdOrCtrl+S',
           '---',
+          'Credentials…',
+          '---',
           'role:quit',
         ],
       },
@@ -126,6 +128,7 @@ describe('the command table', () => {
       'open',
       'export',
       'save-version',
+      'credentials',
       'undo',
       'redo',
       'cut',
@@ -154,6 +157,7 @@ describe('the command registry', () => {
     new: { run: () => void log.push('new') },
     open: { run: () => void log.push('open') },
     export: { run: () => void log.push('export'), disabled: exportDisabled },
+    credentials: { run: () => void log.push('credentials') },
   });
 
   it('runs a command only while its scope is registered and it is enabled', () => {

@@ -4,10 +4,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { EngineClient, NodeType } from '../../../engine/api/index.js';
 import { CommandProvider } from '../commands/CommandProvider.js';
+import { CredentialsView } from '../credentials/CredentialsView.js';
 import { Editor } from '../editor/Editor.js';
 import { ToastProvider } from '../ui/toast.js';
 import { WorkflowList } from '../workflows/WorkflowList.js';
 import { ClientProvider, useApi, useClientStatus } from './client-context.js';
+
+const CREDENTIALS_HASH = '#/credentials';
 
 function workflowFromHash(): string | null {
   const match = /^#\/workflows\/([^/]+)/.exec(window.location.hash);
@@ -30,10 +33,14 @@ function Shell() {
   const api = useApi();
   const status = useClientStatus();
   const [openId, setOpenId] = useState<string | null>(workflowFromHash);
+  const [credentials, setCredentials] = useState(() => window.location.hash === CREDENTIALS_HASH);
   const [nodeTypes, setNodeTypes] = useState<NodeType[] | null>(null);
 
   useEffect(() => {
-    const onHash = () => setOpenId(workflowFromHash());
+    const onHash = () => {
+      setOpenId(workflowFromHash());
+      setCredentials(window.location.hash === CREDENTIALS_HASH);
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -57,7 +64,9 @@ function Shell() {
       )}
       <WorkflowList openId={openId} onOpen={open} />
       <main className="workspace">
-        {openId !== null && nodeTypes ? (
+        {credentials ? (
+          <CredentialsView />
+        ) : openId !== null && nodeTypes ? (
           <Editor key={openId} workflowId={openId} nodeTypes={nodeTypes} onClosed={() => open(null)} />
         ) : (
           <div className="empty-state">

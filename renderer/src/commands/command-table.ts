@@ -51,6 +51,12 @@ export const COMMANDS = {
     label: 'Export the open workflow',
     menu: { section: 'File', group: 0, label: 'Export…', accelerator: 'CmdOrCtrl+E' },
   },
+  credentials: {
+    scope: 'app',
+    label: 'Credentials',
+    help: 'Add, replace and delete the secrets nodes refer to by name',
+    menu: { section: 'File', group: 2, label: 'Credentials…' },
+  },
   undo: {
     scope: 'editor',
     label: 'Undo',

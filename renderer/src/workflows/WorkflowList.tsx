@@ -15,6 +15,10 @@ type Dialog =
   | { kind: 'templates' }
   | null;
 
+function openCredentials(): void {
+  window.location.hash = '#/credentials';
+}
+
 export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen: (id: string | null) => void }) {
   const api = useApi();
   const toast = useToast();
@@ -77,6 +81,7 @@ export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen
         new: { run: () => setDialog({ kind: 'create' }) },
         open: { run: importFile },
         export: openId === null ? { run: () => {}, disabled: true } : { run: () => exportWorkflow(openId) },
+        credentials: { run: openCredentials },
       }),
       [exportWorkflow, importFile, openId],
     ),
@@ -149,6 +154,11 @@ export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen
         ))}
         {shown.length === 0 && <li className="muted">No workflows yet.</li>}
       </ul>
+      <div className="sidebar-foot">
+        <button type="button" onClick={openCredentials} data-testid="open-credentials" title="Credentials">
+          <Icon name="lock" /> Credentials
+        </button>
+      </div>
 
       {dialog?.kind === 'create' && (
         <PromptModal

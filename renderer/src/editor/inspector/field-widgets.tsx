@@ -1,6 +1,7 @@
 // The inspector's field widgets, chosen by a config field's JSON Schema (type, format, enum).
 // A new widget is one entry in FIELD_WIDGETS; the first entry that accepts a schema renders it.
 import type { ComponentType } from 'react';
+import { AuthWidget } from './AuthWidget.js';
 import { MonacoText } from './MonacoText.js';
 
 /** The part of a config property's JSON Schema the inspector reads. */
@@ -148,6 +149,7 @@ function JsonWidget({ id, field, value, set }: FieldWidgetProps) {
 // Specific before general: the first entry that accepts a schema renders it.
 export const FIELD_WIDGETS: readonly FieldWidget[] = [
   { name: 'enum', accepts: (schema) => schema.enum !== undefined, Component: EnumWidget },
+  { name: 'credential-auth', accepts: (schema) => schema.format === 'credential-auth', Component: AuthWidget },
   { name: 'code', accepts: isString('code'), Component: scriptWidget(180) },
   { name: 'expression', accepts: isString('expression'), Component: scriptWidget(40) },
   { name: 'markdown', accepts: isString('markdown'), Component: MarkdownWidget },
