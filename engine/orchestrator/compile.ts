@@ -32,7 +32,7 @@ export function compileWorkflow(
   version: Pick<WorkflowVersion, 'workflowId' | 'version' | 'graph'>,
   registry: NodeRegistry,
 ): CompiledWorkflow {
-  const result = validateWorkflow(version.graph, registry);
+  const result = validateWorkflow(version.graph, registry, { pinned: true });
   if (!result.ok)
     throw new WorkflowInvalidError(result.problems, `workflow "${version.workflowId}" v${version.version}`);
   const graph = result.workflow;

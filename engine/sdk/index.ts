@@ -74,6 +74,11 @@ export interface ConfigProblem {
   /** Dotted path inside `config`, e.g. "url". Empty for the whole config. */
   field: string;
   message: string;
+  /**
+   * A rule for new versions only (e.g. "no secret in a header"): a version pinned before the rule
+   * existed still compiles, so the runs on it finish on what they started on.
+   */
+  newVersionsOnly?: boolean;
 }
 
 export interface NodeDefinition<Config = Record<string, unknown>> {

@@ -58,7 +58,19 @@ export function validateWorkflowText(text: string, registry: NodeRegistry): Vali
   return validateWorkflow(value, registry);
 }
 
-export function validateWorkflow(value: unknown, registry: NodeRegistry): ValidationResult {
+export interface ValidateOptions {
+  /**
+   * The graph is an immutable version runs are pinned to, not one being saved: rules for new
+   * versions only (`ConfigProblem.newVersionsOnly`) are warnings, so those runs can finish.
+   */
+  pinned?: boolean;
+}
+
+export function validateWorkflow(
+  value: unknown,
+  registry: NodeRegistry,
+  options: ValidateOptions = {},
+): ValidationResult {
   const reserved = reservedKeyProblems(value);
   if (reserved.length > 0) return { ok: false, workflow: null, problems: reserved };
   const parsed = workflowSchema.safeParse(value, READABLE_ISSUES);
@@ -88,7 +100,7 @@ export function validateWorkflow(value: unknown, registry: NodeRegistry): Valida
   }
 
   const nodesById = new Map(workflow.nodes.map((node) => [node.id, node]));
-  for (const node of workflow.nodes) problems.push(...checkNode(node, registry));
+  for (const node of workflow.nodes) problems.push(...checkNode(node, registry, options));
   problems.push(...checkEdges(workflow, registry));
 
   const cycle = findCycle(workflow);
@@ -127,7 +139,7 @@ export function validateWorkflow(value: unknown, registry: NodeRegistry): Valida
   return ok ? { ok, workflow, problems } : { ok, workflow, problems };
 }
 
-function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry): Problem[] {
+function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry, options: ValidateOptions): Problem[] {
   const definition = registry.get(node.type, node.typeVersion);
   if (!definition) {
     const versions = registry.versionsOf(node.type);
@@ -163,7 +175,11 @@ function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry): Pro
     });
   }
   return (definition.check?.(parsed.data) ?? []).map((item) => ({
-    ...problem('error', 'node.config', `node "${node.id}" (${node.type}) config.${item.field}: ${item.message}`),
+    ...problem(
+      options.pinned && item.newVersionsOnly ? 'warning' : 'error',
+      'node.config',
+      `node "${node.id}" (${node.type}) config.${item.field}: ${item.message}`,
+    ),
     nodeId: node.id,
     field: item.field,
   }));

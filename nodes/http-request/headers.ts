@@ -54,6 +54,7 @@ export function checkHeaders(headers: Record<string, string>): ConfigProblem[] {
     if (SENSITIVE_REQUEST_HEADER.test(name) || AUTHORIZATION_VALUE.test(value))
       problems.push({
         field: `headers.${name}`,
+        newVersionsOnly: true,
         message:
           `"${name}" carries a secret, which would be stored in clear in the workflow, its versions and exports: ` +
           'keep it in a credential and use `auth` (e.g. { "credential": "name", "header": "' +

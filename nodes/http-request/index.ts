@@ -57,6 +57,8 @@ export const httpRequest = defineNode({
     if (url.username !== '' || url.password !== '')
       problems.push({
         field: 'url',
+        // A pinned version with one still runs, and fails plainly at execution (below).
+        newVersionsOnly: true,
         message:
           'must not contain a user name or password (user:password@): keep the secret in a credential and use `auth`',
       });

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import WebSocket from 'ws';
@@ -85,6 +86,35 @@ describe('credentials in workflows', () => {
       expect(problem.message).toContain('credential');
       expect(problem.message).not.toContain(SECRET);
     }
+  });
+
+  it('still runs a version pinned before the rule, with a secret header typed in', async () => {
+    const server = await echoServer();
+    const engine = testEngine();
+    const graph = chain('pinned-before', [
+      node('h', 'http.request', { url: `${server.url}/echo`, headers: { 'X-Note': 'fine' } }),
+    ]);
+    const saved = await engine.workflows.save(graph);
+    // A version written by a Stepwise that had no rule against secret headers.
+    const old = chain('pinned-before', [
+      node('h', 'http.request', {
+        url: `${server.url}/echo`,
+        headers: { Authorization: 'Bearer typed-in-long-ago' },
+      }),
+    ]);
+    const db = new Database(dbPathOf(engine));
+    db.prepare('UPDATE workflow_versions SET graph = ? WHERE workflow_id = ? AND version = ?').run(
+      JSON.stringify(old),
+      saved.workflowId,
+      saved.version,
+    );
+    db.close();
+    expect(validateWorkflow(old, defaultRegistry()).ok).toBe(false);
+    const run = await engine.commands.start(saved.workflowId, { input: null, version: saved.version });
+    engine.startWorker();
+    const detail = await engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+    expect(detail.status).toBe('completed');
+    expect(server.requests.map((request) => request.headers.authorization)).toEqual(['Bearer typed-in-long-ago']);
   });
 
   it('sends a credential named in auth; its value reaches no database file, export or CLI output', async () => {
