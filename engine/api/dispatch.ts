@@ -2,7 +2,7 @@
 // schema, calls the implementation and turns the outcome (or any error) into a response frame.
 // It never throws: whatever a client sends, the host answers (or ignores) it and stays up.
 import { ApiError, engineMethods, isMethodName, type EngineApi, type MethodName } from './contract.js';
-import { jsonDepthExcess } from '../model/json-limits.js';
+import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import { decodeFrame, describeIssues, MAX_FRAME_DEPTH, requestFrameSchema, type ResponseFrame } from './protocol.js';
 
 export async function dispatch(api: EngineApi, raw: unknown): Promise<ResponseFrame | null> {
@@ -10,8 +10,10 @@ export async function dispatch(api: EngineApi, raw: unknown): Promise<ResponseFr
   // Without an id there is no one to answer.
   const id = idOf(decoded);
   try {
-    if (jsonDepthExcess(decoded, MAX_FRAME_DEPTH))
-      throw new ApiError('bad-request', `the request nests more than ${MAX_FRAME_DEPTH} levels deep`);
+    // Checked before anything recursive sees the frame (the relay to the host, zod, the engine).
+    const tooDeep = jsonDepthExcess(decoded, MAX_FRAME_DEPTH);
+    if (tooDeep)
+      throw new ApiError('bad-request', describeDepthExcess('the request', 'request', tooDeep, MAX_FRAME_DEPTH));
     const frame = requestFrameSchema.safeParse(decoded);
     if (!frame.success) throw new ApiError('bad-request', `malformed request: ${describeIssues(frame.error)}`);
     const { id: requestId, method, params } = frame.data;
