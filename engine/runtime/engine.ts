@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { builtinNodes } from '../../nodes/index.js';
 import { NodeRegistry } from '../registry/index.js';
-import { QuickJsSandbox } from '../sandbox/index.js';
+import { SandboxPool } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
 import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -41,6 +41,8 @@ export interface EngineOptions {
   clock?: Clock;
   /** Heartbeats on their own thread (default where built) or on the engine thread. */
   heartbeat?: HeartbeatMode;
+  /** Threads running user code (`code`, `branch.if`) at once (default: one per core). */
+  sandboxThreads?: number;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -70,7 +72,8 @@ export class Engine {
   readonly #store: Store;
   readonly #book: RunBook;
   readonly #commits: GroupCommit;
-  readonly #sandbox = new QuickJsSandbox();
+  /** Its threads start with the first activation that needs one. */
+  readonly #sandbox: SandboxPool;
   readonly #services: ExecutionServices;
   readonly #options: {
     concurrency: number;
@@ -92,6 +95,7 @@ export class Engine {
       options.store ??
       openStore({ kind: 'sqlite', path: options.dbPath ?? '', synchronous: options.synchronous ?? 'FULL' });
     const logger = options.logger ?? silentLogger;
+    this.#sandbox = new SandboxPool({ threads: options.sandboxThreads });
     this.#book = new RunBook(this.#store, this.registry);
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger);
     this.#services = { sandbox: this.#sandbox, logger, now: () => this.clock.now() };
@@ -233,7 +237,7 @@ export class Engine {
     this.#closed = true;
     await this.stopWorker();
     await this.#commits.idle();
-    this.#sandbox.dispose();
+    await this.#sandbox.dispose();
     await this.#store.close();
   }
 }
