@@ -1,7 +1,12 @@
 // One activation of user code, on a sandbox thread: a fresh QuickJS runtime and context for each
 // (~1 ms), so nothing one activation does — a hooked iterator, a global, a patched prototype — is
 // visible to another. Nothing compiled is kept between activations for the same reason.
-import { shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSWASMModule } from 'quickjs-emscripten';
+import {
+  shouldInterruptAfterDeadline,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten';
 import { OUTPUT_LIMIT } from '../sdk/index.js';
 import type { ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
 
@@ -17,26 +22,31 @@ export interface Evaluation {
   intact: boolean;
 }
 
-export function evaluate(module: QuickJSWASMModule, request: ThreadRequest): Evaluation {
+/** `exhausted`: whether the WebAssembly memory refused to grow during this activation. */
+export function evaluate(module: QuickJSWASMModule, request: ThreadRequest, exhausted: () => boolean): Evaluation {
   const runtime = module.newRuntime();
-  let outcome: ThreadOutcome;
-  let intact = true;
+  let context: QuickJSContext | undefined;
   try {
     runtime.setMaxStackSize(STACK_LIMIT_BYTES);
     // QuickJS's own count is only a hint in this build (it cannot measure its blocks); the bound
     // that holds is the thread's WebAssembly memory maximum (see sandbox-thread.ts).
     runtime.setMemoryLimit(request.memoryLimitBytes);
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
-    const context = runtime.newContext();
-    try {
-      outcome = run(context, request);
-    } finally {
-      intact = disposed(() => context.dispose());
-    }
-  } finally {
-    intact = disposed(() => runtime.dispose()) && intact;
+    context = runtime.newContext();
+    let outcome = run(context, request);
+    // Out of memory, QuickJS may throw null (no memory left for an error): the refused growth tells.
+    if (!outcome.ok && exhausted()) outcome = { ok: false, error: outOfMemory(request) };
+    // After an interrupt or out of memory its heap may be inconsistent, and its teardown abort.
+    if (!outcome.ok && (outcome.error.kind === 'code.memory' || outcome.error.kind === 'code.timeout'))
+      return { outcome, intact: false };
+    const intact = disposed(() => context?.dispose()) && disposed(() => runtime.dispose());
+    return { outcome, intact };
+  } catch (error) {
+    // Unwound through QuickJS: its heap is inconsistent and tearing it down would abort. The
+    // thread is replaced, and the instance goes with it.
+    if (error instanceof SandboxDamaged) return { outcome: error.outcome, intact: false };
+    throw error;
   }
-  return { outcome, intact };
 }
 
 /** A runtime that ran out of memory can fail its own teardown; it is dropped either way. */
@@ -56,40 +66,53 @@ function run(context: QuickJSContext, request: ThreadRequest): ThreadOutcome {
     request.mode === 'function'
       ? `"use strict";\n${request.source}\n`
       : `"use strict";\nreturn (\n${request.source}\n);`;
-  // The result crosses to the engine as JSON text, measured here against the output limit; a
-  // value too deep for JSON.stringify's stack is named instead of surfacing as a stack overflow.
+  // Two calls: the user's code, then the result to JSON text (measured here against the output
+  // limit), so that a result too deep for JSON.stringify's recursion is told apart from the code's.
   const wrapper = `(function () {
   const __fn = new Function('input', ${JSON.stringify(body)});
-  return function (__json, __max) {
-    const __result = __fn(JSON.parse(__json));
-    if (__result === undefined) return undefined;
-    let __text;
-    try {
-      __text = JSON.stringify(__result);
-    } catch (__error) {
-      if (__error instanceof InternalError && __error.message === 'stack overflow') throw { ${MARKER}: 'too-deep' };
-      throw __error;
-    }
-    if (__text !== undefined && __text.length > __max) throw { ${MARKER}: 'too-large', length: __text.length };
-    return __text;
-  };
+  let __result;
+  return [
+    function (__json) { __result = __fn(JSON.parse(__json)); },
+    function (__max) {
+      const __value = __result;
+      __result = undefined;
+      if (__value === undefined) return undefined;
+      let __text;
+      try {
+        __text = JSON.stringify(__value);
+      } catch (__error) {
+        if (__error instanceof InternalError && __error.message === 'stack overflow') throw { ${MARKER}: 'too-deep' };
+        throw __error;
+      }
+      if (__text !== undefined && __text.length > __max) throw { ${MARKER}: 'too-large', length: __text.length };
+      return __text;
+    },
+  ];
 })()`;
   const compiled = context.evalCode(wrapper, USER_CODE_FILE);
-  if (compiled.error) {
-    const failure = context.dump(compiled.error) as unknown;
-    compiled.error.dispose();
-    return { ok: false, error: failureOf(failure, request) };
-  }
-  const fn = compiled.value;
+  if (compiled.error) return failed(context, compiled.error, request);
+  const [call, serialize] = [0, 1].map((index) => context.getProp(compiled.value, index)) as [
+    QuickJSHandle,
+    QuickJSHandle,
+  ];
+  compiled.value.dispose();
   const json = context.newString(request.inputJson);
-  const max = context.newNumber(request.maxOutputBytes);
-  const result = context.callFunction(fn, context.undefined, json, max);
-  for (const handle of [fn, json, max]) handle.dispose();
-  if (result.error) {
-    const failure = context.dump(result.error) as unknown;
-    result.error.dispose();
-    return { ok: false, error: failureOf(failure, request) };
+  const called = callGuarded(context, call, json, {
+    kind: 'code.error',
+    message: 'InternalError: stack overflow (recursion too deep)',
+  });
+  json.dispose();
+  call.dispose();
+  if (called.error) {
+    serialize.dispose();
+    return failed(context, called.error, request);
   }
+  called.value.dispose();
+  const max = context.newNumber(request.maxOutputBytes);
+  const result = callGuarded(context, serialize, max, failureOf({ [MARKER]: 'too-deep' }, request));
+  max.dispose();
+  serialize.dispose();
+  if (result.error) return failed(context, result.error, request);
   const text = context.typeof(result.value) === 'string' ? context.getString(result.value) : null;
   result.value.dispose();
   if (text !== null) {
@@ -97,6 +120,33 @@ function run(context: QuickJSContext, request: ThreadRequest): ThreadOutcome {
     if (bytes > request.maxOutputBytes) return { ok: false, error: tooLarge(`${bytes}`, request) };
   }
   return { ok: true, json: text };
+}
+
+/** Native recursion in WebAssembly (JSON.stringify, a deep structure) can exhaust the thread's own
+ * stack before QuickJS's check: V8 unwinds through QuickJS, and `onOverflow` is the outcome. */
+function callGuarded(context: QuickJSContext, fn: QuickJSHandle, arg: QuickJSHandle, onOverflow: ThreadFailure) {
+  try {
+    return context.callFunction(fn, context.undefined, arg);
+  } catch (error) {
+    if (error instanceof RangeError) throw new SandboxDamaged(onOverflow);
+    throw error;
+  }
+}
+
+function failed(context: QuickJSContext, error: QuickJSHandle, request: ThreadRequest): ThreadOutcome {
+  const failure = context.dump(error) as unknown;
+  error.dispose();
+  return { ok: false, error: failureOf(failure, request) };
+}
+
+/** The activation failed in a way that leaves the WebAssembly instance unusable (its stack unwound
+ * through QuickJS): the outcome stands, the thread is replaced. */
+class SandboxDamaged extends Error {
+  readonly outcome: ThreadOutcome;
+  constructor(failure: ThreadFailure) {
+    super(failure.message);
+    this.outcome = { ok: false, error: failure };
+  }
 }
 
 function failureOf(failure: unknown, request: ThreadRequest): ThreadFailure {

@@ -113,7 +113,7 @@ export class SandboxPool implements Sandbox {
   #spawn(): Slot | undefined {
     if (this.#slots.length >= this.size) return undefined;
     const thread = new Thread(threadScript(), {
-      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, stackSizeMb: 1 },
     });
     const slot: Slot = { thread, memoryLimitBytes: undefined, job: undefined, watchdog: undefined, error: undefined };
     thread.on('message', (message: ThreadMessage) => this.#received(slot, message));
@@ -129,7 +129,10 @@ export class SandboxPool implements Sandbox {
       const { input, signal: _signal, ...rest } = job.request;
       request = { ...rest, inputJson: JSON.stringify(input ?? null) };
     } catch (error) {
-      settle(job, new NodeError(`the input cannot be passed to the code: ${String(error)}`, nonRetryable('code.error')));
+      settle(
+        job,
+        new NodeError(`the input cannot be passed to the code: ${String(error)}`, nonRetryable('code.error')),
+      );
       return this.#pump();
     }
     slot.job = job;
@@ -193,7 +196,10 @@ export class SandboxPool implements Sandbox {
         job,
         code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? failure(outOfMemory(job.request))
-          : new NodeError(`the sandbox thread stopped: ${slot.error instanceof Error ? slot.error.message : 'no reason given'}`, nonRetryable('code.error')),
+          : new NodeError(
+              `the sandbox thread stopped: ${slot.error instanceof Error ? slot.error.message : 'no reason given'}`,
+              nonRetryable('code.error'),
+            ),
       );
     }
     this.#pump();

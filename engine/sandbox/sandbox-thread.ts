@@ -2,19 +2,16 @@
 // fresh QuickJS runtime (evaluate.ts). The thread owns its WebAssembly instance, whose memory
 // maximum is the activation's memory limit: that is the bound on real memory that holds.
 import { parentPort } from 'node:worker_threads';
-import {
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  RELEASE_SYNC,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten';
+import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { evaluate } from './evaluate.js';
 import type { ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
 
 // @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
-};
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory };
 
 const PAGE_BYTES = 64 * 1024;
 /** The build's INITIAL_MEMORY (16 MiB): its stack and static data live there, not in the limit. */
@@ -22,13 +19,25 @@ const INITIAL_PAGES = 256;
 /** WebAssembly memory never shrinks: a thread whose memory grew past this is replaced after its activation. */
 export const RETIRE_BYTES = 128 * 1024 * 1024;
 
-let loaded: { memoryLimitBytes: number; module: QuickJSWASMModule; memory: { readonly buffer: ArrayBuffer } } | undefined;
+let loaded: { memoryLimitBytes: number; module: QuickJSWASMModule; memory: WasmMemory } | undefined;
+/** Set when the memory could not grow during the current activation. */
+let exhausted = false;
 
 async function moduleFor(memoryLimitBytes: number): Promise<QuickJSWASMModule> {
   if (loaded?.memoryLimitBytes === memoryLimitBytes) return loaded.module;
   loaded = undefined; // the previous instance and its memory go with the next collection
   const maximum = INITIAL_PAGES + Math.ceil(memoryLimitBytes / PAGE_BYTES);
   const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
+  // QuickJS does not always say "out of memory" when an allocation fails: a refused growth tells.
+  const grow = wasmMemory.grow.bind(wasmMemory);
+  wasmMemory.grow = (pages) => {
+    try {
+      return grow(pages);
+    } catch (error) {
+      exhausted = true;
+      throw error;
+    }
+  };
   const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
   loaded = { memoryLimitBytes, module, memory: wasmMemory };
   return module;
@@ -44,7 +53,8 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
   try {
     const module = await moduleFor(request.memoryLimitBytes);
     post({ id, started: true });
-    const evaluation = evaluate(module, request);
+    exhausted = false;
+    const evaluation = evaluate(module, request, () => exhausted);
     outcome = evaluation.outcome;
     retire = !evaluation.intact;
   } catch (error) {
