@@ -5,6 +5,7 @@ import {
   shouldInterruptAfterDeadline,
   type QuickJSContext,
   type QuickJSHandle,
+  type QuickJSRuntime,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
 import { OUTPUT_LIMIT } from '../sdk/index.js';
@@ -22,24 +23,39 @@ export interface Evaluation {
   intact: boolean;
 }
 
-/** `exhausted`: whether the WebAssembly memory refused to grow during this activation. */
-export function evaluate(module: QuickJSWASMModule, request: ThreadRequest, exhausted: () => boolean): Evaluation {
+/** A QuickJS runtime and context no code has run in yet. */
+export interface FreshEnvironment {
+  runtime: QuickJSRuntime;
+  context: QuickJSContext;
+}
+
+export function freshEnvironment(module: QuickJSWASMModule): FreshEnvironment {
   const runtime = module.newRuntime();
-  let context: QuickJSContext | undefined;
+  runtime.setMaxStackSize(STACK_LIMIT_BYTES);
+  return { runtime, context: runtime.newContext() };
+}
+
+/** Disposes an environment no code ran in (one made ahead and not used). */
+export function discard(environment: FreshEnvironment): void {
+  if (disposed(() => environment.context.dispose())) disposed(() => environment.runtime.dispose());
+}
+
+/** Runs one activation in `environment`, which it uses up. `exhausted`: whether the WebAssembly
+ * memory refused to grow during this activation. */
+export function evaluate(environment: FreshEnvironment, request: ThreadRequest, exhausted: () => boolean): Evaluation {
+  const { runtime, context } = environment;
   try {
-    runtime.setMaxStackSize(STACK_LIMIT_BYTES);
     // QuickJS's own count is only a hint in this build (it cannot measure its blocks); the bound
     // that holds is the thread's WebAssembly memory maximum (see sandbox-thread.ts).
     runtime.setMemoryLimit(request.memoryLimitBytes);
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
-    context = runtime.newContext();
     let outcome = run(context, request);
     // Out of memory, QuickJS may throw null (no memory left for an error): the refused growth tells.
     if (!outcome.ok && exhausted()) outcome = { ok: false, error: outOfMemory(request) };
     // After an interrupt or out of memory its heap may be inconsistent, and its teardown abort.
     if (!outcome.ok && (outcome.error.kind === 'code.memory' || outcome.error.kind === 'code.timeout'))
       return { outcome, intact: false };
-    const intact = disposed(() => context?.dispose()) && disposed(() => runtime.dispose());
+    const intact = disposed(() => context.dispose()) && disposed(() => runtime.dispose());
     return { outcome, intact };
   } catch (error) {
     // Unwound through QuickJS: its heap is inconsistent and tearing it down would abort. The

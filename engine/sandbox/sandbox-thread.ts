@@ -3,7 +3,7 @@
 // maximum is the activation's memory limit: that is the bound on real memory that holds.
 import { parentPort } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
-import { evaluate } from './evaluate.js';
+import { discard, evaluate, freshEnvironment, type FreshEnvironment } from './evaluate.js';
 import type { ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
 
 // @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
@@ -20,11 +20,15 @@ const INITIAL_PAGES = 256;
 export const RETIRE_BYTES = 128 * 1024 * 1024;
 
 let loaded: { memoryLimitBytes: number; module: QuickJSWASMModule; memory: WasmMemory } | undefined;
+/** The next activation's environment, made for `loaded.module` once the thread has answered. */
+let next: FreshEnvironment | undefined;
 /** Set when the memory could not grow during the current activation. */
 let exhausted = false;
 
 async function moduleFor(memoryLimitBytes: number): Promise<QuickJSWASMModule> {
   if (loaded?.memoryLimitBytes === memoryLimitBytes) return loaded.module;
+  if (next) discard(next);
+  next = undefined;
   loaded = undefined; // the previous instance and its memory go with the next collection
   const maximum = INITIAL_PAGES + Math.ceil(memoryLimitBytes / PAGE_BYTES);
   const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
@@ -52,9 +56,11 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
   let retire = false;
   try {
     const module = await moduleFor(request.memoryLimitBytes);
+    const environment = next ?? freshEnvironment(module);
+    next = undefined;
     post({ id, started: true });
     exhausted = false;
-    const evaluation = evaluate(module, request, () => exhausted);
+    const evaluation = evaluate(environment, request, () => exhausted);
     outcome = evaluation.outcome;
     retire = !evaluation.intact;
   } catch (error) {
@@ -64,6 +70,12 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
   }
   retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
   post({ id, outcome, retire });
+  // A context costs more than the rest of a small activation: make the next one while idle.
+  try {
+    if (!retire && loaded) next = freshEnvironment(loaded.module);
+  } catch {
+    next = undefined; // made on demand instead
+  }
 }
 
 parentPort?.on('message', (job: ThreadJob) => void handle(job));
