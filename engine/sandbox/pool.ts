@@ -51,6 +51,7 @@ interface Slot {
   job: Job | undefined;
   watchdog: NodeJS.Timeout | undefined;
   error: unknown;
+  idleSince: number;
 }
 
 export class SandboxPool implements Sandbox {
@@ -104,9 +105,10 @@ export class SandboxPool implements Sandbox {
     }
   }
 
-  /** An idle thread, preferably one whose instance fits the limit (a new instance costs ~10 ms). */
+  /** An idle thread, preferably one whose instance fits the limit (a new instance costs ~10 ms),
+   * and of those the one idle longest: it has had time to prepare its next environment. */
   #idle(memoryLimitBytes: number): Slot | undefined {
-    const idle = this.#slots.filter((slot) => !slot.job);
+    const idle = this.#slots.filter((slot) => !slot.job).sort((a, b) => a.idleSince - b.idleSince);
     return idle.find((slot) => slot.memoryLimitBytes === memoryLimitBytes) ?? idle[0];
   }
 
@@ -115,7 +117,14 @@ export class SandboxPool implements Sandbox {
     const thread = new Thread(threadScript(), {
       resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, stackSizeMb: 1 },
     });
-    const slot: Slot = { thread, memoryLimitBytes: undefined, job: undefined, watchdog: undefined, error: undefined };
+    const slot: Slot = {
+      thread,
+      memoryLimitBytes: undefined,
+      job: undefined,
+      watchdog: undefined,
+      error: undefined,
+      idleSince: 0,
+    };
     thread.on('message', (message: ThreadMessage) => this.#received(slot, message));
     thread.on('error', (error) => (slot.error = error));
     thread.on('exit', () => this.#exited(slot));
@@ -152,6 +161,7 @@ export class SandboxPool implements Sandbox {
     }
     clearTimeout(slot.watchdog);
     slot.job = undefined;
+    slot.idleSince = performance.now();
     if (message.retire) void this.#stop(slot);
     else slot.thread.unref(); // an idle thread does not keep the process alive
     const { outcome } = message;
