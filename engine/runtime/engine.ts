@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { builtinNodes } from '../../nodes/index.js';
 import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
-import { QuickJsSandbox } from '../sandbox/index.js';
+import { SandboxPool } from '../sandbox/index.js';
 import type { Logger } from '../sdk/index.js';
 import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -48,6 +48,8 @@ export interface EngineOptions {
   diskFullTimeoutMs?: number;
   /** Secrets nodes read by name (default: the credentials file beside `dbPath`, and the environment). */
   credentials?: CredentialStore;
+  /** Threads running user code (`code`, `branch.if`) at once (default: one per core). */
+  sandboxThreads?: number;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -78,7 +80,8 @@ export class Engine {
   readonly #store: Store;
   readonly #book: RunBook;
   readonly #commits: GroupCommit;
-  readonly #sandbox = new QuickJsSandbox();
+  /** Its threads start with the first activation that needs one. */
+  readonly #sandbox: SandboxPool;
   readonly #services: ExecutionServices;
   readonly #options: {
     concurrency: number;
@@ -108,6 +111,7 @@ export class Engine {
     this.credentials =
       options.credentials ??
       (options.dbPath !== undefined ? fileCredentials(options.dbPath) : new CredentialStore(new MemoryVault()));
+    this.#sandbox = new SandboxPool({ threads: options.sandboxThreads });
     this.#book = new RunBook(this.#store, this.registry);
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {
       ...(options.diskFullTimeoutMs !== undefined && { diskFullTimeoutMs: options.diskFullTimeoutMs }),
@@ -272,7 +276,7 @@ export class Engine {
     this.#closed = true;
     await this.stopWorker();
     await this.#commits.idle();
-    this.#sandbox.dispose();
+    await this.#sandbox.dispose();
     await this.#store.close();
   }
 }

@@ -25,6 +25,8 @@ export interface SandboxRequest {
   memoryLimitBytes: number;
   /** The JSON text of the result may not be longer than this; refused inside the sandbox. */
   maxOutputBytes: number;
+  /** Aborting it drops a queued request and stops a running one (the node was cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface Sandbox {

@@ -29,6 +29,7 @@ export const branchIf = defineNode({
       timeoutMs: ctx.config.timeoutMs,
       memoryLimitBytes: 16 * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
+      signal: ctx.signal,
     });
     return { port: value ? 'true' : 'false', output: ctx.input };
   },

@@ -45,6 +45,7 @@ export const code = defineNode({
       timeoutMs: ctx.config.timeoutMs,
       memoryLimitBytes: ctx.config.memoryLimitMb * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
+      signal: ctx.signal,
     });
     return { port: 'out', output };
   },

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuickJsSandbox } from '../../engine/sandbox/index.js';
+import { SandboxPool } from '../../engine/sandbox/index.js';
 import { NodeError, type SandboxRequest } from '../../engine/sdk/index.js';
 
-const sandbox = new QuickJsSandbox();
+const sandbox = new SandboxPool({ threads: 1 });
 afterAll(() => sandbox.dispose());
 
 const run = (source: string, input: unknown = null, extra: Partial<SandboxRequest> = {}) =>
@@ -85,13 +85,68 @@ describe('QuickJS sandbox', () => {
   });
 
   it('does not let one activation leave state for the next', async () => {
-    await failure(run('globalThis.leak = 1; return 1;'));
-    await failure(run('Array.prototype.evil = 1; return 1;'));
+    // Each activation gets a fresh context: the writes succeed, and are gone with it.
+    await expect(run('globalThis.leak = 1; return 1;')).resolves.toBe(1);
+    await expect(run('Array.prototype.evil = 1; return 1;')).resolves.toBe(1);
     await expect(run('return [typeof globalThis.leak, typeof [].evil];')).resolves.toEqual(['undefined', 'undefined']);
   });
 
   it('overflows the guest stack cleanly on deep recursion', async () => {
     const error = await failure(run('function f(n) { return f(n + 1) + 1; } return f(0);'));
     expect(error.message).toMatch(/stack overflow/);
+  });
+});
+
+describe('sandbox pool', () => {
+  it('queues requests while every thread is busy, and never runs one cancelled while queued', async () => {
+    const pool = new SandboxPool({ threads: 1 });
+    try {
+      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+      const busy = pool.evaluate({
+        ...request,
+        source: 'const end = Date.now() + 300; while (Date.now() < end); return 1;',
+        timeoutMs: 5000,
+      });
+      const controller = new AbortController();
+      const queued = pool.evaluate({
+        ...request,
+        source: 'while (true) {}',
+        timeoutMs: 5000,
+        signal: controller.signal,
+      });
+      const after = pool.evaluate({ ...request, source: 'return 2;', timeoutMs: 5000 });
+      controller.abort();
+      const started = Date.now();
+      expect((await failure(queued)).kind).toBe('node.cancelled');
+      await expect(busy).resolves.toBe(1);
+      // Had the cancelled loop run, this would wait for its 5 s timeout.
+      await expect(after).resolves.toBe(2);
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
+  it('stops a running activation when its signal is aborted, and keeps working', async () => {
+    const pool = new SandboxPool({ threads: 1 });
+    try {
+      const controller = new AbortController();
+      const running = pool.evaluate({
+        source: 'while (true) {}',
+        input: null,
+        mode: 'function',
+        timeoutMs: 20_000,
+        memoryLimitBytes: 16 << 20,
+        maxOutputBytes: 1 << 20,
+        signal: controller.signal,
+      });
+      setTimeout(() => controller.abort(), 200);
+      const started = Date.now();
+      expect((await failure(running)).kind).toBe('node.cancelled');
+      expect(Date.now() - started).toBeLessThan(5000);
+      await expect(run('return "still here";')).resolves.toBe('still here');
+    } finally {
+      await pool.dispose();
+    }
   });
 });

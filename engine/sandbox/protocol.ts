@@ -1,0 +1,27 @@
+// The messages between the sandbox pool (engine thread) and a sandbox thread. Everything crosses as
+// plain data: the input and the result as JSON text, a failure as its kind and message.
+import type { SandboxRequest } from '../sdk/index.js';
+
+/** A request as the thread gets it: no AbortSignal (the pool handles cancellation). */
+export interface ThreadRequest extends Omit<SandboxRequest, 'input' | 'signal'> {
+  inputJson: string;
+}
+
+/** Every sandbox failure is the code's own doing, so none is retried. */
+export interface ThreadFailure {
+  kind: string;
+  message: string;
+}
+
+export type ThreadOutcome = { ok: true; json: string | null } | { ok: false; error: ThreadFailure };
+
+export interface ThreadJob {
+  id: number;
+  request: ThreadRequest;
+}
+
+export type ThreadMessage =
+  /** The code starts now: the pool's watchdog runs from here (setting up a module is not the code's time). */
+  | { id: number; started: true }
+  /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
+  | { id: number; outcome: ThreadOutcome; retire: boolean };

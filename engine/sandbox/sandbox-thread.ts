@@ -1,0 +1,81 @@
+// A sandbox thread: runs one activation of user code at a time for the pool (pool.ts), each in a
+// fresh QuickJS runtime (evaluate.ts). The thread owns its WebAssembly instance, whose memory
+// maximum is the activation's memory limit: that is the bound on real memory that holds.
+import { parentPort } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
+import { discard, evaluate, freshEnvironment, type FreshEnvironment } from './evaluate.js';
+import type { ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
+
+// @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory };
+
+const PAGE_BYTES = 64 * 1024;
+/** The build's INITIAL_MEMORY (16 MiB): its stack and static data live there, not in the limit. */
+const INITIAL_PAGES = 256;
+/** WebAssembly memory never shrinks: a thread whose memory grew past this is replaced after its activation. */
+export const RETIRE_BYTES = 128 * 1024 * 1024;
+
+let loaded: { memoryLimitBytes: number; module: QuickJSWASMModule; memory: WasmMemory } | undefined;
+/** The next activation's environment, made for `loaded.module` once the thread has answered. */
+let next: FreshEnvironment | undefined;
+/** Set when the memory could not grow during the current activation. */
+let exhausted = false;
+
+async function moduleFor(memoryLimitBytes: number): Promise<QuickJSWASMModule> {
+  if (loaded?.memoryLimitBytes === memoryLimitBytes) return loaded.module;
+  if (next) discard(next);
+  next = undefined;
+  loaded = undefined; // the previous instance and its memory go with the next collection
+  const maximum = INITIAL_PAGES + Math.ceil(memoryLimitBytes / PAGE_BYTES);
+  const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
+  // QuickJS does not always say "out of memory" when an allocation fails: a refused growth tells.
+  const grow = wasmMemory.grow.bind(wasmMemory);
+  wasmMemory.grow = (pages) => {
+    try {
+      return grow(pages);
+    } catch (error) {
+      exhausted = true;
+      throw error;
+    }
+  };
+  const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory }));
+  loaded = { memoryLimitBytes, module, memory: wasmMemory };
+  return module;
+}
+
+function post(message: ThreadMessage): void {
+  parentPort?.postMessage(message);
+}
+
+async function handle({ id, request }: ThreadJob): Promise<void> {
+  let outcome: ThreadOutcome;
+  let retire = false;
+  try {
+    const module = await moduleFor(request.memoryLimitBytes);
+    const environment = next ?? freshEnvironment(module);
+    next = undefined;
+    post({ id, started: true });
+    exhausted = false;
+    const evaluation = evaluate(environment, request, () => exhausted);
+    outcome = evaluation.outcome;
+    retire = !evaluation.intact;
+  } catch (error) {
+    // The WebAssembly instance itself failed (an abort, a trap): its state cannot be trusted.
+    outcome = { ok: false, error: { kind: 'code.error', message: `the sandbox failed: ${String(error)}` } };
+    retire = true;
+  }
+  retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
+  post({ id, outcome, retire });
+  // A context costs more than the rest of a small activation: make the next one while idle.
+  try {
+    if (!retire && loaded) next = freshEnvironment(loaded.module);
+  } catch {
+    next = undefined; // made on demand instead
+  }
+}
+
+parentPort?.on('message', (job: ThreadJob) => void handle(job));

@@ -1,0 +1,152 @@
+// User code against the sandbox, as a workflow author could write it: real runs on a real engine
+// (its sandbox threads run the built dist/), each test with its own engine and database.
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dbPathOf, runWorkflow, testEngine } from '../support/engine.js';
+import { chain, node } from '../support/harness.js';
+
+const MiB = 1024 * 1024;
+
+/** A workflow of one code node. */
+const codeFlow = (id: string, code: string, config: Record<string, unknown> = {}) =>
+  chain(id, [node('c', 'code', { code, ...config })]);
+
+// Run A: hooks the ways iteration reaches user data and returns what earlier activations left
+// behind. What it keeps lives on the intrinsics themselves (the one place a frozen globalThis
+// leaves), and it reads them without iterating (slice, apply), so its own hooks see nothing.
+const SPY = `
+  const seen = [];
+  const hook = (proto, key) => {
+    try {
+      if (proto.__stash) return seen.push.apply(seen, proto.__stash.slice());
+      const original = proto[key];
+      const stash = [];
+      Object.defineProperty(proto, '__stash', { value: stash });
+      proto[key] = function () {
+        const step = original.apply(this, arguments);
+        if (step && typeof step === 'object' && step.value !== undefined) stash.push(step.value);
+        return step;
+      };
+    } catch {}
+  };
+  const mark = (target) => {
+    try {
+      if (target.__mark) seen.push(target.__mark);
+      else target.__mark = 'left by an earlier run';
+    } catch {}
+  };
+  hook(Object.getPrototypeOf([][Symbol.iterator]()), 'next');
+  hook(Object.getPrototypeOf(Object.getPrototypeOf((function* () {})())), 'next');
+  mark(Object.getPrototypeOf(async function () {}));
+  mark(globalThis);
+  mark(Array.prototype);
+  return { seen };
+`;
+
+// Run B: processes secret data by every kind of iteration.
+const VICTIM = `
+  let digits = 0;
+  for (const card of input.cards) digits += card.length;
+  const copy = [...input.cards];
+  function* each() { yield* input.cards; }
+  for (const card of each()) digits += card.length;
+  return { digits, copied: copy.length };
+`;
+
+describe('sandbox', () => {
+  it('keeps what one run sees from every later run (pristine intrinsics per activation)', async () => {
+    const engine = testEngine();
+    const armed = await runWorkflow(engine, codeFlow('spy', SPY));
+    expect(armed.status).toBe('completed');
+    const victim = await runWorkflow(engine, codeFlow('victim', VICTIM), { cards: ['4111-1111', '5500-0000'] });
+    expect(victim.status).toBe('completed');
+    const spied = await runWorkflow(engine, codeFlow('spy', SPY));
+    expect(spied.status).toBe('completed');
+    expect(spied.output).toEqual({ seen: [] });
+  });
+
+  it('stops a node over its time limit within its timeout plus one second, even while it allocates', async () => {
+    const engine = testEngine();
+    // Warm: the thread and its WebAssembly instance exist, so what is timed is the limit.
+    await runWorkflow(engine, codeFlow('warm', 'return 1;', { memoryLimitMb: 1024 }));
+    // One native call that allocates for seconds: QuickJS's interrupt handler is not reached in it.
+    const started = Date.now();
+    const run = await runWorkflow(
+      engine,
+      codeFlow('split', 'const s = "x".repeat(2e7); return s.split("").length;', {
+        timeoutMs: 1000,
+        memoryLimitMb: 1024,
+      }),
+    );
+    const elapsed = Date.now() - started;
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ kind: 'code.timeout', retryable: false });
+    expect(elapsed).toBeLessThan(1000 + 1000);
+    const next = await runWorkflow(engine, codeFlow('after', 'return "fine";'));
+    expect(next.output).toBe('fine');
+  });
+
+  it('bounds the real memory of the process by the node memory limit', { timeout: 60_000 }, async () => {
+    const engine = testEngine();
+    await runWorkflow(engine, codeFlow('warm', 'return 1;', { memoryLimitMb: 64 }));
+    const greedy = {
+      strings: 'const kept = []; let n = 0; while (true) kept.push("x".repeat(1 << 16) + n++);',
+      arrays: 'const kept = []; while (true) kept.push([1, 2, 3, 4, 5, 6, 7, 8]);',
+      typedArrays: 'const kept = []; while (true) kept.push(new Float64Array(1 << 17));',
+    };
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    try {
+      for (const [name, code] of Object.entries(greedy)) {
+        const started = Date.now();
+        const run = await runWorkflow(engine, codeFlow(name, code, { memoryLimitMb: 64, timeoutMs: 5000 }));
+        expect(run.status, name).toBe('failed');
+        expect(['code.memory', 'code.timeout'], name).toContain(run.error?.kind);
+        expect(Date.now() - started, name).toBeLessThan(5000 + 1000);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    // The limit, plus a margin for the thread's own heap and the engine's work meanwhile.
+    expect((peak - baseline) / MiB).toBeLessThan(64 + 64);
+  });
+
+  it('refuses a huge string output inside the sandbox, naming the limit and how to raise it', async () => {
+    const engine = testEngine();
+    const run = await runWorkflow(
+      engine,
+      codeFlow('huge', 'return "x".repeat(40_000_000);', { memoryLimitMb: 256, timeoutMs: 20_000 }),
+    );
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ kind: 'node.output-too-large', retryable: false });
+    expect(run.error?.message).toMatch(
+      /output is at least 40000002 bytes, over this node's output limit of 1048576 bytes/,
+    );
+    expect(run.error?.message).toMatch(/raise the node's Output limit \(maxOutputBytes, up to 16 MiB\)/);
+    expect(statSync(dbPathOf(engine)).size).toBeLessThan(4 * MiB);
+  });
+
+  it('fails a deeply nested output with a clear error that is not retried, and keeps working', async () => {
+    const engine = testEngine();
+    const run = await runWorkflow(
+      engine,
+      codeFlow('deep', 'let value = {}; for (let i = 0; i < 100000; i++) value = { value }; return value;'),
+    );
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ kind: 'node.output-too-deep', retryable: false });
+    expect(run.error?.message).toMatch(/nested too deeply/);
+    expect(run.activations.find((activation) => activation.nodeId === 'c')?.attempts).toHaveLength(1);
+    const next = await runWorkflow(engine, codeFlow('after', 'return { nested: { ok: true } };'));
+    expect(next.output).toEqual({ nested: { ok: true } });
+  });
+
+  it('measures an output by its UTF-8 bytes, not its characters', async () => {
+    const engine = testEngine();
+    // 600,000 three-byte characters: 1.8 MB of JSON, though only 600,002 characters.
+    const run = await runWorkflow(engine, codeFlow('wide', 'return "€".repeat(600_000);'));
+    expect(run.status).toBe('failed');
+    expect(run.error?.message).toMatch(/output is 1800002 bytes, over this node's output limit of 1048576 bytes/);
+  });
+});
