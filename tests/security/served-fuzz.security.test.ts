@@ -351,8 +351,14 @@ describe('served mode: malformed frames on an authenticated WebSocket', () => {
       engine.send(JSON.stringify({ t: 'req', id: 7, method: 'health', params: {} }));
       expect((await engine.answer(2)).error?.message).toMatch(/unknown method "noSuchMethod"/);
       expect((await engine.answer(3)).error?.message).toMatch(/unknown method "constructor"/);
-      expect((await engine.answer(4)).error).toMatchObject({ code: 'bad-request', message: /is nested more than 256 levels deep/ });
-      expect((await engine.answer(5)).error).toMatchObject({ code: 'bad-request', message: /is nested more than 256 levels deep/ });
+      expect((await engine.answer(4)).error).toMatchObject({
+        code: 'bad-request',
+        message: /is nested more than 256 levels deep/,
+      });
+      expect((await engine.answer(5)).error).toMatchObject({
+        code: 'bad-request',
+        message: /is nested more than 256 levels deep/,
+      });
       expect((await engine.answer(6)).error).toMatchObject({ code: 'bad-request', message: /invalid params/ });
       expect((await engine.answer(7)).ok).toBe(true);
     } finally {
