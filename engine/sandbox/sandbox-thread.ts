@@ -1,9 +1,9 @@
-// A sandbox thread: runs one activation of user code at a time for the pool (pool.ts), each in a
-// fresh QuickJS runtime (evaluate.ts). The thread owns its WebAssembly instance, whose memory
+// A sandbox thread: runs one activation of user code at a time for the pool (pool.ts), in one
+// locked-down QuickJS environment it reuses (evaluate.ts). The thread owns its WebAssembly instance, whose memory
 // maximum is the activation's memory limit: that is the bound on real memory that holds.
 import { parentPort } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
-import { discard, evaluate, freshEnvironment, type FreshEnvironment } from './evaluate.js';
+import { Environment, evaluate } from './evaluate.js';
 import type { ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
 
 // @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
@@ -20,15 +20,19 @@ const INITIAL_PAGES = 256;
 export const RETIRE_BYTES = 128 * 1024 * 1024;
 
 let loaded: { memoryLimitBytes: number; module: QuickJSWASMModule; memory: WasmMemory } | undefined;
-/** The next activation's environment, made for `loaded.module` once the thread has answered. */
-let next: FreshEnvironment | undefined;
+/** Activations an environment serves before a fresh one replaces it (bounds what QuickJS keeps). */
+const ACTIVATIONS_PER_ENVIRONMENT = 10_000;
+
+/** The environment of `loaded.module`, made before the first activation and kept between them. */
+let environment: Environment | undefined;
+let served = 0;
 /** Set when the memory could not grow during the current activation. */
 let exhausted = false;
 
 async function moduleFor(memoryLimitBytes: number): Promise<QuickJSWASMModule> {
   if (loaded?.memoryLimitBytes === memoryLimitBytes) return loaded.module;
-  if (next) discard(next);
-  next = undefined;
+  environment?.dispose();
+  environment = undefined;
   loaded = undefined; // the previous instance and its memory go with the next collection
   const maximum = INITIAL_PAGES + Math.ceil(memoryLimitBytes / PAGE_BYTES);
   const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum });
@@ -56,13 +60,19 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
   let retire = false;
   try {
     const module = await moduleFor(request.memoryLimitBytes);
-    const environment = next ?? freshEnvironment(module);
-    next = undefined;
+    environment ??= new Environment(module);
     post({ id, started: true });
     exhausted = false;
     const evaluation = evaluate(environment, request, () => exhausted);
     outcome = evaluation.outcome;
     retire = !evaluation.intact;
+    served += 1;
+    // A promise job left queued would run in someone else's activation: start afresh instead.
+    if (!retire && (!environment.clean || served >= ACTIVATIONS_PER_ENVIRONMENT)) {
+      retire = !environment.dispose();
+      environment = undefined;
+      served = 0;
+    }
   } catch (error) {
     // The WebAssembly instance itself failed (an abort, a trap): its state cannot be trusted.
     outcome = { ok: false, error: { kind: 'code.error', message: `the sandbox failed: ${String(error)}` } };
@@ -70,11 +80,11 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
   }
   retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
   post({ id, outcome, retire });
-  // A context costs more than the rest of a small activation: make the next one while idle.
+  // Made while idle: a locked-down context costs more than a small activation.
   try {
-    if (!retire && loaded) next = freshEnvironment(loaded.module);
+    if (!retire && loaded) environment ??= new Environment(loaded.module);
   } catch {
-    next = undefined; // made on demand instead
+    environment = undefined; // made on demand instead
   }
 }
 

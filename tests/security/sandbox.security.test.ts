@@ -65,6 +65,78 @@ describe('sandbox', () => {
     expect(spied.output).toEqual({ seen: [] });
   });
 
+  it('freezes every intrinsic user code can reach, including those only syntax reaches', async () => {
+    const engine = testEngine();
+    // Walks from globalThis and from what syntax alone creates; lists what is not frozen.
+    const walk = `
+      const roots = {
+        globalThis, arrayIterator: [][Symbol.iterator](), mapIterator: new Map().entries(),
+        setIterator: new Set().values(), stringIterator: ''[Symbol.iterator](),
+        regexpIterator: /a/[Symbol.matchAll]('a'), generatorFunction: function* () {},
+        generator: (function* () {})(), asyncFunction: async function () {},
+        asyncGeneratorFunction: async function* () {}, asyncGenerator: (async function* () {})(),
+        typedArray: Object.getPrototypeOf(Int8Array), promise: Promise.resolve(),
+        sloppyArguments: Function('return arguments')(), strictArguments: (function () { return arguments; })(),
+      };
+      // What this activation made itself (a function's own prototype object too) may be open.
+      const own = new Set(Object.values(roots).filter((value) => value !== globalThis));
+      for (const fn of [roots.generatorFunction, roots.asyncGeneratorFunction, roots.sloppyArguments.callee])
+        own.add(fn).add(fn.prototype);
+      for (const made of [roots.generator, roots.asyncGenerator]) own.add(Object.getPrototypeOf(made));
+      const seen = new Set();
+      const open = [];
+      const visit = (value, path) => {
+        if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) return;
+        seen.add(value);
+        if (!Object.isFrozen(value) && !own.has(value)) open.push(path);
+        for (const key of Reflect.ownKeys(value)) {
+          const d = Object.getOwnPropertyDescriptor(value, key);
+          const name = path + '.' + String(key);
+          if ('value' in d) visit(d.value, name); else { visit(d.get, name + '[get]'); visit(d.set, name + '[set]'); }
+        }
+        visit(Object.getPrototypeOf(value), path + '.[[Prototype]]');
+      };
+      for (const [name, value] of Object.entries(roots)) visit(value, name);
+      return { checked: seen.size, open, eval: typeof eval };
+    `;
+    const run = await runWorkflow(engine, codeFlow('walk', walk));
+    expect(run.status).toBe('completed');
+    const found = run.output as { checked: number; open: string[]; eval: string };
+    expect(found.open).toEqual([]);
+    expect(found.checked).toBeGreaterThan(300);
+    expect(found.eval).toBe('undefined');
+  });
+
+  it('leaves no global binding one run could declare for a later run to read', async () => {
+    const engine = testEngine();
+    const leave = `
+      const tried = [];
+      for (const attempt of [
+        () => (0, globalThis['ev' + 'al'])('let leakedLet = input.secret'),
+        () => Function('leakedVar = ' + JSON.stringify(input.secret))(),
+        () => Function('this.leakedThis = 1')(),
+        () => Object.defineProperty(globalThis, 'leakedProp', { value: input.secret }),
+        () => { Symbol.prototype.leaked = input.secret; },
+      ]) {
+        try { attempt(); tried.push('succeeded'); } catch (error) { tried.push(error.name); }
+      }
+      return tried;
+    `;
+    const left = await runWorkflow(engine, codeFlow('leave', leave), { secret: 'card 4111' });
+    expect(left.status).toBe('completed');
+    // eval is gone; the rest throw, or (sloppy code) fail silently: either way nothing is left.
+    expect((left.output as string[])[0]).toBe('TypeError');
+    const read = `
+      const found = [];
+      for (const name of ['leakedLet', 'leakedVar', 'leakedThis', 'leakedProp'])
+        try { found.push(Function('return typeof ' + name)()); } catch (error) { found.push(error.name); }
+      found.push(typeof Symbol.prototype.leaked);
+      return found;
+    `;
+    const later = await runWorkflow(engine, codeFlow('read', read));
+    expect(later.output).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined']);
+  });
+
   it('stops a node over its time limit within its timeout plus one second, even while it allocates', async () => {
     const engine = testEngine();
     // Warm: the thread and its WebAssembly instance exist, so what is timed is the limit.
