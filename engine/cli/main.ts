@@ -99,6 +99,13 @@ const processIo: Io = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
+// `stepwise runs | head` closes the pipe early: that is the reader's choice, not an error to report.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let values: Values;
   let positionals: string[];
