@@ -17,10 +17,11 @@ const MIB = 1024 * 1024;
 /** The error kind of a node whose output is over its limit (the engine's check and the sandbox's). */
 export const OUTPUT_TOO_LARGE = 'node.output-too-large';
 
-/** Why a node's output was refused for its size, and how to raise the limit. */
-export function outputTooLargeMessage(bytes: number, limitBytes: number): string {
+/** Why a node's output was refused for its size, and how to raise the limit. `atLeast`: `bytes` is a
+ * lower bound (the sandbox stops counting non-ASCII text past the limit). */
+export function outputTooLargeMessage(bytes: number, limitBytes: number, atLeast = false): string {
   return (
-    `output is ${bytes} bytes, over this node's output limit of ${limitBytes} bytes; ` +
+    `output is ${atLeast ? 'at least ' : ''}${bytes} bytes, over this node's output limit of ${limitBytes} bytes; ` +
     `raise the node's Output limit (maxOutputBytes, up to ${OUTPUT_LIMIT.maxBytes / MIB} MiB)`
   );
 }

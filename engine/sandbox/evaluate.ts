@@ -9,7 +9,7 @@ import {
   type QuickJSRuntime,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
-import { OUTPUT_LIMIT } from '../sdk/index.js';
+import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../sdk/index.js';
 import type { ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
 
 const STACK_LIMIT_BYTES = 256 * 1024; // larger limits overflow the host stack before the guest's
@@ -190,7 +190,9 @@ function wrapperOf(request: ThreadRequest): string {
         if (__error instanceof InternalError && __error.message === 'stack overflow') throw { ${MARKER}: 'too-deep' };
         throw __error;
       }
-      if (__text !== undefined && __text.length > __max) throw { ${MARKER}: 'too-large', length: __text.length };
+      // UTF-16 units are a lower bound of UTF-8 bytes, exact for ASCII (the host measures the rest).
+      if (__text !== undefined && __text.length > __max)
+        throw { ${MARKER}: 'too-large', length: __text.length, ascii: !/[^\\x00-\\x7f]/.test(__text) };
       return __text;
     }),
   ]);
@@ -218,7 +220,7 @@ function run(environment: Environment, request: ThreadRequest): ThreadOutcome {
   result.value.dispose();
   if (text !== null) {
     const bytes = Buffer.byteLength(text);
-    if (bytes > request.maxOutputBytes) return { ok: false, error: tooLarge(`${bytes}`, request) };
+    if (bytes > request.maxOutputBytes) return { ok: false, error: tooLarge(bytes, false, request) };
   }
   return { ok: true, json: text };
 }
@@ -251,8 +253,8 @@ class SandboxDamaged extends Error {
 }
 
 function failureOf(failure: unknown, request: ThreadRequest): ThreadFailure {
-  const marked = (failure ?? {}) as { [MARKER]?: string; length?: number };
-  if (marked[MARKER] === 'too-large') return tooLarge(`at least ${marked.length}`, request);
+  const marked = (failure ?? {}) as { [MARKER]?: string; length?: number; ascii?: boolean };
+  if (marked[MARKER] === 'too-large') return tooLarge(marked.length ?? 0, marked.ascii !== true, request);
   if (marked[MARKER] === 'too-deep')
     return {
       kind: 'node.output-too-deep',
@@ -268,12 +270,11 @@ function failureOf(failure: unknown, request: ThreadRequest): ThreadFailure {
   return { kind: 'code.error', message: `${label}${text}${where}` };
 }
 
-function tooLarge(bytes: string, request: ThreadRequest): ThreadFailure {
+function tooLarge(bytes: number, atLeast: boolean, request: ThreadRequest): ThreadFailure {
   return {
-    kind: 'node.output-too-large',
-    message:
-      `output is ${bytes} bytes, over this node's output limit of ${request.maxOutputBytes} bytes; ` +
-      `raise the node's Output limit (maxOutputBytes, up to ${OUTPUT_LIMIT.maxBytes / 1024 / 1024} MiB)`,
+    kind: OUTPUT_TOO_LARGE,
+    message: outputTooLargeMessage(bytes, request.maxOutputBytes, atLeast),
+    details: { bytes, limitBytes: request.maxOutputBytes },
   };
 }
 

@@ -230,8 +230,8 @@ function nonRetryable(kind: string): { kind: string; retryable: false } {
   return { kind, retryable: false };
 }
 
-function failure({ kind, message }: ThreadFailure): NodeError {
-  return new NodeError(message, nonRetryable(kind));
+function failure({ kind, message, details }: ThreadFailure): NodeError {
+  return new NodeError(message, { ...nonRetryable(kind), ...(details !== undefined && { details }) });
 }
 
 function stopped(reason: string): NodeError {

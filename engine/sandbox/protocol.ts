@@ -11,6 +11,7 @@ export interface ThreadRequest extends Omit<SandboxRequest, 'input' | 'signal'> 
 export interface ThreadFailure {
   kind: string;
   message: string;
+  details?: unknown;
 }
 
 export type ThreadOutcome = { ok: true; json: string | null } | { ok: false; error: ThreadFailure };

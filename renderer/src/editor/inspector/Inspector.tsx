@@ -1,6 +1,7 @@
 // The inspector (the default side panel): the selected node's config as a form generated from
 // its type's JSON Schema (required fields, defaults, help text; a widget per field from
 // field-widgets), the retry policy, name and notes. With nothing selected: the workflow itself.
+import type { ReactNode } from 'react';
 import { OUTPUT_LIMIT, type Problem, type WorkflowNode } from '../../../../engine/api/index.js';
 import { Icon } from '../../ui/Icon.js';
 import { useEditor, useEditorState } from '../editor-context.js';
@@ -107,54 +108,26 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
         />
       ))}
       {type && <RetryEditor node={node} type={type} />}
-      <label className="field">
-        <span>Start-to-close limit (ms)</span>
-        <input
-          type="number"
-          min={1}
-          value={node.timeoutMs ?? ''}
-          placeholder="the node type's default"
-          aria-label="Start-to-close limit"
-          onChange={(event) =>
-            store.getState().apply(
-              {
-                type: 'update-node',
-                nodeId: node.id,
-                patch: { timeoutMs: event.target.value === '' ? undefined : Number(event.target.value) },
-              },
-              { coalesce: `${node.id}.timeoutMs` },
-            )
-          }
-        />
-        <span className="help">
-          Past it, one execution is abandoned and fails as <code>engine.timeout</code> (retried by the policy).
-        </span>
-      </label>
-      <label className="field">
-        <span>Output limit (bytes)</span>
-        <input
-          type="number"
-          min={1}
-          max={OUTPUT_LIMIT.maxBytes}
-          value={node.maxOutputBytes ?? ''}
-          placeholder={`${OUTPUT_LIMIT.defaultBytes} (1 MiB)`}
-          aria-label="Output limit"
-          onChange={(event) =>
-            store.getState().apply(
-              {
-                type: 'update-node',
-                nodeId: node.id,
-                patch: { maxOutputBytes: event.target.value === '' ? undefined : Number(event.target.value) },
-              },
-              { coalesce: `${node.id}.maxOutputBytes` },
-            )
-          }
-        />
-        <span className="help">
-          The most one execution may output (its JSON); over it the node fails as <code>node.output-too-large</code>,
-          not retried. Up to {OUTPUT_LIMIT.maxBytes} (16 MiB).
-        </span>
-      </label>
+      <NodeLimitField
+        node={node}
+        field="timeoutMs"
+        label="Start-to-close limit"
+        unit="ms"
+        placeholder="the node type's default"
+      >
+        Past it, one execution is abandoned and fails as <code>engine.timeout</code> (retried by the policy).
+      </NodeLimitField>
+      <NodeLimitField
+        node={node}
+        field="maxOutputBytes"
+        label="Output limit"
+        unit="bytes"
+        max={OUTPUT_LIMIT.maxBytes}
+        placeholder={`${OUTPUT_LIMIT.defaultBytes} (1 MiB)`}
+      >
+        The most one execution may output (its JSON); over it the node fails as <code>node.output-too-large</code>, not
+        retried. Up to {OUTPUT_LIMIT.maxBytes} (16 MiB).
+      </NodeLimitField>
       <label className="field">
         <span>Notes</span>
         <textarea
@@ -166,5 +139,52 @@ function NodeInspector({ node, problems }: { node: WorkflowNode; problems: Probl
         />
       </label>
     </div>
+  );
+}
+
+/** A numeric limit set on the workflow node itself (not its config); empty means the default. */
+function NodeLimitField({
+  node,
+  field,
+  label,
+  unit,
+  max,
+  placeholder,
+  children,
+}: {
+  node: WorkflowNode;
+  field: 'timeoutMs' | 'maxOutputBytes';
+  label: string;
+  unit: string;
+  max?: number;
+  placeholder: string;
+  children: ReactNode;
+}) {
+  const { store } = useEditor();
+  return (
+    <label className="field">
+      <span>
+        {label} ({unit})
+      </span>
+      <input
+        type="number"
+        min={1}
+        max={max}
+        value={node[field] ?? ''}
+        placeholder={placeholder}
+        aria-label={label}
+        onChange={(event) =>
+          store.getState().apply(
+            {
+              type: 'update-node',
+              nodeId: node.id,
+              patch: { [field]: event.target.value === '' ? undefined : Number(event.target.value) },
+            },
+            { coalesce: `${node.id}.${field}` },
+          )
+        }
+      />
+      <span className="help">{children}</span>
+    </label>
   );
 }
