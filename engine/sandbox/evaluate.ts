@@ -2,6 +2,7 @@
 // and context whose every intrinsic is frozen before any user code runs (LOCKDOWN), so nothing one
 // activation does — a hooked iterator, a global, a patched prototype — can be seen by another, and
 // compiled code can be kept (a fresh context per activation costs ~0.5 ms, 25 times a small call).
+import { randomFillSync } from 'node:crypto';
 import {
   shouldInterruptAfterDeadline,
   type QuickJSContext,
@@ -30,6 +31,21 @@ const MAX_COMPILED = 200;
 const LOCKDOWN = `(() => {
   'use strict';
   delete globalThis.eval;
+  // QuickJS's own generator is one state per context, which a run could recover from two draws and
+  // then predict the next run's: this one (xoshiro128**) is reseeded by the host before each
+  // activation, through the function returned here, which user code cannot reach.
+  let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+  const next = () => {
+    const result = Math.imul(((Math.imul(s1, 5) << 7) | (Math.imul(s1, 5) >>> 25)), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    return result;
+  };
+  Object.defineProperty(Math, 'random', {
+    value: { random() { return ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992; } }.random,
+    writable: true, configurable: true, enumerable: false,
+  });
   const seen = new Set();
   const freeze = (value) => {
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) return;
@@ -66,6 +82,7 @@ const LOCKDOWN = `(() => {
     try { value = make(); } catch { continue; } // a feature this QuickJS build lacks
     freeze(value);
   }
+  return (a, b, c, d) => { s0 = a | 0; s1 = b | 0; s2 = c | 0; s3 = d | 1; };
 })()`;
 
 export interface Evaluation {
@@ -84,12 +101,22 @@ export class Environment {
   readonly runtime: QuickJSRuntime;
   readonly context: QuickJSContext;
   readonly #compiled = new Map<string, Compiled>();
+  readonly #reseed: QuickJSHandle;
+  /** Activations run here so far. */
+  served = 0;
 
   constructor(module: QuickJSWASMModule) {
     this.runtime = module.newRuntime();
     this.runtime.setMaxStackSize(STACK_LIMIT_BYTES);
     this.context = this.runtime.newContext();
-    this.context.unwrapResult(this.context.evalCode(LOCKDOWN, 'lockdown.js')).dispose();
+    this.#reseed = this.context.unwrapResult(this.context.evalCode(LOCKDOWN, 'lockdown.js'));
+  }
+
+  /** A fresh seed for Math.random, so no activation can predict or observe another's draws. */
+  reseed(): void {
+    const seed = [...randomFillSync(new Uint32Array(4))].map((word) => this.context.newNumber(word | 0));
+    this.context.unwrapResult(this.context.callFunction(this.#reseed, this.context.undefined, ...seed)).dispose();
+    for (const handle of seed) handle.dispose();
   }
 
   /** The wrapper of `request`'s code, compiled once per source; a syntax error as a handle. */
@@ -122,6 +149,7 @@ export class Environment {
 
   /** False when QuickJS failed its own teardown. */
   dispose(): boolean {
+    if (!disposed(() => this.#reseed.dispose())) return false;
     for (const { call, serialize } of this.#compiled.values())
       if (!disposed(() => call.dispose()) || !disposed(() => serialize.dispose())) return false;
     this.#compiled.clear();
@@ -138,6 +166,8 @@ export function evaluate(environment: Environment, request: ThreadRequest, exhau
     // that holds is the thread's WebAssembly memory maximum (see sandbox-thread.ts).
     runtime.setMemoryLimit(request.memoryLimitBytes);
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
+    environment.reseed();
+    environment.served += 1;
     let outcome = run(environment, request);
     // Out of memory, QuickJS may throw null (no memory left for an error): the refused growth tells.
     if (!outcome.ok && exhausted()) outcome = { ok: false, error: outOfMemory(request) };

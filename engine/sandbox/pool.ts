@@ -39,6 +39,8 @@ function threadScript(): string {
 interface Job {
   id: number;
   request: SandboxRequest;
+  /** Set when it ran out of memory in a used environment: it runs once more in a fresh one. */
+  fresh?: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   onAbort?: () => void;
@@ -147,7 +149,7 @@ export class SandboxPool implements Sandbox {
     slot.job = job;
     slot.memoryLimitBytes = job.request.memoryLimitBytes;
     slot.thread.ref();
-    const message: ThreadJob = { id: job.id, request };
+    const message: ThreadJob = { id: job.id, request, ...(job.fresh && { fresh: true }) };
     slot.thread.postMessage(message);
   }
 
@@ -165,6 +167,12 @@ export class SandboxPool implements Sandbox {
     if (message.retire) void this.#stop(slot);
     else slot.thread.unref(); // an idle thread does not keep the process alive
     const { outcome } = message;
+    // What earlier activations left in the environment may be what ran out: once more, afresh.
+    if (!outcome.ok && outcome.error.kind === 'code.memory' && message.reused && !job.fresh) {
+      job.fresh = true;
+      this.#queue.unshift(job);
+      return this.#pump();
+    }
     settle(job, outcome.ok ? undefined : failure(outcome.error), outcome.ok ? parse(outcome.json) : undefined);
     this.#pump();
   }

@@ -19,10 +19,12 @@ export type ThreadOutcome = { ok: true; json: string | null } | { ok: false; err
 export interface ThreadJob {
   id: number;
   request: ThreadRequest;
+  /** Run in an environment no activation has used (a retry of one that ran out of memory). */
+  fresh?: boolean;
 }
 
 export type ThreadMessage =
   /** The code starts now: the pool's watchdog runs from here (setting up a module is not the code's time). */
   | { id: number; started: true }
   /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
-  | { id: number; outcome: ThreadOutcome; retire: boolean };
+  | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };

@@ -25,7 +25,6 @@ const ACTIVATIONS_PER_ENVIRONMENT = 10_000;
 
 /** The environment of `loaded.module`, made before the first activation and kept between them. */
 let environment: Environment | undefined;
-let served = 0;
 /** Set when the memory could not grow during the current activation. */
 let exhausted = false;
 
@@ -55,23 +54,31 @@ function post(message: ThreadMessage): void {
   parentPort?.postMessage(message);
 }
 
-async function handle({ id, request }: ThreadJob): Promise<void> {
+async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   let outcome: ThreadOutcome;
   let retire = false;
+  let reused = false;
   try {
     const module = await moduleFor(request.memoryLimitBytes);
+    if (fresh && environment && environment.served > 0) {
+      retire = !environment.dispose();
+      environment = undefined;
+    }
     environment ??= new Environment(module);
+    reused = environment.served > 0;
+    const before = loaded?.memory.buffer.byteLength ?? 0;
     post({ id, started: true });
     exhausted = false;
     const evaluation = evaluate(environment, request, () => exhausted);
     outcome = evaluation.outcome;
-    retire = !evaluation.intact;
-    served += 1;
-    // A promise job left queued would run in someone else's activation: start afresh instead.
-    if (!retire && (!environment.clean || served >= ACTIVATIONS_PER_ENVIRONMENT)) {
+    retire ||= !evaluation.intact;
+    // A promise job left queued would run in someone else's activation; garbage QuickJS does not
+    // collect (its GC threshold cannot count in this build) would shrink the next one's memory:
+    // memory that grew, and every so many activations, start afresh.
+    const grew = (loaded?.memory.buffer.byteLength ?? 0) > before;
+    if (!retire && (!environment.clean || grew || environment.served >= ACTIVATIONS_PER_ENVIRONMENT)) {
       retire = !environment.dispose();
       environment = undefined;
-      served = 0;
     }
   } catch (error) {
     // The WebAssembly instance itself failed (an abort, a trap): its state cannot be trusted.
@@ -79,7 +86,7 @@ async function handle({ id, request }: ThreadJob): Promise<void> {
     retire = true;
   }
   retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
-  post({ id, outcome, retire });
+  post({ id, outcome, retire, reused });
   // Made while idle: a locked-down context costs more than a small activation.
   try {
     if (!retire && loaded) environment ??= new Environment(loaded.module);

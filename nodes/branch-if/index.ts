@@ -27,7 +27,10 @@ export const branchIf = defineNode({
       mode: 'expression',
       input: ctx.input,
       timeoutMs: ctx.config.timeoutMs,
-      memoryLimitBytes: 16 * 1024 * 1024,
+      // The `code` node's default: a thread keeps one WebAssembly instance per limit, so one limit
+      // for both avoids a new instance when they alternate, and the input (up to an output limit,
+      // 16 MiB) fits. Memory is only taken as the expression uses it.
+      memoryLimitBytes: 64 * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
       signal: ctx.signal,
     });

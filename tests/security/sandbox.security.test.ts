@@ -137,6 +137,49 @@ describe('sandbox', () => {
     expect(later.output).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined']);
   });
 
+  it("gives no run a way to predict another run's Math.random draws", async () => {
+    // QuickJS's own generator (xorshift64*) is one state per context; two draws give it away, and
+    // with it the draws of whatever runs next in the same context.
+    const predict = `
+      const M = (1n << 64n) - 1n, C = 0x2545F4914F6CDD1Dn;
+      let inv = 1n; for (let i = 0; i < 7; i++) inv = (inv * (2n - C * inv)) & M;
+      const xs = (x) => { x ^= x >> 12n; x ^= (x << 25n) & M; x ^= x >> 27n; return x; };
+      const top = (d) => BigInt(Math.round(d * 2 ** 52));
+      const d1 = Math.random(), d2 = Math.random();
+      for (let low = 0n; low < 4096n; low++) {
+        let s = xs(((top(d1) << 12n | low) * inv) & M);
+        if ((((s * C) & M) >> 12n) === top(d2)) {
+          const next = [];
+          for (let k = 0; k < 2; k++) { s = xs(s); next.push(Number(((s * C) & M) >> 12n) / 2 ** 52); }
+          return next;
+        }
+      }
+      return null;
+    `;
+    const engine = testEngine({ sandboxThreads: 1 });
+    const predicted = await runWorkflow(engine, codeFlow('spy', predict));
+    expect(predicted.status).toBe('completed');
+    const drawn = await runWorkflow(engine, codeFlow('victim', 'return [Math.random(), Math.random()];'));
+    const draws = drawn.output as number[];
+    expect(draws.every((value) => value >= 0 && value < 1)).toBe(true);
+    expect(draws).not.toEqual(predicted.output);
+  });
+
+  it("does not let one run's garbage make the next run's node run out of memory", async () => {
+    const engine = testEngine({ sandboxThreads: 1 });
+    // Cycles QuickJS does not collect in a context that is kept, filling most of 64 MiB.
+    const litter =
+      'const a = []; for (let i = 0; i < 600000; i++) { const o = { i, s: "y" + i }; o.self = o; a.push(o); } a.push(a); return 1;';
+    const needs = 'const a = []; for (let i = 0; i < 600000; i++) a.push({ i, s: "x" + i }); return a.length;';
+    const alone = await runWorkflow(engine, codeFlow('needs-alone', needs));
+    expect(alone.output).toBe(600000);
+    const littered = await runWorkflow(engine, codeFlow('litter', litter));
+    expect(littered.status).toBe('completed');
+    const after = await runWorkflow(engine, codeFlow('needs-after', needs));
+    expect(after.error ?? null).toBeNull();
+    expect(after.output).toBe(600000);
+  });
+
   it('stops a node over its time limit within its timeout plus one second, even while it allocates', async () => {
     const engine = testEngine();
     // Warm: the thread and its WebAssembly instance exist, so what is timed is the limit.
