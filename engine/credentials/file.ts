@@ -65,7 +65,9 @@ export function readCredentialFile(
   try {
     parsed = fileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (error) {
-    throw new CredentialError(`cannot read the credentials file ${path}: ${(error as Error).message}`, 'unreadable');
+    // Not the parser's message: it quotes the file, which holds the values.
+    const reason = error instanceof SyntaxError ? 'it is not valid JSON' : (error as Error).message;
+    throw new CredentialError(`cannot read the credentials file ${path}: ${reason}`, 'unreadable');
   }
   if (!parsed.success)
     throw new CredentialError(`the credentials file ${path} is not a Stepwise credentials file`, 'unreadable');

@@ -10,7 +10,7 @@ export const MAX_VALUE_LENGTH = 16_384;
 export class CredentialError extends Error {
   constructor(
     message: string,
-    readonly code: 'bad-name' | 'bad-value' | 'not-found' | 'read-only' | 'unsafe-file' | 'unreadable',
+    readonly code: 'bad-name' | 'bad-value' | 'not-found' | 'read-only' | 'unsafe-file' | 'unreadable' | 'sealed',
   ) {
     super(message);
     this.name = 'CredentialError';
@@ -26,8 +26,14 @@ export function checkName(name: string): string {
   return name;
 }
 
-/** Checks a value; the message never quotes it. */
+/** Checks a value; the message never quotes it. Surrounding spaces would be trimmed when sent in
+ * a header, and the trimmed text would then escape redaction: they are refused. */
 export function checkValue(name: string, value: string): string {
+  if (value !== value.trim())
+    throw new CredentialError(
+      `the value of credential "${name}" starts or ends with spaces; remove them (a header cannot carry them)`,
+      'bad-value',
+    );
   if (value.length < MIN_VALUE_LENGTH)
     throw new CredentialError(
       `the value of credential "${name}" is too short (at least ${MIN_VALUE_LENGTH} characters)`,

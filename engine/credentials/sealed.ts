@@ -51,6 +51,10 @@ export class SealedFileVault implements Vault {
   }
 
   #write(): void {
-    writeCredentialFile(this.location, Object.fromEntries(this.#sealed));
+    // Entries in clear (written by a CLI before the app sealed the file) are kept, not dropped.
+    const clear = Object.entries(readCredentialFile(this.location).entries ?? {}).filter(
+      ([name, entry]) => entry.sealed === undefined && !this.#sealed.has(name),
+    );
+    writeCredentialFile(this.location, { ...Object.fromEntries(clear), ...Object.fromEntries(this.#sealed) });
   }
 }

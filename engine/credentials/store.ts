@@ -124,6 +124,19 @@ export class FileVault implements Vault {
   }
 
   #write(change: (entries: Map<string, { value: string; updatedAt: number }>) => void): Promise<void> {
+    // The desktop app's file (values sealed by the OS keychain): rewriting it here would drop them.
+    const sealed = Object.entries(readCredentialFile(this.location).entries ?? {}).filter(
+      ([, entry]) => entry.sealed !== undefined,
+    );
+    if (sealed.length > 0)
+      return Promise.reject(
+        new CredentialError(
+          `${this.location} belongs to the desktop app (${sealed.length} value(s) sealed by the OS keychain), ` +
+            'which this process cannot unseal: manage credentials in the app (File → Credentials…), or give ' +
+            'this process its own with STEPWISE_SECRET_<NAME> environment variables',
+          'sealed',
+        ),
+      );
     const entries = new Map(this.entries());
     change(entries);
     const stored: Record<string, StoredEntry> = {};

@@ -358,7 +358,7 @@ function toApiError(error: unknown): unknown {
     return new ApiError(
       error.code === 'not-found'
         ? 'not-found'
-        : error.code === 'read-only' || error.code === 'unsafe-file'
+        : error.code === 'read-only' || error.code === 'unsafe-file' || error.code === 'sealed'
           ? 'conflict'
           : 'bad-request',
       error.message,

@@ -303,6 +303,23 @@ describe('the desktop vault (values sealed by the OS keychain)', () => {
     expect(reopened.get('stripe')).toBe(SECRET);
     expect(reopened.list()).toEqual([{ name: 'stripe', source: 'keychain', updatedAt: expect.any(Number) }]);
   });
+
+  it("is never rewritten by the CLI: the desktop app's sealed values are kept, and the refusal says why", async () => {
+    const dir = scratch();
+    const path = credentialsPathFor(dir.db);
+    const desktop = new CredentialStore(await SealedFileVault.open(path, sealer), {});
+    await desktop.set('stripe', SECRET);
+    await desktop.set('github', 'ghp_sealed_value_1');
+    const before = readFileSync(path, 'utf8');
+    const set = setSecret(dir.db, 'openai', 'sk_cli_value_123');
+    expect(set.status).toBe(1);
+    expect(set.stderr).toMatch(/belongs to the desktop app .*sealed by the OS keychain.*STEPWISE_SECRET_/);
+    expect((await runCli(['secrets', 'rm', 'stripe'], { db: dir.db })).code).toBe(1);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    const reopened = new CredentialStore(await SealedFileVault.open(path, sealer), {});
+    expect(reopened.get('stripe')).toBe(SECRET);
+    expect(reopened.get('github')).toBe('ghp_sealed_value_1');
+  });
 });
 
 describe('credentials over the API (served mode)', () => {
@@ -335,5 +352,29 @@ describe('credentials over the API (served mode)', () => {
     expect(frames.join('\n')).not.toContain(SECRET);
     expect(log.join('\n')).not.toContain(SECRET);
     expect(filesContaining(dir.path, SECRET)).toEqual([]);
+  });
+});
+
+describe('credential values that could escape redaction', () => {
+  it('refuses a value with surrounding spaces, which a header would send trimmed and redaction miss', async () => {
+    const dir = scratch();
+    const store = fileCredentials(dir.db, {});
+    await expect(store.set('stripe', `${SECRET} `)).rejects.toThrow(/starts or ends with spaces/);
+    await expect(store.set('stripe', ` ${SECRET}`)).rejects.toThrow(/starts or ends with spaces/);
+    expect(store.get('stripe')).toBeUndefined();
+  });
+
+  it('reports a damaged credentials file without quoting any of it', () => {
+    const dir = scratch();
+    const path = credentialsPathFor(dir.db);
+    writeFileSync(path, `{"version":1,"credentials":{"stripe":{"value":${SECRET}"}}}`, { mode: 0o600 });
+    let message = '';
+    try {
+      fileCredentials(dir.db, {}).get('stripe');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/cannot read the credentials file .*: it is not valid JSON$/);
+    expect(message).not.toContain(SECRET.slice(0, 8));
   });
 });
