@@ -24,7 +24,8 @@ export const approval = defineNode({
   sideEffects: 'pure',
   check: (config) => {
     const problem = config.timeout === undefined ? null : durationProblem(config.timeout, '"30m", "3d"');
-    return problem === null ? [] : [{ field: 'timeout', message: problem }];
+    // A pinned version still compiles; `execute` fails it plainly (below).
+    return problem === null ? [] : [{ field: 'timeout', message: problem, newVersionsOnly: true }];
   },
   execute(ctx) {
     // A version saved before durations were bounded may still hold one too long to be a time.
