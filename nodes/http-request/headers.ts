@@ -5,7 +5,29 @@ import type { ConfigProblem } from '../../engine/sdk/index.js';
 
 /** Request headers that carry credentials by name or by a common naming habit. */
 const SENSITIVE_REQUEST_HEADER =
-  /^(authorization|proxy-authorization|cookie)$|api[-_]?key|token|secret|passw(or)?d|session/i;
+  /^(authorization|proxy-authorization|cookie)$|(^|-)auth($|-)|api[-_]?key|(access|secret|private|subscription|auth)[-_]?key|token|secret|passw(or)?d|session|signature/i;
+
+/** Query parameters that carry credentials by a common naming habit (`?api_key=…`). */
+const SENSITIVE_QUERY_PARAMETER =
+  /^(key|sig)$|api[-_]?key|(access|secret|private|client)[-_]?(key|secret)|token|secret|passw(or)?d|signature|session/i;
+
+/** Problems for query parameters of `url` that look like secrets (a credential carries them). */
+export function checkQuery(url: URL): ConfigProblem[] {
+  return [...new Set(url.searchParams.keys())]
+    .filter((name) => SENSITIVE_QUERY_PARAMETER.test(name))
+    .map((name) => ({
+      field: 'url',
+      newVersionsOnly: true,
+      message:
+        `the query parameter "${name}" looks like a secret, which would be stored in clear in the workflow, ` +
+        'its versions and exports: keep it in a credential and send it with `auth` (e.g. as a header)',
+    }));
+}
+
+/** A URL as it may appear in an error: no user info, no query (either can carry a secret). */
+export function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}${url.search === '' ? '' : '?…'}`;
+}
 /** A value that looks like an authorization, whatever the header is called. */
 const AUTHORIZATION_VALUE = /^\s*(bearer|basic|digest|token)\s+\S/i;
 

@@ -3,7 +3,7 @@
 // another origin; the body is read up to a limit; credential-bearing response headers are dropped.
 import { z } from 'zod';
 import { DEFAULT_RETRY, defineNode, NodeError, TerminalError, type ConfigProblem } from '../../engine/sdk/index.js';
-import { authHeader, authSchema, checkHeaders, storableHeaders } from './headers.js';
+import { authHeader, authSchema, checkHeaders, checkQuery, describeUrl, storableHeaders } from './headers.js';
 import { fetchFollowing, readBodyCapped } from './transfer.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
@@ -52,8 +52,8 @@ export const httpRequest = defineNode({
   // The request is aborted at `timeoutMs`; the engine's limit only catches a call that hangs anyway.
   startToCloseMs: (config) => config.timeoutMs + 5000,
   check(config) {
-    const problems: ConfigProblem[] = checkHeaders(config.headers);
     const url = new URL(config.url);
+    const problems: ConfigProblem[] = [...checkHeaders(config.headers), ...checkQuery(url)];
     if (url.username !== '' || url.password !== '')
       problems.push({
         field: 'url',
@@ -80,7 +80,7 @@ export const httpRequest = defineNode({
       body = JSON.stringify(ctx.config.body === undefined ? (ctx.input ?? null) : ctx.config.body);
       if (!requestHeaders.has('content-type')) requestHeaders.set('content-type', 'application/json');
     }
-    const what = `${method} ${url.href}`;
+    const what = `${method} ${describeUrl(url)}`;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
     let response: Response;
     let text: string;

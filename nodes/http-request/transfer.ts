@@ -1,6 +1,7 @@
 // The request itself: redirects followed by hand (so that credentials never follow one to another
 // origin) and the response body read while it streams, up to a limit.
 import { TerminalError, type NodeError } from '../../engine/sdk/index.js';
+import { describeUrl } from './headers.js';
 
 export interface Hop {
   method: string;
@@ -35,18 +36,18 @@ export async function fetchFollowing(first: Hop, policy: RedirectPolicy, signal:
     await response.body?.cancel();
     if (redirects >= policy.maxRedirects)
       throw new TerminalError(
-        `${first.method} ${first.url.href} was redirected more than ${policy.maxRedirects} times (maxRedirects)`,
+        `${first.method} ${describeUrl(first.url)} was redirected more than ${policy.maxRedirects} times (maxRedirects)`,
         'http.redirects',
       );
     const next = new URL(location, hop.url);
     if (next.protocol !== 'http:' && next.protocol !== 'https:')
       throw new TerminalError(
-        `${first.method} ${first.url.href} was redirected to a ${next.protocol} URL`,
+        `${first.method} ${describeUrl(first.url)} was redirected to a ${next.protocol} URL`,
         'http.redirect',
       );
     if (next.username !== '' || next.password !== '')
       throw new TerminalError(
-        `${first.method} ${first.url.href} was redirected to a URL with user info, which is never followed`,
+        `${first.method} ${describeUrl(first.url)} was redirected to a URL with user info, which is never followed`,
         'http.redirect',
       );
     hop = nextHop(hop, response.status, next, policy, first);
@@ -70,7 +71,7 @@ function nextHop(hop: Hop, status: number, url: URL, policy: RedirectPolicy, fir
   }
   if (policy.crossOriginRedirects === 'refuse')
     throw new TerminalError(
-      `${first.method} ${first.url.href} was redirected to another origin (${url.origin}), which this node refuses ` +
+      `${first.method} ${describeUrl(first.url)} was redirected to another origin (${url.origin}), which this node refuses ` +
         '(crossOriginRedirects: "refuse")',
       'http.redirect',
     );

@@ -135,6 +135,42 @@ describe('http.request URLs with user info', () => {
     expect(problem?.message).toMatch(/user name or password.*credential/);
     expect(problem?.message).not.toContain('hunter2secret');
   });
+
+  it('refuses secrets in a query string and in headers named by other common habits', () => {
+    const result = validateWorkflow(
+      chain('habits', [
+        node('q', 'http.request', { url: `https://maps.example.com/geo?api_key=${SECRET}&q=paris` }),
+        node('h', 'http.request', {
+          url: 'https://api.example.com/x',
+          headers: { 'X-Auth': SECRET, 'Ocp-Apim-Subscription-Key': SECRET, 'X-Access-Key': SECRET, 'X-Trace': 'ok' },
+        }),
+      ]),
+      defaultRegistry(),
+    );
+    expect(result.ok).toBe(false);
+    const refused = result.problems.map((item) => `${item.nodeId}:${item.field}`).sort();
+    expect(refused).toEqual([
+      'h:headers.Ocp-Apim-Subscription-Key',
+      'h:headers.X-Access-Key',
+      'h:headers.X-Auth',
+      'q:url',
+    ]);
+    expect(result.problems.find((item) => item.nodeId === 'q')?.message).toMatch(/"api_key" looks like a secret/);
+    for (const problem of result.problems) expect(problem.message).not.toContain(SECRET);
+  });
+
+  it('keeps a query string out of its error messages', async () => {
+    const server = await startScriptedServer((_request, response) => response.writeHead(404).end());
+    servers.push(server);
+    const engine = testEngine();
+    const run = await runWorkflow(
+      engine,
+      chain('query', [node('h', 'http.request', { url: `${server.url}/x?q=private` })]),
+    );
+    expect(run.status).toBe('failed');
+    expect(run.error?.message).toContain(`GET ${server.url}/x?… answered 404`);
+    expect(JSON.stringify(run.events)).not.toMatch(/q=private[^&]*answered/);
+  });
 });
 
 describe('http.request response bodies', () => {
