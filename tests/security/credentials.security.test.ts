@@ -3,7 +3,6 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import WebSocket from 'ws';
@@ -22,7 +21,7 @@ import { defaultRegistry } from '../../engine/runtime/engine.js';
 import { defineNode, NodeError, NO_RETRY } from '../../engine/sdk/index.js';
 import { validateWorkflow } from '../../engine/validate/index.js';
 import { builtinNodes } from '../../nodes/index.js';
-import { dbPathOf, runWorkflow, testEngine } from '../support/engine.js';
+import { dbPathOf, runPinnedVersion, runWorkflow, testEngine } from '../support/engine.js';
 import { chain, CLI, node, ROOT, runCli, tempDir } from '../support/harness.js';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.js';
 
@@ -94,7 +93,6 @@ describe('credentials in workflows', () => {
     const graph = chain('pinned-before', [
       node('h', 'http.request', { url: `${server.url}/echo`, headers: { 'X-Note': 'fine' } }),
     ]);
-    const saved = await engine.workflows.save(graph);
     // A version written by a Stepwise that had no rule against secret headers.
     const old = chain('pinned-before', [
       node('h', 'http.request', {
@@ -102,17 +100,8 @@ describe('credentials in workflows', () => {
         headers: { Authorization: 'Bearer typed-in-long-ago' },
       }),
     ]);
-    const db = new Database(dbPathOf(engine));
-    db.prepare('UPDATE workflow_versions SET graph = ? WHERE workflow_id = ? AND version = ?').run(
-      JSON.stringify(old),
-      saved.workflowId,
-      saved.version,
-    );
-    db.close();
     expect(validateWorkflow(old, defaultRegistry()).ok).toBe(false);
-    const run = await engine.commands.start(saved.workflowId, { input: null, version: saved.version });
-    engine.startWorker();
-    const detail = await engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+    const detail = await runPinnedVersion(engine, graph, old);
     expect(detail.status).toBe('completed');
     expect(server.requests.map((request) => request.headers.authorization)).toEqual(['Bearer typed-in-long-ago']);
   });

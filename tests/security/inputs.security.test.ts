@@ -3,7 +3,6 @@
 // larger than an argument may be, and run exports edited or cut short after they were written.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRunLine } from '../../engine/cli/format.js';
 import { canonicalJson } from '../../engine/model/canonical-json.js';
@@ -11,7 +10,7 @@ import type { Workflow } from '../../engine/model/workflow.js';
 import { defaultRegistry } from '../../engine/runtime/engine.js';
 import { contentHash } from '../../engine/store/index.js';
 import { validateWorkflowText } from '../../engine/validate/index.js';
-import { dbPathOf, runWorkflow, testEngine } from '../support/engine.js';
+import { runPinnedVersion, runWorkflow, testEngine } from '../support/engine.js';
 import { chain, node, refundFlow, ROOT, runCli, startHttpSink, tempDir, type HttpSink } from '../support/harness.js';
 
 const dir = tempDir('stepwise-inputs-');
@@ -129,19 +128,9 @@ describe('durations', () => {
   it('fails, plainly, a run pinned to a version saved before durations were bounded', async () => {
     const engine = testEngine();
     const graph = chain('long-wait', [node('wait', 'wait.timer', { duration: '1s' })]);
-    const saved = await engine.workflows.save(graph);
     // What an older Stepwise accepted and pinned: it must not leave the run running forever.
     const old = chain('long-wait', [node('wait', 'wait.timer', { duration: '9999999999999999w' })]);
-    const db = new Database(dbPathOf(engine));
-    db.prepare('UPDATE workflow_versions SET graph = ? WHERE workflow_id = ? AND version = ?').run(
-      JSON.stringify(old),
-      saved.workflowId,
-      saved.version,
-    );
-    db.close();
-    const run = await engine.commands.start(saved.workflowId, { input: null, version: saved.version });
-    engine.startWorker();
-    const detail = await engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+    const detail = await runPinnedVersion(engine, graph, old);
     expect(detail.status).toBe('failed');
     expect(detail.error?.message).toMatch(/duration: "9999999999999999w" is longer than the maximum of 10 years/);
   });

@@ -48,6 +48,27 @@ export async function runWorkflow(engine: Engine, graph: Workflow, input: unknow
   return engine.waitForRun(run.runId, { timeoutMs: 15_000 });
 }
 
+/**
+ * A run of `pinned`, as an older Stepwise would have saved it (validation of the day bypassed):
+ * a valid stand-in is saved, its version's graph replaced in the database, and a run started on it.
+ */
+export async function runPinnedVersion(engine: Engine, standIn: Workflow, pinned: Workflow): Promise<RunDetail> {
+  const saved = await engine.workflows.save(standIn);
+  const db = new Database(dbPathOf(engine));
+  try {
+    db.prepare('UPDATE workflow_versions SET graph = ? WHERE workflow_id = ? AND version = ?').run(
+      JSON.stringify(pinned),
+      saved.workflowId,
+      saved.version,
+    );
+  } finally {
+    db.close();
+  }
+  const run = await engine.commands.start(saved.workflowId, { input: null, version: saved.version });
+  engine.startWorker();
+  return engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+}
+
 /** A holding HTTP server (see `startHoldingServer`) for the tests of this file, started before them. */
 export function holdingServer(): { readonly server: HoldingServer } {
   const fixture = {} as { server: HoldingServer };
