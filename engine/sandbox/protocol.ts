@@ -24,7 +24,5 @@ export interface ThreadJob {
 }
 
 export type ThreadMessage =
-  /** The code starts now: the pool's watchdog runs from here (setting up a module is not the code's time). */
-  | { id: number; started: true }
   /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
-  | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };
+  { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };

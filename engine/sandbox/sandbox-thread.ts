@@ -67,7 +67,6 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
     environment ??= new Environment(module);
     reused = environment.served > 0;
     const before = loaded?.memory.buffer.byteLength ?? 0;
-    post({ id, started: true });
     exhausted = false;
     const evaluation = evaluate(environment, request, () => exhausted);
     outcome = evaluation.outcome;
