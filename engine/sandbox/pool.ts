@@ -19,9 +19,6 @@ export interface SandboxPoolOptions {
 
 /** How long past its timeout a thread may run before it is terminated. */
 const TERMINATE_GRACE_MS = 250;
-/** Added to the first activation of a thread (or of a new memory limit): starting the thread and
- * loading its WebAssembly instance (~10–50 ms; far more on a loaded machine) is not the code's time. */
-const INSTANCE_LOAD_MS = 2000;
 /** The thread's V8 heap holds the input and the result text (≤ 16 MiB each), not the guest's memory. */
 const THREAD_HEAP_MB = 192;
 
@@ -149,11 +146,9 @@ export class SandboxPool implements Sandbox {
       );
       return this.#pump();
     }
-    // Armed here rather than on a "started" message (one thread hop less per activation): a thread
-    // that must first load a WebAssembly instance for this limit gets the time that takes.
-    const loaded = slot.memoryLimitBytes === job.request.memoryLimitBytes;
-    const limit = job.request.timeoutMs + TERMINATE_GRACE_MS + (loaded ? 0 : INSTANCE_LOAD_MS);
-    slot.watchdog = setTimeout(() => void this.#stop(slot, failure(timedOut(job.request))), limit);
+    // A warm thread is timed from here; one that must first load a WebAssembly instance for this
+    // limit (not the code's time) says when the code starts. One thread hop less when warm.
+    if (slot.memoryLimitBytes === job.request.memoryLimitBytes) this.#arm(slot, job);
     slot.job = job;
     slot.memoryLimitBytes = job.request.memoryLimitBytes;
     slot.thread.ref();
@@ -164,6 +159,7 @@ export class SandboxPool implements Sandbox {
   #received(slot: Slot, message: ThreadMessage): void {
     const job = slot.job;
     if (!job || job.id !== message.id) return;
+    if ('started' in message) return this.#arm(slot, job);
     clearTimeout(slot.watchdog);
     slot.job = undefined;
     slot.idleSince = performance.now();
@@ -178,6 +174,11 @@ export class SandboxPool implements Sandbox {
     }
     settle(job, outcome.ok ? undefined : failure(outcome.error), outcome.ok ? parse(outcome.json) : undefined);
     this.#pump();
+  }
+
+  #arm(slot: Slot, job: Job): void {
+    const limit = job.request.timeoutMs + TERMINATE_GRACE_MS;
+    slot.watchdog = setTimeout(() => void this.#stop(slot, failure(timedOut(job.request))), limit);
   }
 
   #cancel(job: Job): void {

@@ -24,5 +24,7 @@ export interface ThreadJob {
 }
 
 export type ThreadMessage =
+  /** Sent only after loading a WebAssembly instance: the code starts now, time it from here. */
+  | { id: number; started: true }
   /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
-  { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };
+  | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };

@@ -59,6 +59,7 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   let retire = false;
   let reused = false;
   try {
+    const warm = loaded?.memoryLimitBytes === request.memoryLimitBytes;
     const module = await moduleFor(request.memoryLimitBytes);
     if (fresh && environment && environment.served > 0) {
       retire = !environment.dispose();
@@ -66,6 +67,8 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
     }
     environment ??= new Environment(module);
     reused = environment.served > 0;
+    // The pool times a warm thread from the hand-off; a cold one from here (see pool.ts).
+    if (!warm) post({ id, started: true });
     const before = loaded?.memory.buffer.byteLength ?? 0;
     exhausted = false;
     const evaluation = evaluate(environment, request, () => exhausted);
