@@ -107,6 +107,8 @@ export const runSummarySchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   finishedAt: z.number().nullable(),
+  /** Brought in from an export (`stepwise import`): read-only, never executed. */
+  imported: z.boolean(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

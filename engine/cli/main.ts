@@ -1,4 +1,4 @@
-// The `stepwise` CLI: run, start, worker, runs, show, approve, reject, export, replay, validate.
+// The `stepwise` CLI: run, start, worker, runs, show, state, approve, reject, export, import, replay, validate.
 // Exit codes: 0 ok/completed, 1 failed (or a refused command), 2 bad usage or invalid workflow,
 // 3 parked waiting for a decision, a signal or a distant timer.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -39,10 +39,12 @@ Commands:
   worker [--until-idle]         execute runs: recover, run ready work, fire timers
   runs [--status S] [--limit N] list runs, newest first (S: ${RUN_STATUSES.join(', ')})
   show <runId>                  a run: status, pinned version, activations, events
+  state <runId> [--at SEQ]      every node's state after event SEQ (default: the latest event)
   approve <runId> [--node ID] [--by NAME] [--comment TEXT]
   reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
   cancel <runId> [--reason TEXT]
   export <runId> [--out FILE]   the run's version and journal as JSON
+  import <export.json>          store an exported run here, read-only (verifies its hash chain first)
   replay <export.json>          verify the export's hash chain, then re-run the orchestrator over its journal
   validate <file>               check a workflow file and list its problems
   serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
@@ -80,6 +82,7 @@ const OPTIONS = {
   comment: { type: 'string' },
   reason: { type: 'string' },
   out: { type: 'string' },
+  at: { type: 'string' },
   port: { type: 'string' },
   value: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -143,6 +146,8 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     reject: (engine) => decideCommand(engine, 'rejected', requireArg(args, 'a run id'), values, io),
     cancel: (engine) => cancelCommand(engine, requireArg(args, 'a run id'), values, io),
     export: (engine) => exportCommand(engine, requireArg(args, 'a run id'), values, io),
+    state: (engine) => stateCommand(engine, requireArg(args, 'a run id'), values, io),
+    import: (engine) => importCommand(engine, requireArg(args, 'an export file'), values, io),
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command "${command}"`);
@@ -184,7 +189,8 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
 
 /** Commands that only read open the database read-only (they work in a folder they cannot write). */
 function databaseAccess(command: string, values: Values): { readonly?: boolean; diskFullTimeoutMs?: number } {
-  if (command === 'runs' || command === 'show' || command === 'export') return { readonly: true };
+  if (command === 'runs' || command === 'show' || command === 'export' || command === 'state')
+    return { readonly: true };
   const timeout = values['disk-full-timeout'];
   if (timeout === undefined) return {};
   const seconds = Number(timeout);
@@ -396,6 +402,41 @@ async function exportCommand(engine: Engine, idOrPrefix: string, values: Values,
   return EXIT.ok;
 }
 
+async function stateCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  const seq = values.at === undefined ? undefined : Number(values.at);
+  if (seq !== undefined && !Number.isInteger(seq)) throw new UsageError('--at must be an event number');
+  const state = await engine.queries.state(await engine.queries.resolveId(idOrPrefix), seq);
+  if (values.json) io.out(JSON.stringify(state));
+  else {
+    io.out(`run ${state.runId} after event #${state.seq}: ${state.status}`);
+    for (const [nodeId, node] of Object.entries(state.nodes))
+      io.out(
+        `  ${nodeId}  ${node.status}${node.attempts > 1 ? ` (${node.attempts} attempts)` : ''}${node.error ? `  error: ${errorText(node.error)}` : ''}`,
+      );
+  }
+  return EXIT.ok;
+}
+
+async function importCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
+  const { run, warnings } = await engine.commands.import(readJsonFile(file));
+  for (const warning of warnings) io.err(`warning: ${warning}`);
+  if (values.json) io.out(JSON.stringify({ runId: run.runId }));
+  else
+    io.out(
+      `imported run ${run.runId} (${run.workflowId} v${run.version}, ${run.status}): read-only, see stepwise show ${run.runId}`,
+    );
+  return EXIT.ok;
+}
+
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readWorkflowFile(file)) as unknown;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
 function validateCommand(file: string, values: Values, io: Io): number {
   const result = validateWorkflowText(readWorkflowFile(file), defaultRegistry());
   if (values.json) io.out(JSON.stringify({ ok: result.ok, problems: result.problems }));
@@ -405,13 +446,7 @@ function validateCommand(file: string, values: Values, io: Io): number {
 }
 
 function replayCommand(file: string, values: Values, io: Io): number {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readWorkflowFile(file)) as unknown;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${file} is not valid JSON: ${(error as Error).message}`);
-  }
+  const parsed = readJsonFile(file);
   // The chain first: a journal that was edited or cut short is refused before it is replayed.
   const integrity = verifyRunExport(parsed);
   if (!integrity.verified && integrity.problem !== 'unchained') {
@@ -481,6 +516,7 @@ function runJson(run: RunSummary): Record<string, unknown> {
     input: run.input,
     createdAt: isoTime(run.createdAt),
     finishedAt: run.finishedAt === null ? null : isoTime(run.finishedAt),
+    imported: run.imported,
   };
 }
 

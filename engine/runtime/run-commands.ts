@@ -11,6 +11,7 @@ import { EngineError } from './errors.js';
 import type { ExecutionServices } from './execute.js';
 import type { GroupCommit } from './group-commit.js';
 import type { RunBook } from './run-book.js';
+import { importRunExport } from './run-export.js';
 import { signalWait } from './waits.js';
 
 export interface RunCommandDeps {
@@ -95,6 +96,7 @@ export class RunCommands {
 
   /** Resolves a run's wait of `kind` with a signal (validated by that kind), once. */
   async signal(runId: string, target: { kind: string; nodeId?: string; signal: unknown }): Promise<RunRecord> {
+    await this.#refuseImported(runId);
     await this.#deps.commits.run({
       runIds: [runId],
       fresh: true,
@@ -105,6 +107,7 @@ export class RunCommands {
 
   /** Stops the run: open waits and timers are dropped, executing activations aborted. */
   async cancel(runId: string, options: { reason?: string; by?: string } = {}): Promise<RunRecord> {
+    await this.#refuseImported(runId);
     await this.#deps.commits.run({
       runIds: [runId],
       fresh: true,
@@ -123,6 +126,17 @@ export class RunCommands {
       },
     });
     return this.#record(runId);
+  }
+
+  /** Stores the run of an export file, read-only (see importRunExport). */
+  import(file: unknown): Promise<{ run: RunRecord; warnings: string[] }> {
+    return importRunExport(this.#deps.store, file, this.#deps.clock.now());
+  }
+
+  /** An imported run is a record of another database's run: nothing here may change it. */
+  async #refuseImported(runId: string): Promise<void> {
+    if ((await this.#deps.store.getRun(runId))?.imported)
+      throw new EngineError(`run ${runId} was imported: it is read-only and never executes here`, 'invalid');
   }
 
   async #record(runId: string): Promise<RunRecord> {

@@ -1,11 +1,20 @@
 // Run exports: a run's pinned version and journal as one JSON file, with a hash chain over both so
 // that `stepwise replay` can tell a file that was edited or cut short before it trusts it.
 import { createHash } from 'node:crypto';
-import type { StoredEvent } from '../journal/codec.js';
+import { eventCodec, JournalFormatError, type StoredEvent } from '../journal/codec.js';
+import type { JournalEvent } from '../journal/events.js';
+import { foldEvents, isTerminal } from '../journal/state.js';
 import { canonicalJson } from '../model/canonical-json.js';
 import type { Workflow, WorkflowVersion } from '../model/workflow.js';
-import { parseRunExport, RUN_EXPORT_FORMAT, UNCHAINED_RUN_EXPORT_FORMAT, type ExportChain } from '../replay/index.js';
-import { contentHash, type RunRecord, type WaitRecord } from '../store/index.js';
+import {
+  parseRunExport,
+  RUN_EXPORT_FORMAT,
+  RunExportFormatError,
+  UNCHAINED_RUN_EXPORT_FORMAT,
+  type ExportChain,
+} from '../replay/index.js';
+import { contentHash, type RunRecord, type Store, type WaitRecord } from '../store/index.js';
+import { EngineError } from './errors.js';
 
 export interface RunExport {
   format: typeof RUN_EXPORT_FORMAT;
@@ -125,4 +134,70 @@ function identify(event: unknown, index: number): { seq: number; type: string } 
 /** An export file of these parts, its chain computed over the version and the events. */
 export function runExportOf(parts: Omit<RunExport, 'format' | 'chain'>): RunExport {
   return { format: RUN_EXPORT_FORMAT, ...parts, chain: chainOf(parts.version.hash, parts.events) };
+}
+
+/**
+ * Stores the run of an export file: its version (an identical one is reused, by content hash) and
+ * its journal, marked imported — read-only, with no work rows, so nothing ever executes it. The
+ * hash chain is verified first, as `replay` does; an unchained (@1) file is imported with a warning.
+ * The run keeps its id: importing it again (or into the database it came from) is refused, naming it.
+ */
+export async function importRunExport(
+  store: Store,
+  value: unknown,
+  now: number,
+): Promise<{ run: RunRecord; warnings: string[] }> {
+  const integrity = verifyRunExport(value);
+  if (!integrity.verified && integrity.problem !== 'unchained')
+    throw new EngineError(`import refused: ${integrity.message}`, 'invalid');
+  const warnings = integrity.verified ? [] : [integrity.message];
+  const file = parseRunExport(value);
+  const runId = file.run.runId;
+  const events = decodeEvents(file.events);
+  const gap = events.findIndex((event, index) => event.seq !== index + 1);
+  if (events[0]?.type !== 'RunStarted' || gap !== -1)
+    throw new RunExportFormatError(
+      `not a valid run export: its journal must run from #1 (RunStarted) without gaps${gap > 0 ? ` (event ${gap + 1} is #${events[gap]?.seq})` : ''}`,
+    );
+  if (await store.getRun(runId))
+    throw new EngineError(
+      `run ${runId} is already in this database: import refused (see: stepwise show ${runId})`,
+      'invalid',
+    );
+  // The graph as the file holds it, whose hash the chain starts from (the parsed one has defaults filled in).
+  const graph = (value as { version: { graph: Workflow } }).version.graph;
+  const note = typeof file.version.note === 'string' ? file.version.note : null;
+  const { version } = await store.workflows.saveVersion(graph, note, now);
+  const state = foldEvents(runId, events);
+  const exportedAt = (file.run as { createdAt?: unknown }).createdAt;
+  const record = {
+    runId,
+    workflowId: version.workflowId,
+    // This database's number for the same content (the journal's RunStarted keeps the original one).
+    version: version.version,
+    status: state.status,
+    input: state.input,
+    output: isTerminal(state.status) ? state.output : null,
+    error: state.error,
+    parentRunId: state.parentRunId,
+    lastSeq: state.lastSeq,
+    createdAt: typeof exportedAt === 'number' ? exportedAt : state.startedAt,
+    updatedAt: events.at(-1)?.at ?? state.startedAt,
+    finishedAt: state.finishedAt,
+  };
+  if (!(await store.importRun({ record, events })))
+    throw new EngineError(
+      `run ${runId} is already in this database: import refused (see: stepwise show ${runId})`,
+      'invalid',
+    );
+  return { run: { ...record, imported: true }, warnings };
+}
+
+function decodeEvents(stored: readonly unknown[]): JournalEvent[] {
+  try {
+    return stored.map((event, index) => eventCodec.decode(event, `events[${index}]`));
+  } catch (error) {
+    if (error instanceof JournalFormatError) throw new RunExportFormatError(`not a valid run export: ${error.message}`);
+    throw error;
+  }
 }

@@ -1,13 +1,14 @@
 // Queries on runs: read models over the store (and the run book's cached states when they are
 // current). Nothing here writes.
 import { eventCodec } from '../journal/codec.js';
-import type { JournalEvent } from '../journal/events.js';
+import type { JournalEvent, NodeFailure } from '../journal/events.js';
 import {
   activationsOf,
   foldEvents,
   isOpen,
   isTerminal,
   type ActivationState,
+  type ActivationStatus,
   type RunState,
 } from '../journal/state.js';
 import type { RunStatus } from '../journal/state.js';
@@ -30,6 +31,26 @@ export interface RunDetail extends RunRecord {
   activations: ActivationState[];
   approvals: ApprovalView[];
   events: JournalEvent[];
+}
+
+/** A node's state in the vocabulary of the run view and `stepwise state`: `pending` until it is scheduled. */
+export type NodeRunStatus = 'pending' | 'scheduled' | 'running' | 'completed' | 'failed' | 'skipped' | 'waiting';
+
+export interface NodeStateAt {
+  status: NodeRunStatus;
+  output: unknown;
+  error: NodeFailure | null;
+  /** Attempts started so far. */
+  attempts: number;
+}
+
+/** The run as of one event of its journal (after it): time travel and `stepwise state`. */
+export interface RunStateAt {
+  runId: string;
+  seq: number;
+  status: RunStatus;
+  /** Every node of the pinned version, by id. */
+  nodes: Record<string, NodeStateAt>;
 }
 
 export interface RunQueryDeps {
@@ -79,6 +100,40 @@ export class RunQueries {
       approvals,
       events,
     };
+  }
+
+  /**
+   * The run after event `seq` (inclusive; the latest event when omitted): the journal's fold up to
+   * it, told per node of the pinned version. A seq outside the journal is refused.
+   */
+  async state(runId: string, seq?: number): Promise<RunStateAt> {
+    const { store } = this.#deps;
+    const record = await store.getRun(runId);
+    if (!record) throw new EngineError(`no run "${runId}"`, 'not-found');
+    const at = seq ?? record.lastSeq;
+    if (!Number.isInteger(at) || at < 1 || at > record.lastSeq)
+      throw new EngineError(
+        `run ${runId} has no event #${seq}: its journal runs from #1 to #${record.lastSeq}`,
+        'invalid',
+      );
+    const [version, events] = await Promise.all([
+      store.workflows.getVersion(record.workflowId, record.version),
+      store.readEvents(runId, 0, at),
+    ]);
+    if (!version) throw new EngineError(`run ${runId} is pinned to a version that is missing`, 'not-found');
+    const state = foldEvents(runId, events);
+    const nodes: Record<string, NodeStateAt> = {};
+    for (const node of version.graph.nodes)
+      nodes[node.id] = { status: 'pending', output: null, error: null, attempts: 0 };
+    // Activations in creation order: a node activated more than once shows its latest.
+    for (const activation of activationsOf(state))
+      nodes[activation.nodeId] = {
+        status: nodeRunStatus(activation.status),
+        output: activation.output,
+        error: activation.error,
+        attempts: activation.attempts.length,
+      };
+    return { runId, seq: at, status: state.status, nodes };
   }
 
   list(filter: RunFilter = {}, page: { after?: RunCursor | null; limit?: number } = {}): Promise<RunPage> {
@@ -140,4 +195,14 @@ export class RunQueries {
     }
     return 'parked';
   }
+}
+
+/**
+ * An activation's status in the node vocabulary: a retry not yet due is scheduled again, and an
+ * activation cut off by the run's end (cancelled) never ran to an end, as a skipped one.
+ */
+function nodeRunStatus(status: ActivationStatus): NodeRunStatus {
+  if (status === 'retrying') return 'scheduled';
+  if (status === 'cancelled') return 'skipped';
+  return status;
 }

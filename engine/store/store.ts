@@ -28,6 +28,14 @@ export interface RunRecord {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /** Brought in from another database's export (`stepwise import`): read-only, never executed. */
+  imported: boolean;
+}
+
+/** A run from an export, stored as it was: its row and its journal, and no work (nothing executes it). */
+export interface ImportedRun {
+  record: Omit<RunRecord, 'imported'>;
+  events: JournalEvent[];
 }
 
 export interface NewRun {
@@ -293,6 +301,8 @@ export interface Store {
   workers(): Promise<WorkerRecord[]>;
 
   getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Stores an imported run (marked `imported`) with its journal; false when its id is taken (nothing written). */
+  importRun(run: ImportedRun): Promise<boolean>;
   listRuns(filter: RunFilter, page: { after?: RunCursor | null; limit: number }): Promise<RunPage>;
   countRuns(filter: Omit<RunFilter, 'status'>): Promise<Record<RunStatus, number>>;
   /** Run ids starting with `prefix` (at most `limit`). */

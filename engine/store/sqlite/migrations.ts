@@ -144,4 +144,11 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE waits ADD COLUMN input_ref TEXT;
     `,
   },
+  {
+    name: '005-imported-runs',
+    // A run brought in from an export (`stepwise import`): shown and stepped through, never executed.
+    sql: `
+      ALTER TABLE runs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

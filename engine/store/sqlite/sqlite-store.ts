@@ -4,12 +4,14 @@ import { eventCodec } from '../../journal/codec.js';
 import type { JournalEvent, RunFailure } from '../../journal/events.js';
 import type { RunStatus } from '../../journal/state.js';
 import {
+  noWork,
   RUN_STATUSES,
   type ClaimRequest,
   type CommitBatch,
   type CommitConflict,
   type ChangeCursor,
   type CommitResult,
+  type ImportedRun,
   type ReadyRecord,
   type RunChange,
   type RunCursor,
@@ -56,6 +58,7 @@ interface RunRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  imported: number;
 }
 
 interface ReadyRow {
@@ -428,6 +431,46 @@ export class SqliteStore implements Store {
     });
   }
 
+  importRun(imported: ImportedRun): Promise<boolean> {
+    return run(() =>
+      this.#db
+        .transaction((): boolean => {
+          const { record, events } = imported;
+          if (this.#s.runExists.get(record.runId)) return false;
+          const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
+          const input = this.#values.column(record.input);
+          const output = this.#values.column(record.output);
+          this.#db
+            .prepare(
+              `INSERT INTO runs (id, workflow_id, version, status, input, input_ref, output, output_ref, error,
+                 parent_run_id, last_seq, created_at, updated_at, finished_at, change_id, imported)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+            )
+            .run(
+              record.runId,
+              record.workflowId,
+              record.version,
+              record.status,
+              input.json,
+              input.ref,
+              output.json,
+              output.ref,
+              record.error === null ? null : JSON.stringify(record.error),
+              record.parentRunId,
+              record.lastSeq,
+              record.createdAt,
+              record.updatedAt,
+              record.finishedAt,
+              changeId,
+            );
+          // The same write of events as a commit's, so they read back (and dedupe large values) alike.
+          this.#write({ ...emptyWrite(record.runId), events }, record.updatedAt, changeId);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
   listRuns(filter: RunFilter, page: { after?: RunCursor | null; limit: number }): Promise<RunPage> {
     return run(() => {
       const { where, params } = runWhere(filter);
@@ -577,6 +620,19 @@ export class SqliteStore implements Store {
   }
 }
 
+function emptyWrite(runId: string): RunWrite {
+  return {
+    runId,
+    create: null,
+    expectedLastSeq: 0,
+    events: [],
+    projection: null,
+    clear: false,
+    work: noWork(),
+    leases: [],
+  };
+}
+
 function workerRow(worker: WorkerRecord): WorkerRow {
   return {
     id: worker.id,
@@ -629,6 +685,7 @@ function toRun(row: RunRow, values: LargeValues): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    imported: row.imported === 1,
   };
 }
 
