@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Engine, RunDetail } from '../../engine/runtime/engine.js';
+import { replayExport } from '../../engine/replay/index.js';
+import { defaultRegistry, type Engine, type RunDetail } from '../../engine/runtime/engine.js';
 import { chain, node, runCli, tempDir, type CliResult } from '../support/harness.js';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.js';
 import { testEngine } from '../support/engine.js';
@@ -40,6 +41,12 @@ function calls(path: string, runId?: string): number {
       request.path === path &&
       (runId === undefined || String(request.headers['idempotency-key']).startsWith(`${runId}:`)),
   ).length;
+}
+
+/** The run's export replays: every recorded decision is the one the orchestrator makes now. */
+async function expectReplays(engine: Engine, runId: string): Promise<void> {
+  const exported = JSON.parse(JSON.stringify(await engine.queries.export(runId))) as unknown;
+  expect(replayExport(exported, defaultRegistry())).toMatchObject({ ok: true, runId });
 }
 
 async function failedRun(engine: Engine, id = 'three'): Promise<RunDetail> {
@@ -80,6 +87,7 @@ describe('fork', () => {
       'c',
       'end',
     ]);
+    await expectReplays(engine, fork.runId);
     // Origin and fork link to each other.
     expect((await engine.queries.get(origin.runId))?.forks).toEqual([{ runId: fork.runId, seq: failedAt }]);
     expect((await engine.queries.get(fork.runId))?.forkOf).toEqual({ runId: origin.runId, seq: failedAt });
@@ -145,6 +153,7 @@ describe('redrive', () => {
     ).toContain(`${origin.runId}:c`);
     const event = done.events.find((item) => item.type === 'RunRedriven');
     expect(event).toMatchObject({ data: { by: 'ops', activationIds: ['c'] } });
+    await expectReplays(engine, origin.runId);
   });
 
   it('refuses to redrive a run that did not fail', async () => {
@@ -192,6 +201,7 @@ describe('fork and redrive through the CLI', () => {
       forks: [{ runId: forkId, seq: failedAt }],
     });
     expect([calls('/a', forkId), calls('/b', forkId), calls('/c', forkId)]).toEqual([0, 0, 1]);
+    expect((await cli('show', forkId)).stdout).toContain(`fork of   ${origin.runId} at #${failedAt}`);
 
     const notCompleted = await cli('fork', origin.runId, '--at', '1', '--set-output', 'c={}');
     expect(notCompleted.code).toBe(1);
