@@ -138,6 +138,22 @@ export const engineMethods = {
   ),
   /** Stops a run: open waits and timers are dropped, executing activations aborted. */
   cancelRun: method(z.strictObject({ runId: runIdSchema, reason: z.string().max(2000).optional() }), runSummarySchema),
+  /**
+   * A new run from step `seq` of `runId`: nodes completed by then are inherited (never executed
+   * again), on the same version, the latest or a given one; `setOutput` replaces the output of
+   * nodes completed by then (what is downstream of them runs again).
+   */
+  forkRun: method(
+    z.strictObject({
+      runId: runIdSchema,
+      seq: z.number().int().min(1),
+      on: z.union([z.enum(['same', 'latest']), z.number().int().min(1)]).optional(),
+      setOutput: z.record(z.string(), z.unknown()).optional(),
+    }),
+    runSummarySchema,
+  ),
+  /** A failed run continues: its failed activations are scheduled again, completed ones are kept. */
+  redriveRun: method(byRun, runSummarySchema),
 
   /** Credential names, sources and dates; values are write-only and never returned. */
   listCredentials: method(

@@ -102,6 +102,8 @@ export const runSummarySchema = z.object({
   /** Why it failed: the node, the message and the error kind. */
   error: runFailureSchema.nullable(),
   parentRunId: z.string().nullable(),
+  /** Set on a fork: the run and the step (seq) it was forked from. */
+  forkOf: z.object({ runId: z.string(), seq: z.number().int() }).nullable(),
   /** The journal's last sequence number: read events after the one you have. */
   lastSeq: z.number().int(),
   createdAt: z.number(),
@@ -181,6 +183,8 @@ export const runDetailSchema = runSummarySchema.extend({
   latestVersion: z.number().int(),
   activations: z.array(activationSchema),
   approvals: z.array(approvalSchema),
+  /** The runs forked from this one, oldest first. */
+  forks: z.array(z.object({ runId: z.string(), seq: z.number().int() })),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 

@@ -16,6 +16,8 @@ export function formatRunDetail(detail: RunDetail): string {
     `workflow  ${detail.workflowId} v${detail.version} (pinned; content ${detail.versionHash.slice(0, 12)})`,
     `started   ${isoTime(detail.createdAt)}`,
   ];
+  if (detail.forkOf !== null) lines.push(`fork of   ${detail.forkOf.runId} at #${detail.forkOf.seq}`);
+  for (const fork of detail.forks) lines.push(`forked    ${fork.runId} at #${fork.seq}`);
   if (detail.finishedAt !== null)
     lines.push(`finished  ${isoTime(detail.finishedAt)} (${formatDuration(detail.finishedAt - detail.createdAt)})`);
   if (detail.latestVersion > detail.version)

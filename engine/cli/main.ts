@@ -1,4 +1,5 @@
-// The `stepwise` CLI: run, start, worker, runs, show, state, approve, reject, export, import, replay, validate.
+// The `stepwise` CLI: run, start, worker, runs, show, state, approve, reject, cancel, fork, redrive,
+// export, import, replay, validate.
 // Exit codes: 0 ok/completed, 1 failed (or a refused command), 2 bad usage or invalid workflow,
 // 3 parked waiting for a decision, a signal or a distant timer.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,10 @@ Commands:
   approve <runId> [--node ID] [--by NAME] [--comment TEXT]
   reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
   cancel <runId> [--reason TEXT]
+  fork <runId> --at SEQ [--on same|latest|VERSION] [--set-output NODE=JSON ...]
+                                a new run from step SEQ: nodes completed by then are inherited,
+                                not executed again; enqueued (a worker executes it)
+  redrive <runId>               a failed run continues from its failed nodes; enqueued
   export <runId> [--out FILE]   the run's version and journal as JSON
   import <export.json>          store an exported run here, read-only (verifies its hash chain first)
   replay <export.json>          verify the export's hash chain, then re-run the orchestrator over its journal
@@ -85,6 +90,8 @@ const OPTIONS = {
   at: { type: 'string' },
   port: { type: 'string' },
   value: { type: 'string' },
+  on: { type: 'string' },
+  'set-output': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -148,6 +155,8 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     export: (engine) => exportCommand(engine, requireArg(args, 'a run id'), values, io),
     state: (engine) => stateCommand(engine, requireArg(args, 'a run id'), values, io),
     import: (engine) => importCommand(engine, requireArg(args, 'an export file'), values, io),
+    fork: (engine) => forkCommand(engine, requireArg(args, 'a run id'), values, io),
+    redrive: (engine) => redriveCommand(engine, requireArg(args, 'a run id'), values, io),
   };
   const handler = commands[command];
   if (!handler) throw new UsageError(`unknown command "${command}"`);
@@ -356,6 +365,7 @@ async function showCommand(engine: Engine, idOrPrefix: string, values: Values, i
         versionHash: detail.versionHash,
         activations: detail.activations,
         approvals: detail.approvals,
+        forks: detail.forks,
         events: detail.events,
       }),
     );
@@ -388,6 +398,43 @@ async function cancelCommand(engine: Engine, idOrPrefix: string, values: Values,
   );
   if (values.json) io.out(JSON.stringify(runJson(summary)));
   else io.out(`cancelled ${summary.runId}`);
+  return EXIT.ok;
+}
+
+async function forkCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  if (values.at === undefined) throw new UsageError('fork needs --at SEQ: the step to fork from');
+  const seq = positiveInt(values.at, '--at');
+  const on = forkTarget(values.on);
+  const setOutput: Record<string, unknown> = {};
+  for (const item of values['set-output'] ?? []) {
+    const equals = item.indexOf('=');
+    if (equals < 1) throw new UsageError(`--set-output takes NODE=JSON, got "${item}"`);
+    const nodeId = item.slice(0, equals);
+    try {
+      setOutput[nodeId] = JSON.parse(item.slice(equals + 1)) as unknown;
+    } catch (error) {
+      throw new UsageError(`--set-output ${nodeId}: not JSON (${(error as Error).message})`);
+    }
+  }
+  const fork = await engine.commands.fork(await engine.queries.resolveId(idOrPrefix), { seq, on, setOutput });
+  if (values.json) io.out(JSON.stringify({ ...runJson(fork), forkOf: fork.forkOf }));
+  else
+    io.out(
+      `${fork.runId}  ${fork.workflowId} v${fork.version}  ${fork.status}  (fork of ${fork.forkOf?.runId ?? '?'} at #${seq}; a worker executes it)`,
+    );
+  return EXIT.ok;
+}
+
+function forkTarget(text: string | undefined): 'same' | 'latest' | number {
+  if (text === undefined || text === 'same' || text === 'latest') return text ?? 'same';
+  if (/^[1-9]\d*$/.test(text)) return Number(text);
+  throw new UsageError(`--on takes same, latest or a version number, got "${text}"`);
+}
+
+async function redriveCommand(engine: Engine, idOrPrefix: string, values: Values, io: Io): Promise<number> {
+  const summary = await engine.commands.redrive(await engine.queries.resolveId(idOrPrefix));
+  if (values.json) io.out(JSON.stringify(runJson(summary)));
+  else io.out(`redriven — run ${summary.runId} continues from its failed nodes (a worker executes it)`);
   return EXIT.ok;
 }
 
@@ -514,6 +561,7 @@ function runJson(run: RunSummary): Record<string, unknown> {
     workflowId: run.workflowId,
     version: run.version,
     input: run.input,
+    forkOf: run.forkOf,
     createdAt: isoTime(run.createdAt),
     finishedAt: run.finishedAt === null ? null : isoTime(run.finishedAt),
     imported: run.imported,

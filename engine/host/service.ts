@@ -237,6 +237,22 @@ export class EngineService implements EngineApi {
     );
   }
 
+  forkRun({ runId, seq, on, setOutput }: Params<'forkRun'>): Promise<RunSummary> {
+    return mapErrors(async () =>
+      apiRun(
+        await this.#engine.commands.fork(runId, {
+          seq,
+          ...(on !== undefined && { on }),
+          ...(setOutput !== undefined && { setOutput }),
+        }),
+      ),
+    );
+  }
+
+  redriveRun({ runId }: Params<'redriveRun'>): Promise<RunSummary> {
+    return mapErrors(async () => apiRun(await this.#engine.commands.redrive(runId)));
+  }
+
   // ── Helpers ────────────────────────────────────────────────────────────────────────────────
 
   async #saveVersion(

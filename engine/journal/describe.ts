@@ -27,6 +27,9 @@ const details: EventHandlers<string> = {
   RunFailed: ({ data: { error } }) => `${error.nodeId ? `at "${error.nodeId}": ` : ''}${error.message}`,
   RunCancelled: ({ data }) =>
     [data.by ? `by ${data.by}` : '', data.reason ? `— ${data.reason}` : ''].filter(Boolean).join(' '),
+  NodeInherited: ({ data }) =>
+    `from run ${data.from.runId} at #${data.from.seq}${data.edited ? ' (output edited)' : ''} ${short(data.output)}`,
+  RunRedriven: ({ data }) => `by ${data.by}: ${data.activationIds.join(', ')} again`,
 };
 
 /** JSON, cut to 120 characters. */

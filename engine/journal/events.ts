@@ -94,6 +94,20 @@ export const eventCatalogue = {
   RunCompleted: spec(z.strictObject({ output: z.unknown() }), { decision: true }),
   RunFailed: spec(z.strictObject({ error: runFailureSchema }), { decision: true }),
   RunCancelled: spec(z.strictObject({ reason: z.string().nullable(), by: z.string().nullable() })),
+  /**
+   * A fork took this node's outcome from its origin run instead of executing it: the node had
+   * completed by the origin's `seq` (`edited`: the output was replaced when forking).
+   */
+  NodeInherited: spec(
+    z.strictObject({
+      from: z.strictObject({ runId: z.string(), seq: z.number().int() }),
+      port: z.string().nullable(),
+      output: z.unknown(),
+      edited: z.boolean(),
+    }),
+  ),
+  /** A failed run continues: `activationIds` (the failed one and those its failure cancelled) are scheduled again. */
+  RunRedriven: spec(z.strictObject({ by: z.string(), activationIds: z.array(z.string()) })),
 } as const satisfies Record<string, EventSpec>;
 
 export type EventCatalogue = typeof eventCatalogue;

@@ -194,6 +194,36 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
   RunFailed: (event, state) =>
     cancelOpen({ ...state, status: 'failed', error: event.data.error, finishedAt: event.at }),
   RunCancelled: (event, state) => cancelOpen({ ...state, status: 'cancelled', finishedAt: event.at }),
+  // Completed, but never executed in this run: no attempt is recorded.
+  NodeInherited: (event, state) =>
+    update(state, event, (activation) => ({
+      ...activation,
+      status: 'completed',
+      output: event.data.output,
+      port: event.data.port,
+      finishedAt: event.at,
+      resolvedSeq: event.seq,
+    })),
+  // The run is live again; each named activation gets a new attempt (the same activation id, so
+  // the same idempotency key).
+  RunRedriven: (event, state) => {
+    let next: RunState = { ...state, status: 'running', output: null, error: null, finishedAt: null };
+    for (const activationId of event.data.activationIds) {
+      const activation = next.activations.get(activationId);
+      if (!activation || isOpen(activation.status)) continue;
+      next = replace(next, activation, {
+        ...activation,
+        status: 'scheduled',
+        attempt: activation.attempts.length > 0 ? activation.attempt + 1 : activation.attempt,
+        error: null,
+        finishedAt: null,
+        resolvedSeq: null,
+        retryDueAt: null,
+        wait: null,
+      });
+    }
+    return next;
+  },
 };
 
 function created(state: RunState, event: JournalEvent, input: unknown, status: 'scheduled' | 'skipped'): RunState {

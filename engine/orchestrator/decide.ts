@@ -52,6 +52,7 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
     return { decisions, resolved };
   },
   NodeCompleted: (event) => ({ decisions: [], resolved: event.nodeId === null ? [] : [event.nodeId] }),
+  NodeInherited: (event) => ({ decisions: [], resolved: event.nodeId === null ? [] : [event.nodeId] }),
   NodeFailed: (event, workflow, state) => {
     const compiled = event.nodeId === null ? undefined : workflow.nodes.get(event.nodeId);
     const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
@@ -76,6 +77,8 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
   RunCompleted: nothing,
   RunFailed: nothing,
   RunCancelled: nothing,
+  // The redriven activations are scheduled again by the fold itself.
+  RunRedriven: nothing,
 };
 
 /** Schedules or skips the successors of resolved nodes, until nothing more can be decided. */

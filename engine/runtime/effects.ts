@@ -82,6 +82,13 @@ const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
   RunCompleted: () => [{ kind: 'clear' }],
   RunFailed: () => [{ kind: 'clear' }],
   RunCancelled: () => [{ kind: 'clear' }],
+  NodeInherited: (event) => [dequeue(event)],
+  RunRedriven: (event, runId, state) =>
+    event.data.activationIds.flatMap((activationId) => {
+      const activation = state.activations.get(activationId);
+      if (activation?.status !== 'scheduled') return [];
+      return [ready(runId, { ...event, activationId, nodeId: activation.nodeId }, activation.attempt)];
+    }),
 };
 
 function ready(runId: string, event: JournalEvent, attempt: number): WorkOp {

@@ -1,8 +1,8 @@
-// Commands on runs: start, decide an approval (a signal to its wait), cancel. Each is an item of
+// Commands on runs: start, decide an approval (a signal to its wait), cancel, fork, redrive. Each is an item of
 // the group commit, so it shares an fsync with whatever else commits then, and each is checked
 // against the run as committed (another process may have moved it on: the commit catches that).
 import { randomBytes } from 'node:crypto';
-import { initialState, isTerminal } from '../journal/state.js';
+import { activationsOf, initialState, isTerminal } from '../journal/state.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { Decision } from '../waits/index.js';
@@ -12,6 +12,7 @@ import type { ExecutionServices } from './execute.js';
 import type { GroupCommit } from './group-commit.js';
 import type { RunBook } from './run-book.js';
 import { importRunExport } from './run-export.js';
+import { completedAt, planInheritance, type ForkTarget } from './run-fork.js';
 import { signalWait } from './waits.js';
 
 export interface RunCommandDeps {
@@ -137,6 +138,111 @@ export class RunCommands {
   async #refuseImported(runId: string): Promise<void> {
     if ((await this.#deps.store.getRun(runId))?.imported)
       throw new EngineError(`run ${runId} was imported: it is read-only and never executes here`, 'invalid');
+  }
+
+  /**
+   * A new run from step `seq` of another: the nodes completed by then are inherited
+   * (`NodeInherited`, never executed again) and the fork goes on from there with its own run id,
+   * so its own activations have their own idempotency keys. Enqueued like `start`.
+   */
+  async fork(
+    originId: string,
+    options: { seq: number; on?: ForkTarget; setOutput?: Readonly<Record<string, unknown>> },
+  ): Promise<RunRecord> {
+    const { store, book, commits } = this.#deps;
+    const origin = await store.getRun(originId);
+    if (!origin) throw new EngineError(`no run "${originId}"`, 'not-found');
+    const completed = completedAt(originId, await store.readEvents(originId, 0), options.seq);
+    const on = options.on ?? 'same';
+    const versionNumber =
+      on === 'same'
+        ? origin.version
+        : on === 'latest'
+          ? ((await store.workflows.latestVersionNumber(origin.workflowId)) ?? origin.version)
+          : on;
+    const workflow = await book.find(origin.workflowId, versionNumber);
+    if (!workflow)
+      throw new EngineError(`workflow "${origin.workflowId}" has no version ${versionNumber}`, 'not-found');
+    const trigger = workflow.manualTrigger;
+    if (trigger === null)
+      throw new EngineError(`version ${versionNumber} of "${origin.workflowId}" has no trigger.manual node`, 'invalid');
+    const from = { runId: originId, seq: options.seq };
+    const inherited = planInheritance(from, completed, workflow, options.setOutput ?? {});
+    const runId = newRunId(this.#deps.clock.now());
+    const { workflowId, input } = origin;
+    await commits.run({
+      runIds: [],
+      creates: runId,
+      apply: (batch) => {
+        batch.create(
+          { runId, workflowId, version: workflow.version, input, parentRunId: null, forkOf: from },
+          workflow,
+          initialState(runId),
+        );
+        batch.record(runId, {
+          type: 'RunStarted',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { workflowId, version: workflow.version, input, triggerNodeId: trigger, parentRunId: null },
+        });
+        // Inherit each node once the fork's orchestrator has scheduled it, in the origin's
+        // completion order; what is left scheduled is the fork's own work.
+        const left = new Map(inherited);
+        for (;;) {
+          const state = batch.run(runId)?.state;
+          if (!state || isTerminal(state.status)) break;
+          const next = activationsOf(state)
+            .filter((activation) => activation.status === 'scheduled' && left.has(activation.activationId))
+            .map((activation) => left.get(activation.activationId))
+            .sort((a, b) => (a?.resolvedSeq ?? 0) - (b?.resolvedSeq ?? 0))[0];
+          if (!next) break;
+          left.delete(next.activationId);
+          batch.record(runId, {
+            type: 'NodeInherited',
+            activationId: next.activationId,
+            nodeId: next.nodeId,
+            attempt: null,
+            data: { from, port: next.port, output: next.output, edited: next.edited },
+          });
+        }
+      },
+    });
+    return this.#record(runId);
+  }
+
+  /**
+   * A failed run continues: the failed activation(s) whose failure was not handled, and those the
+   * failure cancelled, are scheduled again (a new attempt, the same idempotency key); completed
+   * nodes are kept. Refused unless the run failed.
+   */
+  async redrive(runId: string, options: { by?: string } = {}): Promise<RunRecord> {
+    await this.#refuseImported(runId);
+    await this.#deps.commits.run({
+      runIds: [runId],
+      fresh: true,
+      apply: (batch) => {
+        const run = batch.run(runId);
+        if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+        if (run.state.status !== 'failed')
+          throw new EngineError(`run ${runId} is ${run.state.status}; only a failed run can be redriven`, 'invalid');
+        const activationIds = activationsOf(run.state)
+          .filter(
+            (activation) =>
+              activation.status === 'cancelled' ||
+              (activation.status === 'failed' && !run.workflow.nodes.get(activation.nodeId)?.hasErrorEdge),
+          )
+          .map((activation) => activation.activationId);
+        batch.record(runId, {
+          type: 'RunRedriven',
+          activationId: null,
+          nodeId: null,
+          attempt: null,
+          data: { by: options.by ?? defaultActor(), activationIds },
+        });
+      },
+    });
+    return this.#record(runId);
   }
 
   async #record(runId: string): Promise<RunRecord> {

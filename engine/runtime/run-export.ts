@@ -180,6 +180,8 @@ export async function importRunExport(
     output: isTerminal(state.status) ? state.output : null,
     error: state.error,
     parentRunId: state.parentRunId,
+    // The origin of a fork is another database's run: the import stands on its own.
+    forkOf: null,
     lastSeq: state.lastSeq,
     createdAt: typeof exportedAt === 'number' ? exportedAt : state.startedAt,
     updatedAt: events.at(-1)?.at ?? state.startedAt,

@@ -12,7 +12,7 @@ import {
   type RunState,
 } from '../journal/state.js';
 import type { RunStatus } from '../journal/state.js';
-import type { RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
+import type { ForkOrigin, RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
 import { waitKindOf } from '../waits/index.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
@@ -30,6 +30,8 @@ export interface RunDetail extends RunRecord {
   latestVersion: number;
   activations: ActivationState[];
   approvals: ApprovalView[];
+  /** Runs forked from this one (each with the step it was forked at), oldest first. */
+  forks: ForkOrigin[];
   events: JournalEvent[];
 }
 
@@ -52,6 +54,9 @@ export interface RunStateAt {
   /** Every node of the pinned version, by id. */
   nodes: Record<string, NodeStateAt>;
 }
+
+/** At most this many forks are listed with a run. */
+const MAX_FORKS = 1000;
 
 export interface RunQueryDeps {
   store: Store;
@@ -79,10 +84,11 @@ export class RunQueries {
     if (!record) return undefined;
     const events = await store.readEvents(runId, 0);
     const state = foldEvents(runId, events);
-    const [version, latest, approvals] = await Promise.all([
+    const [version, latest, approvals, forks] = await Promise.all([
       store.workflows.getVersion(record.workflowId, record.version),
       store.workflows.latestVersionNumber(record.workflowId),
       store.waits({ runId, limit: 10_000 }),
+      store.listRuns({ forkOf: runId }, { limit: MAX_FORKS }),
     ]);
     // The row and the journal are two reads: the run's fields come from the journal, which the
     // activations do too, so the two always agree.
@@ -98,6 +104,7 @@ export class RunQueries {
       latestVersion: latest ?? record.version,
       activations: activationsOf(state),
       approvals,
+      forks: forks.runs.reverse().map((fork) => ({ runId: fork.runId, seq: fork.forkOf?.seq ?? 0 })),
       events,
     };
   }

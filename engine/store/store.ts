@@ -14,6 +14,12 @@ export type StoreLocation = { kind: 'sqlite'; path: string; synchronous: Synchro
 
 // ── Runs ─────────────────────────────────────────────────────────────────────────────────────
 
+/** Where a fork came from: the origin run and the seq it was forked at. */
+export interface ForkOrigin {
+  runId: string;
+  seq: number;
+}
+
 /** A run's row: the projection of its journal kept in the same commit as the events. */
 export interface RunRecord {
   runId: string;
@@ -24,6 +30,8 @@ export interface RunRecord {
   output: unknown;
   error: RunFailure | null;
   parentRunId: string | null;
+  /** Set on a fork: the run and step it was forked from. */
+  forkOf: ForkOrigin | null;
   lastSeq: number;
   createdAt: number;
   updatedAt: number;
@@ -44,6 +52,7 @@ export interface NewRun {
   version: number;
   input: unknown;
   parentRunId: string | null;
+  forkOf?: ForkOrigin | null;
 }
 
 export interface RunProjection {
@@ -60,6 +69,8 @@ export interface RunFilter {
   version?: number;
   /** Runs whose id starts with this. */
   idPrefix?: string;
+  /** Forks of this run. */
+  forkOf?: string;
 }
 
 /** Runs are listed newest first; a cursor is the last row of the previous page. */

@@ -149,7 +149,7 @@ describe('stepwise import', () => {
     expect(again.stderr).toContain(`run ${runId} is already in this database`);
   });
 
-  it('a parked imported run is left alone by a worker; approve and cancel are refused', async () => {
+  it('a parked imported run is left alone by a worker; approve, cancel and redrive are refused', async () => {
     const run = await cli(origin, 'run', file('refund2.json', refundFlow()), '--input', '{"amount":7}', '--json');
     expect(run.code, run.stderr).toBe(3);
     const { runId } = JSON.parse(run.stdout) as { runId: string };
@@ -161,7 +161,7 @@ describe('stepwise import', () => {
     const before = await json<{ lastSeq: number; status: string }>(fresh, 'show', runId);
     expect(before.status).toBe('waiting');
 
-    for (const command of ['approve', 'cancel']) {
+    for (const command of ['approve', 'cancel', 'redrive']) {
       const refused = await cli(fresh, command, runId);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain(`run ${runId} was imported: it is read-only`);

@@ -151,4 +151,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    name: '006-run-forks',
+    // A fork names its origin run and the seq it was forked at; the origin lists its forks by the index.
+    sql: `
+      ALTER TABLE runs ADD COLUMN fork_of_run_id TEXT;
+      ALTER TABLE runs ADD COLUMN fork_of_seq INTEGER;
+      CREATE INDEX runs_by_fork_of ON runs(fork_of_run_id) WHERE fork_of_run_id IS NOT NULL;
+    `,
+  },
 ];

@@ -54,6 +54,8 @@ interface RunRow {
   output_ref: string | null;
   error: string | null;
   parent_run_id: string | null;
+  fork_of_run_id: string | null;
+  fork_of_seq: number | null;
   last_seq: number;
   created_at: number;
   updated_at: number;
@@ -133,8 +135,8 @@ export class SqliteStore implements Store {
       runExists: db.prepare<[string], { n: 1 }>('SELECT 1 AS n FROM runs WHERE id = ?'),
       lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM runs WHERE id = ?'),
       insertRun: db.prepare(
-        `INSERT INTO runs (id, workflow_id, version, status, input, input_ref, parent_run_id, last_seq, created_at, updated_at, change_id)
-         VALUES (?, ?, ?, 'running', ?, ?, ?, 0, ?, ?, ?)`,
+        `INSERT INTO runs (id, workflow_id, version, status, input, input_ref, parent_run_id, fork_of_run_id, fork_of_seq, last_seq, created_at, updated_at, change_id)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       ),
       updateRun: db.prepare(
         `UPDATE runs SET status = ?, output = ?, output_ref = ?, error = ?, last_seq = ?, updated_at = ?, finished_at = ?, change_id = ?
@@ -269,6 +271,8 @@ export class SqliteStore implements Store {
         input.json,
         input.ref,
         create.parentRunId,
+        create.forkOf?.runId ?? null,
+        create.forkOf?.seq ?? null,
         at,
         at,
         changeId,
@@ -663,6 +667,10 @@ function runWhere(filter: RunFilter): { where: string[]; params: (string | numbe
     where.push('id >= ? AND id < ?');
     params.push(filter.idPrefix, `${filter.idPrefix}\uffff`);
   }
+  if (filter.forkOf !== undefined) {
+    where.push('fork_of_run_id = ?');
+    params.push(filter.forkOf);
+  }
   return { where, params };
 }
 
@@ -681,6 +689,7 @@ function toRun(row: RunRow, values: LargeValues): RunRecord {
     output: row.output === null ? null : values.readColumn(row.output, row.output_ref, `${where} output`),
     error: row.error === null ? null : (JSON.parse(row.error) as RunFailure),
     parentRunId: row.parent_run_id,
+    forkOf: row.fork_of_run_id === null ? null : { runId: row.fork_of_run_id, seq: row.fork_of_seq ?? 0 },
     lastSeq: row.last_seq,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
