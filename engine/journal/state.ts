@@ -3,7 +3,14 @@
 // so keeping the state at every step (time travel) and building on a state without committing
 // to it (a batch that may roll back) both cost almost nothing.
 import type { SignalRecord, WaitRequest } from '../waits/index.js';
-import { handle, type EventHandlers, type JournalEvent, type NodeFailure, type RunFailure } from './events.js';
+import {
+  handle,
+  type EventHandlers,
+  type EventOf,
+  type JournalEvent,
+  type NodeFailure,
+  type RunFailure,
+} from './events.js';
 import { PersistentMap } from './persistent-map.js';
 
 export type ActivationStatus =
@@ -143,12 +150,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     }),
   NodeCompleted: (event, state) =>
     update(state, event, (activation) => ({
-      ...activation,
-      status: 'completed',
-      output: event.data.output,
-      port: event.data.port,
-      finishedAt: event.at,
-      resolvedSeq: event.seq,
+      ...completed(activation, event),
       wait: null,
       attempts: finishAttempt(activation.attempts, event.at, null),
     })),
@@ -195,15 +197,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     cancelOpen({ ...state, status: 'failed', error: event.data.error, finishedAt: event.at }),
   RunCancelled: (event, state) => cancelOpen({ ...state, status: 'cancelled', finishedAt: event.at }),
   // Completed, but never executed in this run: no attempt is recorded.
-  NodeInherited: (event, state) =>
-    update(state, event, (activation) => ({
-      ...activation,
-      status: 'completed',
-      output: event.data.output,
-      port: event.data.port,
-      finishedAt: event.at,
-      resolvedSeq: event.seq,
-    })),
+  NodeInherited: (event, state) => update(state, event, (activation) => completed(activation, event)),
   // The run is live again; each named activation gets a new attempt (the same activation id, so
   // the same idempotency key).
   RunRedriven: (event, state) => {
@@ -249,6 +243,18 @@ function created(state: RunState, event: JournalEvent, input: unknown, status: '
     ...state,
     activations: state.activations.set(activation.activationId, activation),
     openActivations: state.openActivations + (isOpen(status) ? 1 : 0),
+  };
+}
+
+/** An activation completed by `event`: executed here (NodeCompleted) or inherited by a fork. */
+function completed(activation: ActivationState, event: EventOf<'NodeCompleted' | 'NodeInherited'>): ActivationState {
+  return {
+    ...activation,
+    status: 'completed',
+    output: event.data.output,
+    port: event.data.port,
+    finishedAt: event.at,
+    resolvedSeq: event.seq,
   };
 }
 

@@ -4,8 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { activationsOf, initialState, isTerminal } from '../journal/state.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
-import type { RunRecord, Store } from '../store/index.js';
+import type { CompiledWorkflow } from '../orchestrator/compile.js';
+import type { NewRun, RunRecord, Store } from '../store/index.js';
 import type { Decision } from '../waits/index.js';
+import type { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
 import type { ExecutionServices } from './execute.js';
@@ -60,20 +62,7 @@ export class RunCommands {
     await commits.run({
       runIds: [],
       creates: runId,
-      apply: (batch) => {
-        batch.create(
-          { runId, workflowId, version: workflow.version, input, parentRunId },
-          workflow,
-          initialState(runId),
-        );
-        batch.record(runId, {
-          type: 'RunStarted',
-          activationId: null,
-          nodeId: null,
-          attempt: null,
-          data: { workflowId, version: workflow.version, input, triggerNodeId: trigger, parentRunId },
-        });
-      },
+      apply: (batch) => begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger),
     });
     return this.#record(runId);
   }
@@ -174,18 +163,7 @@ export class RunCommands {
       runIds: [],
       creates: runId,
       apply: (batch) => {
-        batch.create(
-          { runId, workflowId, version: workflow.version, input, parentRunId: null, forkOf: from },
-          workflow,
-          initialState(runId),
-        );
-        batch.record(runId, {
-          type: 'RunStarted',
-          activationId: null,
-          nodeId: null,
-          attempt: null,
-          data: { workflowId, version: workflow.version, input, triggerNodeId: trigger, parentRunId: null },
-        });
+        begin(batch, { runId, workflowId, input, parentRunId: null, forkOf: from }, workflow, trigger);
         // Inherit each node once the fork's orchestrator has scheduled it, in the origin's
         // completion order; what is left scheduled is the fork's own work.
         const left = new Map(inherited);
@@ -253,6 +231,19 @@ export class RunCommands {
 }
 
 /** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
+/** A new run's row and its `RunStarted`, in the batch that creates it (start and fork). */
+function begin(batch: Batch, run: Omit<NewRun, 'version'>, workflow: CompiledWorkflow, triggerNodeId: string): void {
+  const { runId, workflowId, input, parentRunId } = run;
+  batch.create({ ...run, version: workflow.version }, workflow, initialState(runId));
+  batch.record(runId, {
+    type: 'RunStarted',
+    activationId: null,
+    nodeId: null,
+    attempt: null,
+    data: { workflowId, version: workflow.version, input, triggerNodeId, parentRunId },
+  });
+}
+
 function newRunId(now: number): string {
   return `${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
