@@ -86,36 +86,24 @@ export class RunCommands {
 
   /** Resolves a run's wait of `kind` with a signal (validated by that kind), once. */
   async signal(runId: string, target: { kind: string; nodeId?: string; signal: unknown }): Promise<RunRecord> {
-    await this.#refuseImported(runId);
-    await this.#deps.commits.run({
-      runIds: [runId],
-      fresh: true,
-      apply: (batch) => signalWait(batch, this.#deps.services, { runId, ...target }),
-    });
-    return this.#record(runId);
+    return this.#change(runId, (batch) => signalWait(batch, this.#deps.services, { runId, ...target }));
   }
 
   /** Stops the run: open waits and timers are dropped, executing activations aborted. */
-  async cancel(runId: string, options: { reason?: string; by?: string } = {}): Promise<RunRecord> {
-    await this.#refuseImported(runId);
-    await this.#deps.commits.run({
-      runIds: [runId],
-      fresh: true,
-      apply: (batch) => {
-        const run = batch.run(runId);
-        if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
-        if (isTerminal(run.state.status))
-          throw new EngineError(`run ${runId} is already ${run.state.status}`, 'finished');
-        batch.record(runId, {
-          type: 'RunCancelled',
-          activationId: null,
-          nodeId: null,
-          attempt: null,
-          data: { reason: options.reason ?? null, by: options.by ?? defaultActor() },
-        });
-      },
+  cancel(runId: string, options: { reason?: string; by?: string } = {}): Promise<RunRecord> {
+    return this.#change(runId, (batch) => {
+      const run = batch.run(runId);
+      if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+      if (isTerminal(run.state.status))
+        throw new EngineError(`run ${runId} is already ${run.state.status}`, 'finished');
+      batch.record(runId, {
+        type: 'RunCancelled',
+        activationId: null,
+        nodeId: null,
+        attempt: null,
+        data: { reason: options.reason ?? null, by: options.by ?? defaultActor() },
+      });
     });
-    return this.#record(runId);
   }
 
   /** Stores the run of an export file, read-only (see importRunExport). */
@@ -194,32 +182,33 @@ export class RunCommands {
    * failure cancelled, are scheduled again (a new attempt, the same idempotency key); completed
    * nodes are kept. Refused unless the run failed.
    */
-  async redrive(runId: string, options: { by?: string } = {}): Promise<RunRecord> {
-    await this.#refuseImported(runId);
-    await this.#deps.commits.run({
-      runIds: [runId],
-      fresh: true,
-      apply: (batch) => {
-        const run = batch.run(runId);
-        if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
-        if (run.state.status !== 'failed')
-          throw new EngineError(`run ${runId} is ${run.state.status}; only a failed run can be redriven`, 'invalid');
-        const activationIds = activationsOf(run.state)
-          .filter(
-            (activation) =>
-              activation.status === 'cancelled' ||
-              (activation.status === 'failed' && !run.workflow.nodes.get(activation.nodeId)?.hasErrorEdge),
-          )
-          .map((activation) => activation.activationId);
-        batch.record(runId, {
-          type: 'RunRedriven',
-          activationId: null,
-          nodeId: null,
-          attempt: null,
-          data: { by: options.by ?? defaultActor(), activationIds },
-        });
-      },
+  redrive(runId: string, options: { by?: string } = {}): Promise<RunRecord> {
+    return this.#change(runId, (batch) => {
+      const run = batch.run(runId);
+      if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+      if (run.state.status !== 'failed')
+        throw new EngineError(`run ${runId} is ${run.state.status}; only a failed run can be redriven`, 'invalid');
+      const activationIds = activationsOf(run.state)
+        .filter(
+          (activation) =>
+            activation.status === 'cancelled' ||
+            (activation.status === 'failed' && !run.workflow.nodes.get(activation.nodeId)?.hasErrorEdge),
+        )
+        .map((activation) => activation.activationId);
+      batch.record(runId, {
+        type: 'RunRedriven',
+        activationId: null,
+        nodeId: null,
+        attempt: null,
+        data: { by: options.by ?? defaultActor(), activationIds },
+      });
     });
+  }
+
+  /** One change to an existing run, in a commit of its own; never to an imported run. */
+  async #change(runId: string, apply: (batch: Batch) => void): Promise<RunRecord> {
+    await this.#refuseImported(runId);
+    await this.#deps.commits.run({ runIds: [runId], fresh: true, apply });
     return this.#record(runId);
   }
 
