@@ -5,11 +5,14 @@ import { z } from 'zod';
 import {
   credentialInfoSchema,
   credentialNameSchema,
+  MAX_WEBSOCKET_FRAME_BYTES,
   journalEventSchema,
   nodeTypeSchema,
   problemSchema,
+  replayCheckSchema,
   runChangeSchema,
   runDetailSchema,
+  runStateSchema,
   runStatusSchema,
   runSummarySchema,
   templateSchema,
@@ -152,6 +155,17 @@ export const engineMethods = {
     }),
     runSummarySchema,
   ),
+  /** The run after event `seq` (inclusive; the latest when omitted), per node of its pinned version. */
+  getRunState: method(z.strictObject({ runId: runIdSchema, seq: z.number().int().min(1).optional() }), runStateSchema),
+  /** The run's pinned version and hash-chained journal (`stepwise export`); credentials are never in it. */
+  exportRun: method(byRun, exportedFile),
+  /** Stores the run of an export file here, read-only (`stepwise import`): listed, viewable, never executed. */
+  importRun: method(
+    z.strictObject({ text: z.string().max(MAX_WEBSOCKET_FRAME_BYTES) }),
+    z.object({ run: runSummarySchema, warnings: z.array(z.string()) }),
+  ),
+  /** Re-runs the orchestrator over the journal on the pinned version: "matches" or the first divergence. */
+  verifyReplay: method(byRun, replayCheckSchema),
   /** A failed run continues: its failed activations are scheduled again, completed ones are kept. */
   redriveRun: method(byRun, runSummarySchema),
 

@@ -35,12 +35,7 @@ export type HostFrame = z.infer<typeof hostFrameSchema>;
 export const serverFrameSchema = z.union([responseFrameSchema, eventFrameSchema, hostFrameSchema]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
-/**
- * The largest request frame served mode accepts (bytes of JSON text). The largest real request is
- * an imported or saved workflow: a 1,000-node workflow is about 0.4 MiB. A bigger frame closes the
- * WebSocket (1009) before it is buffered; WebSocketConnection refuses to send one, naming the limit.
- */
-export const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
+export { MAX_WEBSOCKET_FRAME_BYTES } from './schemas.js';
 
 /**
  * How deeply a request frame may nest (objects and arrays). Far above what any method needs, and

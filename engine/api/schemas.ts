@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { journalEventSchema } from '../journal/codec.js';
 import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
+import { NODE_RUN_STATUSES, type NodeRunStatus } from '../journal/node-states.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
 import { signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
@@ -18,9 +19,27 @@ export {
 export type { JournalEvent, EventType, EventOf, NodeFailure, RunFailure } from '../journal/events.js';
 export { eventCatalogue, EVENT_TYPES, isDecision } from '../journal/events.js';
 export { eventDetail } from '../journal/describe.js';
+export { RunTimeline } from '../journal/timeline.js';
+export { activationsOf, type ActivationState, type RunState } from '../journal/state.js';
+export {
+  idempotencyKeyOf,
+  latestActivations,
+  NODE_RUN_STATUSES,
+  nodeRunStatus,
+  nodeStatesAt,
+  type NodeRunStatus,
+  type NodeStateAt,
+} from '../journal/node-states.js';
 export type { SignalRecord, WaitRequest } from '../waits/index.js';
 
 const json = z.unknown();
+
+/**
+ * The largest request frame served mode accepts (bytes of JSON text). The largest real request is
+ * an imported or saved workflow: a 1,000-node workflow is about 0.4 MiB, a run export of 10,000 events a few MiB. A bigger frame closes the
+ * WebSocket (1009) before it is buffered; WebSocketConnection refuses to send one, naming the limit.
+ */
+export const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
 
 export const problemSchema = z.object({
   severity: z.enum(['error', 'warning']),
@@ -187,6 +206,42 @@ export const runDetailSchema = runSummarySchema.extend({
   forks: z.array(z.object({ runId: z.string(), seq: z.number().int() })),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
+
+export const nodeRunStatusSchema = z.enum(NODE_RUN_STATUSES as [NodeRunStatus, ...NodeRunStatus[]]);
+
+/** The run after one event of its journal, per node of its pinned version (`stepwise state`). */
+export const runStateSchema = z.object({
+  runId: z.string(),
+  seq: z.number().int(),
+  status: runStatusSchema,
+  nodes: z.record(
+    z.string(),
+    z.object({
+      status: nodeRunStatusSchema,
+      output: json,
+      error: nodeFailureSchema.nullable(),
+      attempts: z.number().int(),
+    }),
+  ),
+});
+export type RunStateAt = z.infer<typeof runStateSchema>;
+
+/** Verify replay: "matches", or the first event where the orchestrator now decides otherwise. */
+export const replayCheckSchema = z.object({
+  ok: z.boolean(),
+  events: z.number().int(),
+  divergence: z
+    .object({
+      seq: z.number().int(),
+      message: z.string(),
+      /** The recorded event's node, to show the divergence on the canvas. */
+      nodeId: z.string().nullable(),
+      /** The decision the orchestrator makes now, described. */
+      expected: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type ReplayCheck = z.infer<typeof replayCheckSchema>;
 
 /** A run whose row changed in some commit, of any process. */
 export const runChangeSchema = z.object({

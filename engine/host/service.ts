@@ -21,7 +21,13 @@ import {
 } from '../api/index.js';
 import { CredentialError } from '../credentials/index.js';
 import { workflowSchema, type Workflow } from '../model/workflow.js';
-import { EngineError, type Engine, type RunCursor, type RunSummary as EngineRunSummary } from '../runtime/engine.js';
+import {
+  EngineError,
+  RunExportFormatError,
+  type Engine,
+  type RunCursor,
+  type RunSummary as EngineRunSummary,
+} from '../runtime/engine.js';
 import { WorkflowInvalidError } from '../validate/index.js';
 
 export interface EngineServiceOptions {
@@ -249,6 +255,40 @@ export class EngineService implements EngineApi {
     );
   }
 
+  getRunState({ runId, seq }: Params<'getRunState'>): Promise<Result<'getRunState'>> {
+    return mapErrors(() => this.#engine.queries.state(runId, seq));
+  }
+
+  exportRun({ runId }: Params<'exportRun'>): Promise<Result<'exportRun'>> {
+    return mapErrors(async () => {
+      const exported = await this.#engine.queries.export(runId);
+      return { fileName: `run-${runId}.json`, text: `${JSON.stringify(exported, null, 2)}\n` };
+    });
+  }
+
+  importRun({ text }: Params<'importRun'>): Promise<Result<'importRun'>> {
+    return mapErrors(async () => {
+      let file: unknown;
+      try {
+        file = JSON.parse(text);
+      } catch (error) {
+        throw new ApiError('invalid', `not a run export: the file is not JSON (${(error as Error).message})`);
+      }
+      const { run, warnings } = await this.#engine.commands.import(file);
+      return { run: apiRun(run), warnings };
+    });
+  }
+
+  verifyReplay({ runId }: Params<'verifyReplay'>): Promise<Result<'verifyReplay'>> {
+    return mapErrors(async () => {
+      const result = await this.#engine.queries.verifyReplay(runId);
+      if (result.ok) return { ok: true, events: result.events, divergence: null };
+      const { seq, message, recorded, expected } = result.divergence;
+      const nodeId = recorded && 'nodeId' in recorded && typeof recorded.nodeId === 'string' ? recorded.nodeId : null;
+      return { ok: false, events: result.events, divergence: { seq, message, nodeId, expected } };
+    });
+  }
+
   redriveRun({ runId }: Params<'redriveRun'>): Promise<RunSummary> {
     return mapErrors(async () => apiRun(await this.#engine.commands.redrive(runId)));
   }
@@ -380,6 +420,7 @@ function toApiError(error: unknown): unknown {
       error.message,
     );
   if (error instanceof WorkflowInvalidError) return new ApiError('invalid', error.message, error.problems);
+  if (error instanceof RunExportFormatError) return new ApiError('invalid', error.message);
   if (error instanceof EngineError)
     return new ApiError(
       error.code === 'not-found' ? 'not-found' : error.code === 'invalid' ? 'invalid' : 'conflict',

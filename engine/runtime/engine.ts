@@ -141,6 +141,7 @@ export class Engine {
     this.queries = new RunQueries({
       store: this.#store,
       clock: this.clock,
+      registry: this.registry,
       parkHorizonMs: this.#options.parkHorizonMs,
     });
   }
@@ -282,6 +283,7 @@ export class Engine {
 }
 
 export { EngineError } from './errors.js';
+export { RunExportFormatError } from '../replay/index.js';
 export { MIN_LEASE_MS } from './membership.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { DatabaseError } from '../store/index.js';

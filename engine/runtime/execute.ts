@@ -1,6 +1,7 @@
 // Runs one node activation: builds its `ctx`, calls the executor, and turns whatever happens
 // (a result, a wait, a thrown error, a broken promise) into a plain outcome to journal.
 import type { NewEvent, NodeFailure } from '../journal/events.js';
+import { idempotencyKeyOf } from '../journal/node-states.js';
 import { describeIssues } from '../model/issues.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
@@ -62,7 +63,7 @@ export function contextFor(
     activationId: activation.activationId,
     nodeId: activation.nodeId,
     attempt: activation.attempt,
-    idempotencyKey: `${activation.runId}:${activation.activationId}`,
+    idempotencyKey: idempotencyKeyOf(activation.runId, activation.activationId),
     input: activation.input,
     config: node.config,
     signal,

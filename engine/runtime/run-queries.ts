@@ -1,24 +1,27 @@
 // Queries on runs: read models over the store (and the run book's cached states when they are
 // current). Nothing here writes.
 import { eventCodec } from '../journal/codec.js';
-import type { JournalEvent, NodeFailure } from '../journal/events.js';
+import type { JournalEvent } from '../journal/events.js';
+import { nodeStatesAt, type NodeStateAt } from '../journal/node-states.js';
 import {
   activationsOf,
   foldEvents,
   isOpen,
   isTerminal,
   type ActivationState,
-  type ActivationStatus,
   type RunState,
 } from '../journal/state.js';
 import type { RunStatus } from '../journal/state.js';
 import type { ForkOrigin, RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
 import { waitKindOf } from '../waits/index.js';
+import type { NodeRegistry } from '../registry/index.js';
+import { replayJournal, type ReplayResult } from '../replay/index.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
 import { runExportOf, type RunExport } from './run-export.js';
 
 export type { RunExport } from './run-export.js';
+export type { NodeRunStatus, NodeStateAt } from '../journal/node-states.js';
 
 export type ApprovalView = WaitRecord;
 
@@ -33,17 +36,6 @@ export interface RunDetail extends RunRecord {
   /** Runs forked from this one (each with the step it was forked at), oldest first. */
   forks: ForkOrigin[];
   events: JournalEvent[];
-}
-
-/** A node's state in the vocabulary of the run view and `stepwise state`: `pending` until it is scheduled. */
-export type NodeRunStatus = 'pending' | 'scheduled' | 'running' | 'completed' | 'failed' | 'skipped' | 'waiting';
-
-export interface NodeStateAt {
-  status: NodeRunStatus;
-  output: unknown;
-  error: NodeFailure | null;
-  /** Attempts started so far. */
-  attempts: number;
 }
 
 /** The run as of one event of its journal (after it): time travel and `stepwise state`. */
@@ -61,6 +53,8 @@ const MAX_FORKS = 1000;
 export interface RunQueryDeps {
   store: Store;
   clock: Clock;
+  /** The node types replay verification compiles the pinned version with. */
+  registry: NodeRegistry;
   /** A run waiting on timers further away than this counts as parked. */
   parkHorizonMs: number;
 }
@@ -129,17 +123,10 @@ export class RunQueries {
     ]);
     if (!version) throw new EngineError(`run ${runId} is pinned to a version that is missing`, 'not-found');
     const state = foldEvents(runId, events);
-    const nodes: Record<string, NodeStateAt> = {};
-    for (const node of version.graph.nodes)
-      nodes[node.id] = { status: 'pending', output: null, error: null, attempts: 0 };
-    // Activations in creation order: a node activated more than once shows its latest.
-    for (const activation of activationsOf(state))
-      nodes[activation.nodeId] = {
-        status: nodeRunStatus(activation.status),
-        output: activation.output,
-        error: activation.error,
-        attempts: activation.attempts.length,
-      };
+    const nodes = nodeStatesAt(
+      state,
+      version.graph.nodes.map((node) => node.id),
+    );
     return { runId, seq: at, status: state.status, nodes };
   }
 
@@ -177,6 +164,19 @@ export class RunQueries {
     });
   }
 
+  /**
+   * Verify replay: the orchestrator run again over the run's journal on its pinned version; every
+   * decision it makes now must be the one recorded. The first that is not is the divergence.
+   */
+  async verifyReplay(runId: string): Promise<ReplayResult> {
+    const { store, registry } = this.#deps;
+    const run = await store.getRun(runId);
+    if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
+    const version = await store.workflows.getVersion(run.workflowId, run.version);
+    if (!version) throw new EngineError(`run ${runId} is pinned to a version that is missing`, 'not-found');
+    return replayJournal(runId, version, await store.readEvents(runId, 0), registry);
+  }
+
   /** A full run id from itself or a unique prefix of it (as `git` does for commits). */
   async resolveId(idOrPrefix: string): Promise<string> {
     if (await this.#deps.store.getRun(idOrPrefix)) return idOrPrefix;
@@ -202,14 +202,4 @@ export class RunQueries {
     }
     return 'parked';
   }
-}
-
-/**
- * An activation's status in the node vocabulary: a retry not yet due is scheduled again, and an
- * activation cut off by the run's end (cancelled) never ran to an end, as a skipped one.
- */
-function nodeRunStatus(status: ActivationStatus): NodeRunStatus {
-  if (status === 'retrying') return 'scheduled';
-  if (status === 'cancelled') return 'skipped';
-  return status;
 }

@@ -1,6 +1,6 @@
-// The app shell: workflow list on the left, the open workflow's editor on the right, the
-// connection banner, and the commands (keys, menu) both of them handle. The open workflow is in
-// the URL hash, so a reload returns to it.
+// The app shell: workflow list on the left, the current place (an editor, the runs list, a run,
+// credentials) on the right, the connection banner, and the commands (keys, menu) they handle.
+// The place is the URL hash (routes.ts), so a reload or a shared link returns to it.
 import { useCallback, useEffect, useState } from 'react';
 import type { EngineClient, NodeType } from '../../../engine/api/index.js';
 import { CommandProvider } from '../commands/CommandProvider.js';
@@ -8,14 +8,10 @@ import { CredentialsView } from '../credentials/CredentialsView.js';
 import { Editor } from '../editor/Editor.js';
 import { ToastProvider } from '../ui/toast.js';
 import { WorkflowList } from '../workflows/WorkflowList.js';
+import { RunsList } from '../runs/RunsList.js';
+import { RunView } from '../runs/RunView.js';
 import { ClientProvider, useApi, useClientStatus } from './client-context.js';
-
-const CREDENTIALS_HASH = '#/credentials';
-
-function workflowFromHash(): string | null {
-  const match = /^#\/workflows\/([^/]+)/.exec(window.location.hash);
-  return match?.[1] ? decodeURIComponent(match[1]) : null;
-}
+import { navigate, parseRoute, workflowHref, type Route } from './routes.js';
 
 export function App({ client }: { client: EngineClient }) {
   return (
@@ -32,15 +28,12 @@ export function App({ client }: { client: EngineClient }) {
 function Shell() {
   const api = useApi();
   const status = useClientStatus();
-  const [openId, setOpenId] = useState<string | null>(workflowFromHash);
-  const [credentials, setCredentials] = useState(() => window.location.hash === CREDENTIALS_HASH);
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   const [nodeTypes, setNodeTypes] = useState<NodeType[] | null>(null);
+  const openId = route.page === 'workflow' ? route.workflowId : null;
 
   useEffect(() => {
-    const onHash = () => {
-      setOpenId(workflowFromHash());
-      setCredentials(window.location.hash === CREDENTIALS_HASH);
-    };
+    const onHash = () => setRoute(parseRoute(window.location.hash));
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -49,8 +42,7 @@ function Shell() {
   }, [api]);
 
   const open = useCallback((workflowId: string | null) => {
-    window.location.hash = workflowId === null ? '' : `#/workflows/${encodeURIComponent(workflowId)}`;
-    setOpenId(workflowId);
+    navigate(workflowId === null ? '#/' : workflowHref(workflowId));
   }, []);
 
   return (
@@ -64,10 +56,22 @@ function Shell() {
       )}
       <WorkflowList openId={openId} onOpen={open} />
       <main className="workspace">
-        {credentials ? (
+        {route.page === 'credentials' ? (
           <CredentialsView />
-        ) : openId !== null && nodeTypes ? (
-          <Editor key={openId} workflowId={openId} nodeTypes={nodeTypes} onClosed={() => open(null)} />
+        ) : route.page === 'runs' ? (
+          <RunsList filter={route.filter} />
+        ) : route.page === 'run' && nodeTypes ? (
+          <RunView key={route.runId} runId={route.runId} step={route.step} nodeTypes={nodeTypes} />
+        ) : route.page === 'workflow' && nodeTypes ? (
+          <Editor
+            key={route.workflowId}
+            workflowId={route.workflowId}
+            openVersion={route.version}
+            nodeTypes={nodeTypes}
+            onClosed={() => open(null)}
+          />
+        ) : route.page !== 'home' ? (
+          <div className="loading">Loading…</div>
         ) : (
           <div className="empty-state">
             <h1>Stepwise</h1>

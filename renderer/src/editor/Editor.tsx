@@ -36,10 +36,13 @@ interface Loaded {
 
 export function Editor({
   workflowId,
+  openVersion,
   nodeTypes,
   onClosed,
 }: {
   workflowId: string;
+  /** Opens the versions panel showing this version (`#/workflows/<id>/versions/<n>`). */
+  openVersion?: number | undefined;
   nodeTypes: NodeType[];
   onClosed: () => void;
 }) {
@@ -75,13 +78,21 @@ export function Editor({
   return (
     <EditorContext.Provider value={{ store: loaded.store, catalog }}>
       <ReactFlowProvider>
-        <EditorView detail={loaded.detail} startsDirty={loaded.startsDirty} />
+        <EditorView detail={loaded.detail} startsDirty={loaded.startsDirty} openVersion={openVersion} />
       </ReactFlowProvider>
     </EditorContext.Provider>
   );
 }
 
-function EditorView({ detail, startsDirty }: { detail: WorkflowDetail; startsDirty: boolean }) {
+function EditorView({
+  detail,
+  startsDirty,
+  openVersion,
+}: {
+  detail: WorkflowDetail;
+  startsDirty: boolean;
+  openVersion: number | undefined;
+}) {
   const api = useApi();
   const flow = useReactFlow();
   const { store } = useEditor();
@@ -92,7 +103,13 @@ function EditorView({ detail, startsDirty }: { detail: WorkflowDetail; startsDir
   const problems = useValidation(graph);
   const errors = problems.filter((problem) => problem.severity === 'error').length;
   const [problemsOpen, setProblemsOpen] = useState(true);
-  const [panelId, setPanelId] = useState<SidePanelId>(DEFAULT_PANEL);
+  const [panelId, setPanelId] = useState<SidePanelId>(openVersion === undefined ? DEFAULT_PANEL : 'versions');
+  // A link to another version of this workflow opens the versions panel again (render-time reset).
+  const [shownVersion, setShownVersion] = useState(openVersion);
+  if (shownVersion !== openVersion) {
+    setShownVersion(openVersion);
+    if (openVersion !== undefined) setPanelId('versions');
+  }
   const [overlay, setOverlay] = useState<CanvasOverlay | null>(null);
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const [lastRun, setLastRun] = useLastRun();
@@ -165,6 +182,7 @@ function EditorView({ detail, startsDirty }: { detail: WorkflowDetail; startsDir
         <panel.Component
           key={panel.id}
           workflowId={detail.id}
+          openVersion={openVersion}
           problems={problems}
           close={() => openPanel(DEFAULT_PANEL)}
           showOnCanvas={setOverlay}

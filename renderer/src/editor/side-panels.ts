@@ -9,6 +9,8 @@ import { VersionsPanel } from './VersionsPanel.js';
 
 export interface SidePanelProps {
   workflowId: string;
+  /** The version the URL names (`#/workflows/<id>/versions/<n>`): the versions panel shows it. */
+  openVersion?: number | undefined;
   problems: Problem[];
   /** Back to the default panel. */
   close: () => void;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Template, WorkflowSummary } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent } from '../app/client-context.js';
 import { openWorkflowFile, saveWorkflowFile } from '../app/platform.js';
+import { CREDENTIALS_HREF, navigate, runsHref } from '../app/routes.js';
 import { useCommandHandlers } from '../commands/useCommandHandlers.js';
 import { Icon } from '../ui/Icon.js';
 import { ConfirmModal, Modal, PromptModal } from '../ui/Modal.js';
@@ -16,7 +17,7 @@ type Dialog =
   | null;
 
 function openCredentials(): void {
-  window.location.hash = '#/credentials';
+  navigate(CREDENTIALS_HREF);
 }
 
 export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen: (id: string | null) => void }) {
@@ -155,6 +156,9 @@ export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen
         {shown.length === 0 && <li className="muted">No workflows yet.</li>}
       </ul>
       <div className="sidebar-foot">
+        <button type="button" onClick={() => navigate(runsHref())} data-testid="open-runs" title="Every run">
+          <Icon name="history" /> Runs
+        </button>
         <button type="button" onClick={openCredentials} data-testid="open-credentials" title="Credentials">
           <Icon name="lock" /> Credentials
         </button>
