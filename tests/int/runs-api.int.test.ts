@@ -167,4 +167,121 @@ describe('the runs API', () => {
     );
     expect(pushed.at(-1)).toMatchObject({ workflowId: 'refund', version: 1, status: 'completed' });
   });
+
+  it('tells the run after any event, per node of its pinned version', async () => {
+    const run = await client.api.startRun({ workflowId: 'double', input: 21 });
+    const done = await settled(run.runId, 'completed');
+    const { events } = await client.api.getRunEvents({ runId: run.runId });
+    const completedX = events.find((event) => event.type === 'NodeCompleted' && event.nodeId === 'x');
+    if (!completedX) throw new Error('x never completed');
+    const before = await client.api.getRunState({ runId: run.runId, seq: completedX.seq - 1 });
+    const at = await client.api.getRunState({ runId: run.runId, seq: completedX.seq });
+    expect(before.nodes.x).toMatchObject({ status: 'running', output: null, attempts: 1 });
+    expect(at.nodes.x).toEqual({ status: 'completed', output: 42, error: null, attempts: 1 });
+    expect(await client.api.getRunState({ runId: run.runId })).toMatchObject({
+      seq: done.lastSeq,
+      status: 'completed',
+    });
+    const outside = await client.api
+      .getRunState({ runId: run.runId, seq: done.lastSeq + 1 })
+      .catch((error: unknown) => error);
+    expect(outside).toBeInstanceOf(ApiError);
+    expect((outside as ApiError).message).toContain(`has no event #${done.lastSeq + 1}`);
+  });
+
+  it('exports a run, verifies its replay, and imports the export as a read-only run elsewhere', async () => {
+    const run = await client.api.startRun({ workflowId: 'double', input: 5 });
+    await settled(run.runId, 'completed');
+    expect(await client.api.verifyReplay({ runId: run.runId })).toEqual({
+      ok: true,
+      events: expect.any(Number),
+      divergence: null,
+    });
+    const file = await client.api.exportRun({ runId: run.runId });
+    expect(file.fileName).toBe(`run-${run.runId}.json`);
+    expect(JSON.parse(file.text)).toMatchObject({ format: 'stepwise/run-export@2', run: { runId: run.runId } });
+
+    const other = tempDir('stepwise-runs-api-import-');
+    const elsewhere = await serve({ dbPath: other.db, port: 0 });
+    const there = new EngineClient(
+      new WebSocketConnection(
+        `ws://127.0.0.1:${elsewhere.port}/api/ws?token=${elsewhere.token}`,
+        (url) => new WebSocket(url),
+      ),
+    );
+    try {
+      const imported = await there.api.importRun({ text: file.text });
+      expect(imported.run).toMatchObject({ runId: run.runId, status: 'completed', imported: true, output: 10 });
+      const events = await there.api.getRunEvents({ runId: run.runId });
+      expect(events.events.length).toBe((await client.api.getRunEvents({ runId: run.runId })).events.length);
+      expect((await there.api.listRuns({})).runs.map((listed) => [listed.runId, listed.imported])).toEqual([
+        [run.runId, true],
+      ]);
+      const redrive = await there.api.redriveRun({ runId: run.runId }).catch((error: unknown) => error);
+      expect(redrive).toBeInstanceOf(ApiError);
+
+      const tampered = JSON.parse(file.text) as { events: { data?: { output?: unknown } }[] };
+      const completion = tampered.events.find((event) => event.data?.output === 10);
+      if (!completion?.data) throw new Error('no completion with output 10 in the export');
+      completion.data.output = 11;
+      const refused = await there.api.importRun({ text: JSON.stringify(tampered) }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ApiError);
+      expect((refused as ApiError).message).toMatch(/import refused/);
+      // An older, unchained export of another graph: imported with a warning, and verify replay
+      // names the first event the orchestrator decides differently on the graph the file holds.
+      const other = JSON.parse(file.text) as {
+        format: string;
+        chain?: unknown;
+        version: {
+          graph: {
+            id: string;
+            nodes: {
+              id: string;
+              type: string;
+              typeVersion: number;
+              position: { x: number; y: number };
+              config: unknown;
+            }[];
+            edges: { id: string; source: string; sourceHandle: string; target: string; targetHandle: string }[];
+          };
+        };
+        run: { runId: string };
+      };
+      other.format = 'stepwise/run-export@1';
+      delete other.chain;
+      other.version.graph.id = 'double-elsewhere';
+      other.run.runId = `${run.runId}-copy`;
+      // x → y → end where the run went x → end: after x, the orchestrator now schedules y.
+      const graph = other.version.graph;
+      graph.nodes.push({
+        id: 'y',
+        type: 'code',
+        typeVersion: 1,
+        position: { x: 0, y: 0 },
+        config: { code: 'return input;' },
+      });
+      graph.edges = graph.edges.map((entry) => (entry.target === 'end' ? { ...entry, target: 'y' } : entry));
+      graph.edges.push({ id: 'y-end', source: 'y', sourceHandle: 'out', target: 'end', targetHandle: 'in' });
+      const unchained = await there.api.importRun({ text: JSON.stringify(other) });
+      expect(unchained.warnings.join('\n')).toMatch(/no hash chain/);
+      const check = await there.api.verifyReplay({ runId: `${run.runId}-copy` });
+      const scheduledEnd = (await there.api.getRunEvents({ runId: `${run.runId}-copy` })).events.find(
+        (event) => event.type === 'NodeScheduled' && event.nodeId === 'end',
+      );
+      expect(check).toMatchObject({
+        ok: false,
+        divergence: {
+          seq: scheduledEnd?.seq,
+          nodeId: 'end',
+          expected: expect.stringContaining('NodeScheduled of "y"'),
+        },
+      });
+      const notJson = await there.api.importRun({ text: '{"format":' }).catch((error: unknown) => error);
+      expect((notJson as ApiError).message).toMatch(/not a run export: the file is not JSON/);
+    } finally {
+      there.stop();
+      await elsewhere.close();
+      other.cleanup();
+    }
+  });
 });
