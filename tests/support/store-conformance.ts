@@ -153,6 +153,41 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.getRun('run-0000'))?.lastSeq).toBe(2);
     });
 
+    withStore('an imported run is stored with its journal, marked imported, with no work; once', async (store) => {
+      const events = [started('run-imported', T0), scheduled(2, 'a', T0)];
+      const record = {
+        runId: 'run-imported',
+        workflowId: graph.id,
+        version: 1,
+        status: 'running' as const,
+        input: { runId: 'run-imported' },
+        output: null,
+        error: null,
+        parentRunId: null,
+        forkOf: null,
+        lastSeq: 2,
+        createdAt: T0,
+        updatedAt: T0,
+        finishedAt: null,
+      };
+      expect(await store.importRun({ record, events })).toBe(true);
+      expect(await store.getRun('run-imported')).toMatchObject({ runId: 'run-imported', imported: true, lastSeq: 2 });
+      expect(await store.readEvents('run-imported', 0)).toEqual(events);
+      expect((await store.listRuns({}, { limit: 10 })).runs.map((run) => [run.runId, run.imported])).toEqual([
+        ['run-imported', true],
+      ]);
+      // Nothing to execute: an imported run is never claimed, whatever its status says.
+      expect(await store.pending(T0 + 1_000_000, 0)).toEqual({ ready: 0, leased: 0, timers: 0 });
+      expect(await store.hasClaimable(T0 + 1_000_000)).toBe(false);
+      // Its id is taken: a second import writes nothing, nor does a new run of the same id.
+      expect(await store.importRun({ record: { ...record, status: 'failed' }, events })).toBe(false);
+      expect((await store.getRun('run-imported'))?.status).toBe('running');
+      expect(await store.commit(batch([newRun('run-imported', T0 + 1)]))).toEqual({
+        ok: false,
+        conflicts: [{ kind: 'run-exists', runId: 'run-imported' }],
+      });
+    });
+
     withStore('a run is created once', async (store) => {
       await seed(store, 1);
       expect(await store.commit(batch([newRun('run-0000', T0 + 1)]))).toEqual({
