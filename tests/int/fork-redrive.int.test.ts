@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { replayExport } from '../../engine/replay/index.js';
 import { defaultRegistry, type Engine, type RunDetail } from '../../engine/runtime/engine.js';
-import { chain, node, runCli, tempDir, type CliResult } from '../support/harness.js';
+import { chain, edge, node, runCli, tempDir, workflow, type CliResult } from '../support/harness.js';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.js';
 import { testEngine } from '../support/engine.js';
 
@@ -154,6 +154,37 @@ describe('redrive', () => {
     const event = done.events.find((item) => item.type === 'RunRedriven');
     expect(event).toMatchObject({ data: { by: 'ops', activationIds: ['c'] } });
     await expectReplays(engine, origin.runId);
+  });
+
+  it('redrives an approval the failure cancelled: one open inbox row again, and the decision completes the run', async () => {
+    const engine = testEngine();
+    const saved = await engine.workflows.save(
+      workflow(
+        'redrive-approval',
+        [
+          node('start', 'trigger.manual'),
+          node('c', 'http.request', { url: `${server.url}/c`, method: 'POST' }, { retry: { maxAttempts: 1 } }),
+          node('ok', 'approval', { title: 'Ship?' }),
+          node('end', 'output'),
+        ],
+        [edge('start', 'c'), edge('start', 'ok'), edge('c', 'end'), edge('ok:approved', 'end')],
+      ),
+    );
+    const started = await engine.commands.start(saved.workflowId, { input: {}, version: saved.version });
+    engine.startWorker();
+    const failed = await engine.waitForRun(started.runId, { timeoutMs: 15_000 });
+    expect(failed.status).toBe('failed');
+    expect(failed.approvals.map((approval) => [approval.nodeId, approval.status])).toEqual([['ok', 'cancelled']]);
+
+    broken = false;
+    await engine.commands.redrive(started.runId);
+    const parked = await engine.waitForRun(started.runId, { timeoutMs: 15_000 });
+    expect(parked.status).toBe('waiting');
+    expect(parked.approvals.map((approval) => [approval.nodeId, approval.status])).toEqual([['ok', 'open']]);
+    expect((await engine.queries.inbox()).filter((row) => row.runId === started.runId)).toHaveLength(1);
+    await engine.commands.decide(started.runId, 'approved', { by: 'ops' });
+    expect((await engine.waitForRun(started.runId, { timeoutMs: 15_000 })).status).toBe('completed');
+    await expectReplays(engine, started.runId);
   });
 
   it('refuses to redrive a run that did not fail', async () => {
