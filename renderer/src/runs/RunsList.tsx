@@ -30,7 +30,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   const pages = useMemo(() => new RunPages(api, filter), [api, filterKey]);
   const snapshot = useSyncExternalStore(pages.subscribe, pages.getSnapshot);
   const { rows, total } = snapshot;
-  const workflows = useWorkflows();
+  const [workflows, refreshWorkflows] = useWorkflows();
   const names = useMemo(() => new Map(workflows.map((workflow) => [workflow.id, workflow.name])), [workflows]);
 
   useLiveRuns(pages);
@@ -221,6 +221,15 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
       ),
     );
   }
+  // A run of a workflow this page has not heard of (the CLI saved it: no workflowsChanged reaches
+  // us from another process): read the names again, once per such workflow.
+  const unknownWorkflow = rows.slice(first, last).find((run) => !names.has(run.workflowId))?.workflowId;
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    if (unknownWorkflow === undefined || asked.current.has(unknownWorkflow)) return;
+    asked.current.add(unknownWorkflow);
+    refreshWorkflows();
+  }, [unknownWorkflow, refreshWorkflows]);
   const empty = snapshot.done && rows.length === 0 && snapshot.error === null;
   const workflowName = filter.workflowId === undefined ? null : (names.get(filter.workflowId) ?? filter.workflowId);
 
@@ -378,7 +387,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
 }
 
 /** Workflow names for the rows and the workflow filter, kept current. */
-function useWorkflows(): WorkflowSummary[] {
+function useWorkflows(): [WorkflowSummary[], () => void] {
   const api = useApi();
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
   const refresh = useCallback(() => {
@@ -386,7 +395,7 @@ function useWorkflows(): WorkflowSummary[] {
   }, [api]);
   useEffect(refresh, [refresh]);
   useEngineEvent('workflowsChanged', refresh);
-  return workflows;
+  return [workflows, refresh];
 }
 
 /** runsChanged, gathered over a short pause and handed to the page store as one update. */

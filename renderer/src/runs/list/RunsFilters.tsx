@@ -92,7 +92,7 @@ export function RunsFilters(props: {
         ))}
       </div>
       <select
-        aria-label="Workflow"
+        aria-label="Filter by workflow"
         value={filter.workflowId ?? ''}
         onChange={(event) => {
           const { version: _version, ...rest } = filter;
@@ -111,7 +111,7 @@ export function RunsFilters(props: {
       </select>
       {filter.workflowId !== undefined && (
         <select
-          aria-label="Version"
+          aria-label="Filter by version"
           value={filter.version ?? ''}
           onChange={(event) => {
             const { version: _version, ...rest } = filter;
