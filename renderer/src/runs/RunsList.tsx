@@ -198,15 +198,20 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   };
 
   // ── Rendering ───────────────────────────────────────────────────────────────────────────────
+  // Each row has a slot that it keeps while in the window, and the children are in slot order:
+  // a scroll gives the slots leaving the window to the rows entering it, so React updates those
+  // few rows in place and never moves or re-creates DOM nodes.
   const shown: ReactNode[] = [];
+  const slots = Math.max(1, last - first);
   let focusedShown = false;
-  for (let index = first; index < last; index += 1) {
+  for (let slot = 0; slot < slots && first < last; slot += 1) {
+    const index = first + ((slot - (first % slots) + slots) % slots);
     const run = rows[index];
     if (run && run.runId === focusedId) focusedShown = true;
     shown.push(
       run ? (
         <RunRow
-          key={run.runId}
+          key={slot}
           run={run}
           index={index}
           workflowName={names.get(run.workflowId)}
@@ -217,7 +222,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
           onAction={onAction}
         />
       ) : (
-        <PlaceholderRow key={`placeholder-${index}`} index={index} />
+        <PlaceholderRow key={`placeholder-${slot}`} index={index} />
       ),
     );
   }

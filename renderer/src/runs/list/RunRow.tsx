@@ -1,6 +1,6 @@
 // One row of the runs list: status pill, id with its fork / import markers, workflow, pinned
 // version, start, duration (live while the run goes on), the failure reason, and a row menu.
-import { memo, useRef, type MouseEvent } from 'react';
+import { memo, useState, type MouseEvent } from 'react';
 import type { RunSummary } from '../../../../engine/api/index.js';
 import { runHref } from '../../app/routes.js';
 import { absoluteTime, formatDuration, relativeTime } from './format.js';
@@ -26,9 +26,12 @@ export function rowDomId(runId: string): string {
 
 export const RunRow = memo(function RunRow(props: RunRowProps) {
   const { run, index, selected, focused } = props;
-  const menu = useRef<HTMLDetailsElement>(null);
+  // The menu's items exist only while it is open (fewer elements per row while scrolling); the
+  // row component is reused for other runs as the list scrolls, so the menu belongs to one run.
+  const [menuOf, setMenuOf] = useState<string | null>(null);
+  const menuOpen = menuOf === run.runId;
   const act = (action: RunAction) => {
-    if (menu.current) menu.current.open = false;
+    setMenuOf(null);
     props.onAction(action, [run]);
   };
   // A click anywhere on the row opens the run, except on its own controls.
@@ -102,29 +105,35 @@ export const RunRow = memo(function RunRow(props: RunRowProps) {
         )}
       </div>
       <div role="gridcell" className="cell-menu">
-        <details className="row-menu" ref={menu}>
+        <details
+          className="row-menu"
+          open={menuOpen}
+          onToggle={(event) => setMenuOf(event.currentTarget.open ? run.runId : null)}
+        >
           <summary aria-label={`Actions for run ${run.runId}`}>⋯</summary>
-          <div className="menu">
-            <button type="button" onClick={() => props.onOpen(run)}>
-              Open
-            </button>
-            {(['cancel', 'redrive'] as const).map((action) => {
-              const refusal = actionRefusal(action, run);
-              return (
-                <button
-                  key={action}
-                  type="button"
-                  className={action === 'cancel' ? 'danger' : undefined}
-                  disabled={refusal !== null}
-                  title={refusal ?? undefined}
-                  onClick={() => act(action)}
-                >
-                  {ACTION_LABELS[action].verb}
-                  {action === 'cancel' ? '…' : ''}
-                </button>
-              );
-            })}
-          </div>
+          {menuOpen && (
+            <div className="menu">
+              <button type="button" onClick={() => props.onOpen(run)}>
+                Open
+              </button>
+              {(['cancel', 'redrive'] as const).map((action) => {
+                const refusal = actionRefusal(action, run);
+                return (
+                  <button
+                    key={action}
+                    type="button"
+                    className={action === 'cancel' ? 'danger' : undefined}
+                    disabled={refusal !== null}
+                    title={refusal ?? undefined}
+                    onClick={() => act(action)}
+                  >
+                    {ACTION_LABELS[action].verb}
+                    {action === 'cancel' ? '…' : ''}
+                  </button>
+                );
+              })}
+            </div>
+          )}
         </details>
       </div>
     </div>

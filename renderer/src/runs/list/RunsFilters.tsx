@@ -1,6 +1,6 @@
 // The runs list's filters: status chips with counts, workflow and version, id prefix. The filter
 // lives in the URL (the list is a function of it), so each change navigates, replacing the entry.
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { RunStatus, VersionSummary, WorkflowSummary } from '../../../../engine/api/index.js';
 import { useApi } from '../../app/client-context.js';
 import { navigate, runsHref, type RunsFilter } from '../../app/routes.js';
@@ -22,7 +22,8 @@ export function hasFilter(filter: RunsFilter): boolean {
   );
 }
 
-export function RunsFilters(props: {
+/** Memoised: the list re-renders on every scrolled row, the filters only when they change. */
+export const RunsFilters = memo(function RunsFilters(props: {
   filter: RunsFilter;
   counts: Readonly<Record<RunStatus, number>> | null;
   workflows: readonly WorkflowSummary[];
@@ -147,7 +148,7 @@ export function RunsFilters(props: {
       )}
     </div>
   );
-}
+});
 
 function withIdPrefix(filter: RunsFilter, idPrefix: string): RunsFilter {
   const { idPrefix: _previous, ...rest } = filter;

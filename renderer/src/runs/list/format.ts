@@ -14,10 +14,12 @@ export function relativeTime(at: number, now: number): string {
   return `${Math.floor(ago / size)} ${unit} ago`;
 }
 
+// One formatter for every row: toLocaleString builds a new one per call, which a fast scroll feels.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 /** The local date and time in full, for the hover title. */
 export function absoluteTime(at: number): string {
-  const date = new Date(at);
-  return Number.isNaN(date.getTime()) ? '—' : date.toLocaleString();
+  return Number.isFinite(at) ? DATE_TIME.format(at) : '—';
 }
 
 /** "850 ms", "12.4 s", "3 min 05 s", "2 h 07 min", "3 d 4 h". */
