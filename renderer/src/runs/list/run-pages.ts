@@ -68,7 +68,7 @@ export class RunPages {
   constructor(api: ListApi, filter: RunsFilter, options: RunPagesOptions = {}) {
     this.#api = api;
     this.#filter = filter;
-    this.#options = { firstPage: 100, page: 500, ahead: 300, rereads: 50, ...options };
+    this.#options = { firstPage: 100, page: 1000, ahead: 300, rereads: 50, ...options };
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
