@@ -1,8 +1,10 @@
 // The editor's toolbar: the workflow's name and save state, then buttons read from the command
 // table (tools, then actions) around the toggles of the side panel registry.
 import type { CommandHandler, ScopeHandlers } from '../commands/command-registry.js';
+import { navigate, runsHref } from '../app/routes.js';
 import { commandSpec, toolbarCommands, toolbarTitle, type ScopeCommandId } from '../commands/command-table.js';
 import { Icon } from '../ui/Icon.js';
+import { useEditorState } from './editor-context.js';
 import { SIDE_PANELS, type SidePanelId } from './side-panels.js';
 import type { SaveState } from './use-autosave.js';
 
@@ -15,6 +17,8 @@ export function Toolbar(props: {
   onTogglePanel: (panel: SidePanelId) => void;
 }) {
   const { commands, panel } = props;
+  // The draft's id is the workflow's (saveDraft insists), so the store knows which runs to list.
+  const workflowId = useEditorState((state) => state.graph.id);
   return (
     <header className="toolbar">
       <div className="toolbar-title">
@@ -40,6 +44,14 @@ export function Toolbar(props: {
               </button>
             ),
         )}
+        <button
+          type="button"
+          onClick={() => navigate(runsHref({ workflowId }))}
+          data-testid="workflow-runs"
+          title="This workflow's runs"
+        >
+          <Icon name="history" /> Runs
+        </button>
         {toolbarCommands('actions').map((id) => (
           <CommandButton key={id} id={id} handler={commands[id]} />
         ))}

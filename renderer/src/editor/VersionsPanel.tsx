@@ -1,15 +1,18 @@
-// Version history: each version with its note, time and the runs pinned to it; compare any two
-// (or a version with the draft) on the canvas, through the diff's decorations; restore a version
+// Version history: each version with its note, time and the runs pinned to it (a link to them in
+// the runs list); view a version on the canvas (also opened by `#/workflows/<id>/versions/<n>`);
+// compare any two (or a version with the draft) through the diff's decorations; restore a version
 // into the draft.
 import { useCallback, useEffect, useState } from 'react';
 import { diffWorkflows, type VersionSummary, type Workflow } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent } from '../app/client-context.js';
+import { runsHref } from '../app/routes.js';
+import '../runs/list/version-links.css';
 import { errorText, useToast } from '../ui/toast.js';
 import { diffDecorations, type DiffView } from './diff-decorations.js';
 import { useEditor } from './editor-context.js';
 import type { SidePanelProps } from './side-panels.js';
 
-export function VersionsPanel({ workflowId, close, showOnCanvas }: SidePanelProps) {
+export function VersionsPanel({ workflowId, openVersion, close, showOnCanvas }: SidePanelProps) {
   const api = useApi();
   const toast = useToast();
   const { store } = useEditor();
@@ -17,13 +20,52 @@ export function VersionsPanel({ workflowId, close, showOnCanvas }: SidePanelProp
   const [from, setFrom] = useState<number | null>(null);
   const [to, setTo] = useState<number | 'draft'>('draft');
   const [diff, setDiff] = useState<DiffView | null>(null);
+  /** The version shown on the canvas, read-only (clicked, or named by the URL). */
+  const [viewed, setViewed] = useState<number | null>(null);
 
   const showDiff = (view: DiffView | null) => {
     setDiff(view);
+    setViewed(null);
     showOnCanvas(
       view && { graph: view.after, decorations: [diffDecorations(view)], banner: <DiffBanner view={view} /> },
     );
   };
+
+  /** Puts a version on the canvas, read-only, and selects it in the list. */
+  const display = useCallback(
+    (version: number, graph: Workflow) => {
+      setDiff(null);
+      setViewed(version);
+      setFrom(version);
+      showOnCanvas({
+        graph,
+        decorations: [],
+        banner: (
+          <div className="diff-banner" data-testid="version-banner">
+            Version {version} (read-only) · <a href={runsHref({ workflowId, version })}>runs pinned to it</a>
+          </div>
+        ),
+      });
+    },
+    [workflowId, showOnCanvas],
+  );
+  const showVersion = (version: number) =>
+    api.getVersion({ workflowId, version }).then(
+      ({ graph }) => display(version, graph),
+      (error: unknown) => toast(errorText(error), 'error'),
+    );
+  // The URL names a version: select it and show it.
+  useEffect(() => {
+    if (openVersion === undefined) return;
+    let live = true;
+    api.getVersion({ workflowId, version: openVersion }).then(
+      ({ graph }) => live && display(openVersion, graph),
+      (error: unknown) => live && toast(errorText(error), 'error'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, workflowId, openVersion, display, toast]);
 
   const refresh = useCallback(() => {
     api.listVersions({ workflowId: workflowId }).then(
@@ -107,18 +149,40 @@ export function VersionsPanel({ workflowId, close, showOnCanvas }: SidePanelProp
       {diff && <DiffSummary view={diff} />}
       <ol className="version-list" reversed>
         {[...versions].reverse().map((version) => (
-          <li key={version.version} data-testid="version-item">
+          <li
+            key={version.version}
+            data-testid="version-item"
+            data-version={version.version}
+            className={viewed === version.version ? 'active' : undefined}
+            aria-current={viewed === version.version ? 'true' : undefined}
+          >
             <div className="version-head">
-              <strong>v{version.version}</strong>
+              <button
+                type="button"
+                className="version-view"
+                onClick={() => {
+                  if (viewed !== version.version) return void showVersion(version.version);
+                  setViewed(null);
+                  showOnCanvas(null);
+                }}
+                aria-pressed={viewed === version.version}
+                title={viewed === version.version ? 'Back to the draft' : 'Show this version on the canvas (read-only)'}
+              >
+                <strong>v{version.version}</strong>
+              </button>
               <time dateTime={new Date(version.createdAt).toISOString()}>
                 {new Date(version.createdAt).toLocaleString()}
               </time>
             </div>
             <p className={version.note ? 'note' : 'note muted'}>{version.note ?? 'No note'}</p>
             <div className="version-foot">
-              <span className="muted">
+              <a
+                href={runsHref({ workflowId, version: version.version })}
+                data-testid="version-runs"
+                title={`The runs pinned to v${version.version}`}
+              >
                 {version.runs} run{version.runs === 1 ? '' : 's'} pinned
-              </span>
+              </a>
               <button type="button" onClick={() => void restore(version.version)}>
                 Restore
               </button>
