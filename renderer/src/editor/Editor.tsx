@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, type NodeType, type WorkflowDetail } from '../../../engine/api/index.js';
 import { useApi, useClientStatus } from '../app/client-context.js';
 import { useCommandHandlers } from '../commands/useCommandHandlers.js';
+import { navigate, runHref } from '../app/routes.js';
 import { PromptModal } from '../ui/Modal.js';
 import { errorText, useToast } from '../ui/toast.js';
 import { Canvas, ReadOnlyCanvas } from './Canvas.js';
@@ -18,6 +19,7 @@ import { newNode } from './graph-edits.js';
 import { readBackup } from './local-backup.js';
 import { Palette } from './Palette.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
+import { RunDialog } from './RunDialog.js';
 import { ShortcutsHelp } from './ShortcutsHelp.js';
 import { DEFAULT_PANEL, SIDE_PANELS, type SidePanelId } from './side-panels.js';
 import { Toolbar } from './Toolbar.js';
@@ -25,7 +27,6 @@ import { useAutosave } from './use-autosave.js';
 import { useDraftActions } from './useDraftActions.js';
 import { useEditorCommands, type EditorDialog } from './useEditorCommands.js';
 import { useExternalEdits } from './useExternalEdits.js';
-import { useLastRun } from './useLastRun.js';
 import { useValidation } from './useValidation.js';
 
 interface Loaded {
@@ -112,21 +113,18 @@ function EditorView({
   }
   const [overlay, setOverlay] = useState<CanvasOverlay | null>(null);
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
-  const [lastRun, setLastRun] = useLastRun();
   const searchRef = useRef<HTMLInputElement>(null);
+  const closeDialog = useCallback(() => setDialog(null), []);
 
-  const { saveVersion, runDraft } = useDraftActions({
+  const { saveVersion, runDraft, describeDraft } = useDraftActions({
     workflowId: detail.id,
     flush: autosave.flush,
     onVersioned: useCallback(() => setDraftChanged(false), []),
-    onRunStarted: setLastRun,
     onInvalid: useCallback(() => setProblemsOpen(true), []),
   });
   const commands = useEditorCommands({
     openDialog: setDialog,
     focusSearch: useCallback(() => searchRef.current?.focus(), []),
-    runDraft,
-    errors,
   });
   useCommandHandlers('editor', commands);
 
@@ -162,12 +160,6 @@ function EditorView({
         panel={panelId}
         onTogglePanel={(id) => openPanel(panelId === id ? DEFAULT_PANEL : id)}
       />
-      {lastRun && (
-        <div className="run-strip" data-testid="last-run">
-          Last run <code>{lastRun.runId.slice(0, 12)}</code> on v{lastRun.version}:{' '}
-          <strong className={`status-${lastRun.status}`}>{lastRun.status}</strong>
-        </div>
-      )}
       <div className="editor-body">
         <Palette onAdd={addNode} searchRef={searchRef} />
         <div className="canvas-column">
@@ -203,6 +195,20 @@ function EditorView({
         />
       )}
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
+      {dialog === 'run' && (
+        <RunDialog
+          workflowId={detail.id}
+          errors={errors}
+          describeDraft={describeDraft}
+          run={runDraft}
+          onClose={closeDialog}
+          onStarted={(run) => {
+            setDialog(null);
+            // The run view replaces the old "last run" strip: status, steps and errors live there.
+            navigate(runHref(run.runId));
+          }}
+        />
+      )}
     </div>
   );
 }
