@@ -100,9 +100,9 @@ async function openApp(
   if (options.init) {
     const entries = options.init;
     // localStorage before the app reads it: the layout a returning user left.
-    await context.addInitScript((values: Record<string, string>) => {
-      for (const [key, value] of Object.entries(values)) window.localStorage.setItem(key, value);
-    }, entries);
+    await context.addInitScript({
+      content: `for (const [k, v] of Object.entries(${JSON.stringify(entries)})) localStorage.setItem(k, v);`,
+    });
   }
   const page = await context.newPage();
   await page.goto(`${served.url}#/workflows/${encodeURIComponent(workflowId)}`);
@@ -212,5 +212,101 @@ describe('the run dialog', { timeout: 90_000 }, () => {
     const run = await api.getRun({ runId: runIdFromUrl(page) ?? '' });
     expect(run.version).toBe(2);
     expect(run.input).toEqual({ amount: 500 });
+  });
+});
+
+// ── Layout and theme ──────────────────────────────────────────────────────────────────────────
+
+/** The canvas's zoom, read from React Flow's viewport transform. */
+async function zoomOf(page: Page): Promise<number> {
+  const style = (await page.locator('.react-flow__viewport').getAttribute('style')) ?? '';
+  const match = /scale\(([\d.]+)\)/.exec(style);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+async function canvasWidth(page: Page): Promise<number> {
+  return (await page.getByTestId('canvas').boundingBox())?.width ?? 0;
+}
+
+/** The relative luminance (0 black … 1 white) of an element's computed, opaque background. */
+async function backgroundLuminance(page: Page, selector: string): Promise<number> {
+  const colour = await page.evaluate<string>(
+    `getComputedStyle(document.querySelector(${JSON.stringify(selector)})).backgroundColor`,
+  );
+  const [r = 0, g = 0, b = 0, alpha = 1] = (colour.match(/[\d.]+/g) ?? []).map(Number);
+  // A transparent background says nothing about the theme.
+  if (alpha === 0) return Number.NaN;
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+describe('the layout', { timeout: 90_000 }, () => {
+  it('collapses the side panels, gives the canvas the width, and remembers it', async () => {
+    const workflowId = await fiveNodeFlow();
+    const page = await openApp(workflowId);
+    const before = await canvasWidth(page);
+    expect(before).toBeLessThan(800);
+    await page.getByRole('button', { name: 'Hide workflows' }).click();
+    await page.getByRole('button', { name: 'Hide palette' }).click();
+    await page.getByRole('button', { name: 'Hide side panel' }).click();
+    await expect.poll(() => canvasWidth(page)).toBeGreaterThan(1200);
+    expect(await page.getByRole('complementary', { name: 'Node palette' }).count()).toBe(0);
+    expect(await page.getByTestId('inspector').count()).toBe(0);
+
+    // Fit to view, at the new width: a 5-node flow is readable.
+    await page.getByTestId('editor').getByRole('button', { name: /^Fit/ }).click();
+    await expect.poll(() => zoomOf(page)).toBeGreaterThanOrEqual(0.75);
+    expect(await zoomOf(page)).toBeLessThanOrEqual(1);
+    await shot(page, 'layout-collapsed');
+
+    // A reload keeps the layout, and the flow opens at a readable zoom straight away.
+    await page.reload();
+    await page.locator('.react-flow__node').first().waitFor();
+    await expect.poll(() => canvasWidth(page)).toBeGreaterThan(1200);
+    await expect.poll(() => zoomOf(page)).toBeGreaterThanOrEqual(0.75);
+    expect(await page.getByRole('button', { name: 'Show workflows' }).isVisible()).toBe(true);
+
+    // And everything comes back.
+    await page.getByRole('button', { name: 'Show workflows' }).click();
+    await page.getByRole('button', { name: 'Show palette' }).click();
+    await page.getByRole('button', { name: 'Show side panel' }).click();
+    await page.getByTestId('inspector').waitFor();
+    await expect.poll(() => canvasWidth(page)).toBeLessThan(800);
+  });
+
+  it('opens a 5-node flow readable when the sidebar was left collapsed', async () => {
+    const workflowId = await fiveNodeFlow();
+    const page = await openApp(workflowId, {
+      init: {
+        'stepwise:layout:sidebar-hidden': 'true',
+        'stepwise:layout:palette-hidden': 'true',
+        'stepwise:layout:panel-hidden': 'true',
+      },
+    });
+    await expect.poll(() => zoomOf(page)).toBeGreaterThanOrEqual(0.75);
+    expect(await canvasWidth(page)).toBeGreaterThan(1200);
+  });
+});
+
+describe('the theme', { timeout: 90_000 }, () => {
+  it('follows the system preference: dark, then light', async () => {
+    const workflowId = await refundWorkflow();
+    const page = await openApp(workflowId, { colorScheme: 'dark' });
+    expect(await backgroundLuminance(page, 'body')).toBeLessThan(0.2);
+    expect(await backgroundLuminance(page, '.sidebar')).toBeLessThan(0.2);
+    // React Flow follows too (its colorMode="system" marks the canvas dark).
+    expect(await page.locator('.react-flow.dark').count()).toBe(1);
+    await shot(page, 'theme-dark');
+    await openRunDialog(page);
+    // Monaco's theme follows as well.
+    await dialog(page).locator('.monaco-editor.vs-dark').waitFor();
+    await shot(page, 'run-dialog-dark');
+    await page.keyboard.press('Escape');
+
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => backgroundLuminance(page, 'body')).toBeGreaterThan(0.8);
+    expect(await page.locator('.react-flow.light').count()).toBe(1);
+    await shot(page, 'theme-light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(() => backgroundLuminance(page, 'body')).toBeLessThan(0.2);
   });
 });

@@ -8,8 +8,10 @@ import { ApiError, type NodeType, type WorkflowDetail } from '../../../engine/ap
 import { useApi, useClientStatus } from '../app/client-context.js';
 import { useCommandHandlers } from '../commands/useCommandHandlers.js';
 import { navigate, runHref } from '../app/routes.js';
+import { Icon } from '../ui/Icon.js';
 import { PromptModal } from '../ui/Modal.js';
 import { errorText, useToast } from '../ui/toast.js';
+import { LAYOUT_KEYS, usePersistentFlag } from '../ui/usePersistentFlag.js';
 import { Canvas, ReadOnlyCanvas } from './Canvas.js';
 import { createCatalog } from './catalog.js';
 import type { CanvasOverlay } from './decorations.js';
@@ -115,6 +117,8 @@ function EditorView({
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const closeDialog = useCallback(() => setDialog(null), []);
+  const [paletteHidden, setPaletteHidden] = usePersistentFlag(LAYOUT_KEYS.palette, false);
+  const [panelHidden, setPanelHidden] = usePersistentFlag(LAYOUT_KEYS.panel, false);
 
   const { saveVersion, runDraft, describeDraft } = useDraftActions({
     workflowId: detail.id,
@@ -124,7 +128,11 @@ function EditorView({
   });
   const commands = useEditorCommands({
     openDialog: setDialog,
-    focusSearch: useCallback(() => searchRef.current?.focus(), []),
+    focusSearch: useCallback(() => {
+      // Searching the palette shows it first; the input exists after that render.
+      setPaletteHidden(false);
+      requestAnimationFrame(() => searchRef.current?.focus());
+    }, [setPaletteHidden]),
   });
   useCommandHandlers('editor', commands);
 
@@ -132,6 +140,7 @@ function EditorView({
   const openPanel = (id: SidePanelId) => {
     setPanelId(id);
     setOverlay(null);
+    if (id !== DEFAULT_PANEL) setPanelHidden(false);
   };
   const panel = SIDE_PANELS.find((entry) => entry.id === panelId) ?? SIDE_PANELS[0];
 
@@ -160,25 +169,60 @@ function EditorView({
         panel={panelId}
         onTogglePanel={(id) => openPanel(panelId === id ? DEFAULT_PANEL : id)}
       />
-      <div className="editor-body">
-        <Palette onAdd={addNode} searchRef={searchRef} />
+      <div
+        className="editor-body"
+        style={{
+          gridTemplateColumns: `${paletteHidden ? '0' : '200px'} minmax(0, 1fr) ${panelHidden ? '0' : '320px'}`,
+        }}
+      >
+        {paletteHidden ? <div /> : <Palette onAdd={addNode} searchRef={searchRef} />}
         <div className="canvas-column">
           {overlay?.banner}
-          {overlay?.graph ? (
-            <ReadOnlyCanvas graph={overlay.graph} decorations={overlay.decorations} />
-          ) : (
-            <Canvas problems={problems} decorations={overlay?.decorations} />
-          )}
+          <div className="canvas-area">
+            <button
+              type="button"
+              className="panel-toggle canvas-toggle left"
+              aria-label={paletteHidden ? 'Show palette' : 'Hide palette'}
+              aria-expanded={!paletteHidden}
+              title={paletteHidden ? 'Show palette' : 'Hide palette'}
+              onClick={() => setPaletteHidden(!paletteHidden)}
+            >
+              <Icon name="panel-left" />
+            </button>
+            <button
+              type="button"
+              className="panel-toggle canvas-toggle right"
+              aria-label={panelHidden ? 'Show side panel' : 'Hide side panel'}
+              aria-expanded={!panelHidden}
+              title={panelHidden ? 'Show side panel' : 'Hide side panel'}
+              onClick={() => {
+                // A hidden panel's decorations leave the canvas with it, as when it closes.
+                if (!panelHidden) setOverlay(null);
+                setPanelHidden(!panelHidden);
+              }}
+            >
+              <Icon name="panel-right" />
+            </button>
+            {overlay?.graph ? (
+              <ReadOnlyCanvas graph={overlay.graph} decorations={overlay.decorations} />
+            ) : (
+              <Canvas problems={problems} decorations={overlay?.decorations} />
+            )}
+          </div>
           <ProblemsPanel problems={problems} open={problemsOpen} onToggle={() => setProblemsOpen(!problemsOpen)} />
         </div>
-        <panel.Component
-          key={panel.id}
-          workflowId={detail.id}
-          openVersion={openVersion}
-          problems={problems}
-          close={() => openPanel(DEFAULT_PANEL)}
-          showOnCanvas={setOverlay}
-        />
+        {panelHidden ? (
+          <div />
+        ) : (
+          <panel.Component
+            key={panel.id}
+            workflowId={detail.id}
+            openVersion={openVersion}
+            problems={problems}
+            close={() => openPanel(DEFAULT_PANEL)}
+            showOnCanvas={setOverlay}
+          />
+        )}
       </div>
       {dialog === 'save-version' && (
         <PromptModal

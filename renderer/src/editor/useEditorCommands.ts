@@ -6,6 +6,7 @@ import type { ScopeHandlers } from '../commands/command-registry.js';
 import { useToast } from '../ui/toast.js';
 import { readClip, writeClip } from './clipboard.js';
 import { useEditor, useEditorState } from './editor-context.js';
+import { fitViewOptions } from './fit-view.js';
 import { copySelection, pasteClip, type Clip } from './graph-edits.js';
 import { layoutPositions } from './layout.js';
 
@@ -26,7 +27,7 @@ export function useEditorCommands(options: {
 
   return useMemo(() => {
     const state = () => store.getState();
-    const fit = () => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 });
+    const fit = () => flow.fitView({ ...fitViewOptions(state().graph.nodes.length), duration: 200 });
     /** Copies the selected nodes; false when nothing is selected. */
     const copy = () => {
       const clip = copySelection(state().graph, state().selectedNodes);
