@@ -187,7 +187,7 @@ function EditorView({
               title={paletteHidden ? 'Show palette' : 'Hide palette'}
               onClick={() => setPaletteHidden(!paletteHidden)}
             >
-              <Icon name="panel-left" />
+              <Icon name={paletteHidden ? 'chevron-right' : 'chevron-left'} size={14} />
             </button>
             <button
               type="button"
@@ -201,7 +201,7 @@ function EditorView({
                 setPanelHidden(!panelHidden);
               }}
             >
-              <Icon name="panel-right" />
+              <Icon name={panelHidden ? 'chevron-left' : 'chevron-right'} size={14} />
             </button>
             {overlay?.graph ? (
               <ReadOnlyCanvas graph={overlay.graph} decorations={overlay.decorations} />

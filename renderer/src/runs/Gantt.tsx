@@ -95,7 +95,7 @@ function GanttLane({
 }) {
   return (
     <div
-      className={`gantt-lane status-${lane.status}${selected ? ' selected' : ''}`}
+      className={`gantt-lane lane-${lane.status}${selected ? ' selected' : ''}`}
       data-activation-id={lane.activationId}
       data-node-id={lane.nodeId}
       style={{ transform: `translateY(${top}px)` }}

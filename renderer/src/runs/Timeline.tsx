@@ -1,7 +1,7 @@
 // The run's journal as a list, one row per event, the current step marked. Virtualized by hand:
 // rows have a fixed height, so only the rows in view (plus a few) exist in the DOM and a run of
 // 100,000 events scrolls like one of 30. ↑/↓ in the list seek; ←/→ are the run view's.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { eventDetail, type JournalEvent } from '../../../engine/api/index.js';
 import { Icon } from '../ui/Icon.js';
 import { eventTone, formatOffset, indexAtSeq, scrollToKeep, visibleRange, type EventTone } from './timeline-window.js';
@@ -34,6 +34,12 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
   const [viewport, setViewport] = useState(400);
   const current = indexAtSeq(events, position);
   const startAt = events[0]?.at ?? 0;
+  // Rows are memoized; a stable seek keeps them so while the caller's callback changes.
+  const seekRef = useRef(onSeek);
+  useEffect(() => {
+    seekRef.current = onSeek;
+  }, [onSeek]);
+  const seek = useCallback((seq: number) => seekRef.current(seq), []);
 
   useEffect(() => {
     const list = listRef.current;
@@ -88,37 +94,63 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
       <div className="timeline-spacer" style={{ height: events.length * TIMELINE_ROW_HEIGHT }}>
         {rows.map((event, offset) => {
           const index = range.start + offset;
-          const tone = eventTone(event.type);
-          const icon = TONE_ICONS[tone];
-          const isCurrent = index === current;
-          const node = event.nodeId === null ? '' : (nodeNames.get(event.nodeId) ?? event.nodeId);
-          const detail = eventDetail(event);
           return (
-            <div
+            <TimelineRow
               key={event.seq}
-              id={`timeline-event-${event.seq}`}
-              role="option"
-              aria-selected={isCurrent}
-              aria-current={isCurrent ? 'step' : undefined}
-              data-seq={event.seq}
-              className={`timeline-row tone-${tone}${isCurrent ? ' current' : ''}${index > current ? ' future' : ''}`}
-              style={{ transform: `translateY(${index * TIMELINE_ROW_HEIGHT}px)` }}
-              title={detail === '' ? undefined : detail}
-              onClick={() => onSeek(event.seq)}
-            >
-              <span className="timeline-seq">#{event.seq}</span>
-              <span className="timeline-time">{formatOffset(event.at - startAt)}</span>
-              <span className="timeline-icon">{icon && <Icon name={icon} size={13} />}</span>
-              <span className="timeline-type">
-                {event.type}
-                {event.attempt !== null && event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}
-              </span>
-              <span className="timeline-node">{node}</span>
-              <span className="timeline-detail">{detail}</span>
-            </div>
+              event={event}
+              top={index * TIMELINE_ROW_HEIGHT}
+              state={index === current ? 'current' : index > current ? 'future' : 'past'}
+              node={event.nodeId === null ? '' : (nodeNames.get(event.nodeId) ?? event.nodeId)}
+              startAt={startAt}
+              onSeek={seek}
+            />
           );
         })}
       </div>
     </div>
   );
 }
+
+const TimelineRow = memo(function TimelineRow({
+  event,
+  top,
+  state,
+  node,
+  startAt,
+  onSeek,
+}: {
+  event: JournalEvent;
+  top: number;
+  state: 'past' | 'current' | 'future';
+  node: string;
+  startAt: number;
+  onSeek: (seq: number) => void;
+}) {
+  const tone = eventTone(event.type);
+  const icon = TONE_ICONS[tone];
+  const detail = eventDetail(event);
+  const isCurrent = state === 'current';
+  return (
+    <div
+      id={`timeline-event-${event.seq}`}
+      role="option"
+      aria-selected={isCurrent}
+      aria-current={isCurrent ? 'step' : undefined}
+      data-seq={event.seq}
+      className={`timeline-row tone-${tone}${state === 'past' ? '' : ` ${state}`}`}
+      style={{ transform: `translateY(${top}px)` }}
+      title={detail === '' ? undefined : detail}
+      onClick={() => onSeek(event.seq)}
+    >
+      <span className="timeline-seq">#{event.seq}</span>
+      <span className="timeline-time">{formatOffset(event.at - startAt)}</span>
+      <span className="timeline-icon">{icon && <Icon name={icon} size={13} />}</span>
+      <span className="timeline-type">
+        {event.type}
+        {event.attempt !== null && event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}
+      </span>
+      <span className="timeline-node">{node}</span>
+      <span className="timeline-detail">{detail}</span>
+    </div>
+  );
+});

@@ -25,8 +25,6 @@ const PATHS: Record<string, string> = {
   download: 'M12 4v12M7 11l5 5 5-5M4 20h16',
   'chevron-left': 'M15 6l-6 6 6 6',
   'chevron-right': 'M9 6l6 6-6 6',
-  'panel-left': 'M3 4h18v16H3zM9 4v16',
-  'panel-right': 'M3 4h18v16H3zM15 4v16',
 };
 
 export function Icon({ name, size = 16, title }: { name: string; size?: number; title?: string }) {
