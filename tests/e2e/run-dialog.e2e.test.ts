@@ -253,7 +253,7 @@ describe('the layout', { timeout: 90_000 }, () => {
     expect(await page.getByTestId('inspector').count()).toBe(0);
 
     // Fit to view, at the new width: a 5-node flow is readable.
-    await page.getByTestId('editor').getByRole('button', { name: /^Fit/ }).click();
+    await page.getByTestId('editor').getByRole('button', { name: 'Zoom to fit' }).click();
     await expect.poll(() => zoomOf(page)).toBeGreaterThanOrEqual(0.75);
     expect(await zoomOf(page)).toBeLessThanOrEqual(1);
     await shot(page, 'layout-collapsed');
