@@ -1,4 +1,4 @@
-// The app shell: workflow list on the left, the current place (an editor, the runs list, a run,
+// The app shell: workflow list on the left (collapsible, remembered), the current place (an editor, the runs list, a run,
 // credentials) on the right, the connection banner, and the commands (keys, menu) they handle.
 // The place is the URL hash (routes.ts), so a reload or a shared link returns to it.
 import { useCallback, useEffect, useState } from 'react';
@@ -7,6 +7,7 @@ import { CommandProvider } from '../commands/CommandProvider.js';
 import { CredentialsView } from '../credentials/CredentialsView.js';
 import { Editor } from '../editor/Editor.js';
 import { ToastProvider } from '../ui/toast.js';
+import { LAYOUT_KEYS, usePersistentFlag } from '../ui/usePersistentFlag.js';
 import { WorkflowList } from '../workflows/WorkflowList.js';
 import { RunsList } from '../runs/RunsList.js';
 import { RunView } from '../runs/RunView.js';
@@ -31,6 +32,7 @@ function Shell() {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   const [nodeTypes, setNodeTypes] = useState<NodeType[] | null>(null);
   const openId = route.page === 'workflow' ? route.workflowId : null;
+  const [sidebarHidden, setSidebarHidden] = usePersistentFlag(LAYOUT_KEYS.sidebar, false);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(window.location.hash));
@@ -46,7 +48,7 @@ function Shell() {
   }, []);
 
   return (
-    <div className="shell">
+    <div className={sidebarHidden ? 'shell sidebar-hidden' : 'shell'}>
       {status !== 'ready' && (
         <div className={`banner banner-${status}`} role="status" data-testid="connection-banner">
           {status === 'connecting'
@@ -54,7 +56,12 @@ function Shell() {
             : 'Engine connection lost — reconnecting… Your edits are kept.'}
         </div>
       )}
-      <WorkflowList openId={openId} onOpen={open} />
+      <WorkflowList
+        openId={openId}
+        onOpen={open}
+        collapsed={sidebarHidden}
+        onCollapse={() => setSidebarHidden(!sidebarHidden)}
+      />
       <main className="workspace">
         {route.page === 'credentials' ? (
           <CredentialsView />

@@ -21,6 +21,7 @@ import { EditorContext, useEditor, useEditorState } from './editor-context.js';
 import { createEditorStore } from './editor-store.js';
 import { edgeClasses, nodeDecorations, type DecorationProvider } from './decorations.js';
 import { connectionProblem, edgeId, newNode, type ConnectionAttempt } from './graph-edits.js';
+import { fitViewOptions } from './fit-view.js';
 import { stepGeometry } from './step-layout.js';
 import { nodeTypes, type StepFlowNode, type StepNodeData } from './StepNode.js';
 
@@ -268,7 +269,8 @@ export function Canvas({
         // Large graphs open at a readable zoom and render only what is on screen (and near it).
         onlyRenderVisibleElements={graph.nodes.length > LARGE_GRAPH}
         fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1, minZoom: graph.nodes.length > LARGE_GRAPH ? 0.5 : 0.05 }}
+        fitViewOptions={fitViewOptions(graph.nodes.length)}
+        colorMode="system"
         defaultEdgeOptions={{ type: 'smoothstep' }}
         proOptions={{ hideAttribution: true }}
       >

@@ -7,8 +7,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, type NodeType, type WorkflowDetail } from '../../../engine/api/index.js';
 import { useApi, useClientStatus } from '../app/client-context.js';
 import { useCommandHandlers } from '../commands/useCommandHandlers.js';
+import { navigate, runHref } from '../app/routes.js';
+import { Icon } from '../ui/Icon.js';
 import { PromptModal } from '../ui/Modal.js';
 import { errorText, useToast } from '../ui/toast.js';
+import { LAYOUT_KEYS, usePersistentFlag } from '../ui/usePersistentFlag.js';
 import { Canvas, ReadOnlyCanvas } from './Canvas.js';
 import { createCatalog } from './catalog.js';
 import type { CanvasOverlay } from './decorations.js';
@@ -18,6 +21,7 @@ import { newNode } from './graph-edits.js';
 import { readBackup } from './local-backup.js';
 import { Palette } from './Palette.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
+import { RunDialog } from './RunDialog.js';
 import { ShortcutsHelp } from './ShortcutsHelp.js';
 import { DEFAULT_PANEL, SIDE_PANELS, type SidePanelId } from './side-panels.js';
 import { Toolbar } from './Toolbar.js';
@@ -25,7 +29,6 @@ import { useAutosave } from './use-autosave.js';
 import { useDraftActions } from './useDraftActions.js';
 import { useEditorCommands, type EditorDialog } from './useEditorCommands.js';
 import { useExternalEdits } from './useExternalEdits.js';
-import { useLastRun } from './useLastRun.js';
 import { useValidation } from './useValidation.js';
 
 interface Loaded {
@@ -112,21 +115,24 @@ function EditorView({
   }
   const [overlay, setOverlay] = useState<CanvasOverlay | null>(null);
   const [dialog, setDialog] = useState<EditorDialog | null>(null);
-  const [lastRun, setLastRun] = useLastRun();
   const searchRef = useRef<HTMLInputElement>(null);
+  const closeDialog = useCallback(() => setDialog(null), []);
+  const [paletteHidden, setPaletteHidden] = usePersistentFlag(LAYOUT_KEYS.palette, false);
+  const [panelHidden, setPanelHidden] = usePersistentFlag(LAYOUT_KEYS.panel, false);
 
-  const { saveVersion, runDraft } = useDraftActions({
+  const { saveVersion, runDraft, describeDraft } = useDraftActions({
     workflowId: detail.id,
     flush: autosave.flush,
     onVersioned: useCallback(() => setDraftChanged(false), []),
-    onRunStarted: setLastRun,
     onInvalid: useCallback(() => setProblemsOpen(true), []),
   });
   const commands = useEditorCommands({
     openDialog: setDialog,
-    focusSearch: useCallback(() => searchRef.current?.focus(), []),
-    runDraft,
-    errors,
+    focusSearch: useCallback(() => {
+      // Searching the palette shows it first; the input exists after that render.
+      setPaletteHidden(false);
+      requestAnimationFrame(() => searchRef.current?.focus());
+    }, [setPaletteHidden]),
   });
   useCommandHandlers('editor', commands);
 
@@ -134,6 +140,7 @@ function EditorView({
   const openPanel = (id: SidePanelId) => {
     setPanelId(id);
     setOverlay(null);
+    if (id !== DEFAULT_PANEL) setPanelHidden(false);
   };
   const panel = SIDE_PANELS.find((entry) => entry.id === panelId) ?? SIDE_PANELS[0];
 
@@ -162,31 +169,60 @@ function EditorView({
         panel={panelId}
         onTogglePanel={(id) => openPanel(panelId === id ? DEFAULT_PANEL : id)}
       />
-      {lastRun && (
-        <div className="run-strip" data-testid="last-run">
-          Last run <code>{lastRun.runId.slice(0, 12)}</code> on v{lastRun.version}:{' '}
-          <strong className={`status-${lastRun.status}`}>{lastRun.status}</strong>
-        </div>
-      )}
-      <div className="editor-body">
-        <Palette onAdd={addNode} searchRef={searchRef} />
+      <div
+        className="editor-body"
+        style={{
+          gridTemplateColumns: `${paletteHidden ? '0' : '200px'} minmax(0, 1fr) ${panelHidden ? '0' : '320px'}`,
+        }}
+      >
+        {paletteHidden ? <div /> : <Palette onAdd={addNode} searchRef={searchRef} />}
         <div className="canvas-column">
           {overlay?.banner}
-          {overlay?.graph ? (
-            <ReadOnlyCanvas graph={overlay.graph} decorations={overlay.decorations} />
-          ) : (
-            <Canvas problems={problems} decorations={overlay?.decorations} />
-          )}
+          <div className="canvas-area">
+            <button
+              type="button"
+              className="panel-toggle canvas-toggle left"
+              aria-label={paletteHidden ? 'Show palette' : 'Hide palette'}
+              aria-expanded={!paletteHidden}
+              title={paletteHidden ? 'Show palette' : 'Hide palette'}
+              onClick={() => setPaletteHidden(!paletteHidden)}
+            >
+              <Icon name={paletteHidden ? 'chevron-right' : 'chevron-left'} size={14} />
+            </button>
+            <button
+              type="button"
+              className="panel-toggle canvas-toggle right"
+              aria-label={panelHidden ? 'Show side panel' : 'Hide side panel'}
+              aria-expanded={!panelHidden}
+              title={panelHidden ? 'Show side panel' : 'Hide side panel'}
+              onClick={() => {
+                // A hidden panel's decorations leave the canvas with it, as when it closes.
+                if (!panelHidden) setOverlay(null);
+                setPanelHidden(!panelHidden);
+              }}
+            >
+              <Icon name={panelHidden ? 'chevron-left' : 'chevron-right'} size={14} />
+            </button>
+            {overlay?.graph ? (
+              <ReadOnlyCanvas graph={overlay.graph} decorations={overlay.decorations} />
+            ) : (
+              <Canvas problems={problems} decorations={overlay?.decorations} />
+            )}
+          </div>
           <ProblemsPanel problems={problems} open={problemsOpen} onToggle={() => setProblemsOpen(!problemsOpen)} />
         </div>
-        <panel.Component
-          key={panel.id}
-          workflowId={detail.id}
-          openVersion={openVersion}
-          problems={problems}
-          close={() => openPanel(DEFAULT_PANEL)}
-          showOnCanvas={setOverlay}
-        />
+        {panelHidden ? (
+          <div />
+        ) : (
+          <panel.Component
+            key={panel.id}
+            workflowId={detail.id}
+            openVersion={openVersion}
+            problems={problems}
+            close={() => openPanel(DEFAULT_PANEL)}
+            showOnCanvas={setOverlay}
+          />
+        )}
       </div>
       {dialog === 'save-version' && (
         <PromptModal
@@ -203,6 +239,20 @@ function EditorView({
         />
       )}
       {dialog === 'help' && <ShortcutsHelp onClose={() => setDialog(null)} />}
+      {dialog === 'run' && (
+        <RunDialog
+          workflowId={detail.id}
+          errors={errors}
+          describeDraft={describeDraft}
+          run={runDraft}
+          onClose={closeDialog}
+          onStarted={(run) => {
+            setDialog(null);
+            // The run view replaces the old "last run" strip: status, steps and errors live there.
+            navigate(runHref(run.runId));
+          }}
+        />
+      )}
     </div>
   );
 }

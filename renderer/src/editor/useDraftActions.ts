@@ -1,9 +1,15 @@
-// Saving the draft as a version and running it: both wait for the autosave first, so the engine
+// Saving the draft as a version and running it (with an input): both wait for the autosave first, so the engine
 // versions what is on screen, and explain a refusal by the validator's first problem.
 import { useCallback } from 'react';
 import { ApiError } from '../../../engine/api/index.js';
 import { useApi } from '../app/client-context.js';
 import { errorText, useToast } from '../ui/toast.js';
+
+/** The version a run of the draft would be pinned to: the latest, or a new one saved first. */
+export interface DraftVersionInfo {
+  latestVersion: number | null;
+  draftChanged: boolean;
+}
 
 export interface StartedRun {
   runId: string;
@@ -15,11 +21,14 @@ export function useDraftActions(options: {
   workflowId: string;
   flush: () => Promise<void>;
   onVersioned: () => void;
-  onRunStarted: (run: StartedRun) => void;
   /** The draft was refused as invalid: its problems are worth showing. */
   onInvalid: () => void;
-}): { saveVersion: (note: string) => Promise<void>; runDraft: () => Promise<void> } {
-  const { workflowId, flush, onVersioned, onRunStarted, onInvalid } = options;
+}): {
+  saveVersion: (note: string) => Promise<void>;
+  runDraft: (input: unknown) => Promise<StartedRun>;
+  describeDraft: () => Promise<DraftVersionInfo>;
+} {
+  const { workflowId, flush, onVersioned, onInvalid } = options;
   const api = useApi();
   const toast = useToast();
 
@@ -49,22 +58,35 @@ export function useDraftActions(options: {
     [api, flush, onVersioned, refused, toast, workflowId],
   );
 
-  const runDraft = useCallback(async () => {
-    try {
-      await flush();
-      const started = await api.runDraft({ workflowId });
-      onVersioned();
-      onRunStarted({ runId: started.run.runId, status: started.run.status, version: started.run.version });
-      toast(
-        `Run ${started.run.runId.slice(0, 8)} started on version ${started.run.version}${started.versionCreated ? ' (saved from the draft)' : ''}`,
-        'success',
-      );
-    } catch (error) {
-      refused('Cannot run', error);
-    }
-  }, [api, flush, onRunStarted, onVersioned, refused, toast, workflowId]);
+  const describeDraft = useCallback(async (): Promise<DraftVersionInfo> => {
+    await flush();
+    const detail = await api.getWorkflow({ workflowId });
+    return { latestVersion: detail.latestVersion, draftChanged: detail.draftChanged };
+  }, [api, flush, workflowId]);
 
-  return { saveVersion, runDraft };
+  const runDraft = useCallback(
+    async (input: unknown): Promise<StartedRun> => {
+      try {
+        await flush();
+        const started = await api.runDraft({ workflowId, input });
+        onVersioned();
+        const run = { runId: started.run.runId, status: started.run.status, version: started.run.version };
+        toast(
+          `Run ${run.runId.slice(0, 8)} started on version ${run.version}${started.versionCreated ? ' (saved from the draft)' : ''}`,
+          'success',
+        );
+        return run;
+      } catch (error) {
+        // The dialog shows why; an invalid draft also opens the problems.
+        const invalid = error instanceof ApiError && error.code === 'invalid';
+        if (invalid) onInvalid();
+        throw new Error(invalid ? `Cannot run: ${firstErrors(error)}` : errorText(error), { cause: error });
+      }
+    },
+    [api, flush, onInvalid, onVersioned, toast, workflowId],
+  );
+
+  return { saveVersion, runDraft, describeDraft };
 }
 
 function firstErrors(error: ApiError): string {

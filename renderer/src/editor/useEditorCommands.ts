@@ -1,26 +1,24 @@
 // The editor's handler for each editor command of the command table (leaving one out does not
-// compile): graph edits, the view, the dialogs and running the draft.
+// compile): graph edits, the view and the dialogs (Run opens the run dialog).
 import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
 import type { ScopeHandlers } from '../commands/command-registry.js';
 import { useToast } from '../ui/toast.js';
 import { readClip, writeClip } from './clipboard.js';
 import { useEditor, useEditorState } from './editor-context.js';
+import { fitViewOptions } from './fit-view.js';
 import { copySelection, pasteClip, type Clip } from './graph-edits.js';
 import { layoutPositions } from './layout.js';
 
-export type EditorDialog = 'save-version' | 'help';
+export type EditorDialog = 'save-version' | 'help' | 'run';
 
 const PASTE_OFFSET = { x: 40, y: 40 };
 
 export function useEditorCommands(options: {
   openDialog: (dialog: EditorDialog) => void;
   focusSearch: () => void;
-  runDraft: () => Promise<void>;
-  /** Validation errors: the draft cannot run while there are any. */
-  errors: number;
 }): ScopeHandlers<'editor'> {
-  const { openDialog, focusSearch, runDraft, errors } = options;
+  const { openDialog, focusSearch } = options;
   const { store } = useEditor();
   const flow = useReactFlow();
   const toast = useToast();
@@ -29,7 +27,7 @@ export function useEditorCommands(options: {
 
   return useMemo(() => {
     const state = () => store.getState();
-    const fit = () => flow.fitView({ padding: 0.2, duration: 200, maxZoom: 1 });
+    const fit = () => flow.fitView({ ...fitViewOptions(state().graph.nodes.length), duration: 200 });
     /** Copies the selected nodes; false when nothing is selected. */
     const copy = () => {
       const clip = copySelection(state().graph, state().selectedNodes);
@@ -89,7 +87,8 @@ export function useEditorCommands(options: {
       'search-nodes': { run: focusSearch },
       help: { run: () => openDialog('help') },
       deselect: { run: () => state().select([], []) },
-      run: { run: runDraft, disabled: errors > 0, disabledTitle: 'Fix the problems first' },
+      // The dialog says when the draft has problems (and keeps Run disabled there).
+      run: { run: () => openDialog('run') },
     };
-  }, [canRedo, canUndo, errors, flow, focusSearch, openDialog, runDraft, store, toast]);
+  }, [canRedo, canUndo, flow, focusSearch, openDialog, store, toast]);
 }

@@ -23,6 +23,8 @@ const PATHS: Record<string, string> = {
   run: 'M5 3l14 9-14 9z',
   upload: 'M12 16V4M7 9l5-5 5 5M4 20h16',
   download: 'M12 4v12M7 11l5 5 5-5M4 20h16',
+  'chevron-left': 'M15 6l-6 6 6 6',
+  'chevron-right': 'M9 6l6 6-6 6',
 };
 
 export function Icon({ name, size = 16, title }: { name: string; size?: number; title?: string }) {

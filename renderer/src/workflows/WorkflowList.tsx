@@ -20,7 +20,18 @@ function openCredentials(): void {
   navigate(CREDENTIALS_HREF);
 }
 
-export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen: (id: string | null) => void }) {
+export function WorkflowList({
+  openId,
+  onOpen,
+  collapsed = false,
+  onCollapse,
+}: {
+  openId: string | null;
+  onOpen: (id: string | null) => void;
+  /** Shown as a narrow rail: the list is hidden, its commands and dialogs still work. */
+  collapsed?: boolean;
+  onCollapse?: () => void;
+}) {
   const api = useApi();
   const toast = useToast();
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
@@ -90,79 +101,129 @@ export function WorkflowList({ openId, onOpen }: { openId: string | null; onOpen
 
   const shown = workflows.filter((workflow) => workflow.name.toLowerCase().includes(filter.toLowerCase()));
   return (
-    <aside className="sidebar" aria-label="Workflows">
-      <div className="sidebar-head">
-        <span className="brand">Stepwise</span>
-        <button type="button" className="primary" onClick={() => setDialog({ kind: 'create' })} title="New workflow">
-          <Icon name="plus" /> New
-        </button>
-      </div>
-      <div className="sidebar-actions">
-        <button type="button" onClick={() => void importFile()} title="Import a .stepwise.json file">
-          <Icon name="upload" /> Import
-        </button>
-        <button type="button" onClick={() => setDialog({ kind: 'templates' })}>
-          Templates
-        </button>
-      </div>
-      <input
-        className="search"
-        placeholder="Filter workflows"
-        value={filter}
-        onChange={(event) => setFilter(event.target.value)}
-        aria-label="Filter workflows"
-      />
-      <ul className="workflow-list">
-        {shown.map((workflow) => (
-          <li key={workflow.id} className={workflow.id === openId ? 'active' : undefined}>
+    <aside className={collapsed ? 'sidebar collapsed' : 'sidebar'} aria-label="Workflows">
+      {collapsed ? (
+        <div className="sidebar-rail">
+          <button
+            type="button"
+            className="panel-toggle"
+            onClick={onCollapse}
+            aria-label="Show workflows"
+            title="Show workflows"
+          >
+            <Icon name="chevron-right" />
+          </button>
+          <button
+            type="button"
+            className="panel-toggle"
+            onClick={() => navigate(runsHref())}
+            aria-label="Runs"
+            title="Every run"
+          >
+            <Icon name="history" />
+          </button>
+          <button
+            type="button"
+            className="panel-toggle"
+            onClick={openCredentials}
+            aria-label="Credentials"
+            title="Credentials"
+          >
+            <Icon name="lock" />
+          </button>
+        </div>
+      ) : (
+        <>
+          <div className="sidebar-head">
+            <span className="brand">Stepwise</span>
             <button
               type="button"
-              className="workflow-open"
-              onClick={() => onOpen(workflow.id)}
-              data-testid="workflow-item"
+              className="primary"
+              onClick={() => setDialog({ kind: 'create' })}
+              title="New workflow"
             >
-              <span className="workflow-name">{workflow.name}</span>
-              <span className="workflow-meta">
-                {workflow.latestVersion === null ? 'draft' : `v${workflow.latestVersion}`}
-              </span>
+              <Icon name="plus" /> New
             </button>
-            <details className="row-menu">
-              <summary aria-label={`Actions for ${workflow.name}`}>⋯</summary>
-              <div className="menu">
-                <button type="button" onClick={() => setDialog({ kind: 'rename', workflow })}>
-                  Rename
-                </button>
+            {onCollapse && (
+              <button
+                type="button"
+                className="panel-toggle"
+                onClick={onCollapse}
+                aria-label="Hide workflows"
+                title="Hide workflows"
+              >
+                <Icon name="chevron-left" />
+              </button>
+            )}
+          </div>
+          <div className="sidebar-actions">
+            <button type="button" onClick={() => void importFile()} title="Import a .stepwise.json file">
+              <Icon name="upload" /> Import
+            </button>
+            <button type="button" onClick={() => setDialog({ kind: 'templates' })}>
+              Templates
+            </button>
+          </div>
+          <input
+            className="search"
+            placeholder="Filter workflows"
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+            aria-label="Filter workflows"
+          />
+          <ul className="workflow-list">
+            {shown.map((workflow) => (
+              <li key={workflow.id} className={workflow.id === openId ? 'active' : undefined}>
                 <button
                   type="button"
-                  onClick={() =>
-                    void run(async () => {
-                      const copy = await api.duplicateWorkflow({ workflowId: workflow.id });
-                      onOpen(copy.id);
-                    })
-                  }
+                  className="workflow-open"
+                  onClick={() => onOpen(workflow.id)}
+                  data-testid="workflow-item"
                 >
-                  Duplicate
+                  <span className="workflow-name">{workflow.name}</span>
+                  <span className="workflow-meta">
+                    {workflow.latestVersion === null ? 'draft' : `v${workflow.latestVersion}`}
+                  </span>
                 </button>
-                <button type="button" onClick={() => void exportWorkflow(workflow.id)}>
-                  Export
-                </button>
-                <button type="button" className="danger" onClick={() => setDialog({ kind: 'delete', workflow })}>
-                  Delete
-                </button>
-              </div>
-            </details>
-          </li>
-        ))}
-        {shown.length === 0 && <li className="muted">No workflows yet.</li>}
-      </ul>
-      <div className="sidebar-foot">
-        <button type="button" onClick={() => navigate(runsHref())} data-testid="open-runs" title="Every run">
-          <Icon name="history" /> Runs
-        </button>
-        <button type="button" onClick={openCredentials} data-testid="open-credentials" title="Credentials">
-          <Icon name="lock" /> Credentials
-        </button>
-      </div>
+                <details className="row-menu">
+                  <summary aria-label={`Actions for ${workflow.name}`}>⋯</summary>
+                  <div className="menu">
+                    <button type="button" onClick={() => setDialog({ kind: 'rename', workflow })}>
+                      Rename
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void run(async () => {
+                          const copy = await api.duplicateWorkflow({ workflowId: workflow.id });
+                          onOpen(copy.id);
+                        })
+                      }
+                    >
+                      Duplicate
+                    </button>
+                    <button type="button" onClick={() => void exportWorkflow(workflow.id)}>
+                      Export
+                    </button>
+                    <button type="button" className="danger" onClick={() => setDialog({ kind: 'delete', workflow })}>
+                      Delete
+                    </button>
+                  </div>
+                </details>
+              </li>
+            ))}
+            {shown.length === 0 && <li className="muted">No workflows yet.</li>}
+          </ul>
+          <div className="sidebar-foot">
+            <button type="button" onClick={() => navigate(runsHref())} data-testid="open-runs" title="Every run">
+              <Icon name="history" /> Runs
+            </button>
+            <button type="button" onClick={openCredentials} data-testid="open-credentials" title="Credentials">
+              <Icon name="lock" /> Credentials
+            </button>
+          </div>
+        </>
+      )}
 
       {dialog?.kind === 'create' && (
         <PromptModal

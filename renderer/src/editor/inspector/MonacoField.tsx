@@ -2,6 +2,7 @@
 // dropped; each change is reported with the model's text. JSON is reported only when it parses.
 import Editor, { type OnMount } from '@monaco-editor/react';
 import { useRef, useState } from 'react';
+import { useMonacoTheme } from '../../ui/useColorScheme.js';
 import { monaco } from './monaco-setup.js';
 
 export type MonacoLanguage = 'javascript' | 'json';
@@ -16,6 +17,7 @@ export default function MonacoField(props: {
 }) {
   const [markers, setMarkers] = useState<string[]>([]);
   const editorRef = useRef<Parameters<OnMount>[0] | null>(null);
+  const theme = useMonacoTheme();
   return (
     <div className="monaco-field nokey nodrag nowheel" data-testid={`monaco-${props.id}`}>
       <Editor
@@ -23,7 +25,7 @@ export default function MonacoField(props: {
         language={props.language}
         defaultValue={props.defaultValue}
         path={`inmemory://stepwise/${props.id}.${props.language === 'json' ? 'json' : 'js'}`}
-        theme="vs"
+        theme={theme}
         options={{
           minimap: { enabled: false },
           lineNumbers: props.height > 60 ? 'on' : 'off',
