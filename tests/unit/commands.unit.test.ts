@@ -51,7 +51,7 @@ describe('the command table', () => {
   });
 
   it('lists every shortcut in the help, and the toolbar buttons with their keys', () => {
-    expect(shortcutRows().map((row) => row.id)).toHaveLength(16);
+    expect(shortcutRows().map((row) => row.id)).toHaveLength(17);
     expect(shortcutRows().find((row) => row.id === 'help')).toEqual({
       id: 'help',
       keys: '?',
@@ -66,7 +66,7 @@ describe('the command table', () => {
       'Zoom to fit (1)',
       'Keyboard shortcuts (?)',
     ]);
-    expect(toolbarTitle('run')).toBe('Run the draft');
+    expect(toolbarTitle('run')).toBe('Run the draft (Ctrl/⌘ Enter)');
   });
 
   it('builds the desktop menu Electron main accepts, clicks coming back by command id', () => {
@@ -122,6 +122,7 @@ describe('the command table', () => {
           'role:togglefullscreen',
         ],
       },
+      { label: 'Run', items: ['Run… CmdOrCtrl+Enter'] },
     ]);
     expect(clicked).toEqual([
       'new',
@@ -138,6 +139,7 @@ describe('the command table', () => {
       'zoom-in',
       'zoom-out',
       'fit',
+      'run',
     ]);
   });
 

@@ -13,7 +13,7 @@ export interface KeyPress {
 /** Who runs a command: the app shell (always there) or the open workflow's editor. */
 export type CommandScope = 'app' | 'editor';
 
-export type MenuSection = 'File' | 'Edit' | 'View';
+export type MenuSection = 'File' | 'Edit' | 'View' | 'Run';
 
 /** The native editing command (`document.execCommand`) a menu item means while a text field has focus. */
 export type TextEdit = 'undo' | 'redo' | 'cut' | 'copy' | 'paste' | 'selectAll';
@@ -168,6 +168,10 @@ export const COMMANDS = {
   run: {
     scope: 'editor',
     label: 'Run',
+    help: 'Run the draft with an input (opens the run dialog)',
+    // Not Ctrl+R: in served mode that reloads the tab.
+    keys: { label: 'Ctrl/⌘ Enter', match: (e) => mod(e) && e.key === 'Enter' },
+    menu: { section: 'Run', group: 0, label: 'Run…', accelerator: 'CmdOrCtrl+Enter' },
     toolbar: { icon: 'run', slot: 'actions', primary: true, title: 'Run the draft' },
   },
 } as const satisfies Record<string, CommandSpec>;
@@ -226,7 +230,7 @@ export interface MenuTemplate {
   sections: { label: MenuSection; groups: { id: CommandId; label: string; accelerator?: string }[][] }[];
 }
 
-const SECTIONS: MenuSection[] = ['File', 'Edit', 'View'];
+const SECTIONS: MenuSection[] = ['File', 'Edit', 'View', 'Run'];
 
 export function menuTemplate(): MenuTemplate {
   return {
