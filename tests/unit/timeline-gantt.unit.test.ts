@@ -3,13 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ActivationState } from '../../engine/api/index.js';
 import { ganttGeometry, ticks, tickLabel } from '../../renderer/src/runs/gantt-geometry.js';
-import {
-  eventTone,
-  formatOffset,
-  indexAtSeq,
-  scrollToKeep,
-  visibleRange,
-} from '../../renderer/src/runs/timeline-window.js';
+import { eventTone, formatOffset, indexAtSeq } from '../../renderer/src/runs/timeline-window.js';
+import { scrollToKeep, visibleRange } from '../../renderer/src/ui/windowing.js';
 
 function activation(
   partial: Partial<ActivationState> & Pick<ActivationState, 'activationId' | 'nodeId'>,

@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ActivationState } from '../../../engine/api/index.js';
 import { ganttGeometry, shortDuration, type Lane, type Segment } from './gantt-geometry.js';
-import { visibleRange } from './timeline-window.js';
+import { visibleRange } from '../ui/windowing.js';
 import './timeline.css';
 
 export interface GanttProps {

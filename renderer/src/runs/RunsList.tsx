@@ -8,6 +8,7 @@ import { useApi, useEngineEvent } from '../app/client-context.js';
 import { openWorkflowFile } from '../app/platform.js';
 import { navigate, runHref, runsHref, type RunsFilter } from '../app/routes.js';
 import { ConfirmModal } from '../ui/Modal.js';
+import { scrollToKeep, visibleRange } from '../ui/windowing.js';
 import { errorText, useToast } from '../ui/toast.js';
 import { hasFilter, RunsFilters, setFilter } from './list/RunsFilters.js';
 import { PlaceholderRow, ROW_HEIGHT, rowDomId, RunRow } from './list/RunRow.js';
@@ -40,8 +41,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   const [firstVisible, setFirstVisible] = useState(0);
   const [height, setHeight] = useState(600);
   const bodyHeight = Math.max(0, height - HEADER_HEIGHT);
-  const first = Math.max(0, firstVisible - OVERSCAN);
-  const last = Math.min(total, firstVisible + Math.ceil(bodyHeight / ROW_HEIGHT) + 1 + OVERSCAN);
+  const { start: first, end: last } = visibleRange(firstVisible * ROW_HEIGHT, bodyHeight, ROW_HEIGHT, total, OVERSCAN);
 
   useLayoutEffect(() => {
     const element = viewport.current;
@@ -111,9 +111,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   const scrollIntoView = (index: number) => {
     const element = viewport.current;
     if (!element) return;
-    const top = index * ROW_HEIGHT;
-    if (top < element.scrollTop) element.scrollTop = top;
-    else if (top + ROW_HEIGHT > element.scrollTop + bodyHeight) element.scrollTop = top + ROW_HEIGHT - bodyHeight;
+    element.scrollTop = scrollToKeep(index, element.scrollTop, bodyHeight, ROW_HEIGHT);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {

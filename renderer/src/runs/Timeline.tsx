@@ -4,7 +4,8 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { eventDetail, type JournalEvent } from '../../../engine/api/index.js';
 import { Icon } from '../ui/Icon.js';
-import { eventTone, formatOffset, indexAtSeq, scrollToKeep, visibleRange, type EventTone } from './timeline-window.js';
+import { scrollToKeep, visibleRange } from '../ui/windowing.js';
+import { eventTone, formatOffset, indexAtSeq, type EventTone } from './timeline-window.js';
 import './timeline.css';
 
 export interface TimelineProps {

@@ -1,35 +1,6 @@
-// Pure helpers of the Timeline: its windowing (fixed row height, so a row's place is
-// index × height and 100,000 rows cost what the visible 30 cost), finding a step's row, the
-// time column and each event type's tone.
+// Pure helpers of the Timeline: finding a step's row, the time column and each event type's tone
+// (its windowing is ui/windowing.ts).
 import type { EventType } from '../../../engine/api/index.js';
-
-export interface RowRange {
-  /** First rendered row (inclusive). */
-  start: number;
-  /** Past the last rendered row (exclusive). */
-  end: number;
-}
-
-/** The rows to render for a scroll position: the visible ones plus `overscan` on each side. */
-export function visibleRange(
-  scrollTop: number,
-  viewport: number,
-  rowHeight: number,
-  count: number,
-  overscan = 8,
-): RowRange {
-  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
-  const last = Math.ceil((Math.max(0, scrollTop) + Math.max(0, viewport)) / rowHeight);
-  return { start: Math.max(0, first - overscan), end: Math.min(count, last + overscan) };
-}
-
-/** The scrollTop that brings row `index` fully into view with the least movement (unchanged if it is). */
-export function scrollToKeep(index: number, scrollTop: number, viewport: number, rowHeight: number): number {
-  const top = index * rowHeight;
-  if (top < scrollTop) return top;
-  if (top + rowHeight > scrollTop + viewport) return Math.max(0, top + rowHeight - viewport);
-  return scrollTop;
-}
 
 /** Index of the last event whose seq ≤ `seq` (events sorted by seq); -1 when none. */
 export function indexAtSeq(events: readonly { seq: number }[], seq: number): number {
