@@ -14,12 +14,13 @@ import {
   type FinalConnectionState,
   type NodeChange,
 } from '@xyflow/react';
-import { useCallback, useMemo, useState, type DragEvent } from 'react';
+import { useCallback, useContext, useMemo, useState, type DragEvent } from 'react';
 import type { Problem, Workflow } from '../../../engine/api/index.js';
 import { useToast } from '../ui/toast.js';
+import type { NodeCatalog } from './catalog.js';
 import { EditorContext, useEditor, useEditorState } from './editor-context.js';
 import { createEditorStore } from './editor-store.js';
-import { edgeClasses, nodeDecorations, type DecorationProvider } from './decorations.js';
+import { edgeClasses, edgeLabel, nodeDecorations, type DecorationProvider } from './decorations.js';
 import { connectionProblem, edgeId, newNode, type ConnectionAttempt } from './graph-edits.js';
 import { stepGeometry } from './step-layout.js';
 import { nodeTypes, type StepFlowNode, type StepNodeData } from './StepNode.js';
@@ -35,16 +36,24 @@ const NO_PROBLEMS: Problem[] = [];
 export function ReadOnlyCanvas({
   graph,
   decorations,
+  catalog: ownCatalog,
+  onNodeClick,
 }: {
   graph: Workflow;
   decorations: readonly DecorationProvider[];
+  /** The node types, outside an editor (the run view); inside one, the editor's. */
+  catalog?: NodeCatalog;
+  onNodeClick?: (nodeId: string) => void;
 }) {
-  const { catalog } = useEditor();
+  const outer = useContext(EditorContext);
+  const catalog = ownCatalog ?? outer?.catalog;
+  if (!catalog) throw new Error('ReadOnlyCanvas needs a catalog outside an editor');
   const store = useMemo(() => createEditorStore(graph), [graph]);
+  const context = useMemo(() => ({ store, catalog }), [store, catalog]);
   return (
-    <EditorContext.Provider value={{ store, catalog }}>
+    <EditorContext.Provider value={context}>
       <ReactFlowProvider>
-        <Canvas problems={NO_PROBLEMS} readOnly decorations={decorations} />
+        <Canvas problems={NO_PROBLEMS} readOnly decorations={decorations} onNodeClick={onNodeClick} />
       </ReactFlowProvider>
     </EditorContext.Provider>
   );
@@ -54,10 +63,13 @@ export function Canvas({
   problems,
   readOnly = false,
   decorations = NO_DECORATIONS,
+  onNodeClick,
 }: {
   problems: Problem[];
   readOnly?: boolean;
   decorations?: readonly DecorationProvider[];
+  /** A click on a node (the run view's inspector follows it). */
+  onNodeClick?: (nodeId: string) => void;
 }) {
   const { store, catalog } = useEditor();
   const toast = useToast();
@@ -123,6 +135,7 @@ export function Canvas({
     const selected = new Set(selectedEdges);
     const toEdge = (edge: Workflow['edges'][number]): Edge => {
       const className = edgeClasses(decorations, edge.id);
+      const label = edgeLabel(decorations, edge.id);
       return {
         id: edge.id,
         source: edge.source,
@@ -131,6 +144,7 @@ export function Canvas({
         targetHandle: edge.targetHandle,
         selected: selected.has(edge.id),
         ...(className && { className }),
+        ...(label !== undefined && { label }),
       };
     };
     return [
@@ -252,6 +266,7 @@ export function Canvas({
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
+        onNodeClick={onNodeClick && ((_event, node) => onNodeClick(node.id))}
         isValidConnection={isValidConnection}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}
