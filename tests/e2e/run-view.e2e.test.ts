@@ -299,11 +299,10 @@ describe('run view', () => {
     await shot(page, 'run-view-failure');
 
     // Typing in a field does not step.
-    await page.evaluate(() => {
-      const field = document.createElement('input');
-      field.id = 'typing';
-      document.querySelector('[data-testid="run-header"]')?.append(field);
-    });
+    // A text field on the view (as the run dialog's or a search box would be): keys type, not step.
+    await page.evaluate(
+      `document.querySelector('[data-testid="run-header"]').append(Object.assign(document.createElement('input'), { id: 'typing' }))`,
+    );
     await page.locator('#typing').focus();
     await page.keyboard.press('ArrowLeft');
     await atStep(page, chargeFailed);
@@ -313,5 +312,132 @@ describe('run view', () => {
     await atStep(shared, lookupCompleted);
     expect(await json(shared, 'step-output')).toMatchObject({ body: { amount: 500 } });
     expect(await statusesOn(shared)).toEqual({ start: 'completed', lookup: 'completed', charge: 'pending' });
+  });
+
+  it('forks from the failed step with a corrected output: the fork completes, nodes 1–2 not executed again', async () => {
+    const runId = await startFlow(chargeFlow('/lookup/big', '/charge'), { order: 'C-3' });
+    await settled(runId, 'failed');
+    const lookupHits = hits('/lookup/big');
+    const chargeHits = hits('/charge');
+    const events = await eventsOf(runId);
+    const failedAt = seqOf(events, 'NodeFailed', 'charge', 1);
+
+    const page = await openRun(runId);
+    await page.keyboard.press('Home');
+    await page.getByTestId('next-failure').click();
+    await page.getByTestId('next-failure').click();
+    await atStep(page, failedAt);
+    await page.getByTestId('fork-button').click();
+    const dialog = page.getByTestId('fork-dialog');
+    await dialog.waitFor();
+    // Keys typed in the dialog do not step the run behind it.
+    await page.keyboard.press('ArrowLeft');
+    await atStep(page, failedAt);
+
+    await dialog.getByTestId('fork-edit-node').selectOption('lookup');
+    await page.locator('[data-testid="monaco-fork-output-lookup"] .view-lines').waitFor();
+    await page.locator('[data-testid="monaco-fork-output-lookup"] .view-lines').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('{"status": 200, "body": {"amount": 50', { delay: 5 });
+    await shot(page, 'run-view-fork-dialog');
+    await dialog.getByRole('button', { name: 'Fork', exact: true }).click();
+
+    await page.waitForURL((url) => !url.hash.includes(runId));
+    const forkId = decodeURIComponent(/#\/runs\/([^/]+)/.exec(page.url())?.[1] ?? '');
+    expect(forkId).not.toBe('');
+    await page.getByTestId('run-status').and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 });
+    await node(page, 'charge').and(page.locator('[data-run-status="completed"]')).waitFor();
+    expect(await page.getByTestId('fork-of').textContent()).toContain(`${runId} at step ${failedAt}`);
+    // Inherited, not executed again: no new lookup; one charge, with the corrected amount.
+    expect(hits('/lookup/big')).toBe(lookupHits);
+    expect(hits('/charge')).toBe(chargeHits + 1);
+    expect(JSON.parse(server.requests.at(-1)?.body ?? 'null')).toMatchObject({ body: { amount: 50 } });
+    const fork = await api.getRun({ runId: forkId });
+    expect(fork.forkOf).toEqual({ runId, seq: failedAt });
+
+    // The origin lists its fork.
+    const origin = await openRun(runId);
+    expect(await origin.getByTestId('forks').textContent()).toContain(forkId);
+  });
+
+  it('refuses a fork on a version that lacks inherited nodes, naming them, in the dialog', async () => {
+    const flow = chargeFlow('/lookup/big', '/charge');
+    const runId = await startFlow(flow);
+    await settled(runId, 'failed');
+    // v2 of the workflow drops "lookup".
+    const v2: Workflow = {
+      ...flow,
+      nodes: flow.nodes.filter((item) => item.id !== 'lookup'),
+      edges: [
+        { id: 'start.out-charge.in', source: 'start', sourceHandle: 'out', target: 'charge', targetHandle: 'in' },
+      ],
+    };
+    expect((await api.importWorkflow({ text: JSON.stringify(v2) })).version).toBe(2);
+
+    const page = await openRun(runId);
+    await page.getByTestId('newer-versions').waitFor();
+    await page.getByTestId('fork-button').click();
+    await page.getByRole('radio', { name: /latest version/ }).check();
+    await page.getByTestId('fork-dialog').getByRole('button', { name: 'Fork', exact: true }).click();
+    await page.getByTestId('fork-refusal').waitFor();
+    expect(await page.getByTestId('fork-refusal').textContent()).toContain('lookup');
+  });
+
+  it('redrives a failed run after the service is fixed: it continues, earlier nodes not executed again', async () => {
+    down.add('/charge-flaky');
+    const runId = await startFlow(chargeFlow('/lookup/small', '/charge-flaky'));
+    await settled(runId, 'failed');
+    const lookupHits = hits('/lookup/small');
+    const page = await openRun(runId);
+    expect(await node(page, 'charge').getAttribute('data-run-status')).toBe('failed');
+
+    down.delete('/charge-flaky');
+    await page.getByRole('button', { name: 'Redrive' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Redrive' }).click();
+    await page.getByTestId('run-status').and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 });
+    await node(page, 'charge').and(page.locator('[data-run-status="completed"]')).waitFor();
+    expect(await position(page)).toContain('RunCompleted');
+    expect(hits('/lookup/small')).toBe(lookupHits);
+    expect((await eventsOf(runId)).some((event) => event.type === 'RunRedriven')).toBe(true);
+  });
+
+  it('exports from the UI; imported into a fresh database, another serve shows the same steps; replay matches', async () => {
+    const runId = await startFlow(chargeFlow('/lookup/big', '/charge'), { order: 'E-1' });
+    await settled(runId, 'failed');
+    const events = await eventsOf(runId);
+    const k = seqOf(events, 'NodeCompleted', 'lookup');
+
+    const page = await openRun(runId, k);
+    await page.getByRole('button', { name: 'Verify replay' }).click();
+    await page.getByTestId('verify-result').waitFor();
+    expect(await page.getByTestId('verify-result').textContent()).toContain(`Replay matches (${events.length} events)`);
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export' }).click();
+    const file = join(dir.path, 'export.json');
+    await (await download).saveAs(file);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toBeTruthy();
+
+    const other = tempDir('stepwise-run-view-import-');
+    let second: ServedProcess | undefined;
+    try {
+      const imported = await runCli(['import', file, '--json'], { db: other.db });
+      expect(imported.code, imported.stderr).toBe(0);
+      const importedId = (JSON.parse(imported.stdout) as { runId: string }).runId;
+      second = await startServe(other.db);
+      const there = await openRun(importedId, k, second);
+      await there.getByTestId('run-imported').waitFor();
+      expect(await position(there)).toBe(await position(page));
+      expect(await json(there, 'step-output')).toEqual(await json(page, 'step-output'));
+      expect(await json(there, 'step-input')).toEqual(await json(page, 'step-input'));
+      expect(await statusesOn(there)).toEqual(await statusesOn(page));
+      // Read-only: neither redrive nor fork is offered.
+      expect(await there.getByRole('button', { name: 'Redrive' }).count()).toBe(0);
+      expect(await there.getByTestId('fork-button').count()).toBe(0);
+    } finally {
+      await second?.stop();
+      other.cleanup();
+    }
   });
 });

@@ -93,7 +93,7 @@ export function ForkDialog({
         <p className="muted">
           A new run inherits what completed by step {position} (not executed again) and continues from there.
         </p>
-        <fieldset>
+        <fieldset className="fork-on">
           <legend>Run it on</legend>
           <label>
             <input type="radio" name="fork-on" checked={on === 'same'} onChange={() => setOn('same')} /> the same

@@ -23,7 +23,7 @@ function ScrubberView({ position, lastSeq, event, nodeName, seeks, unseen, onSee
     <div className="scrubber" role="toolbar" aria-label="Step through the run">
       <div className="scrubber-buttons">
         <button type="button" onClick={() => onSeek(first)} disabled={position <= first} aria-label="First step (Home)">
-          ⏮
+          «
         </button>
         <button
           type="button"
@@ -47,7 +47,7 @@ function ScrubberView({ position, lastSeq, event, nodeName, seeks, unseen, onSee
           disabled={position >= lastSeq}
           aria-label="Last step (End)"
         >
-          ⏭
+          »
         </button>
       </div>
       <input

@@ -45,6 +45,7 @@ export function useRunJournal(runId: string): RunJournalState & { refresh: () =>
   const held = useRef<{ events: JournalEvent[]; timeline: RunTimeline } | null>(null);
   const syncing = useRef<Promise<void> | null>(null);
   const again = useRef(false);
+  const syncRef = useRef<() => Promise<void>>(() => Promise.resolve());
 
   useEffect(() => {
     let cancelled = false;
@@ -59,6 +60,8 @@ export function useRunJournal(runId: string): RunJournalState & { refresh: () =>
       if (cancelled) return;
       held.current = { events, timeline: new RunTimeline(runId, events) };
       setState({ phase: 'ready', run, version, events, timeline: held.current.timeline, revision: 0 });
+      // Pushes that came while loading were not applied: a live run reads once more.
+      if (run.finishedAt === null) void syncRef.current();
     })().catch((error: unknown) => {
       if (!cancelled) setState({ phase: 'error', message: error instanceof Error ? error.message : String(error) });
     });
@@ -97,6 +100,10 @@ export function useRunJournal(runId: string): RunJournalState & { refresh: () =>
     syncing.current = work;
     return work;
   }, [api, runId]);
+
+  useEffect(() => {
+    syncRef.current = sync;
+  }, [sync]);
 
   const onRunsChanged = useCallback(
     (data: EventData<'runsChanged'>) => {

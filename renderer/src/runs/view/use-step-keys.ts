@@ -3,10 +3,11 @@
 // view is mounted; the handler reads the latest position through a ref, so it is added once.
 import { useEffect, useRef } from 'react';
 
-const TYPING =
-  'input, textarea, select, [contenteditable=""], [contenteditable="true"], .monaco-editor, [role="dialog"]';
+const TYPING = 'input, textarea, select, [contenteditable=""], [contenteditable="true"], .monaco-editor';
 
+/** Keys belong to a text field being typed in, or to an open dialog (wherever the focus is). */
 export function isTyping(target: EventTarget | null): boolean {
+  if (document.querySelector('[role="dialog"]') !== null) return true;
   return target instanceof Element && target.closest(TYPING) !== null;
 }
 
