@@ -213,7 +213,7 @@ describe('run view', () => {
     holding.add('/charge-slow');
     const runId = await startFlow(chargeFlow('/lookup/slow', '/charge-slow'));
     const page = await openRun(runId);
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate('window.marker = 42');
 
     await node(page, 'lookup').and(page.locator('[data-run-status="running"]')).waitFor();
     expect(await node(page, 'charge').getAttribute('data-run-status')).toBe('pending');
@@ -235,7 +235,7 @@ describe('run view', () => {
     await page.getByTestId('new-events').click();
     await node(page, 'charge').and(page.locator('[data-run-status="completed"]')).waitFor();
     await page.getByTestId('run-status').and(page.locator('[data-status="completed"]')).waitFor();
-    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
+    expect(await page.evaluate('window.marker')).toBe(42);
   });
 
   it('steps through a failed run with the keyboard: statuses, input and output at each step, the URL, jumps', async () => {
