@@ -8,6 +8,7 @@ const benches: readonly { name: string; script: string }[] = [
   { name: 'sandbox', script: 'sandbox.bench.js' },
   { name: 'journal', script: 'journal.bench.js' },
   { name: 'editor', script: 'editor.bench.js' },
+  { name: 'scrub', script: 'scrub.bench.js' },
 ];
 
 const wanted = process.argv.slice(2);

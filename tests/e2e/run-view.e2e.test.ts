@@ -268,6 +268,7 @@ describe('run view', () => {
     await stepTo(page, lookupCompleted);
     expect(await node(page, 'lookup').getAttribute('data-run-status')).toBe('completed');
     expect(await json(page, 'step-output')).toMatchObject({ status: 200, body: { amount: 500 } });
+    await page.getByTestId('run-inspector').screenshot({ path: join(SHOTS, 'run-view-inspector.png') });
     // The canvas agrees with the engine's state at every step checked (`stepwise state --at`).
     for (const seq of [lookupScheduled, lookupCompleted]) {
       await stepTo(page, seq);
@@ -297,6 +298,11 @@ describe('run view', () => {
     await atStep(page, chargeFailed);
     expect(await page.getByTestId('step-error').textContent()).toContain('500');
     await shot(page, 'run-view-failure');
+    await page.getByRole('tab', { name: 'Gantt' }).click();
+    await page.getByTestId('gantt').waitFor();
+    await shot(page, 'run-view-gantt');
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    await page.getByTestId('timeline').waitFor();
 
     // Typing in a field does not step.
     // A text field on the view (as the run dialog's or a search box would be): keys type, not step.

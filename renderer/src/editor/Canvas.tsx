@@ -131,27 +131,35 @@ export function Canvas({
     return list;
   }, [cache, graph.nodes, selectedNodes, measured, problemsByNode, catalog, decorations]);
 
+  // Edges too are reused while unchanged (a run view's step changes few of them).
+  const [edgeCache] = useState(() => new WeakMap<Workflow['edges'][number], Edge>());
   const edges = useMemo(() => {
     const selected = new Set(selectedEdges);
     const toEdge = (edge: Workflow['edges'][number]): Edge => {
       const className = edgeClasses(decorations, edge.id);
       const label = edgeLabel(decorations, edge.id);
-      return {
+      const isSelected = selected.has(edge.id);
+      const cached = edgeCache.get(edge);
+      if (cached && cached.className === className && cached.label === label && cached.selected === isSelected)
+        return cached;
+      const flowEdge: Edge = {
         id: edge.id,
         source: edge.source,
         sourceHandle: edge.sourceHandle,
         target: edge.target,
         targetHandle: edge.targetHandle,
-        selected: selected.has(edge.id),
+        selected: isSelected,
         ...(className && { className }),
         ...(label !== undefined && { label }),
       };
+      edgeCache.set(edge, flowEdge);
+      return flowEdge;
     };
     return [
       ...graph.edges.map(toEdge),
       ...decorations.flatMap((provider) => (provider.ghosts?.edges ?? []).map(toEdge)),
     ];
-  }, [graph.edges, selectedEdges, decorations]);
+  }, [edgeCache, graph.edges, selectedEdges, decorations]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepFlowNode>[]) => {
