@@ -132,6 +132,14 @@ function LoadedRunView({
   const views = useMemo(() => new StepViews(version.graph), [version.graph]);
   const [verify, setVerify] = useState<ReplayCheck | null>(null);
   const diverged = verify?.divergence?.nodeId ?? null;
+  // A divergence is shown where it happened: the step moves to it, its node is marked.
+  const onVerified = useCallback(
+    (check: ReplayCheck | null) => {
+      setVerify(check);
+      if (check?.divergence) seek(check.divergence.seq);
+    },
+    [seek],
+  );
 
   const index = indexOfSeq(events, position);
   const event: JournalEvent | undefined = index > 0 ? events[index - 1] : undefined;
@@ -194,7 +202,7 @@ function LoadedRunView({
         version={version}
         position={position}
         verify={verify}
-        onVerified={setVerify}
+        onVerified={onVerified}
         onFork={() => setForking(true)}
         onChanged={onChanged}
       />
