@@ -9,6 +9,7 @@ const benches: readonly { name: string; script: string }[] = [
   { name: 'journal', script: 'journal.bench.js' },
   { name: 'editor', script: 'editor.bench.js' },
   { name: 'runs-list', script: 'runs-list.bench.js' },
+  { name: 'scrub', script: 'scrub.bench.js' },
 ];
 
 const wanted = process.argv.slice(2);

@@ -14,12 +14,13 @@ import {
   type FinalConnectionState,
   type NodeChange,
 } from '@xyflow/react';
-import { useCallback, useMemo, useState, type DragEvent } from 'react';
+import { useCallback, useContext, useMemo, useState, type DragEvent } from 'react';
 import type { Problem, Workflow } from '../../../engine/api/index.js';
 import { useToast } from '../ui/toast.js';
+import type { NodeCatalog } from './catalog.js';
 import { EditorContext, useEditor, useEditorState } from './editor-context.js';
 import { createEditorStore } from './editor-store.js';
-import { edgeClasses, nodeDecorations, type DecorationProvider } from './decorations.js';
+import { edgeClasses, edgeLabel, nodeDecorations, type DecorationProvider } from './decorations.js';
 import { connectionProblem, edgeId, newNode, type ConnectionAttempt } from './graph-edits.js';
 import { fitViewOptions } from './fit-view.js';
 import { stepGeometry } from './step-layout.js';
@@ -36,16 +37,24 @@ const NO_PROBLEMS: Problem[] = [];
 export function ReadOnlyCanvas({
   graph,
   decorations,
+  catalog: ownCatalog,
+  onNodeClick,
 }: {
   graph: Workflow;
   decorations: readonly DecorationProvider[];
+  /** The node types, outside an editor (the run view); inside one, the editor's. */
+  catalog?: NodeCatalog;
+  onNodeClick?: (nodeId: string) => void;
 }) {
-  const { catalog } = useEditor();
+  const outer = useContext(EditorContext);
+  const catalog = ownCatalog ?? outer?.catalog;
+  if (!catalog) throw new Error('ReadOnlyCanvas needs a catalog outside an editor');
   const store = useMemo(() => createEditorStore(graph), [graph]);
+  const context = useMemo(() => ({ store, catalog }), [store, catalog]);
   return (
-    <EditorContext.Provider value={{ store, catalog }}>
+    <EditorContext.Provider value={context}>
       <ReactFlowProvider>
-        <Canvas problems={NO_PROBLEMS} readOnly decorations={decorations} />
+        <Canvas problems={NO_PROBLEMS} readOnly decorations={decorations} onNodeClick={onNodeClick} />
       </ReactFlowProvider>
     </EditorContext.Provider>
   );
@@ -55,10 +64,13 @@ export function Canvas({
   problems,
   readOnly = false,
   decorations = NO_DECORATIONS,
+  onNodeClick,
 }: {
   problems: Problem[];
   readOnly?: boolean;
   decorations?: readonly DecorationProvider[];
+  /** A click on a node (the run view's inspector follows it). */
+  onNodeClick?: (nodeId: string) => void;
 }) {
   const { store, catalog } = useEditor();
   const toast = useToast();
@@ -120,25 +132,35 @@ export function Canvas({
     return list;
   }, [cache, graph.nodes, selectedNodes, measured, problemsByNode, catalog, decorations]);
 
+  // Edges too are reused while unchanged (a run view's step changes few of them).
+  const [edgeCache] = useState(() => new WeakMap<Workflow['edges'][number], Edge>());
   const edges = useMemo(() => {
     const selected = new Set(selectedEdges);
     const toEdge = (edge: Workflow['edges'][number]): Edge => {
       const className = edgeClasses(decorations, edge.id);
-      return {
+      const label = edgeLabel(decorations, edge.id);
+      const isSelected = selected.has(edge.id);
+      const cached = edgeCache.get(edge);
+      if (cached && cached.className === className && cached.label === label && cached.selected === isSelected)
+        return cached;
+      const flowEdge: Edge = {
         id: edge.id,
         source: edge.source,
         sourceHandle: edge.sourceHandle,
         target: edge.target,
         targetHandle: edge.targetHandle,
-        selected: selected.has(edge.id),
+        selected: isSelected,
         ...(className && { className }),
+        ...(label !== undefined && { label }),
       };
+      edgeCache.set(edge, flowEdge);
+      return flowEdge;
     };
     return [
       ...graph.edges.map(toEdge),
       ...decorations.flatMap((provider) => (provider.ghosts?.edges ?? []).map(toEdge)),
     ];
-  }, [graph.edges, selectedEdges, decorations]);
+  }, [edgeCache, graph.edges, selectedEdges, decorations]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StepFlowNode>[]) => {
@@ -253,6 +275,7 @@ export function Canvas({
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
+        onNodeClick={onNodeClick && ((_event, node) => onNodeClick(node.id))}
         isValidConnection={isValidConnection}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}

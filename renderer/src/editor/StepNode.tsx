@@ -1,5 +1,5 @@
 // The one node component, driven by the node type: icon, name, type, ports, a problems badge, and
-// what each decoration provider says about the node (diff today, run status next).
+// what each decoration provider says about the node (a version diff, a run's status at a step).
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { NodeType, WorkflowNode } from '../../../engine/api/index.js';
@@ -28,7 +28,7 @@ function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
   ]
     .filter(Boolean)
     .join(' ');
-  // `data-diff="changed"`, `data-run="failed"`: one attribute per provider that marks this node.
+  // `data-diff="changed"`, `data-run-status="failed"`: one attribute per provider that marks this node.
   const statuses = Object.fromEntries(decorations.map((decoration) => [`data-${decoration.kind}`, decoration.status]));
   const tooltips = decorations.flatMap((decoration) => (decoration.tooltip ? [decoration.tooltip] : []));
   return (

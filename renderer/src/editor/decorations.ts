@@ -21,6 +21,8 @@ export interface NodeDecoration {
 export interface EdgeDecoration {
   /** The edge gets the class `<kind>-<status>`. */
   status: string;
+  /** A short text on the edge: how many items a run's edge carried. */
+  label?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface EdgeDecoration {
  * a run), so the canvas can tell unchanged nodes by identity and not re-render them.
  */
 export interface DecorationProvider {
-  /** Names the data attribute and class prefix: "diff", "run". */
+  /** Names the data attribute and class prefix: "diff", "run-status" (`data-run-status`). */
   kind: string;
   nodes: ReadonlyMap<string, NodeDecoration>;
   edges?: ReadonlyMap<string, EdgeDecoration>;
@@ -56,6 +58,15 @@ export function nodeDecorations(providers: readonly DecorationProvider[], nodeId
     const decoration = provider.nodes.get(nodeId);
     return decoration ? [{ kind: provider.kind, ...decoration }] : [];
   });
+}
+
+/** The label of an edge: the first provider's that gives one. */
+export function edgeLabel(providers: readonly DecorationProvider[], edgeId: string): string | undefined {
+  for (const provider of providers) {
+    const label = provider.edges?.get(edgeId)?.label;
+    if (label !== undefined) return label;
+  }
+  return undefined;
 }
 
 /** The classes an edge gets from every provider that decorates it. */

@@ -1,0 +1,150 @@
+// The run view's right panel: one node as of the current step (status, input, output, error,
+// attempts, idempotency key, timings, wait) and the event at this step. A node with no activation
+// yet is "not reached": its input and output read `null`, as a node that has not produced one.
+import { memo } from 'react';
+import {
+  eventDetail,
+  idempotencyKeyOf,
+  type ActivationState,
+  type JournalEvent,
+  type NodeStateAt,
+} from '../../../../engine/api/index.js';
+import { JsonView } from '../../ui/JsonView.js';
+import { activationDuration, formatMs } from './run-step.js';
+
+export interface RunInspectorProps {
+  runId: string;
+  position: number;
+  nodeId: string | null;
+  nodeName: string | null;
+  node: NodeStateAt | undefined;
+  activation: ActivationState | undefined;
+  event: JournalEvent | undefined;
+  /** The node was chosen by a click (else it follows the current event). */
+  pinned: boolean;
+  onFollow: () => void;
+}
+
+const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : new Date(at).toLocaleString());
+
+function RunInspectorView(props: RunInspectorProps) {
+  const { runId, position, nodeId, nodeName, node, activation, event } = props;
+  return (
+    <div className="run-inspector" data-testid="run-inspector">
+      <section className="run-inspector-node">
+        <header>
+          <h2>{nodeName ?? 'No node'}</h2>
+          {node && (
+            <span className={`run-pill run-pill-${node.status}`} data-testid="inspector-status">
+              {node.status}
+            </span>
+          )}
+          {props.pinned && (
+            <button type="button" className="link" onClick={props.onFollow}>
+              Follow the step
+            </button>
+          )}
+        </header>
+        {nodeId === null && <p className="muted">Click a node on the canvas to inspect it.</p>}
+        {nodeId !== null && !activation && (
+          <p className="muted" data-testid="not-reached">
+            Not reached at step {position}.
+          </p>
+        )}
+        <h3>Input</h3>
+        <JsonView value={activation ? activation.input : null} testId="step-input" label="Input" />
+        <h3>Output{activation?.port ? ` (port ${activation.port})` : ''}</h3>
+        <JsonView value={activation ? activation.output : null} testId="step-output" label="Output" />
+        {activation?.error && (
+          <>
+            <h3>Error</h3>
+            <div className="run-error" data-testid="step-error">
+              <p>
+                <strong>{activation.error.message}</strong>
+              </p>
+              <p className="muted">
+                kind {activation.error.kind}
+                {activation.error.retryable ? ', retryable' : ', not retryable'} · after {activation.attempts.length}{' '}
+                attempt{activation.attempts.length === 1 ? '' : 's'}
+              </p>
+              {activation.error.details !== undefined && (
+                <JsonView value={activation.error.details} label="Error details (stack)" />
+              )}
+            </div>
+          </>
+        )}
+        {activation && (
+          <>
+            <h3>Attempts</h3>
+            <ol className="run-attempts">
+              {activation.attempts.map((attempt) => (
+                <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
+                  #{attempt.attempt} {time(attempt.startedAt)}
+                  {attempt.finishedAt !== null && attempt.startedAt !== null
+                    ? ` · ${formatMs(attempt.finishedAt - attempt.startedAt)}`
+                    : ' · not finished'}
+                  {attempt.recoveries > 0 && ` · recovered ${attempt.recoveries}×`}
+                  {attempt.error && <span className="run-attempt-error"> ✗ {attempt.error.message}</span>}
+                </li>
+              ))}
+              {activation.attempts.length === 0 && <li className="muted">none started yet</li>}
+            </ol>
+            <dl className="run-facts">
+              <dt>Idempotency key</dt>
+              <dd>
+                <code data-testid="idempotency-key">{idempotencyKeyOf(runId, activation.activationId)}</code>
+              </dd>
+              <dt>Scheduled</dt>
+              <dd>{time(activation.scheduledAt)}</dd>
+              <dt>Started</dt>
+              <dd>{time(activation.attempts[0]?.startedAt)}</dd>
+              <dt>Finished</dt>
+              <dd>{time(activation.finishedAt)}</dd>
+              <dt>Duration</dt>
+              <dd>
+                {(() => {
+                  const ms = activationDuration(activation, event?.at ?? activation.scheduledAt);
+                  return ms === null ? '—' : formatMs(ms);
+                })()}
+              </dd>
+              {activation.retryDueAt !== null && (
+                <>
+                  <dt>Next retry</dt>
+                  <dd>{time(activation.retryDueAt)}</dd>
+                </>
+              )}
+            </dl>
+            {activation.wait && (
+              <>
+                <h3>Waits for</h3>
+                <JsonView value={activation.wait} label="Wait" />
+              </>
+            )}
+            {activation.signal && (
+              <>
+                <h3>Resolved by</h3>
+                <JsonView value={activation.signal} label="Signal" />
+              </>
+            )}
+          </>
+        )}
+      </section>
+      <section className="run-inspector-event" data-testid="step-event">
+        <h3>Event at step {position}</h3>
+        {event ? (
+          <p>
+            <strong>{event.type}</strong>
+            {event.nodeId && ` · ${event.nodeId}`}
+            {event.attempt !== null && ` · attempt ${event.attempt}`} · {time(event.at)}
+            <br />
+            <span className="muted">{eventDetail(event)}</span>
+          </p>
+        ) : (
+          <p className="muted">Before the first event.</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+export const RunInspector = memo(RunInspectorView);
