@@ -428,7 +428,7 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     await expect.poll(() => page.getByTestId('shortcuts-help').count()).toBe(0);
   });
 
-  it('the last-run strip follows a decision another process made (the CLI rejects the run)', async () => {
+  it('the run view follows a decision another process made (the CLI rejects the run)', async () => {
     const name = uniqueName('Approval');
     const { id } = await api.createWorkflow({ name });
     const place = (nodeId: string, type: string, x: number) =>
@@ -448,11 +448,18 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     });
     const page = await openApp(id);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const strip = page.getByTestId('last-run');
-    await expect.poll(() => strip.textContent()).toMatch(/: waiting$/);
-    const runId = (await strip.locator('code').textContent()) ?? '';
+    const dialog = page.getByTestId('run-dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(/#\/runs\/([^/]+)$/.exec(page.url())?.[1] ?? '');
+    const status = page.getByTestId('run-status');
+    await expect.poll(() => status.getAttribute('data-status')).toBe('waiting');
+    await expect.poll(() => page.getByTestId('node-ok').getAttribute('data-run-status')).toBe('waiting');
     const rejected = await runCli(['reject', runId, '--by', 'carol'], { db: dir.db });
     expect(rejected.code, rejected.stderr).toBe(0);
-    await expect.poll(() => strip.textContent()).toMatch(/: completed$/);
+    // Pushed from the other process's commit: no reload.
+    await expect.poll(() => status.getAttribute('data-status')).toBe('completed');
+    await expect.poll(() => page.getByTestId('node-ok').getAttribute('data-run-status')).toBe('completed');
   });
 });

@@ -51,13 +51,17 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
     return () => observer.disconnect();
   }, []);
 
-  // Keep the current step's row in view as it moves (seek, scrubber, live events).
+  // Keep the current step's row in view as it moves (seek, scrubber, live events). From the scroll
+  // position and height already held: reading them from the DOM after each step's commit would
+  // force a layout on every step.
+  const scrollRef = useRef(0);
   useLayoutEffect(() => {
     const list = listRef.current;
     if (!list || current < 0) return;
-    const next = scrollToKeep(current, list.scrollTop, list.clientHeight, TIMELINE_ROW_HEIGHT);
-    if (next !== list.scrollTop) {
+    const next = scrollToKeep(current, scrollRef.current, viewport, TIMELINE_ROW_HEIGHT);
+    if (next !== scrollRef.current) {
       list.scrollTop = next;
+      scrollRef.current = next;
       setScrollTop(next);
     }
   }, [current, viewport]);
@@ -89,7 +93,10 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
       aria-label={`Events (${events.length})`}
       tabIndex={0}
       aria-activedescendant={currentEvent ? `timeline-event-${currentEvent.seq}` : undefined}
-      onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
+      onScroll={(event) => {
+        scrollRef.current = event.currentTarget.scrollTop;
+        setScrollTop(scrollRef.current);
+      }}
       onKeyDown={onKeyDown}
     >
       <div className="timeline-spacer" style={{ height: events.length * TIMELINE_ROW_HEIGHT }}>
