@@ -3,6 +3,7 @@
 // edited outputs, and minus everything downstream of an edit (which must run again).
 import type { JournalEvent } from '../journal/events.js';
 import { foldEvents, type ActivationState } from '../journal/state.js';
+import { canonicalJson } from '../model/canonical-json.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import type { CompiledWorkflow } from '../orchestrator/compile.js';
 import { EngineError } from './errors.js';
@@ -59,11 +60,17 @@ export function planInheritance(
     const deep = jsonDepthExcess(output);
     if (deep) throw new EngineError(describeDepthExcess(`the output of "${nodeId}"`, 'output', deep), 'invalid');
   }
-  const rerun = downstreamOf(workflow, Object.keys(setOutput));
+  // An output "edited" to what it already was is no edit: what is downstream of it is inherited,
+  // not paid for again (a dialog that sends every output it showed must not cost a re-run).
+  const latest = new Map(completed.map((activation) => [activation.nodeId, activation.output]));
+  const edits = Object.keys(setOutput).filter(
+    (nodeId) => canonicalJson(normaliseJson(setOutput[nodeId])) !== canonicalJson(latest.get(nodeId)),
+  );
+  const rerun = downstreamOf(workflow, edits);
   const inherited = new Map<string, Inherited>();
   for (const activation of completed) {
     if (rerun.has(activation.nodeId)) continue;
-    const edited = Object.hasOwn(setOutput, activation.nodeId);
+    const edited = edits.includes(activation.nodeId);
     inherited.set(activation.activationId, {
       activationId: activation.activationId,
       nodeId: activation.nodeId,

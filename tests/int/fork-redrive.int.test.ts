@@ -123,6 +123,50 @@ describe('fork', () => {
     expect(same.version).toBe(1);
   });
 
+  it('forks on the latest version and on a numbered one when they have the inherited nodes', async () => {
+    const engine = testEngine();
+    const origin = await failedRun(engine, 'onward');
+    // v2: c calls another path (the fix); a and b are the same nodes.
+    const fixed = threeCalls('onward');
+    fixed.nodes = fixed.nodes.map((item) =>
+      item.id === 'c' ? { ...item, config: { ...item.config, url: `${server.url}/c-fixed` } } : item,
+    );
+    expect((await engine.workflows.save(fixed)).version).toBe(2);
+    for (const on of ['latest', 2] as const) {
+      const fork = await engine.commands.fork(origin.runId, { seq: origin.lastSeq, on });
+      expect(fork.version).toBe(2);
+      const done = await engine.waitForRun(fork.runId, { timeoutMs: 15_000 });
+      expect(done.status).toBe('completed');
+      expect([calls('/a', fork.runId), calls('/b', fork.runId), calls('/c', fork.runId)]).toEqual([0, 0, 0]);
+      expect(calls('/c-fixed', fork.runId)).toBe(1);
+      expect(done.events.filter((event) => event.type === 'NodeInherited').map((event) => event.nodeId)).toEqual([
+        'start',
+        'a',
+        'b',
+      ]);
+    }
+    // And back on a numbered older version: v1, whose c still fails.
+    const back = await engine.commands.fork(origin.runId, { seq: origin.lastSeq, on: 1 });
+    expect(back.version).toBe(1);
+  });
+
+  it('an output set to what it already was is no edit: what is downstream is inherited, not run again', async () => {
+    const engine = testEngine();
+    const origin = await failedRun(engine, 'same-output');
+    const a = origin.activations.find((activation) => activation.nodeId === 'a');
+    broken = false;
+    const fork = await engine.commands.fork(origin.runId, { seq: origin.lastSeq, setOutput: { a: a?.output } });
+    const done = await engine.waitForRun(fork.runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('completed');
+    expect([calls('/a', fork.runId), calls('/b', fork.runId), calls('/c', fork.runId)]).toEqual([0, 0, 1]);
+    const inherited = done.events.filter((event) => event.type === 'NodeInherited');
+    expect(inherited.map((event) => [event.nodeId, event.data.edited])).toEqual([
+      ['start', false],
+      ['a', false],
+      ['b', false],
+    ]);
+  });
+
   it('refuses to edit the output of a node that had not completed by the step, and a step outside the journal', async () => {
     const engine = testEngine();
     const origin = await failedRun(engine, 'refused');

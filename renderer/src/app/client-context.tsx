@@ -1,5 +1,5 @@
 // The engine client for components: the typed API, its connection status and its events.
-import { createContext, useCallback, useContext, useEffect, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import type { ClientStatus, EngineApi, EngineClient, EventData, EventName } from '../../../engine/api/index.js';
 
 const ClientContext = createContext<EngineClient | null>(null);
@@ -27,4 +27,22 @@ export function useClientStatus(): ClientStatus {
 export function useEngineEvent<E extends EventName>(event: E, listener: (data: EventData<E>) => void): void {
   const client = useClient();
   useEffect(() => client.on(event, listener), [client, event, listener]);
+}
+
+/**
+ * Calls `onReconnect` each time the connection comes back after it was lost (not on the first
+ * connect): pushed events sent meanwhile never arrived, so a live view reads again what it shows.
+ */
+export function useOnReconnect(onReconnect: () => void): void {
+  const status = useClientStatus();
+  const wasLost = useRef(false);
+  useEffect(() => {
+    if (status !== 'ready') {
+      if (status === 'reconnecting') wasLost.current = true;
+      return;
+    }
+    if (!wasLost.current) return;
+    wasLost.current = false;
+    onReconnect();
+  }, [status, onReconnect]);
 }

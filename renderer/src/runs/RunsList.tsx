@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { RunChange, RunSummary, WorkflowSummary } from '../../../engine/api/index.js';
-import { useApi, useEngineEvent } from '../app/client-context.js';
+import { useApi, useEngineEvent, useOnReconnect } from '../app/client-context.js';
 import { openWorkflowFile } from '../app/platform.js';
 import { navigate, runHref, runsHref, type RunsFilter } from '../app/routes.js';
 import { ConfirmModal } from '../ui/Modal.js';
@@ -29,6 +29,7 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   // One page store per filter: a new filter reads from the top again.
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the key is the filter's identity
   const pages = useMemo(() => new RunPages(api, filter), [api, filterKey]);
+  useOnReconnect(useCallback(() => pages.reload(), [pages]));
   const snapshot = useSyncExternalStore(pages.subscribe, pages.getSnapshot);
   const { rows, total } = snapshot;
   const [workflows, refreshWorkflows] = useWorkflows();

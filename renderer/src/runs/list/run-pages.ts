@@ -95,6 +95,12 @@ export class RunPages {
     this.#load = this.#loadAhead();
   }
 
+  /** The list may have missed changes (a lost connection): read it again from the top. */
+  reload(): void {
+    this.#set({ error: null });
+    this.#reset();
+  }
+
   /** After an error: read on from where the list stopped. */
   retry(): void {
     this.#set({ error: null });

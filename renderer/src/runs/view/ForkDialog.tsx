@@ -62,8 +62,13 @@ export function ForkDialog({
     setBusy(true);
     setRefusal(null);
     try {
+      // Only outputs the user changed: an output opened and left as it was is no edit.
       const setOutput = Object.fromEntries(
-        Object.entries(edits).map(([nodeId, text]) => [nodeId, JSON.parse(text) as unknown]),
+        Object.entries(edits).flatMap(([nodeId, text]) => {
+          const value = JSON.parse(text) as unknown;
+          const original = completed.find((node) => node.id === nodeId)?.output;
+          return JSON.stringify(value) === JSON.stringify(original) ? [] : [[nodeId, value]];
+        }),
       );
       const fork = await api.forkRun({
         runId: run.runId,

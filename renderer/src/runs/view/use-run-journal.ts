@@ -10,7 +10,7 @@ import {
   type RunDetail,
   type Version,
 } from '../../../../engine/api/index.js';
-import { useApi, useEngineEvent } from '../../app/client-context.js';
+import { useApi, useEngineEvent, useOnReconnect } from '../../app/client-context.js';
 
 const PAGE = 5000;
 
@@ -118,5 +118,7 @@ export function useRunJournal(runId: string): RunJournalState & { refresh: () =>
   useEngineEvent('runsChanged', onRunsChanged);
 
   const refresh = useCallback(() => void sync(), [sync]);
+  // Changes committed while the connection was down were never pushed: read what is new.
+  useOnReconnect(refresh);
   return { ...state, refresh };
 }
