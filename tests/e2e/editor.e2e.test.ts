@@ -1,49 +1,23 @@
 // The editor in Debian's Chromium against `stepwise serve` (a real engine host and database).
 // Every test has its own browser context and its own workflow, made through the UI or the
 // EngineApi; tests wait on conditions, never on time, and each runs alone (`-t`).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  EngineClient,
-  WebSocketConnection,
-  WORKFLOW_FORMAT,
-  type EngineApi,
-  type Workflow,
-  type WorkflowNode,
-} from '../../engine/api/index.js';
-import { dragBetween, launchChromium, startServe, type ServedProcess } from '../support/browser.js';
-import { ROOT, runCli, tempDir } from '../support/harness.js';
+import type { Browser, Page } from '@playwright/test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOW_FORMAT, type EngineApi, type Workflow, type WorkflowNode } from '../../engine/api/index.js';
+import { dragBetween, type ServedProcess } from '../support/browser.js';
+import { servedAppSuite } from '../support/e2e-suite.js';
+import { ROOT, runCli } from '../support/harness.js';
 
-const dir = tempDir('stepwise-e2e-');
-const SHOTS = process.env.STEPWISE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(dir.path, 'shots');
+const suite = servedAppSuite('stepwise-e2e-');
+const { dir, shots: SHOTS, contexts } = suite;
 let served: ServedProcess;
 let browser: Browser;
-let client: EngineClient;
 let api: EngineApi;
-const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  served = await startServe(dir.db);
-  browser = await launchChromium();
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`, (url) => new WebSocket(url)),
-  );
-  api = client.api;
-  mkdirSync(SHOTS, { recursive: true });
-}, 60_000);
-
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
-});
-
-afterAll(async () => {
-  client?.stop();
-  await browser?.close();
-  await served?.stop();
-  dir.cleanup();
+beforeAll(() => {
+  ({ served, browser, api } = suite.app());
 });
 
 // ── Fixtures ──────────────────────────────────────────────────────────────────────────────────

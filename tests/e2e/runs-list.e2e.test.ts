@@ -3,57 +3,35 @@
 // in the URL, cancel and redrive on a selection, import of an export, a list of thousands of runs
 // windowed, and the editor's links into the list. Each test has its own workflows and browser
 // context; tests wait on conditions, never on time.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  EngineClient,
-  WebSocketConnection,
-  WORKFLOW_FORMAT,
-  type EngineApi,
-  type Workflow,
-} from '../../engine/api/index.js';
-import { launchChromium, startServe, type ServedProcess } from '../support/browser.js';
+import type { Browser, Page } from '@playwright/test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOW_FORMAT, type EngineApi, type Workflow } from '../../engine/api/index.js';
+import type { ServedProcess } from '../support/browser.js';
+import { servedAppSuite } from '../support/e2e-suite.js';
 import { startScriptedServer, type ScriptedServer } from '../support/http-server.js';
-import { ROOT, runCli, tempDir } from '../support/harness.js';
+import { runCli } from '../support/harness.js';
 
-const dir = tempDir('stepwise-e2e-runs-');
-const SHOTS = process.env.STEPWISE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(dir.path, 'shots');
+const suite = servedAppSuite('stepwise-e2e-runs-');
+const { dir, shots: SHOTS, contexts } = suite;
 let served: ServedProcess;
 let browser: Browser;
-let client: EngineClient;
 let api: EngineApi;
 /** Answers 400 (a terminal failure of the HTTP node) until a test fixes it. */
 let server: ScriptedServer;
 let serverBroken = true;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  served = await startServe(dir.db);
-  browser = await launchChromium();
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`, (url) => new WebSocket(url)),
-  );
-  api = client.api;
+  ({ served, browser, api } = suite.app());
   server = await startScriptedServer((_request, response) => {
     response.writeHead(serverBroken ? 400 : 200, { 'content-type': 'application/json' });
     response.end(JSON.stringify(serverBroken ? { error: 'refund service down' } : { ok: true }));
   });
-  mkdirSync(SHOTS, { recursive: true });
-}, 60_000);
-
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
 });
 
 afterAll(async () => {
-  client?.stop();
-  await browser?.close();
-  await served?.stop();
   await server?.close();
-  dir.cleanup();
 });
 
 // ── Fixtures ──────────────────────────────────────────────────────────────────────────────────
