@@ -165,9 +165,16 @@ export async function importRunExport(
       'invalid',
     );
   // The graph as the file holds it, whose hash the chain starts from (the parsed one has defaults filled in).
-  const graph = (value as { version: { graph: Workflow } }).version.graph;
+  const fileGraph = (value as { version: { graph: Workflow } }).version.graph;
   const note = typeof file.version.note === 'string' ? file.version.note : null;
-  const { version } = await store.workflows.saveVersion(graph, note, now);
+  const placed = await placeImportedGraph(store, fileGraph);
+  if (placed.apart)
+    warnings.push(
+      `workflow "${fileGraph.id}" here has no version with this content: the run's version is kept apart, as "${placed.graph.id}", so this workflow's history stays as it was`,
+    );
+  const { version } = await store.workflows.saveVersion(placed.graph, note, now);
+  // Kept apart: hidden from the workflow list (a deleted workflow's versions stay for their runs).
+  if (placed.apart) await store.workflows.delete(placed.graph.id, now);
   const state = foldEvents(runId, events);
   const exportedAt = (file.run as { createdAt?: unknown }).createdAt;
   const record = {
@@ -193,6 +200,21 @@ export async function importRunExport(
       'invalid',
     );
   return { run: { ...record, imported: true }, warnings };
+}
+
+/**
+ * Where an imported run's version goes. A workflow that is not here, or has a version with the
+ * same content, takes it as it is. A workflow of the same id with another history must not gain
+ * a foreign version (it would become its latest, which runs fork onto and the editor shows): the
+ * graph is kept apart under its own id, derived from the content, so importing again reuses it.
+ */
+async function placeImportedGraph(store: Store, graph: Workflow): Promise<{ graph: Workflow; apart: boolean }> {
+  if (!(await store.workflows.exists(graph.id))) return { graph, apart: false };
+  const hash = contentHash(graph);
+  if ((await store.workflows.listVersions(graph.id)).some((version) => version.hash === hash))
+    return { graph, apart: false };
+  const suffix = `.imported-${hash.slice(0, 12)}`;
+  return { graph: { ...graph, id: `${graph.id.slice(0, 128 - suffix.length)}${suffix}` }, apart: true };
 }
 
 function decodeEvents(stored: readonly unknown[]): JournalEvent[] {

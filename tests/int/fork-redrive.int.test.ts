@@ -294,3 +294,50 @@ describe('fork and redrive through the CLI', () => {
     expect(again.stderr).toMatch(/only a failed run can be redriven/);
   });
 });
+
+describe('import', () => {
+  it('keeps an imported version apart when the workflow here has another history, and reuses it', async () => {
+    broken = true;
+    const origin = testEngine();
+    const run = await failedRun(origin, 'shared');
+    const exported = JSON.parse(JSON.stringify(await origin.queries.export(run.runId))) as {
+      run: { runId: string };
+    };
+
+    // Here, "shared" is another workflow with a history of its own.
+    const here = testEngine();
+    const mine = chain('shared', [node('mine', 'code', { code: 'return 1;' })]);
+    await here.workflows.save(mine);
+    const before = await here.workflows.versions('shared');
+
+    const first = await here.commands.import(exported);
+    expect(first.warnings.join('\n')).toMatch(/workflow "shared" here has no version with this content/);
+    expect(first.run.workflowId).toMatch(/^shared\.imported-[0-9a-f]{12}$/);
+    // The local workflow is as it was: no new version, same name and draft; the apart one is not listed.
+    expect(await here.workflows.versions('shared')).toEqual(before);
+    expect((await here.workflows.list()).map((workflow) => workflow.id)).toEqual(['shared']);
+    const detail = await here.queries.get(run.runId);
+    expect(detail).toMatchObject({
+      imported: true,
+      status: 'failed',
+      latestVersion: 1,
+      versionHash: expect.any(String),
+    });
+    expect((await here.queries.verifyReplay(run.runId)).ok).toBe(true);
+
+    // Another run of the same foreign content lands in the same place.
+    const second = await failedRun(origin, 'shared');
+    const again = await here.commands.import(
+      JSON.parse(JSON.stringify(await origin.queries.export(second.runId))) as unknown,
+    );
+    expect(again.run.workflowId).toBe(first.run.workflowId);
+    expect(again.run.version).toBe(first.run.version);
+
+    // A database where "shared" has the very same content takes the version as it is.
+    const same = testEngine();
+    await same.workflows.save(threeCalls('shared'));
+    const plain = await same.commands.import(exported);
+    expect(plain.warnings).toEqual([]);
+    expect(plain.run.workflowId).toBe('shared');
+  });
+});
