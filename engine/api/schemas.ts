@@ -83,6 +83,8 @@ export const workflowDetailSchema = workflowSummarySchema.extend({
   draftUpdatedAt: z.number(),
   /** True when the draft differs from the latest version (or there is no version yet). */
   draftChanged: z.boolean(),
+  /** The version with the draft's content (a restored older one too); null when none has it. */
+  draftVersion: z.number().int().nullable(),
 });
 export type WorkflowDetail = z.infer<typeof workflowDetailSchema>;
 

@@ -342,6 +342,7 @@ export class EngineService implements EngineApi {
       draft: record.draft ?? this.#engine.workflows.empty(record.name),
       draftUpdatedAt: record.draftUpdatedAt ?? record.updatedAt,
       draftChanged: await this.#engine.workflows.draftChanged(record),
+      draftVersion: await this.#engine.workflows.draftVersion(record),
     };
   }
 

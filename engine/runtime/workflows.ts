@@ -93,6 +93,16 @@ export class Workflows {
     return this.#store.workflows.draftChanged(record.id, draftOf(record));
   }
 
+  /**
+   * The version whose content the draft has (any version: a restored one too), or null when the
+   * draft is content no version has: what running the draft would be pinned to without saving.
+   */
+  async draftVersion(record: WorkflowRecord): Promise<number | null> {
+    const hash = contentHash(draftOf(record));
+    const versions = await this.#store.workflows.listVersions(record.id);
+    return versions.find((version) => version.hash === hash)?.version ?? null;
+  }
+
   /** A new workflow from a graph (its id replaced by a fresh one derived from its name). */
   async create(graph: Workflow): Promise<string> {
     const id = await this.#freshId(graph.name);

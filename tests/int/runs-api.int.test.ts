@@ -284,4 +284,20 @@ describe('the runs API', () => {
       other.cleanup();
     }
   });
+
+  it("tells which version a draft with an older version's content is, and runs it pinned there", async () => {
+    const one = chain('restored', [node('x', 'code', { code: 'return 1;' })]);
+    await client.api.importWorkflow({ text: formatWorkflowFile(one) });
+    const two = chain('restored', [node('x', 'code', { code: 'return 2;' })]);
+    await client.api.importWorkflow({ text: formatWorkflowFile(two) });
+    expect(await client.api.getWorkflow({ workflowId: 'restored' })).toMatchObject({
+      latestVersion: 2,
+      draftChanged: false,
+      draftVersion: 2,
+    });
+    const restored = await client.api.restoreVersion({ workflowId: 'restored', version: 1 });
+    expect(restored).toMatchObject({ latestVersion: 2, draftChanged: true, draftVersion: 1 });
+    const started = await client.api.runDraft({ workflowId: 'restored', input: null });
+    expect(started).toMatchObject({ versionCreated: false, run: { version: 1 } });
+  });
 });

@@ -77,8 +77,14 @@ describe('remembered inputs', () => {
 
 describe('versionNote', () => {
   it('says plainly which version a run saves or uses', () => {
-    expect(versionNote(true, 3)).toBe('Running saves the draft as version 4 first.');
-    expect(versionNote(true, null)).toBe('Running saves the draft as version 1 first.');
-    expect(versionNote(false, 3)).toMatch(/^Runs version 3/);
+    expect(versionNote({ draftChanged: true, latestVersion: 3, draftVersion: null })).toBe(
+      'Running saves the draft as version 4 first.',
+    );
+    expect(versionNote({ draftChanged: true, latestVersion: null, draftVersion: null })).toBe(
+      'Running saves the draft as version 1 first.',
+    );
+    expect(versionNote({ draftChanged: false, latestVersion: 3, draftVersion: 3 })).toMatch(/^Runs version 3/);
+    // A restored older version: the run is pinned to it, nothing is saved.
+    expect(versionNote({ draftChanged: true, latestVersion: 3, draftVersion: 1 })).toMatch(/^Runs version 1:/);
   });
 });

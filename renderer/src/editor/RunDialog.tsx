@@ -159,7 +159,7 @@ export function RunDialog(props: {
           {info.state === 'loading'
             ? 'Saving the draft…'
             : info.state === 'ready'
-              ? versionNote(info.info.draftChanged, info.info.latestVersion)
+              ? versionNote(info.info)
               : `Could not check the draft's version: ${info.error}`}
         </p>
         {failure !== null && (

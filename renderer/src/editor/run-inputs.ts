@@ -90,8 +90,19 @@ function compact(text: string): string {
   }
 }
 
+/** The version a run of the draft would be pinned to: the latest, or a new one saved first. */
+export interface DraftVersionInfo {
+  latestVersion: number | null;
+  draftChanged: boolean;
+  /** The version with the draft's content, when one has it (a restored older version). */
+  draftVersion: number | null;
+}
+
 /** What the dialog says about the version a run will be pinned to. */
-export function versionNote(draftChanged: boolean, latestVersion: number | null): string {
+export function versionNote({ draftChanged, latestVersion, draftVersion }: DraftVersionInfo): string {
+  // A draft with a version's content is pinned to that version: versions are content-addressed.
+  if (draftVersion !== null && draftVersion !== latestVersion)
+    return `Runs version ${draftVersion}: the draft has its content (no new version is saved).`;
   if (latestVersion === null) return 'Running saves the draft as version 1 first.';
   if (draftChanged) return `Running saves the draft as version ${latestVersion + 1} first.`;
   return `Runs version ${latestVersion} (the draft has not changed since).`;

@@ -4,12 +4,9 @@ import { useCallback } from 'react';
 import { ApiError } from '../../../engine/api/index.js';
 import { useApi } from '../app/client-context.js';
 import { errorText, useToast } from '../ui/toast.js';
+import type { DraftVersionInfo } from './run-inputs.js';
 
-/** The version a run of the draft would be pinned to: the latest, or a new one saved first. */
-export interface DraftVersionInfo {
-  latestVersion: number | null;
-  draftChanged: boolean;
-}
+export type { DraftVersionInfo } from './run-inputs.js';
 
 export interface StartedRun {
   runId: string;
@@ -61,7 +58,11 @@ export function useDraftActions(options: {
   const describeDraft = useCallback(async (): Promise<DraftVersionInfo> => {
     await flush();
     const detail = await api.getWorkflow({ workflowId });
-    return { latestVersion: detail.latestVersion, draftChanged: detail.draftChanged };
+    return {
+      latestVersion: detail.latestVersion,
+      draftChanged: detail.draftChanged,
+      draftVersion: detail.draftVersion,
+    };
   }, [api, flush, workflowId]);
 
   const runDraft = useCallback(
