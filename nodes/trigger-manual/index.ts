@@ -10,7 +10,14 @@ export const triggerManual = defineNode({
   category: 'Triggers',
   icon: 'play',
   ports: { in: [], out: ['out'] },
-  config: z.strictObject({}),
+  config: z.strictObject({
+    // Only a suggestion for people: the run dialog starts from it the first time. Runs get the input
+    // they are given, whatever this says.
+    sampleInput: z
+      .unknown()
+      .optional()
+      .describe('An example input (JSON): what the run dialog offers the first time you run the workflow.'),
+  }),
   retry: NO_RETRY,
   sideEffects: 'pure',
   inline: true,

@@ -43,9 +43,12 @@ describe('remembered inputs', () => {
   it('opens with {} first, then with the last input used', () => {
     const storage = memoryStorage();
     expect(initialInput(storage, 'wf')).toBe(DEFAULT_INPUT);
+    // The trigger's example input comes before `{}`, after anything the user ran.
+    expect(initialInput(storage, 'wf', { amount: 250 })).toBe(JSON.stringify({ amount: 250 }, null, 2));
     rememberInput(storage, 'wf', { amount: 1 });
     rememberInput(storage, 'wf', { amount: 2 });
     expect(initialInput(storage, 'wf')).toBe(JSON.stringify({ amount: 2 }, null, 2));
+    expect(initialInput(storage, 'wf', { amount: 250 })).toBe(JSON.stringify({ amount: 2 }, null, 2));
     expect(initialInput(storage, 'other')).toBe(DEFAULT_INPUT);
   });
 

@@ -242,6 +242,7 @@ function EditorView({
       {dialog === 'run' && (
         <RunDialog
           workflowId={detail.id}
+          sampleInput={graph.nodes.find((node) => node.type === 'trigger.manual')?.config.sampleInput}
           errors={errors}
           describeDraft={describeDraft}
           run={runDraft}

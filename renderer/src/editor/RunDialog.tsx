@@ -20,6 +20,8 @@ type Info = { state: 'loading' } | { state: 'ready'; info: DraftVersionInfo } | 
 
 export function RunDialog(props: {
   workflowId: string;
+  /** The trigger's example input: the first default when nothing was run yet. */
+  sampleInput?: unknown;
   /** Validation errors in the draft: it cannot run while there are any. */
   errors: number;
   /** Saves what is on screen and says which version a run would be pinned to. */
@@ -29,9 +31,9 @@ export function RunDialog(props: {
   onStarted: (run: StartedRun) => void;
   onClose: () => void;
 }) {
-  const { workflowId, errors, describeDraft, run, onStarted, onClose } = props;
+  const { workflowId, sampleInput, errors, describeDraft, run, onStarted, onClose } = props;
   const [history, setHistory] = useState(() => readInputHistory(localStorage, workflowId));
-  const [text, setText] = useState(() => initialInput(localStorage, workflowId));
+  const [text, setText] = useState(() => initialInput(localStorage, workflowId, sampleInput));
   const [generation, setGeneration] = useState(0);
   const [info, setInfo] = useState<Info>({ state: 'loading' });
   const [busy, setBusy] = useState(false);

@@ -72,8 +72,12 @@ export function clearInputHistory(storage: StorageLike, workflowId: string): voi
 }
 
 /** The text the dialog opens with: the last input used, else the default. */
-export function initialInput(storage: StorageLike, workflowId: string): string {
-  return readInputHistory(storage, workflowId)[0] ?? DEFAULT_INPUT;
+/** The last input used; else the trigger's example input (`sampleInput`); else `{}`. */
+export function initialInput(storage: StorageLike, workflowId: string, sampleInput?: unknown): string {
+  return (
+    readInputHistory(storage, workflowId)[0] ??
+    (sampleInput === undefined ? DEFAULT_INPUT : JSON.stringify(sampleInput, null, 2))
+  );
 }
 
 /** One line for the history menu. */
