@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_FORMAT, type EngineApi, type Workflow, type WorkflowNode } from '../../engine/api/index.js';
 import { dragBetween, type ServedProcess } from '../support/browser.js';
 import { servedAppSuite } from '../support/e2e-suite.js';
+import { Engine } from '../../engine/runtime/engine.js';
 import { ROOT, runCli } from '../support/harness.js';
 
 const suite = servedAppSuite('stepwise-e2e-');
@@ -358,6 +359,51 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
     expect((await health(page)).hostPid).not.toBe(hostPid);
     await page.reload();
     await expect.poll(() => node(page, 'code').textContent()).toMatch(/Compute refund/);
+  });
+
+  it('after an engine host crash, the run view and the runs list read what changed while it was down', async () => {
+    const name = uniqueName('Parked');
+    const { id } = await api.createWorkflow({ name });
+    const place = (nodeId: string, type: string, x: number) =>
+      ({ id: nodeId, type, typeVersion: 1, position: { x, y: 0 }, config: {} }) satisfies WorkflowNode;
+    await api.saveDraft({
+      workflowId: id,
+      draft: {
+        format: WORKFLOW_FORMAT,
+        id,
+        name,
+        nodes: [place('start', 'trigger.manual', 0), place('ok', 'approval', 300), place('end', 'output', 600)],
+        edges: [
+          { id: 'e1', source: 'start', sourceHandle: 'out', target: 'ok', targetHandle: 'in' },
+          { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'end', targetHandle: 'in' },
+        ],
+      },
+    });
+    const { run } = await api.runDraft({ workflowId: id, input: {} });
+    await expect.poll(async () => (await api.getRun({ runId: run.runId })).status).toBe('waiting');
+    const view = await openApp();
+    await view.goto(`${served.url}#/runs/${run.runId}`);
+    await expect.poll(() => view.getByTestId('run-status').getAttribute('data-status')).toBe('waiting');
+    const list = await view.context().newPage();
+    await list.goto(`${served.url}#/runs?workflow=${encodeURIComponent(id)}`);
+    const row = list.locator(`[data-testid="run-row"][data-run-id="${run.runId}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('waiting');
+
+    // Another process cancels the run while the host is down: no host sees that commit happen,
+    // so nothing is pushed for it; only reading again after the reconnect can show it.
+    const other = Engine.open({ dbPath: dir.db });
+    try {
+      const { hostPid } = await health(view);
+      if (hostPid === null) throw new Error('no engine host');
+      process.kill(hostPid, 'SIGKILL');
+      await other.commands.cancel(run.runId, { reason: 'while the host was down' });
+    } finally {
+      await other.close();
+    }
+    await expect
+      .poll(() => view.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 })
+      .toBe('cancelled');
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 20_000 }).toBe('cancelled');
   });
 
   it('keeps what was typed when the page reloads before the autosave', async () => {
