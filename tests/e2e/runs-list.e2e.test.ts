@@ -280,6 +280,21 @@ describe('runs list', () => {
     const redrive = row(page, runId).getByRole('button', { name: 'Redrive' });
     expect(await redrive.isDisabled()).toBe(true);
     expect(await redrive.getAttribute('title')).toContain('Imported runs are read-only');
+
+    // A fork and a redriven run of it, made elsewhere meanwhile: after a reload all are listed,
+    // the fork marked as one, the redriven run completed.
+    serverBroken = true;
+    const failed = { runId: await settled((await createFlow('Fails here', CALLS())).id) };
+    expect((await api.getRun({ runId: failed.runId })).status).toBe('failed');
+    const fork = await api.forkRun({ runId: failed.runId, seq: 1 });
+    serverBroken = false;
+    await api.redriveRun({ runId: failed.runId });
+    await expect.poll(async () => (await api.getRun({ runId: failed.runId })).status).toBe('completed');
+    await page.reload();
+    await expect.poll(() => row(page, fork.runId).count()).toBe(1);
+    expect(await row(page, fork.runId).locator('.run-marker.fork').count()).toBe(1);
+    await expect.poll(() => row(page, failed.runId).getAttribute('data-status')).toBe('completed');
+    expect(await row(page, runId).getAttribute('data-status')).toBe('failed');
   });
 
   it('links each version to its runs, opens a version from the URL, and the toolbar to the workflow runs', async () => {

@@ -71,7 +71,7 @@ export const RunRow = memo(function RunRow(props: RunRowProps) {
           {run.runId}
         </a>
         {run.forkOf && (
-          <span className="run-marker" title={`Forked from run ${run.forkOf.runId} at step ${run.forkOf.seq}`}>
+          <span className="run-marker fork" title={`Forked from run ${run.forkOf.runId} at step ${run.forkOf.seq}`}>
             fork
           </span>
         )}
