@@ -1,7 +1,8 @@
 // The run view's right panel: one node as of the current step (status, input, output, error,
-// attempts, idempotency key, timings, wait) and the event at this step. A node with no activation
-// yet is "not reached": its input and output read `null`, as a node that has not produced one.
-import { memo } from 'react';
+// attempts, idempotency key, timings, wait) and the event at this step, with the parts the step
+// changed marked (`data-changed="true"`). A node with no activation yet is "not reached": its input
+// and output read `null`, as a node that has not produced one.
+import { memo, type ReactNode } from 'react';
 import {
   eventDetail,
   idempotencyKeyOf,
@@ -9,8 +10,9 @@ import {
   type JournalEvent,
   type NodeStateAt,
 } from '../../../../engine/api/index.js';
+import { runHref } from '../../app/routes.js';
 import { JsonView } from '../../ui/JsonView.js';
-import { activationDuration, formatMs } from './run-step.js';
+import { activationDuration, formatMs, type Inheritance, type NodePart } from './run-step.js';
 
 export interface RunInspectorProps {
   runId: string;
@@ -19,23 +21,42 @@ export interface RunInspectorProps {
   nodeName: string | null;
   node: NodeStateAt | undefined;
   activation: ActivationState | undefined;
+  /** The parts of the node this step changed (compared with the step before). */
+  changed: ReadonlySet<NodePart>;
+  /** Set when a fork inherited the activation: it ran in the origin run, under the origin's key. */
+  inherited: Inheritance | undefined;
   event: JournalEvent | undefined;
   /** The node was chosen by a click (else it follows the current event). */
   pinned: boolean;
   onFollow: () => void;
 }
 
+/** A section heading, marked when the step changed that part. */
+function PartHeading({ part, changed, children }: { part: NodePart; changed: boolean; children: ReactNode }) {
+  return (
+    <h3 className={changed ? 'run-part-changed' : undefined} data-part={part} data-changed={changed}>
+      {children}
+      {changed && <span className="run-changed-marker"> changed at this step</span>}
+    </h3>
+  );
+}
+
 const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : new Date(at).toLocaleString());
 
 function RunInspectorView(props: RunInspectorProps) {
-  const { runId, position, nodeId, nodeName, node, activation, event } = props;
+  const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
   return (
     <div className="run-inspector" data-testid="run-inspector">
       <section className="run-inspector-node">
         <header>
           <h2>{nodeName ?? 'No node'}</h2>
           {node && (
-            <span className={`run-pill run-pill-${node.status}`} data-testid="inspector-status">
+            <span
+              className={`run-pill run-pill-${node.status}${changed.has('status') ? ' run-part-changed' : ''}`}
+              data-testid="inspector-status"
+              data-changed={changed.has('status')}
+              title={changed.has('status') ? 'Changed at this step' : undefined}
+            >
               {node.status}
             </span>
           )}
@@ -51,13 +72,19 @@ function RunInspectorView(props: RunInspectorProps) {
             Not reached at step {position}.
           </p>
         )}
-        <h3>Input</h3>
+        <PartHeading part="input" changed={changed.has('input')}>
+          Input
+        </PartHeading>
         <JsonView value={activation ? activation.input : null} testId="step-input" label="Input" />
-        <h3>Output{activation?.port ? ` (port ${activation.port})` : ''}</h3>
+        <PartHeading part="output" changed={changed.has('output')}>
+          Output{activation?.port ? ` (port ${activation.port})` : ''}
+        </PartHeading>
         <JsonView value={activation ? activation.output : null} testId="step-output" label="Output" />
         {activation?.error && (
           <>
-            <h3>Error</h3>
+            <PartHeading part="error" changed={changed.has('error')}>
+              Error
+            </PartHeading>
             <div className="run-error" data-testid="step-error">
               <p>
                 <strong>{activation.error.message}</strong>
@@ -75,7 +102,9 @@ function RunInspectorView(props: RunInspectorProps) {
         )}
         {activation && (
           <>
-            <h3>Attempts</h3>
+            <PartHeading part="attempts" changed={changed.has('attempts')}>
+              Attempts
+            </PartHeading>
             <ol className="run-attempts">
               {activation.attempts.map((attempt) => (
                 <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
@@ -92,7 +121,16 @@ function RunInspectorView(props: RunInspectorProps) {
             <dl className="run-facts">
               <dt>Idempotency key</dt>
               <dd>
-                <code data-testid="idempotency-key">{idempotencyKeyOf(runId, activation.activationId)}</code>
+                <code data-testid="idempotency-key">
+                  {idempotencyKeyOf(inherited?.runId ?? runId, activation.activationId)}
+                </code>
+                {inherited && (
+                  <span className="muted" data-testid="inherited-from">
+                    {' '}
+                    (inherited from <a href={runHref(inherited.runId, inherited.seq)}>{inherited.runId}</a> step{' '}
+                    {inherited.seq})
+                  </span>
+                )}
               </dd>
               <dt>Scheduled</dt>
               <dd>{time(activation.scheduledAt)}</dd>
