@@ -197,6 +197,18 @@ async function stepTo(page: Page, seq: number): Promise<void> {
   }
 }
 
+/** Waits until the timeline's row of `seq` is inside the list's visible box. */
+async function rowInView(page: Page, seq: number): Promise<void> {
+  await until(async () => {
+    const outer = await page.getByTestId('timeline').boundingBox();
+    const row = page.locator(`[id="timeline-event-${seq}"]`);
+    const inner = (await row.count()) > 0 ? await row.boundingBox() : null;
+    return (
+      outer !== null && inner !== null && inner.y >= outer.y - 1 && inner.y + inner.height <= outer.y + outer.height + 1
+    );
+  }, `timeline row ${seq} in view`);
+}
+
 async function statusesOn(page: Page): Promise<Record<string, string | null>> {
   const result: Record<string, string | null> = {};
   for (const id of ['start', 'lookup', 'charge']) result[id] = await node(page, id).getAttribute('data-run-status');
@@ -311,6 +323,12 @@ describe('run view', () => {
     await page.keyboard.press('End');
     await atStep(page, lastSeq);
     await page.waitForURL(new RegExp(`#/runs/${runId}$`));
+    // The timeline scrolled its current row into view (and back at Home).
+    await rowInView(page, lastSeq);
+    await page.keyboard.press('Home');
+    await rowInView(page, 1);
+    await page.keyboard.press('End');
+    await rowInView(page, lastSeq);
 
     // Jumps between failures: the first attempt's failure, then the second's.
     await page.keyboard.press('Home');
