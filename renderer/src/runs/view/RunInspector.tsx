@@ -41,7 +41,39 @@ function PartHeading({ part, changed, children }: { part: NodePart; changed: boo
   );
 }
 
-const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : new Date(at).toLocaleString());
+// One formatter (as toLocaleString() formats): building one per call costs more than the render of
+// a step when a node has a hundred attempts.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : DATE_TIME.format(at));
+
+/** Values keep their identity while a step does not touch them: their trees are not rendered again. */
+const Json = memo(JsonView);
+
+/** An activation's attempts: the same array until an attempt starts or ends, so rendered again only then. */
+const Attempts = memo(function Attempts({ attempts }: { attempts: ActivationState['attempts'] }) {
+  return (
+    <ol className="run-attempts">
+      {attempts.map((attempt) => (
+        <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
+          #{attempt.attempt} {time(attempt.startedAt)}
+          {attempt.finishedAt !== null && attempt.startedAt !== null
+            ? ` · ${formatMs(attempt.finishedAt - attempt.startedAt)}`
+            : ' · not finished'}
+          {attempt.recoveries > 0 && ` · recovered ${attempt.recoveries}×`}
+          {attempt.error && <span className="run-attempt-error"> ✗ {attempt.error.message}</span>}
+        </li>
+      ))}
+      {attempts.length === 0 && <li className="muted">none started yet</li>}
+    </ol>
+  );
+});
 
 function RunInspectorView(props: RunInspectorProps) {
   const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
@@ -75,11 +107,11 @@ function RunInspectorView(props: RunInspectorProps) {
         <PartHeading part="input" changed={changed.has('input')}>
           Input
         </PartHeading>
-        <JsonView value={activation ? activation.input : null} testId="step-input" label="Input" />
+        <Json value={activation ? activation.input : null} testId="step-input" label="Input" />
         <PartHeading part="output" changed={changed.has('output')}>
           Output{activation?.port ? ` (port ${activation.port})` : ''}
         </PartHeading>
-        <JsonView value={activation ? activation.output : null} testId="step-output" label="Output" />
+        <Json value={activation ? activation.output : null} testId="step-output" label="Output" />
         {activation?.error && (
           <>
             <PartHeading part="error" changed={changed.has('error')}>
@@ -95,7 +127,7 @@ function RunInspectorView(props: RunInspectorProps) {
                 attempt{activation.attempts.length === 1 ? '' : 's'}
               </p>
               {activation.error.details !== undefined && (
-                <JsonView value={activation.error.details} label="Error details (stack)" />
+                <Json value={activation.error.details} label="Error details (stack)" />
               )}
             </div>
           </>
@@ -105,19 +137,7 @@ function RunInspectorView(props: RunInspectorProps) {
             <PartHeading part="attempts" changed={changed.has('attempts')}>
               Attempts
             </PartHeading>
-            <ol className="run-attempts">
-              {activation.attempts.map((attempt) => (
-                <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
-                  #{attempt.attempt} {time(attempt.startedAt)}
-                  {attempt.finishedAt !== null && attempt.startedAt !== null
-                    ? ` · ${formatMs(attempt.finishedAt - attempt.startedAt)}`
-                    : ' · not finished'}
-                  {attempt.recoveries > 0 && ` · recovered ${attempt.recoveries}×`}
-                  {attempt.error && <span className="run-attempt-error"> ✗ {attempt.error.message}</span>}
-                </li>
-              ))}
-              {activation.attempts.length === 0 && <li className="muted">none started yet</li>}
-            </ol>
+            <Attempts attempts={activation.attempts} />
             <dl className="run-facts">
               <dt>Idempotency key</dt>
               <dd>
@@ -155,13 +175,13 @@ function RunInspectorView(props: RunInspectorProps) {
             {activation.wait && (
               <>
                 <h3>Waits for</h3>
-                <JsonView value={activation.wait} label="Wait" />
+                <Json value={activation.wait} label="Wait" />
               </>
             )}
             {activation.signal && (
               <>
                 <h3>Resolved by</h3>
-                <JsonView value={activation.signal} label="Signal" />
+                <Json value={activation.signal} label="Signal" />
               </>
             )}
           </>
