@@ -3,8 +3,10 @@
 // to each call until its 100th attempt (retries: started, failed, retry scheduled, timer fired).
 // Measured: time to first render (navigation start → every event loaded, the canvas drawn with
 // run statuses) and, in the page, each of 500 → presses from keydown to the animation frame after
-// the step position shows the new step. Targets: per-step p95 < 16 ms.
-import { mkdtempSync, rmSync } from 'node:fs';
+// the step position shows the new step. Targets: per-step p95 < 16 ms. BENCH_SCRUB_PROFILE=<file>
+// adds one page load whose presses run under the CPU profiler (CDP), not counted in the table: the
+// profile is written to <file> (open it in Chromium's DevTools) and its top self times printed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +37,32 @@ const NODES = Number(process.env.BENCH_SCRUB_NODES ?? 26);
 const ATTEMPTS = 100;
 const PRESSES = Number(process.env.BENCH_SCRUB_PRESSES ?? 500);
 const REPEATS = Number(process.env.BENCH_SCRUB_REPEATS ?? 3);
+const PROFILE = process.env.BENCH_SCRUB_PROFILE;
+
+/** The part of a CDP `Profiler.Profile` read here. */
+interface CpuProfile {
+  nodes: { id: number; hitCount?: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Self time per function (samples × interval), highest first. */
+function topSelfTimes(profile: CpuProfile, count: number): string[][] {
+  const samples = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+  const perSample = samples > 0 ? (profile.endTime - profile.startTime) / 1000 / samples : 0;
+  const byFunction = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const file = url.split('/').at(-1) ?? '';
+    const name = `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + (node.hitCount ?? 0) * perSample);
+  }
+  const total = (profile.endTime - profile.startTime) / 1000;
+  return [...byFunction.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, ms]) => [name, `${ms.toFixed(0)} ms`, `${((ms / total) * 100).toFixed(1)} %`]);
+}
 
 const calls = new Map<string, number>();
 function answer(request: RecordedRequest, response: ServerResponse): void {
@@ -86,7 +114,8 @@ try {
   events = (await client.api.getRun({ runId: run.runId })).lastSeq;
   client.stop();
 
-  for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+  for (let repeat = 0; repeat < REPEATS + (PROFILE ? 1 : 0); repeat += 1) {
+    const profiling = repeat === REPEATS;
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${served.url}#/runs/${run.runId}`);
@@ -101,6 +130,12 @@ try {
       { timeout: 60_000, polling: 'raf' },
     );
     const firstRender = await page.evaluate(() => (globalThis as unknown as PageGlobals).performance.now());
+    const cdp = profiling ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await cdp.send('Profiler.start');
+    }
 
     const times = await page.evaluate(async (presses) => {
       const window = globalThis as unknown as PageGlobals;
@@ -135,6 +170,14 @@ try {
       }
       return measured;
     }, PRESSES);
+    if (cdp && PROFILE) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(PROFILE, JSON.stringify(profile));
+      console.log(`\nCPU profile of ${PRESSES} steps (${PROFILE}), top self times:\n`);
+      printTable([['function', 'self', 'of the profile'], ...topSelfTimes(profile, 20)]);
+      await context.close();
+      continue;
+    }
     const dom = times.map((time) => time.dom).sort((a, b) => a - b);
     const frames = times.map((time) => time.frame).sort((a, b) => a - b);
     rows.push({

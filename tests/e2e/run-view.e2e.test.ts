@@ -3,33 +3,22 @@
 // step in the URL, fork with an edited output, redrive, export → import elsewhere, verify replay.
 // A local HTTP server counts the requests per path: that is how "not executed again" is proven.
 // Tests wait on conditions, never on time; each has its own browser context and workflow.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  EngineClient,
-  WebSocketConnection,
-  WORKFLOW_FORMAT,
-  type EngineApi,
-  type JournalEvent,
-  type RunStatus,
-  type Workflow,
-} from '../../engine/api/index.js';
-import { launchChromium, startServe, type ServedProcess } from '../support/browser.js';
-import { ROOT, runCli, tempDir, until } from '../support/harness.js';
+import type { Page } from '@playwright/test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOW_FORMAT, type JournalEvent, type RunStatus, type Workflow } from '../../engine/api/index.js';
+import { startServe, type ServedProcess } from '../support/browser.js';
+import { servedAppSuite } from '../support/e2e-suite.js';
+import { runCli, tempDir, until } from '../support/harness.js';
 import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../support/http-server.js';
 
-const dir = tempDir('stepwise-run-view-');
-const SHOTS = process.env.STEPWISE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(dir.path, 'shots');
-let served: ServedProcess;
-let browser: Browser;
-let client: EngineClient;
-let api: EngineApi;
+const suite = servedAppSuite('stepwise-run-view-');
+const { dir, contexts } = suite;
+const SHOTS = suite.shots;
+const api = () => suite.app().api;
 let server: ScriptedServer;
-const contexts: BrowserContext[] = [];
 
 // ── The outside world: a server with a counter per path ──────────────────────────────────────
 
@@ -71,28 +60,14 @@ function release(path: string): void {
 
 const hits = (path: string) => server.requests.filter((request) => request.path === path).length;
 
+// The HTTP server is this file's own; serve, Chromium and the API client are the suite's.
 beforeAll(async () => {
   server = await startScriptedServer(answer);
-  served = await startServe(dir.db);
-  browser = await launchChromium();
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`, (url) => new WebSocket(url)),
-  );
-  api = client.api;
-  mkdirSync(SHOTS, { recursive: true });
-}, 60_000);
-
-afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
 });
 
 afterAll(async () => {
   for (const path of [...holding]) release(path);
-  client?.stop();
-  await browser?.close();
-  await served?.stop();
   await server?.close();
-  dir.cleanup();
 });
 
 // ── Fixtures ──────────────────────────────────────────────────────────────────────────────────
@@ -138,20 +113,45 @@ function chargeFlow(lookupPath: string, chargePath: string): Workflow {
   };
 }
 
+/** start → pause-1 (timer) → lookup → pause-2 (timer) → charge: two waits before the charge's failures. */
+function waitingChargeFlow(lookupPath: string, chargePath: string): Workflow {
+  const flow = chargeFlow(lookupPath, chargePath);
+  const pause = (id: string, x: number) => ({
+    id,
+    type: 'wait.timer',
+    typeVersion: 1,
+    name: `Pause ${id.slice(-1)}`,
+    position: { x, y: 150 },
+    config: { duration: '20ms' },
+  });
+  const link = (source: string, target: string) => ({
+    id: `${source}.out-${target}.in`,
+    source,
+    sourceHandle: 'out',
+    target,
+    targetHandle: 'in',
+  });
+  return {
+    ...flow,
+    nodes: [...flow.nodes, pause('pause-1', 150), pause('pause-2', 450)],
+    edges: [link('start', 'pause-1'), link('pause-1', 'lookup'), link('lookup', 'pause-2'), link('pause-2', 'charge')],
+  };
+}
+
 /** Imports the flow as a version and starts a run of it with an input. */
 async function startFlow(flow: Workflow, input: unknown = { order: 'A-1' }): Promise<string> {
-  const imported = await api.importWorkflow({ text: JSON.stringify(flow) });
+  const imported = await api().importWorkflow({ text: JSON.stringify(flow) });
   expect(imported.version).not.toBeNull();
-  const run = await api.startRun({ workflowId: imported.workflow.id, input });
+  const run = await api().startRun({ workflowId: imported.workflow.id, input });
   return run.runId;
 }
 
 async function settled(runId: string, status: RunStatus): Promise<void> {
-  await until(async () => (await api.getRun({ runId })).status === status, `run ${runId} ${status}`, 30_000);
+  await until(async () => (await api().getRun({ runId })).status === status, `run ${runId} ${status}`, 30_000);
 }
 
 async function eventsOf(runId: string): Promise<JournalEvent[]> {
-  return (await api.getRunEvents({ runId, limit: 5000 })).events;
+  return (await api().getRunEvents({ runId, limit: 5000 })).events;
 }
 
 function seqOf(events: JournalEvent[], type: JournalEvent['type'], nodeId: string | null, nth = 0): number {
@@ -163,8 +163,10 @@ function seqOf(events: JournalEvent[], type: JournalEvent['type'], nodeId: strin
 
 // ── The page ──────────────────────────────────────────────────────────────────────────────────
 
-async function openRun(runId: string, step?: number, origin: ServedProcess = served): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+async function openRun(runId: string, step?: number, origin: ServedProcess = suite.app().served): Promise<Page> {
+  const context = await suite
+    .app()
+    .browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   contexts.push(context);
   const page = await context.newPage();
   await page.goto(`${origin.url}#/runs/${encodeURIComponent(runId)}${step === undefined ? '' : `/step/${step}`}`);
@@ -193,6 +195,18 @@ async function stepTo(page: Page, seq: number): Promise<void> {
     await page.keyboard.press(at < seq ? 'ArrowRight' : 'ArrowLeft');
     await atStep(page, at < seq ? at + 1 : at - 1);
   }
+}
+
+/** Waits until the timeline's row of `seq` is inside the list's visible box. */
+async function rowInView(page: Page, seq: number): Promise<void> {
+  await until(async () => {
+    const outer = await page.getByTestId('timeline').boundingBox();
+    const row = page.locator(`[id="timeline-event-${seq}"]`);
+    const inner = (await row.count()) > 0 ? await row.boundingBox() : null;
+    return (
+      outer !== null && inner !== null && inner.y >= outer.y - 1 && inner.y + inner.height <= outer.y + outer.height + 1
+    );
+  }, `timeline row ${seq} in view`);
 }
 
 async function statusesOn(page: Page): Promise<Record<string, string | null>> {
@@ -268,11 +282,31 @@ describe('run view', () => {
     await stepTo(page, lookupCompleted);
     expect(await node(page, 'lookup').getAttribute('data-run-status')).toBe('completed');
     expect(await json(page, 'step-output')).toMatchObject({ status: 200, body: { amount: 500 } });
+    // What this step changed: on the canvas the lookup only; in the inspector its status, output
+    // and attempts (the attempt finished), not its input.
+    expect(await node(page, 'lookup').getAttribute('data-run-step')).toBe('changed');
+    expect(await node(page, 'start').getAttribute('data-run-step')).toBeNull();
+    expect(await node(page, 'charge').getAttribute('data-run-step')).toBeNull();
+    const inspector = page.getByTestId('run-inspector');
+    const changedParts = async () => ({
+      status: await page.getByTestId('inspector-status').getAttribute('data-changed'),
+      ...Object.fromEntries(
+        await Promise.all(
+          ['input', 'output', 'attempts'].map(
+            async (part) =>
+              [part, await inspector.locator(`[data-part="${part}"]`).getAttribute('data-changed')] as const,
+          ),
+        ),
+      ),
+    });
+    expect(await changedParts()).toEqual({ status: 'true', input: 'false', output: 'true', attempts: 'true' });
+    // Sections say it in words (the status pill is outlined).
+    expect(await inspector.getByText('changed at this step').count()).toBe(2);
     await page.getByTestId('run-inspector').screenshot({ path: join(SHOTS, 'run-view-inspector.png') });
     // The canvas agrees with the engine's state at every step checked (`stepwise state --at`).
     for (const seq of [lookupScheduled, lookupCompleted]) {
       await stepTo(page, seq);
-      const state = await api.getRunState({ runId, seq });
+      const state = await api().getRunState({ runId, seq });
       expect(await statusesOn(page)).toEqual(
         Object.fromEntries(Object.entries(state.nodes).map(([id, value]) => [id, value.status])),
       );
@@ -289,6 +323,12 @@ describe('run view', () => {
     await page.keyboard.press('End');
     await atStep(page, lastSeq);
     await page.waitForURL(new RegExp(`#/runs/${runId}$`));
+    // The timeline scrolled its current row into view (and back at Home).
+    await rowInView(page, lastSeq);
+    await page.keyboard.press('Home');
+    await rowInView(page, 1);
+    await page.keyboard.press('End');
+    await rowInView(page, lastSeq);
 
     // Jumps between failures: the first attempt's failure, then the second's.
     await page.keyboard.press('Home');
@@ -318,6 +358,58 @@ describe('run view', () => {
     await atStep(shared, lookupCompleted);
     expect(await json(shared, 'step-output')).toMatchObject({ body: { amount: 500 } });
     expect(await statusesOn(shared)).toEqual({ start: 'completed', lookup: 'completed', charge: 'pending' });
+  });
+
+  it('jumps to the previous and next failure and wait, and disables a jump with nowhere to go', async () => {
+    const runId = await startFlow(waitingChargeFlow('/lookup/big', '/charge'), { order: 'W-2' });
+    await settled(runId, 'failed');
+    const events = await eventsOf(runId);
+    const failures = events.filter((event) => event.type === 'NodeFailed' || event.type === 'RunFailed');
+    const waits = events.filter((event) => event.type === 'WaitCreated').map((event) => event.seq);
+    const [firstFailure, secondFailure, runFailed] = failures.map((event) => event.seq);
+    expect(failures.map((event) => event.type)).toEqual(['NodeFailed', 'NodeFailed', 'RunFailed']);
+    expect(waits).toHaveLength(2);
+    const [firstWait, secondWait] = waits as [number, number];
+    const lastSeq = events.at(-1)?.seq ?? 0;
+
+    const page = await openRun(runId);
+    const button = (testId: string) => page.getByTestId(testId);
+    await page.keyboard.press('Home');
+    await atStep(page, 1);
+    expect(await button('previous-wait').isDisabled()).toBe(true);
+    expect(await button('previous-failure').isDisabled()).toBe(true);
+
+    await button('next-wait').click();
+    await atStep(page, firstWait);
+    expect(await position(page)).toContain('WaitCreated');
+    expect(await node(page, 'pause-1').getAttribute('data-run-status')).toBe('waiting');
+    await button('next-wait').click();
+    await atStep(page, secondWait);
+    expect(await node(page, 'pause-2').getAttribute('data-run-status')).toBe('waiting');
+    expect(await button('next-wait').isDisabled()).toBe(true);
+    await button('previous-wait').click();
+    await atStep(page, firstWait);
+    expect(await button('previous-wait').isDisabled()).toBe(true);
+
+    // From the end: back through the run's failure and both attempts' failures, then forward again.
+    await page.keyboard.press('End');
+    await atStep(page, lastSeq);
+    if (runFailed !== lastSeq) {
+      await button('previous-failure').click();
+      await atStep(page, runFailed as number);
+    }
+    await button('previous-failure').click();
+    await atStep(page, secondFailure as number);
+    await button('previous-failure').click();
+    await atStep(page, firstFailure as number);
+    expect(await button('previous-failure').isDisabled()).toBe(true);
+    // Between the failures the previous wait is the second pause.
+    await button('previous-wait').click();
+    await atStep(page, secondWait);
+    await button('next-failure').click();
+    await atStep(page, firstFailure as number);
+    await button('next-failure').click();
+    await atStep(page, secondFailure as number);
   });
 
   it('forks from the failed step with a corrected output: the fork completes, nodes 1–2 not executed again', async () => {
@@ -359,8 +451,23 @@ describe('run view', () => {
     expect(hits('/lookup/big')).toBe(lookupHits);
     expect(hits('/charge')).toBe(chargeHits + 1);
     expect(JSON.parse(server.requests.at(-1)?.body ?? 'null')).toMatchObject({ body: { amount: 50 } });
-    const fork = await api.getRun({ runId: forkId });
+    const fork = await api().getRun({ runId: forkId });
     expect(fork.forkOf).toEqual({ runId, seq: failedAt });
+
+    // An inherited node ran in the origin, under the origin's idempotency key; the fork's own
+    // steps use the fork's.
+    await node(page, 'lookup').click();
+    await page.getByTestId('inherited-from').waitFor();
+    expect(await page.getByTestId('idempotency-key').textContent()).toBe(`${runId}:lookup`);
+    expect((await page.getByTestId('inherited-from').textContent())?.trim()).toBe(
+      `(inherited from ${runId} step ${failedAt})`,
+    );
+    await node(page, 'charge').click();
+    await page
+      .getByTestId('idempotency-key')
+      .filter({ hasText: `${forkId}:charge` })
+      .waitFor();
+    expect(await page.getByTestId('inherited-from').count()).toBe(0);
 
     // The origin lists its fork.
     const origin = await openRun(runId);
@@ -379,7 +486,7 @@ describe('run view', () => {
         { id: 'start.out-charge.in', source: 'start', sourceHandle: 'out', target: 'charge', targetHandle: 'in' },
       ],
     };
-    expect((await api.importWorkflow({ text: JSON.stringify(v2) })).version).toBe(2);
+    expect((await api().importWorkflow({ text: JSON.stringify(v2) })).version).toBe(2);
 
     const page = await openRun(runId);
     await page.getByTestId('newer-versions').waitFor();
@@ -405,7 +512,13 @@ describe('run view', () => {
     await node(page, 'charge').and(page.locator('[data-run-status="completed"]')).waitFor();
     expect(await position(page)).toContain('RunCompleted');
     expect(hits('/lookup/small')).toBe(lookupHits);
-    expect((await eventsOf(runId)).some((event) => event.type === 'RunRedriven')).toBe(true);
+    const redriven = (await eventsOf(runId)).find((event) => event.type === 'RunRedriven');
+    expect(redriven?.nodeId).toBeNull();
+    // The redrive event is about no node, yet it changed the charge's status: the charge is marked.
+    const atRedrive = await openRun(runId, redriven?.seq);
+    expect(await node(atRedrive, 'charge').getAttribute('data-run-status')).toBe('scheduled');
+    expect(await node(atRedrive, 'charge').getAttribute('data-run-step')).toBe('changed');
+    expect(await node(atRedrive, 'lookup').getAttribute('data-run-step')).toBeNull();
   });
 
   it('exports from the UI; imported into a fresh database, another serve shows the same steps; replay matches', async () => {
@@ -445,5 +558,61 @@ describe('run view', () => {
       await second?.stop();
       other.cleanup();
     }
+  });
+
+  it('verify replay of an older export of a changed graph names the divergence, goes to its step, marks its node', async () => {
+    const flow = chargeFlow('/lookup/small', '/charge');
+    const runId = await startFlow(flow, { order: 'V-1' });
+    await settled(runId, 'completed');
+    const file = await api().exportRun({ runId });
+
+    // An older, unchained export (format 1) of another graph: start → lookup → check → charge,
+    // where the run went lookup → charge. Replayed, the orchestrator schedules "check" after the
+    // lookup; the journal says "charge".
+    const older = JSON.parse(file.text) as {
+      format: string;
+      chain?: unknown;
+      version: { graph: Workflow };
+      run: { runId: string };
+    };
+    older.format = 'stepwise/run-export@1';
+    delete older.chain;
+    older.run.runId = `${runId}-older`;
+    const graph = older.version.graph;
+    graph.id = `${flow.id}-elsewhere`;
+    graph.nodes.push({
+      id: 'check',
+      type: 'code',
+      typeVersion: 1,
+      name: 'Check amount',
+      // Below, between the two: the canvas keeps the run's layout clear of the minimap.
+      position: { x: 450, y: 150 },
+      config: { code: 'return input;' },
+    });
+    graph.edges = graph.edges.map((item) => (item.target === 'charge' ? { ...item, target: 'check' } : item));
+    graph.edges.push({
+      id: 'check-charge',
+      source: 'check',
+      sourceHandle: 'out',
+      target: 'charge',
+      targetHandle: 'in',
+    });
+    const imported = await api().importRun({ text: JSON.stringify(older) });
+    expect(imported.warnings.join('\n')).toMatch(/no hash chain/);
+    const copyId = imported.run.runId;
+    const scheduledCharge = seqOf(await eventsOf(copyId), 'NodeScheduled', 'charge');
+
+    const page = await openRun(copyId);
+    expect(await node(page, 'charge').getAttribute('data-run-step')).not.toBe('diverged');
+    await page.getByRole('button', { name: 'Verify replay' }).click();
+    const result = page.getByTestId('verify-result');
+    await result.waitFor();
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain(`Replay diverges at step ${scheduledCharge} (node “charge”)`);
+    expect(text).toContain('NodeScheduled of "check"');
+    await atStep(page, scheduledCharge);
+    await node(page, 'charge').and(page.locator('[data-run-step="diverged"]')).waitFor();
+    expect(await node(page, 'charge').getAttribute('class')).toContain('run-step-diverged');
+    await shot(page, 'run-view-divergence');
   });
 });

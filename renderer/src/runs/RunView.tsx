@@ -14,7 +14,15 @@ import { Timeline } from './Timeline.js';
 import { ForkDialog, type ForkableNode } from './view/ForkDialog.js';
 import { RunHeader } from './view/RunHeader.js';
 import { RunInspector } from './view/RunInspector.js';
-import { indexOfSeq, StepViews, type SeekKind } from './view/run-step.js';
+import {
+  changedParts,
+  indexOfSeq,
+  inheritancesOf,
+  landmarksOf,
+  seeksAround,
+  StepViews,
+  type NodePart,
+} from './view/run-step.js';
 import { Scrubber } from './view/Scrubber.js';
 import { useRunJournal, type RunJournal } from './view/use-run-journal.js';
 import { useNow } from './view/use-now.js';
@@ -143,28 +151,20 @@ function LoadedRunView({
 
   const index = indexOfSeq(events, position);
   const event: JournalEvent | undefined = index > 0 ? events[index - 1] : undefined;
-  const view = useMemo(() => views.at(timeline.at(index), event, diverged), [views, timeline, index, event, diverged]);
+  const view = useMemo(
+    () => views.at(timeline.at(index), timeline.at(index - 1), event, diverged),
+    [views, timeline, index, event, diverged],
+  );
   const providers = useMemo<DecorationProvider[]>(() => [view.status, view.marks], [view]);
 
-  // Failure and wait steps, to jump between them (recomputed only when the journal grows).
-  const landmarks = useMemo(() => {
-    const found: Record<SeekKind, number[]> = { failure: [], wait: [] };
-    for (const item of events) {
-      if (item.type === 'NodeFailed' || item.type === 'RunFailed') found.failure.push(item.seq);
-      else if (item.type === 'WaitCreated') found.wait.push(item.seq);
-    }
-    return found;
-    // `revision` says the (appended-in-place) events array grew.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [events, revision]);
-  const seeks = useMemo(() => {
-    const around = (seqs: number[]) => {
-      const after = indexOfSorted(seqs, position);
-      const before = seqs[position > 0 && seqs[after - 1] === position ? after - 2 : after - 1];
-      return { previous: before ?? null, next: seqs[after] ?? null };
-    };
-    return { failure: around(landmarks.failure), wait: around(landmarks.wait) };
-  }, [landmarks, position]);
+  // Failure and wait steps, to jump between them, and the activations a fork inherited (their
+  // idempotency key is the origin's): one pass each, again only when the journal grows.
+  // `revision` says the (appended-in-place) events array grew.
+  /* eslint-disable react-hooks/exhaustive-deps */
+  const landmarks = useMemo(() => landmarksOf(events), [events, revision]);
+  const inheritances = useMemo(() => inheritancesOf(events), [events, revision]);
+  /* eslint-enable react-hooks/exhaustive-deps */
+  const seeks = useMemo(() => seeksAround(landmarks, position), [landmarks, position]);
 
   // The inspected node: the one clicked, else the one the step's event is about (or the last one before it).
   const [pinned, setPinned] = useState<string | null>(null);
@@ -176,6 +176,9 @@ function LoadedRunView({
     return version.graph.nodes[0]?.id ?? null;
   }, [events, index, nodeNames, version.graph]);
   const shownNode = pinned ?? autoNode;
+  const changed = useMemo(() => (shownNode ? changedParts(view, shownNode) : NOTHING_CHANGED), [view, shownNode]);
+  const shownActivation = shownNode ? view.latest.get(shownNode) : undefined;
+  const inherited = shownActivation ? inheritances.get(shownActivation.activationId) : undefined;
   const follow = useCallback(() => setPinned(null), []);
 
   const [inspectorOpen, toggleInspector] = usePanel('inspector', true);
@@ -276,7 +279,9 @@ function LoadedRunView({
               nodeId={shownNode}
               nodeName={shownNode ? (nodeNames.get(shownNode) ?? shownNode) : null}
               node={shownNode ? view.nodes[shownNode] : undefined}
-              activation={shownNode ? view.latest.get(shownNode) : undefined}
+              activation={shownActivation}
+              changed={changed}
+              inherited={inherited && inherited.inheritedAt <= position ? inherited : undefined}
               event={event}
               pinned={pinned !== null}
               onFollow={follow}
@@ -289,14 +294,4 @@ function LoadedRunView({
   );
 }
 
-/** The index of the first entry > `value` in an ascending list. */
-function indexOfSorted(values: readonly number[], value: number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((values[middle] as number) <= value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
+const NOTHING_CHANGED: ReadonlySet<NodePart> = new Set();

@@ -31,9 +31,12 @@ const TONE_ICONS: Record<EventTone, string | null> = {
 
 export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps) {
   const listRef = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
-  const [viewport, setViewport] = useState(400);
   const current = indexAtSeq(events, position);
+  const [viewport, setViewport] = useState(400);
+  // The list's scroll position as rendered: it opens on the current row.
+  const [scrollTop, setScrollTop] = useState(() =>
+    current >= 0 ? scrollToKeep(current, 0, viewport, TIMELINE_ROW_HEIGHT) : 0,
+  );
   const startAt = events[0]?.at ?? 0;
   // Rows are memoized; a stable seek keeps them so while the caller's callback changes.
   const seekRef = useRef(onSeek);
@@ -51,20 +54,27 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
     return () => observer.disconnect();
   }, []);
 
-  // Keep the current step's row in view as it moves (seek, scrubber, live events). From the scroll
-  // position and height already held: reading them from the DOM after each step's commit would
-  // force a layout on every step.
+  // Keep the current step's row in view as it moves (seek, scrubber, live events): the scroll
+  // position that does is worked out while rendering (from the position and height held, never
+  // read from the DOM), so this render already draws the rows of that position.
+  const [keptFor, setKeptFor] = useState({ current, viewport });
+  if (keptFor.current !== current || keptFor.viewport !== viewport) {
+    setKeptFor({ current, viewport });
+    if (current >= 0) setScrollTop(scrollToKeep(current, scrollTop, viewport, TIMELINE_ROW_HEIGHT));
+  }
+  // …and given to the list at the next animation frame: setting scrollTop forces a layout, which
+  // inside the commit is a second layout per step; in the frame it is the frame's own.
+  // `scrollRef` is the list's actual scroll position as last written or seen.
   const scrollRef = useRef(0);
   useLayoutEffect(() => {
     const list = listRef.current;
-    if (!list || current < 0) return;
-    const next = scrollToKeep(current, scrollRef.current, viewport, TIMELINE_ROW_HEIGHT);
-    if (next !== scrollRef.current) {
-      list.scrollTop = next;
-      scrollRef.current = next;
-      setScrollTop(next);
-    }
-  }, [current, viewport]);
+    if (!list || scrollRef.current === scrollTop) return;
+    const frame = requestAnimationFrame(() => {
+      list.scrollTop = scrollTop;
+      scrollRef.current = scrollTop;
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [scrollTop]);
 
   const onKeyDown = useCallback(
     (event: KeyboardEvent<HTMLDivElement>) => {
@@ -94,8 +104,12 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
       tabIndex={0}
       aria-activedescendant={currentEvent ? `timeline-event-${currentEvent.seq}` : undefined}
       onScroll={(event) => {
-        scrollRef.current = event.currentTarget.scrollTop;
-        setScrollTop(scrollRef.current);
+        // The echo of a position already known (ours, written a frame ago) is no news: taking it
+        // could undo a position rendered since and not yet written.
+        const top = event.currentTarget.scrollTop;
+        if (top === scrollRef.current) return;
+        scrollRef.current = top;
+        setScrollTop(top);
       }}
       onKeyDown={onKeyDown}
     >

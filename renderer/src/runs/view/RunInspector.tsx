@@ -1,7 +1,8 @@
 // The run view's right panel: one node as of the current step (status, input, output, error,
-// attempts, idempotency key, timings, wait) and the event at this step. A node with no activation
-// yet is "not reached": its input and output read `null`, as a node that has not produced one.
-import { memo } from 'react';
+// attempts, idempotency key, timings, wait) and the event at this step, with the parts the step
+// changed marked (`data-changed="true"`). A node with no activation yet is "not reached": its input
+// and output read `null`, as a node that has not produced one.
+import { memo, type ReactNode } from 'react';
 import {
   eventDetail,
   idempotencyKeyOf,
@@ -9,8 +10,9 @@ import {
   type JournalEvent,
   type NodeStateAt,
 } from '../../../../engine/api/index.js';
+import { runHref } from '../../app/routes.js';
 import { JsonView } from '../../ui/JsonView.js';
-import { activationDuration, formatMs } from './run-step.js';
+import { activationDuration, formatMs, type Inheritance, type NodePart } from './run-step.js';
 
 export interface RunInspectorProps {
   runId: string;
@@ -19,23 +21,74 @@ export interface RunInspectorProps {
   nodeName: string | null;
   node: NodeStateAt | undefined;
   activation: ActivationState | undefined;
+  /** The parts of the node this step changed (compared with the step before). */
+  changed: ReadonlySet<NodePart>;
+  /** Set when a fork inherited the activation: it ran in the origin run, under the origin's key. */
+  inherited: Inheritance | undefined;
   event: JournalEvent | undefined;
   /** The node was chosen by a click (else it follows the current event). */
   pinned: boolean;
   onFollow: () => void;
 }
 
-const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : new Date(at).toLocaleString());
+/** A section heading, marked when the step changed that part. */
+function PartHeading({ part, changed, children }: { part: NodePart; changed: boolean; children: ReactNode }) {
+  return (
+    <h3 className={changed ? 'run-part-changed' : undefined} data-part={part} data-changed={changed}>
+      {children}
+      {changed && <span className="run-changed-marker"> changed at this step</span>}
+    </h3>
+  );
+}
+
+// One formatter (as toLocaleString() formats): building one per call costs more than the render of
+// a step when a node has a hundred attempts.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
+const time = (at: number | null | undefined) => (at === null || at === undefined ? '—' : DATE_TIME.format(at));
+
+/** Values keep their identity while a step does not touch them: their trees are not rendered again. */
+const Json = memo(JsonView);
+
+/** An activation's attempts: the same array until an attempt starts or ends, so rendered again only then. */
+const Attempts = memo(function Attempts({ attempts }: { attempts: ActivationState['attempts'] }) {
+  return (
+    <ol className="run-attempts">
+      {attempts.map((attempt) => (
+        <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
+          #{attempt.attempt} {time(attempt.startedAt)}
+          {attempt.finishedAt !== null && attempt.startedAt !== null
+            ? ` · ${formatMs(attempt.finishedAt - attempt.startedAt)}`
+            : ' · not finished'}
+          {attempt.recoveries > 0 && ` · recovered ${attempt.recoveries}×`}
+          {attempt.error && <span className="run-attempt-error"> ✗ {attempt.error.message}</span>}
+        </li>
+      ))}
+      {attempts.length === 0 && <li className="muted">none started yet</li>}
+    </ol>
+  );
+});
 
 function RunInspectorView(props: RunInspectorProps) {
-  const { runId, position, nodeId, nodeName, node, activation, event } = props;
+  const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
   return (
     <div className="run-inspector" data-testid="run-inspector">
       <section className="run-inspector-node">
         <header>
           <h2>{nodeName ?? 'No node'}</h2>
           {node && (
-            <span className={`run-pill run-pill-${node.status}`} data-testid="inspector-status">
+            <span
+              className={`run-pill run-pill-${node.status}${changed.has('status') ? ' run-part-changed' : ''}`}
+              data-testid="inspector-status"
+              data-changed={changed.has('status')}
+              title={changed.has('status') ? 'Changed at this step' : undefined}
+            >
               {node.status}
             </span>
           )}
@@ -51,13 +104,19 @@ function RunInspectorView(props: RunInspectorProps) {
             Not reached at step {position}.
           </p>
         )}
-        <h3>Input</h3>
-        <JsonView value={activation ? activation.input : null} testId="step-input" label="Input" />
-        <h3>Output{activation?.port ? ` (port ${activation.port})` : ''}</h3>
-        <JsonView value={activation ? activation.output : null} testId="step-output" label="Output" />
+        <PartHeading part="input" changed={changed.has('input')}>
+          Input
+        </PartHeading>
+        <Json value={activation ? activation.input : null} testId="step-input" label="Input" />
+        <PartHeading part="output" changed={changed.has('output')}>
+          Output{activation?.port ? ` (port ${activation.port})` : ''}
+        </PartHeading>
+        <Json value={activation ? activation.output : null} testId="step-output" label="Output" />
         {activation?.error && (
           <>
-            <h3>Error</h3>
+            <PartHeading part="error" changed={changed.has('error')}>
+              Error
+            </PartHeading>
             <div className="run-error" data-testid="step-error">
               <p>
                 <strong>{activation.error.message}</strong>
@@ -68,31 +127,30 @@ function RunInspectorView(props: RunInspectorProps) {
                 attempt{activation.attempts.length === 1 ? '' : 's'}
               </p>
               {activation.error.details !== undefined && (
-                <JsonView value={activation.error.details} label="Error details (stack)" />
+                <Json value={activation.error.details} label="Error details (stack)" />
               )}
             </div>
           </>
         )}
         {activation && (
           <>
-            <h3>Attempts</h3>
-            <ol className="run-attempts">
-              {activation.attempts.map((attempt) => (
-                <li key={`${attempt.attempt}-${attempt.startedAt ?? 0}`}>
-                  #{attempt.attempt} {time(attempt.startedAt)}
-                  {attempt.finishedAt !== null && attempt.startedAt !== null
-                    ? ` · ${formatMs(attempt.finishedAt - attempt.startedAt)}`
-                    : ' · not finished'}
-                  {attempt.recoveries > 0 && ` · recovered ${attempt.recoveries}×`}
-                  {attempt.error && <span className="run-attempt-error"> ✗ {attempt.error.message}</span>}
-                </li>
-              ))}
-              {activation.attempts.length === 0 && <li className="muted">none started yet</li>}
-            </ol>
+            <PartHeading part="attempts" changed={changed.has('attempts')}>
+              Attempts
+            </PartHeading>
+            <Attempts attempts={activation.attempts} />
             <dl className="run-facts">
               <dt>Idempotency key</dt>
               <dd>
-                <code data-testid="idempotency-key">{idempotencyKeyOf(runId, activation.activationId)}</code>
+                <code data-testid="idempotency-key">
+                  {idempotencyKeyOf(inherited?.runId ?? runId, activation.activationId)}
+                </code>
+                {inherited && (
+                  <span className="muted" data-testid="inherited-from">
+                    {' '}
+                    (inherited from <a href={runHref(inherited.runId, inherited.seq)}>{inherited.runId}</a> step{' '}
+                    {inherited.seq})
+                  </span>
+                )}
               </dd>
               <dt>Scheduled</dt>
               <dd>{time(activation.scheduledAt)}</dd>
@@ -117,13 +175,13 @@ function RunInspectorView(props: RunInspectorProps) {
             {activation.wait && (
               <>
                 <h3>Waits for</h3>
-                <JsonView value={activation.wait} label="Wait" />
+                <Json value={activation.wait} label="Wait" />
               </>
             )}
             {activation.signal && (
               <>
                 <h3>Resolved by</h3>
-                <JsonView value={activation.signal} label="Signal" />
+                <Json value={activation.signal} label="Signal" />
               </>
             )}
           </>
