@@ -521,44 +521,52 @@ describe('run view', () => {
     expect(await node(atRedrive, 'lookup').getAttribute('data-run-step')).toBeNull();
   });
 
-  it('exports from the UI; imported into a fresh database, another serve shows the same steps; replay matches', async () => {
-    const runId = await startFlow(chargeFlow('/lookup/big', '/charge'), { order: 'E-1' });
-    await settled(runId, 'failed');
-    const events = await eventsOf(runId);
-    const k = seqOf(events, 'NodeCompleted', 'lookup');
+  // A second `stepwise serve` (host, database, UI) starts inside this test: more than the default
+  // 30 s when the machine runs the whole suite.
+  it(
+    'exports from the UI; imported into a fresh database, another serve shows the same steps; replay matches',
+    { timeout: 90_000 },
+    async () => {
+      const runId = await startFlow(chargeFlow('/lookup/big', '/charge'), { order: 'E-1' });
+      await settled(runId, 'failed');
+      const events = await eventsOf(runId);
+      const k = seqOf(events, 'NodeCompleted', 'lookup');
 
-    const page = await openRun(runId, k);
-    await page.getByRole('button', { name: 'Verify replay' }).click();
-    await page.getByTestId('verify-result').waitFor();
-    expect(await page.getByTestId('verify-result').textContent()).toContain(`Replay matches (${events.length} events)`);
+      const page = await openRun(runId, k);
+      await page.getByRole('button', { name: 'Verify replay' }).click();
+      await page.getByTestId('verify-result').waitFor();
+      expect(await page.getByTestId('verify-result').textContent()).toContain(
+        `Replay matches (${events.length} events)`,
+      );
 
-    const download = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Export' }).click();
-    const file = join(dir.path, 'export.json');
-    await (await download).saveAs(file);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toBeTruthy();
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export' }).click();
+      const file = join(dir.path, 'export.json');
+      await (await download).saveAs(file);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toBeTruthy();
 
-    const other = tempDir('stepwise-run-view-import-');
-    let second: ServedProcess | undefined;
-    try {
-      const imported = await runCli(['import', file, '--json'], { db: other.db });
-      expect(imported.code, imported.stderr).toBe(0);
-      const importedId = (JSON.parse(imported.stdout) as { runId: string }).runId;
-      second = await startServe(other.db);
-      const there = await openRun(importedId, k, second);
-      await there.getByTestId('run-imported').waitFor();
-      expect(await position(there)).toBe(await position(page));
-      expect(await json(there, 'step-output')).toEqual(await json(page, 'step-output'));
-      expect(await json(there, 'step-input')).toEqual(await json(page, 'step-input'));
-      expect(await statusesOn(there)).toEqual(await statusesOn(page));
-      // Read-only: neither redrive nor fork is offered.
-      expect(await there.getByRole('button', { name: 'Redrive' }).count()).toBe(0);
-      expect(await there.getByTestId('fork-button').count()).toBe(0);
-    } finally {
-      await second?.stop();
-      other.cleanup();
-    }
-  });
+      const other = tempDir('stepwise-run-view-import-');
+      let second: ServedProcess | undefined;
+      try {
+        const imported = await runCli(['import', file, '--json'], { db: other.db });
+        expect(imported.code, imported.stderr).toBe(0);
+        const importedId = (JSON.parse(imported.stdout) as { runId: string }).runId;
+        second = await startServe(other.db);
+        const there = await openRun(importedId, k, second);
+        await there.getByTestId('run-imported').waitFor();
+        expect(await position(there)).toBe(await position(page));
+        expect(await json(there, 'step-output')).toEqual(await json(page, 'step-output'));
+        expect(await json(there, 'step-input')).toEqual(await json(page, 'step-input'));
+        expect(await statusesOn(there)).toEqual(await statusesOn(page));
+        // Read-only: neither redrive nor fork is offered.
+        expect(await there.getByRole('button', { name: 'Redrive' }).count()).toBe(0);
+        expect(await there.getByTestId('fork-button').count()).toBe(0);
+      } finally {
+        await second?.stop();
+        other.cleanup();
+      }
+    },
+  );
 
   it('verify replay of an older export of a changed graph names the divergence, goes to its step, marks its node', async () => {
     const flow = chargeFlow('/lookup/small', '/charge');
