@@ -77,6 +77,28 @@ async function createRefundFlow(options: { configured: boolean }): Promise<{ id:
 // ── The page ──────────────────────────────────────────────────────────────────────────────────
 
 /** A fresh browser context (own storage, own clipboard) on the app, or on a workflow in the editor. */
+/** start → approval "ok" → end (on approved), saved as a draft: its runs park at the approval. */
+async function approvalFlow(base: string): Promise<string> {
+  const name = uniqueName(base);
+  const { id } = await api.createWorkflow({ name });
+  const place = (nodeId: string, type: string, x: number) =>
+    ({ id: nodeId, type, typeVersion: 1, position: { x, y: 0 }, config: {} }) satisfies WorkflowNode;
+  await api.saveDraft({
+    workflowId: id,
+    draft: {
+      format: WORKFLOW_FORMAT,
+      id,
+      name,
+      nodes: [place('start', 'trigger.manual', 0), place('ok', 'approval', 300), place('end', 'output', 600)],
+      edges: [
+        { id: 'e1', source: 'start', sourceHandle: 'out', target: 'ok', targetHandle: 'in' },
+        { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'end', targetHandle: 'in' },
+      ],
+    },
+  });
+  return id;
+}
+
 async function openApp(workflowId?: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   contexts.push(context);
@@ -362,23 +384,7 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
   });
 
   it('after an engine host crash, the run view and the runs list read what changed while it was down', async () => {
-    const name = uniqueName('Parked');
-    const { id } = await api.createWorkflow({ name });
-    const place = (nodeId: string, type: string, x: number) =>
-      ({ id: nodeId, type, typeVersion: 1, position: { x, y: 0 }, config: {} }) satisfies WorkflowNode;
-    await api.saveDraft({
-      workflowId: id,
-      draft: {
-        format: WORKFLOW_FORMAT,
-        id,
-        name,
-        nodes: [place('start', 'trigger.manual', 0), place('ok', 'approval', 300), place('end', 'output', 600)],
-        edges: [
-          { id: 'e1', source: 'start', sourceHandle: 'out', target: 'ok', targetHandle: 'in' },
-          { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'end', targetHandle: 'in' },
-        ],
-      },
-    });
+    const id = await approvalFlow('Parked');
     const { run } = await api.runDraft({ workflowId: id, input: {} });
     await expect.poll(async () => (await api.getRun({ runId: run.runId })).status).toBe('waiting');
     const view = await openApp();
@@ -449,23 +455,7 @@ describe('the editor in a real browser', { timeout: 90_000 }, () => {
   });
 
   it('the run view follows a decision another process made (the CLI rejects the run)', async () => {
-    const name = uniqueName('Approval');
-    const { id } = await api.createWorkflow({ name });
-    const place = (nodeId: string, type: string, x: number) =>
-      ({ id: nodeId, type, typeVersion: 1, position: { x, y: 0 }, config: {} }) satisfies WorkflowNode;
-    await api.saveDraft({
-      workflowId: id,
-      draft: {
-        format: WORKFLOW_FORMAT,
-        id,
-        name,
-        nodes: [place('start', 'trigger.manual', 0), place('ok', 'approval', 300), place('end', 'output', 600)],
-        edges: [
-          { id: 'e1', source: 'start', sourceHandle: 'out', target: 'ok', targetHandle: 'in' },
-          { id: 'e2', source: 'ok', sourceHandle: 'approved', target: 'end', targetHandle: 'in' },
-        ],
-      },
-    });
+    const id = await approvalFlow('Approval');
     const page = await openApp(id);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     const dialog = page.getByTestId('run-dialog');

@@ -4,6 +4,7 @@ import { createElement, type ReactElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { ActivationState, JournalEvent } from '../../engine/api/index.js';
+import { activation } from '../support/activation.js';
 
 // .tsx modules: loaded at run time (vitest compiles them) so the Node-side typecheck does not
 // follow them into JSX; the props types are the components' own.
@@ -69,20 +70,10 @@ describe('Timeline', () => {
 
 describe('Gantt', () => {
   it('draws a lane per activation with its segments, the selected one marked', () => {
-    const activation: ActivationState = {
+    const pay = activation({
       activationId: 'pay',
       nodeId: 'pay',
-      ordinal: 0,
-      status: 'completed',
       attempt: 2,
-      input: null,
-      output: null,
-      port: null,
-      error: null,
-      wait: null,
-      signal: null,
-      retryDueAt: null,
-      scheduledAt: 0,
       finishedAt: 1000,
       resolvedSeq: 5,
       attempts: [
@@ -95,10 +86,10 @@ describe('Gantt', () => {
         },
         { attempt: 2, startedAt: 600, finishedAt: 1000, error: null, recoveries: 0 },
       ],
-    };
+    });
     const html = renderToStaticMarkup(
       createElement(Gantt, {
-        activations: [activation],
+        activations: [pay],
         startedAt: 0,
         endAt: 1000,
         nodeNames: new Map([['pay', 'Pay refund']]),

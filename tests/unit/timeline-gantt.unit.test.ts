@@ -2,31 +2,10 @@
 // event list and activation chart.
 import { describe, expect, it } from 'vitest';
 import type { ActivationState } from '../../engine/api/index.js';
+import { activation } from '../support/activation.js';
 import { ganttGeometry, ticks, tickLabel } from '../../renderer/src/runs/gantt-geometry.js';
 import { eventTone, formatOffset, indexAtSeq } from '../../renderer/src/runs/timeline-window.js';
 import { scrollToKeep, visibleRange } from '../../renderer/src/ui/windowing.js';
-
-function activation(
-  partial: Partial<ActivationState> & Pick<ActivationState, 'activationId' | 'nodeId'>,
-): ActivationState {
-  return {
-    ordinal: 0,
-    status: 'completed',
-    attempt: 1,
-    input: null,
-    output: null,
-    port: null,
-    error: null,
-    wait: null,
-    signal: null,
-    retryDueAt: null,
-    scheduledAt: 0,
-    finishedAt: null,
-    resolvedSeq: null,
-    attempts: [],
-    ...partial,
-  };
-}
 
 const failure = { message: 'boom', kind: 'http', retryable: true };
 

@@ -2,10 +2,11 @@
 // failed attempts red (the error on hover), retry delays dashed, waits hatched. The geometry is
 // pure (gantt-geometry.ts); lanes are windowed like the timeline's rows (a loop may create
 // thousands of activations).
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { ActivationState } from '../../../engine/api/index.js';
 import { ganttGeometry, shortDuration, type Lane, type Segment } from './gantt-geometry.js';
 import { visibleRange } from '../ui/windowing.js';
+import { useClientHeight } from '../ui/useClientHeight.js';
 import './timeline.css';
 
 export interface GanttProps {
@@ -38,15 +39,7 @@ export function Gantt({ activations, startedAt, endAt, nodeNames, selectedNodeId
   );
   const scrollRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
-  const [viewport, setViewport] = useState(300);
-  useEffect(() => {
-    const element = scrollRef.current;
-    if (!element) return;
-    const observer = new ResizeObserver(() => setViewport(element.clientHeight));
-    observer.observe(element);
-    setViewport(element.clientHeight);
-    return () => observer.disconnect();
-  }, []);
+  const viewport = useClientHeight(scrollRef, 300);
   const range = visibleRange(scrollTop, viewport, GANTT_LANE_HEIGHT, geometry.lanes.length, 4);
 
   return (

@@ -9,6 +9,7 @@ import { openWorkflowFile } from '../app/platform.js';
 import { navigate, runHref, runsHref, type RunsFilter } from '../app/routes.js';
 import { ConfirmModal } from '../ui/Modal.js';
 import { scrollToKeep, visibleRange } from '../ui/windowing.js';
+import { useClientHeight } from '../ui/useClientHeight.js';
 import { errorText, useToast } from '../ui/toast.js';
 import { hasFilter, RunsFilters, setFilter } from './list/RunsFilters.js';
 import { PlaceholderRow, ROW_HEIGHT, rowDomId, RunRow } from './list/RunRow.js';
@@ -40,18 +41,10 @@ export function RunsList({ filter }: { filter: RunsFilter }) {
   // ── Window ──────────────────────────────────────────────────────────────────────────────────
   const viewport = useRef<HTMLDivElement>(null);
   const [firstVisible, setFirstVisible] = useState(0);
-  const [height, setHeight] = useState(600);
+  const height = useClientHeight(viewport, 600);
   const bodyHeight = Math.max(0, height - HEADER_HEIGHT);
   const { start: first, end: last } = visibleRange(firstVisible * ROW_HEIGHT, bodyHeight, ROW_HEIGHT, total, OVERSCAN);
 
-  useLayoutEffect(() => {
-    const element = viewport.current;
-    if (!element) return;
-    const observer = new ResizeObserver(() => setHeight(element.clientHeight));
-    observer.observe(element);
-    setHeight(element.clientHeight);
-    return () => observer.disconnect();
-  }, []);
   useEffect(() => pages.want(last), [pages, last]);
   useLayoutEffect(() => {
     if (viewport.current) viewport.current.scrollTop = 0;

@@ -5,6 +5,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type K
 import { eventDetail, type JournalEvent } from '../../../engine/api/index.js';
 import { Icon } from '../ui/Icon.js';
 import { scrollToKeep, visibleRange } from '../ui/windowing.js';
+import { useClientHeight } from '../ui/useClientHeight.js';
 import { eventTone, formatOffset, indexAtSeq, type EventTone } from './timeline-window.js';
 import './timeline.css';
 
@@ -32,7 +33,7 @@ const TONE_ICONS: Record<EventTone, string | null> = {
 export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps) {
   const listRef = useRef<HTMLDivElement>(null);
   const current = indexAtSeq(events, position);
-  const [viewport, setViewport] = useState(400);
+  const viewport = useClientHeight(listRef, 400);
   // The list's scroll position as rendered: it opens on the current row.
   const [scrollTop, setScrollTop] = useState(() =>
     current >= 0 ? scrollToKeep(current, 0, viewport, TIMELINE_ROW_HEIGHT) : 0,
@@ -44,15 +45,6 @@ export function Timeline({ events, position, nodeNames, onSeek }: TimelineProps)
     seekRef.current = onSeek;
   }, [onSeek]);
   const seek = useCallback((seq: number) => seekRef.current(seq), []);
-
-  useEffect(() => {
-    const list = listRef.current;
-    if (!list) return;
-    const observer = new ResizeObserver(() => setViewport(list.clientHeight));
-    observer.observe(list);
-    setViewport(list.clientHeight);
-    return () => observer.disconnect();
-  }, []);
 
   // Keep the current step's row in view as it moves (seek, scrubber, live events): the scroll
   // position that does is worked out while rendering (from the position and height held, never
