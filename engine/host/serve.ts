@@ -13,10 +13,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import {
   contentSecurityPolicy,
   decodeFrame,
+  EngineClient,
   MAX_WEBSOCKET_FRAME_BYTES,
   requestFrameSchema,
+  type Connection,
   type ServerFrame,
 } from '../api/index.js';
+import { answerRoute, matchRoute } from './http-routes.js';
 import {
   hostEntry as defaultHostEntry,
   rendererDir as defaultRendererDir,
@@ -78,7 +81,9 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
   const rendererDir = options.rendererDir ?? defaultRendererDir;
   const log = options.log ?? (() => {});
   const clients = new Map<number, WebSocket>();
+  // Client 0 is this process: the plain-HTTP routes call the engine host through it.
   let nextClient = 1;
+  let toHttpClient: ((frame: ServerFrame) => void) | null = null;
   const sendTo = (socket: WebSocket, frame: ServerFrame): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
   };
@@ -91,7 +96,8 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
     entry: options.hostEntry ?? defaultHostEntry,
     args: ['--db', options.dbPath, '--templates', options.templatesDir ?? defaultTemplatesDir],
     onFrame: (client, frame) => {
-      if (client === null) for (const socket of clients.values()) sendTo(socket, frame);
+      if (client === HTTP_CLIENT) toHttpClient?.(frame);
+      else if (client === null) for (const socket of clients.values()) sendTo(socket, frame);
       else {
         const socket = clients.get(client);
         if (socket) sendTo(socket, frame);
@@ -103,6 +109,7 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
     },
   });
   await supervisor.start();
+  const http = new EngineClient(supervisorConnection(supervisor, (deliver) => (toHttpClient = deliver)));
 
   const server = createServer({
     requestTimeout: SERVE_LIMITS.requestTimeoutMs,
@@ -150,7 +157,18 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
             host: supervisor.state,
             hostPid: supervisor.pid,
           });
-        return sendJson(response, 404, { error: `no API route ${pathname}` });
+        const route = matchRoute(pathname);
+        if (route === 'bad-path') return sendJson(response, 400, { error: 'malformed path' });
+        if (route === null) return sendJson(response, 404, { error: `no API route ${pathname}` });
+        answerRoute(http.api, route, request).then(
+          (answer) => sendJson(response, answer.status, answer.body, answer.headers),
+          (error: unknown) => {
+            log(`served mode: ${request.method ?? '?'} ${pathname} failed: ${describe(error)}`);
+            if (response.headersSent) response.destroy();
+            else sendJson(response, 500, { error: 'internal error' });
+          },
+        );
+        return;
       }
       if (request.method !== 'GET' && request.method !== 'HEAD')
         return sendJson(response, 405, { error: 'method not allowed' });
@@ -212,10 +230,36 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
     token,
     supervisor,
     async close() {
+      http.stop();
       for (const socket of clients.values()) socket.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await supervisor.stop();
+    },
+  };
+}
+
+const HTTP_CLIENT = 0;
+
+/**
+ * A Connection from this process to the engine host, as client 0: the host's answers come back
+ * through `onFrame`. Always open — while the host restarts, the supervisor answers 'unavailable'
+ * at once, so an HTTP caller hears 503 instead of waiting.
+ */
+function supervisorConnection(
+  supervisor: HostSupervisor,
+  listen: (deliver: (frame: ServerFrame) => void) => void,
+): Connection {
+  return {
+    start(handlers) {
+      listen((frame) => handlers.frame(frame));
+      handlers.open();
+    },
+    send(frame) {
+      supervisor.send(HTTP_CLIENT, frame, frame);
+    },
+    stop() {
+      listen(() => {});
     },
   };
 }
@@ -304,8 +348,8 @@ function serveStatic(root: string, pathname: string, response: ServerResponse, c
     .pipe(response);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   response.end(JSON.stringify(body));
 }
 

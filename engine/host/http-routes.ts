@@ -1,0 +1,148 @@
+// Served mode's plain-HTTP API for other programs (scripts, webhooks, curl): decisions on a run's
+// approval. Each route is a thin mapping onto EngineApi calls made to the engine host, so it obeys
+// the same rules as the UI; serve.ts has already checked the Host, the Origin and the token.
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { ApiError, describeIssues, type EngineApi } from '../api/index.js';
+import { READABLE_ISSUES } from '../model/issues.js';
+
+/** Bodies of these routes are a few fields; a larger one is refused before it is buffered whole. */
+export const MAX_HTTP_BODY_BYTES = 1024 * 1024;
+
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Route {
+  pattern: RegExp;
+  method: 'POST';
+  handle(api: EngineApi, params: string[], body: unknown): Promise<HttpAnswer>;
+}
+
+const decisionBodySchema = z.strictObject({
+  nodeId: z.string().min(1).max(200).optional(),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string().trim().min(1).max(200),
+  comment: z.string().max(10_000).optional(),
+});
+
+const ROUTES: Route[] = [{ pattern: /^\/api\/runs\/([^/]+)\/decisions$/, method: 'POST', handle: postDecision }];
+
+/** The route a path names, with its decoded parameters; null when no route has that path. */
+export function matchRoute(pathname: string): { route: Route; params: string[] } | 'bad-path' | null {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(pathname);
+    if (!match) continue;
+    try {
+      return { route, params: match.slice(1).map((part) => decodeURIComponent(part)) };
+    } catch {
+      return 'bad-path';
+    }
+  }
+  return null;
+}
+
+/** Answers a request to a route: reads and parses its JSON body, then calls the handler. */
+export async function answerRoute(
+  api: EngineApi,
+  found: { route: Route; params: string[] },
+  request: IncomingMessage,
+): Promise<HttpAnswer> {
+  const { route, params } = found;
+  if (request.method !== route.method)
+    return { status: 405, body: { error: 'method not allowed' }, headers: { allow: route.method } };
+  const text = await readBody(request);
+  // The rest of the body is never read: the connection cannot carry another request.
+  if (text === null)
+    return {
+      status: 413,
+      body: { error: `the body is larger than ${MAX_HTTP_BODY_BYTES} bytes` },
+      headers: { connection: 'close' },
+    };
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+  } catch (error) {
+    return { status: 400, body: { error: `the body is not JSON: ${(error as Error).message}` } };
+  }
+  try {
+    return await route.handle(api, params, body);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { status: statusOf(error), body: { error: error.message } };
+  }
+}
+
+function statusOf(error: ApiError): number {
+  if (error.code === 'not-found') return 404;
+  if (error.code === 'unavailable') return 503;
+  if (error.code === 'conflict') return 409;
+  if (error.code === 'internal') return 500;
+  return 400;
+}
+
+/**
+ * A person's decision. A wait is decided once: when the engine refuses a decision, the run's wait
+ * rows tell whether it was already decided (409, with the first decision as recorded) or whether
+ * there is nothing of the kind to decide (404).
+ */
+async function postDecision(api: EngineApi, [runId = '']: string[], body: unknown): Promise<HttpAnswer> {
+  const parsed = decisionBodySchema.safeParse(body, READABLE_ISSUES);
+  if (!parsed.success) return { status: 400, body: { error: `invalid decision: ${describeIssues(parsed.error)}` } };
+  const { nodeId, decision, by, comment } = parsed.data;
+  try {
+    await api.decide({
+      runId,
+      decision,
+      by,
+      ...(nodeId !== undefined && { nodeId }),
+      ...(comment !== undefined && { comment }),
+    });
+    return { status: 200, body: { ok: true } };
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 'conflict') throw error;
+    const run = await api.getRun({ runId });
+    const approvals = run.approvals.filter(
+      (approval) => approval.kind === 'approval' && (nodeId === undefined || approval.nodeId === nodeId),
+    );
+    // The engine decides the one open approval; with none open, it names the earliest decision.
+    if (approvals.some((approval) => approval.status === 'open'))
+      return { status: 400, body: { error: error.message } };
+    const first = approvals
+      .filter((approval) => approval.status === 'decided')
+      .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))[0];
+    if (!first || first.decision === null || first.decidedBy === null || first.decidedAt === null)
+      return { status: 404, body: { error: error.message } };
+    return {
+      status: 409,
+      body: {
+        error: 'already-decided',
+        message: error.message,
+        nodeId: first.nodeId,
+        first: { decision: first.decision, by: first.decidedBy, at: new Date(first.decidedAt).toISOString() },
+      },
+    };
+  }
+}
+
+/** The body as text, or null once it passes the limit (the rest is not read). */
+function readBody(request: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_HTTP_BODY_BYTES) {
+        request.removeAllListeners('data');
+        request.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
