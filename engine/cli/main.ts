@@ -1,5 +1,5 @@
-// The `stepwise` CLI: run, start, worker, runs, show, state, approve, reject, cancel, fork, redrive,
-// export, import, replay, validate.
+// The `stepwise` CLI: run, start, worker, runs, show, state, inbox, approve, reject, cancel, fork,
+// redrive, export, import, replay, validate.
 // Exit codes: 0 ok/completed, 1 failed (or a refused command), 2 bad usage or invalid workflow,
 // 3 parked waiting for a decision, a signal or a distant timer.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,7 @@ Commands:
   runs [--status S] [--limit N] list runs, newest first (S: ${RUN_STATUSES.join(', ')})
   show <runId>                  a run: status, pinned version, activations, events
   state <runId> [--at SEQ]      every node's state after event SEQ (default: the latest event)
+  inbox [--limit N]             everything waiting on a person, newest first (default: 1000)
   approve <runId> [--node ID] [--by NAME] [--comment TEXT]
   reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
   cancel <runId> [--reason TEXT]
@@ -149,6 +150,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     worker: (engine) => workerCommand(engine, values, io),
     runs: (engine) => runsCommand(engine, values, io),
     show: (engine) => showCommand(engine, requireArg(args, 'a run id'), values, io),
+    inbox: (engine) => inboxCommand(engine, values, io),
     approve: (engine) => decideCommand(engine, 'approved', requireArg(args, 'a run id'), values, io),
     reject: (engine) => decideCommand(engine, 'rejected', requireArg(args, 'a run id'), values, io),
     cancel: (engine) => cancelCommand(engine, requireArg(args, 'a run id'), values, io),
@@ -198,7 +200,7 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
 
 /** Commands that only read open the database read-only (they work in a folder they cannot write). */
 function databaseAccess(command: string, values: Values): { readonly?: boolean; diskFullTimeoutMs?: number } {
-  if (command === 'runs' || command === 'show' || command === 'export' || command === 'state')
+  if (command === 'runs' || command === 'show' || command === 'export' || command === 'state' || command === 'inbox')
     return { readonly: true };
   const timeout = values['disk-full-timeout'];
   if (timeout === undefined) return {};
@@ -371,6 +373,47 @@ async function showCommand(engine: Engine, idOrPrefix: string, values: Values, i
     );
   else io.out(formatRunDetail(detail));
   return EXIT.ok;
+}
+
+async function inboxCommand(engine: Engine, values: Values, io: Io): Promise<number> {
+  const limit = values.limit === undefined ? 1000 : positiveInt(values.limit, '--limit');
+  // One more than shown says whether the list was cut short.
+  const rows = await engine.queries.inbox(limit + 1);
+  const items = rows.slice(0, limit).map((row) => ({
+    runId: row.runId,
+    nodeId: row.nodeId,
+    title: row.title,
+    since: isoTime(row.createdAt),
+    outcomes: [...(waitKindOf(row.kind)?.signal?.outcomes ?? [])],
+  }));
+  if (values.json) {
+    io.out(JSON.stringify(items));
+    return EXIT.ok;
+  }
+  if (items.length === 0) io.out('nothing waits on a person');
+  else
+    io.out(
+      formatTable(
+        ['RUN', 'NODE', 'TITLE', 'SINCE', 'OUTCOMES'],
+        items.map((item) => [item.runId, item.nodeId, item.title, item.since, item.outcomes.join(' / ')]),
+      ),
+    );
+  if (rows.length > limit) io.err(`(the newest ${limit} shown; --limit N shows more)`);
+  return EXIT.ok;
+}
+
+/** Columns padded to their widest cell; the last one is not padded. */
+function formatTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  return all
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function decideCommand(

@@ -142,9 +142,9 @@ export class RunQueries {
     return this.#deps.store.readEvents(runId, afterSeq, limit);
   }
 
-  /** Everything waiting on a person, oldest first. */
+  /** Everything waiting on a person, newest first. */
   inbox(limit = 100): Promise<ApprovalView[]> {
-    return this.#deps.store.waits({ status: 'open', limit });
+    return this.#deps.store.waits({ status: 'open', limit, newestFirst: true });
   }
 
   /** The run's pinned version and journal, hash-chained, as JSON to keep, verify (`replay`) or move. */

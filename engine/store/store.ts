@@ -326,7 +326,8 @@ export interface Store {
    */
   changesSince(cursor: ChangeCursor | null, limit: number): Promise<{ cursor: ChangeCursor; changes: RunChange[] }>;
 
-  waits(filter: { runId?: string; status?: WaitStatus; limit: number }): Promise<WaitRecord[]>;
+  /** Wait rows in the order they were created (`newestFirst`: the reverse, as an inbox lists them). */
+  waits(filter: { runId?: string; status?: WaitStatus; limit: number; newestFirst?: boolean }): Promise<WaitRecord[]>;
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;
   /** The earliest due time after `after` (of one run's timers with `runId`); null when none. */
   nextTimerDue(after: number, runId?: string): Promise<number | null>;

@@ -56,6 +56,7 @@ export const approvalWait = defineWaitKind<ApprovalWaitRequest, ApprovalSignal, 
   onTimer: () => decided({ wait: 'approval', decision: 'timeout', by: 'system', comment: null }),
   signal: {
     schema: approvalSignalSchema,
+    outcomes: approvalSignalSchema.shape.decision.options,
     resolve: (_request, signal) => decided({ wait: 'approval', ...signal }),
   },
   record: {

@@ -58,6 +58,8 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
   /** Signals this wait accepts (approval decisions), validated before `resolve`; null: none. */
   signal: {
     schema: z.ZodType<Signal>;
+    /** The choices a person has (an inbox lists them); empty when a process sends the signal. */
+    outcomes: readonly string[];
     resolve(request: Request, signal: Signal): WaitResolution<Record, Outcome>;
   } | null;
   /** What its resolutions record; null for a kind that records none. */

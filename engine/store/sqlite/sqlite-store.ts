@@ -561,7 +561,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  waits(filter: { runId?: string; status?: WaitStatus; limit: number }): Promise<WaitRecord[]> {
+  waits(filter: { runId?: string; status?: WaitStatus; limit: number; newestFirst?: boolean }): Promise<WaitRecord[]> {
     return run(() => {
       const where: string[] = [];
       const params: (string | number)[] = [];
@@ -574,7 +574,9 @@ export class SqliteStore implements Store {
         params.push(filter.status);
       }
       return this.#db
-        .prepare<(string | number)[], WaitRow>(`SELECT * FROM waits ${clause(where)} ORDER BY created_at LIMIT ?`)
+        .prepare<(string | number)[], WaitRow>(
+          `SELECT * FROM waits ${clause(where)} ORDER BY created_at ${filter.newestFirst ? 'DESC' : ''} LIMIT ?`,
+        )
         .all(...params, filter.limit)
         .map((row) => toWait(row, this.#values));
     });

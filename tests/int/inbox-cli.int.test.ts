@@ -1,0 +1,65 @@
+// `stepwise inbox` as a real child process on a real database file: what waits on a person,
+// newest first, as JSON (the contract's fields) and as a table; a decided wait leaves it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { refundFlow, runCli, sleep, tempDir } from '../support/harness.js';
+
+const dir = tempDir('stepwise-inbox-cli-');
+afterAll(() => dir.cleanup());
+const db = join(dir.path, 'inbox.db');
+const cli = (...args: string[]) => runCli(args, { db });
+
+interface InboxItem {
+  runId: string;
+  nodeId: string;
+  title: string;
+  since: string;
+  outcomes: string[];
+}
+
+describe('stepwise inbox', () => {
+  it('lists every open approval newest first, with its outcomes; a decided one leaves the list', async () => {
+    const empty = await cli('inbox', '--json');
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+    expect((await cli('inbox')).stdout).toMatch(/nothing waits on a person/);
+
+    const flow = join(dir.path, 'refund.json');
+    writeFileSync(flow, JSON.stringify(refundFlow()));
+    const runIds: string[] = [];
+    for (const amount of [1, 2, 3]) {
+      const parked = await cli('run', flow, '--input', JSON.stringify({ amount }), '--json');
+      expect(parked.code, parked.stderr).toBe(3);
+      runIds.push((JSON.parse(parked.stdout) as { runId: string }).runId);
+      // Distinct creation times, so that "newest first" is a fact the test can see.
+      await sleep(5);
+    }
+
+    const listed = await cli('inbox', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const items = JSON.parse(listed.stdout) as InboxItem[];
+    expect(items.map((item) => item.runId)).toEqual([...runIds].reverse());
+    for (const item of items) {
+      expect(Object.keys(item).sort()).toEqual(['nodeId', 'outcomes', 'runId', 'since', 'title']);
+      expect(item).toMatchObject({ nodeId: 'ok', title: 'Refund?', outcomes: ['approved', 'rejected'] });
+      expect(new Date(item.since).toISOString()).toBe(item.since);
+    }
+    const since = items.map((item) => Date.parse(item.since));
+    expect(since).toEqual([...since].sort((a, b) => b - a));
+
+    const table = (await cli('inbox')).stdout.trimEnd().split('\n');
+    expect(table[0]).toMatch(/^RUN\s+NODE\s+TITLE\s+SINCE\s+OUTCOMES$/);
+    expect(table).toHaveLength(4);
+    expect(table[1]).toContain(runIds[2]);
+    expect(table[1]).toMatch(/ok\s+Refund\?\s+\S+Z\s+approved \/ rejected$/);
+
+    const limited = await cli('inbox', '--limit', '1');
+    expect(limited.stdout.trimEnd().split('\n')).toHaveLength(2);
+    expect(limited.stderr).toMatch(/the newest 1 shown/);
+
+    expect((await cli('approve', runIds[1] as string, '--by', 'alice')).code).toBe(0);
+    const after = JSON.parse((await cli('inbox', '--json')).stdout) as InboxItem[];
+    expect(after.map((item) => item.runId)).toEqual([runIds[2], runIds[0]]);
+  });
+});
