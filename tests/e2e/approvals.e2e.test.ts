@@ -163,4 +163,51 @@ describe('approvals in the app', () => {
     expect(await outcome.textContent()).toMatch(/^Already approved by alice at /);
     expect((await activation(runId, 'ok'))?.signal).toMatchObject({ decision: 'approved', by: 'alice' });
   });
+
+  it('announces approvals that arrive while the page is open, never those already there; the badge stays in the rail', async () => {
+    const workflowId = await approvalWorkflow();
+    const earlier = await parkedRun(workflowId, { amount: 1 });
+    const context = await suite.app().browser.newContext({ viewport: { width: 1440, height: 900 } });
+    contexts.push(context);
+    await context.grantPermissions(['notifications'], { origin: suite.app().served.origin });
+    // Records what the page announces (headless Chromium shows nothing to look at).
+    await context.addInitScript(`{
+      const Real = window.Notification;
+      window.__notified = [];
+      window.Notification = class {
+        static get permission() { return Real.permission; }
+        static requestPermission() { return Real.requestPermission(); }
+        constructor(title, options) { window.__notified.push({ title, body: options && options.body }); }
+      };
+    }`);
+    const page = await context.newPage();
+    await page.goto(`${suite.app().served.url}#/approvals`);
+    await item(page, earlier).waitFor();
+    // Allowed already: no button to ask, a word that they are on.
+    expect(await page.getByRole('button', { name: 'Notify me of new approvals' }).count()).toBe(0);
+    await page.getByText('Notifications are on').waitFor();
+    const before = await open();
+
+    const later = await parkedRun(workflowId, { amount: 2 });
+    await item(page, later).waitFor();
+    const notified = () => page.evaluate<{ title: string; body: string }[]>('window.__notified');
+    await expect.poll(async () => (await notified()).length).toBe(1);
+    const [shown] = await notified();
+    expect(shown?.title).toBe(`Approval: Refund ${made}?`);
+    expect(shown?.body).toContain(later);
+
+    // The collapsed sidebar keeps one badge, with the count.
+    await page.getByRole('button', { name: 'Hide workflows' }).click();
+    await expect.poll(() => badge(page)).toBe(String(before + 1));
+    for (const runId of [earlier, later]) await api().decide({ runId, decision: 'approved', by: 'dana' });
+    await expect.poll(() => badge(page)).toBe(String(before - 1));
+    expect(await notified()).toHaveLength(1);
+  });
+
+  it('asks for notifications only when the person clicks', async () => {
+    const page = await openPage('#/approvals');
+    const ask = page.getByRole('button', { name: 'Notify me of new approvals' });
+    await ask.waitFor();
+    expect(await page.evaluate('Notification.permission')).toBe('default');
+  });
 });

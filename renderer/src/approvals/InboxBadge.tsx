@@ -1,5 +1,6 @@
 // The inbox count, shown everywhere (sidebar head, collapsed rail): a link to the approvals page.
 import { approvalsHref } from '../app/routes.js';
+import { Icon } from '../ui/Icon.js';
 import { useInbox } from './inbox-context.js';
 import './approvals.css';
 
@@ -14,7 +15,8 @@ export function InboxBadge({ compact = false }: { compact?: boolean }) {
       aria-label={label}
       title={label}
     >
-      {!compact && <span className="inbox-link-text">Inbox</span>}
+      {/* An icon, not a word: the sidebar head is narrow (240 px) and must keep its buttons. */}
+      <Icon name="user-check" size={compact ? 16 : 14} />
       <span className={count === 0 ? 'inbox-count inbox-count-zero' : 'inbox-count'} data-testid="inbox-count">
         {count}
       </span>
