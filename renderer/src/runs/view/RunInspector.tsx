@@ -108,6 +108,18 @@ function RunInspectorView(props: RunInspectorProps) {
             Not reached at step {position}.
           </p>
         )}
+        {props.latest && activation?.status === 'waiting' && activation.wait?.kind === 'approval' && (
+          <ApprovalCard
+            key={activation.activationId}
+            request={{
+              runId,
+              nodeId: activation.nodeId,
+              title: activation.wait.title,
+              instructions: activation.wait.instructions,
+              input: activation.input,
+            }}
+          />
+        )}
         <PartHeading part="input" changed={changed.has('input')}>
           Input
         </PartHeading>
@@ -176,18 +188,6 @@ function RunInspectorView(props: RunInspectorProps) {
                 </>
               )}
             </dl>
-            {props.latest && activation.status === 'waiting' && activation.wait?.kind === 'approval' && (
-              <ApprovalCard
-                key={activation.activationId}
-                request={{
-                  runId,
-                  nodeId: activation.nodeId,
-                  title: activation.wait.title,
-                  instructions: activation.wait.instructions,
-                  input: activation.input,
-                }}
-              />
-            )}
             {activation.wait && (
               <>
                 <h3>Waits for</h3>
