@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   credentialInfoSchema,
   credentialNameSchema,
+  inboxItemSchema,
   MAX_WEBSOCKET_FRAME_BYTES,
   journalEventSchema,
   nodeTypeSchema,
@@ -180,6 +181,12 @@ export const engineMethods = {
     credentialInfoSchema,
   ),
   deleteCredential: method(z.strictObject({ name: credentialNameSchema }), z.object({ deleted: z.literal(true) })),
+
+  /** Everything waiting on a person (open approvals), newest first, with each run's workflow name and version. */
+  listInbox: method(
+    z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
+    z.object({ items: z.array(inboxItemSchema) }),
+  ),
 } as const;
 
 export type EngineMethods = typeof engineMethods;

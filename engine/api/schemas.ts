@@ -195,6 +195,16 @@ export const approvalSchema = z.object({
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
+/** An open inbox item: the wait on a person, with the run's workflow (`listInbox`). */
+export const inboxItemSchema = approvalSchema.extend({
+  workflowId: z.string(),
+  /** The workflow's current name (its id when the workflow was deleted since). */
+  workflowName: z.string(),
+  /** The version the run is pinned to. */
+  version: z.number().int(),
+});
+export type InboxItem = z.infer<typeof inboxItemSchema>;
+
 export const runDetailSchema = runSummarySchema.extend({
   /** 'parked' when only a decision, a signal or a distant timer can move it on. */
   settled: z.enum(['finished', 'parked', 'active']),

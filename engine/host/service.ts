@@ -293,6 +293,33 @@ export class EngineService implements EngineApi {
     return mapErrors(async () => apiRun(await this.#engine.commands.redrive(runId)));
   }
 
+  listInbox({ limit }: Params<'listInbox'>): Promise<Result<'listInbox'>> {
+    return mapErrors(async () => {
+      // The queries read the inbox oldest first; read up to the contract's maximum and turn it.
+      const open = await this.#engine.queries.inbox(INBOX_READ_LIMIT);
+      const newest = open.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit ?? 200);
+      const names = new Map((await this.#engine.workflows.list()).map((workflow) => [workflow.id, workflow.name]));
+      const runs = new Map<string, { workflowId: string; version: number } | undefined>();
+      for (const wait of newest)
+        if (!runs.has(wait.runId)) runs.set(wait.runId, await this.#engine.queries.summary(wait.runId));
+      return {
+        items: newest.flatMap((wait) => {
+          const run = runs.get(wait.runId);
+          // An inbox row outlives nothing: a run gone from the store has no item to decide.
+          if (!run) return [];
+          return [
+            {
+              ...wait,
+              workflowId: run.workflowId,
+              workflowName: names.get(run.workflowId) ?? run.workflowId,
+              version: run.version,
+            },
+          ];
+        }),
+      };
+    });
+  }
+
   // ── Helpers ────────────────────────────────────────────────────────────────────────────────
 
   async #saveVersion(
@@ -393,6 +420,9 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
     join: definition.join ?? 'any',
   }));
 }
+
+/** The most open waits `listInbox` reads (its own `limit` is at most this). */
+const INBOX_READ_LIMIT = 1000;
 
 function apiRun(run: EngineRunSummary): RunSummary {
   return run;

@@ -1,8 +1,10 @@
 // The app shell: workflow list on the left (collapsible, remembered), the current place (an editor, the runs list, a run,
-// credentials) on the right, the connection banner, and the commands (keys, menu) they handle.
+// the approvals inbox, credentials) on the right, the connection banner, and the commands (keys, menu) they handle.
 // The place is the URL hash (routes.ts), so a reload or a shared link returns to it.
 import { useCallback, useEffect, useState } from 'react';
 import type { EngineClient, NodeType } from '../../../engine/api/index.js';
+import { ApprovalsPage } from '../approvals/ApprovalsPage.js';
+import { InboxProvider } from '../approvals/inbox-context.js';
 import { CommandProvider } from '../commands/CommandProvider.js';
 import { CredentialsView } from '../credentials/CredentialsView.js';
 import { Editor } from '../editor/Editor.js';
@@ -18,9 +20,11 @@ export function App({ client }: { client: EngineClient }) {
   return (
     <ClientProvider client={client}>
       <ToastProvider>
-        <CommandProvider>
-          <Shell />
-        </CommandProvider>
+        <InboxProvider>
+          <CommandProvider>
+            <Shell />
+          </CommandProvider>
+        </InboxProvider>
       </ToastProvider>
     </ClientProvider>
   );
@@ -65,6 +69,8 @@ function Shell() {
       <main className="workspace">
         {route.page === 'credentials' ? (
           <CredentialsView />
+        ) : route.page === 'approvals' ? (
+          <ApprovalsPage />
         ) : route.page === 'runs' ? (
           <RunsList filter={route.filter} />
         ) : route.page === 'run' && nodeTypes ? (

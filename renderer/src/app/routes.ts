@@ -13,6 +13,7 @@ export type Route =
   | { page: 'home' }
   | { page: 'workflow'; workflowId: string; version?: number }
   | { page: 'credentials' }
+  | { page: 'approvals' }
   | { page: 'runs'; filter: RunsFilter }
   | { page: 'run'; runId: string; step?: number };
 
@@ -29,6 +30,7 @@ export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?', 2);
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'credentials') return { page: 'credentials' };
+  if (parts[0] === 'approvals') return { page: 'approvals' };
   if (parts[0] === 'workflows' && parts[1]) {
     const version = parts[2] === 'versions' ? positiveInt(parts[3]) : undefined;
     return { page: 'workflow', workflowId: parts[1], ...(version !== undefined && { version }) };
@@ -80,6 +82,11 @@ export function runHref(runId: string, step?: number): string {
 }
 
 export const CREDENTIALS_HREF = '#/credentials';
+
+/** The inbox: everything waiting on a person. */
+export function approvalsHref(): string {
+  return '#/approvals';
+}
 
 /** Goes to a place; `replace` rewrites the current history entry (stepping through a run). */
 export function navigate(href: string, { replace = false }: { replace?: boolean } = {}): void {

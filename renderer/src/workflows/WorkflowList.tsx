@@ -4,6 +4,7 @@ import type { Template, WorkflowSummary } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent } from '../app/client-context.js';
 import { openWorkflowFile, saveWorkflowFile } from '../app/platform.js';
 import { CREDENTIALS_HREF, navigate, runsHref } from '../app/routes.js';
+import { InboxBadge } from '../approvals/InboxBadge.js';
 import { useCommandHandlers } from '../commands/useCommandHandlers.js';
 import { Icon } from '../ui/Icon.js';
 import { ConfirmModal, Modal, PromptModal } from '../ui/Modal.js';
@@ -113,6 +114,7 @@ export function WorkflowList({
           >
             <Icon name="chevron-right" />
           </button>
+          <InboxBadge compact />
           <button
             type="button"
             className="panel-toggle"
@@ -136,6 +138,7 @@ export function WorkflowList({
         <>
           <div className="sidebar-head">
             <span className="brand">Stepwise</span>
+            <InboxBadge />
             <button
               type="button"
               className="primary"

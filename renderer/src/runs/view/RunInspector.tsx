@@ -1,6 +1,7 @@
 // The run view's right panel: one node as of the current step (status, input, output, error,
 // attempts, idempotency key, timings, wait) and the event at this step, with the parts the step
-// changed marked (`data-changed="true"`). A node with no activation yet is "not reached": its input
+// changed marked (`data-changed="true"`). A node waiting for an approval at the latest step shows the
+// approval card, to decide right here. A node with no activation yet is "not reached": its input
 // and output read `null`, as a node that has not produced one.
 import { memo, type ReactNode } from 'react';
 import {
@@ -10,6 +11,7 @@ import {
   type JournalEvent,
   type NodeStateAt,
 } from '../../../../engine/api/index.js';
+import { ApprovalCard } from '../../approvals/ApprovalCard.js';
 import { runHref } from '../../app/routes.js';
 import { JsonView } from '../../ui/JsonView.js';
 import { activationDuration, formatMs, type Inheritance, type NodePart } from './run-step.js';
@@ -29,6 +31,8 @@ export interface RunInspectorProps {
   /** The node was chosen by a click (else it follows the current event). */
   pinned: boolean;
   onFollow: () => void;
+  /** The step shown is the run's latest: a wait still open there can be decided. */
+  latest: boolean;
 }
 
 /** A section heading, marked when the step changed that part. */
@@ -103,6 +107,18 @@ function RunInspectorView(props: RunInspectorProps) {
           <p className="muted" data-testid="not-reached">
             Not reached at step {position}.
           </p>
+        )}
+        {props.latest && activation?.status === 'waiting' && activation.wait?.kind === 'approval' && (
+          <ApprovalCard
+            key={activation.activationId}
+            request={{
+              runId,
+              nodeId: activation.nodeId,
+              title: activation.wait.title,
+              instructions: activation.wait.instructions,
+              input: activation.input,
+            }}
+          />
         )}
         <PartHeading part="input" changed={changed.has('input')}>
           Input
