@@ -158,7 +158,6 @@ export const activationSchema = z.object({
   port: z.string().nullable(),
   error: nodeFailureSchema.nullable(),
   wait: waitRequestSchema.nullable(),
-  /** The decision that ended its wait. */
   /** What ended its wait (its kind's record: for an approval, who decided what) and when. */
   signal: z.intersection(signalRecordSchema, z.object({ at: z.number() })).nullable(),
   retryDueAt: z.number().nullable(),

@@ -295,9 +295,7 @@ export class EngineService implements EngineApi {
 
   listInbox({ limit }: Params<'listInbox'>): Promise<Result<'listInbox'>> {
     return mapErrors(async () => {
-      // The queries read the inbox oldest first; read up to the contract's maximum and turn it.
-      const open = await this.#engine.queries.inbox(INBOX_READ_LIMIT);
-      const newest = open.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit ?? 200);
+      const newest = await this.#engine.queries.inbox(limit ?? 200);
       const names = new Map((await this.#engine.workflows.list()).map((workflow) => [workflow.id, workflow.name]));
       const runs = new Map<string, { workflowId: string; version: number } | undefined>();
       for (const wait of newest)
@@ -421,8 +419,6 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
   }));
 }
 
-/** The most open waits `listInbox` reads (its own `limit` is at most this). */
-const INBOX_READ_LIMIT = 1000;
 
 function apiRun(run: EngineRunSummary): RunSummary {
   return run;
