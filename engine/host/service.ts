@@ -419,7 +419,6 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
   }));
 }
 
-
 function apiRun(run: EngineRunSummary): RunSummary {
   return run;
 }
