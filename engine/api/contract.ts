@@ -185,7 +185,11 @@ export const engineMethods = {
   /** Everything waiting on a person (open approvals), newest first, with each run's workflow name and version. */
   listInbox: method(
     z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }),
-    z.object({ items: z.array(inboxItemSchema) }),
+    z.object({
+      items: z.array(inboxItemSchema),
+      /** Every open wait on a person, however many `items` holds: the badge's number. */
+      total: z.number().int(),
+    }),
   ),
 } as const;
 

@@ -300,6 +300,7 @@ export class EngineService implements EngineApi {
       const runs = new Map<string, { workflowId: string; version: number } | undefined>();
       for (const wait of newest)
         if (!runs.has(wait.runId)) runs.set(wait.runId, await this.#engine.queries.summary(wait.runId));
+      const total = await this.#engine.queries.inboxCount();
       return {
         items: newest.flatMap((wait) => {
           const run = runs.get(wait.runId);
@@ -314,6 +315,7 @@ export class EngineService implements EngineApi {
             },
           ];
         }),
+        total,
       };
     });
   }

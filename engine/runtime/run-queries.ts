@@ -142,6 +142,11 @@ export class RunQueries {
     return this.#deps.store.readEvents(runId, afterSeq, limit);
   }
 
+  /** How many waits on a person are open (the inbox badge: not capped by a page). */
+  inboxCount(): Promise<number> {
+    return this.#deps.store.countWaits('open');
+  }
+
   /** Everything waiting on a person, newest first. */
   inbox(limit = 100): Promise<ApprovalView[]> {
     return this.#deps.store.waits({ status: 'open', limit, newestFirst: true });

@@ -328,6 +328,8 @@ export interface Store {
 
   /** Wait rows in the order they were created (`newestFirst`: the reverse, as an inbox lists them). */
   waits(filter: { runId?: string; status?: WaitStatus; limit: number; newestFirst?: boolean }): Promise<WaitRecord[]>;
+  /** How many inbox rows have this status (the inbox's count, whatever page of it is read). */
+  countWaits(status: WaitStatus): Promise<number>;
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;
   /** The earliest due time after `after` (of one run's timers with `runId`); null when none. */
   nextTimerDue(after: number, runId?: string): Promise<number | null>;

@@ -300,4 +300,17 @@ describe('the runs API', () => {
     const started = await client.api.runDraft({ workflowId: 'restored', input: null });
     expect(started).toMatchObject({ versionCreated: false, run: { version: 1 } });
   });
+
+  it('counts the whole inbox, whatever page of it is read', async () => {
+    const before = (await client.api.listInbox({ limit: 1 })).total;
+    for (const amount of [1, 2, 3]) {
+      const run = await client.api.startRun({ workflowId: 'refund', input: { amount } });
+      await settled(run.runId, 'waiting');
+    }
+    const page = await client.api.listInbox({ limit: 2 });
+    expect(page.total).toBe(before + 3);
+    expect(page.items).toHaveLength(2);
+    // Newest first: the last run parked is the first item.
+    expect(page.items[0]?.input).toEqual({ amount: 3 });
+  });
 });

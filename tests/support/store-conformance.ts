@@ -491,6 +491,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         'run-0000',
         'run-0001',
       ]);
+      expect(await store.waits({ status: 'open', limit: 1, newestFirst: true })).toHaveLength(1);
+      expect(await store.countWaits('open')).toBe(2);
       const decide = { activationId: 'a', decision: 'approved', by: 'alice', comment: 'ok', at: T0 + 1 };
       await store.commit(batch([write('run-0000', { work: { ...noWork(), waitDecide: [decide] } })]));
       // A decided row is not decided again, nor cancelled when its run ends.

@@ -582,6 +582,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  countWaits(status: WaitStatus): Promise<number> {
+    return run(
+      () =>
+        this.#db
+          .prepare<[string], { count: number }>('SELECT COUNT(*) AS count FROM waits WHERE status = ?')
+          .get(status)?.count ?? 0,
+    );
+  }
+
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]> {
     return run(() =>
       (runId === undefined ? this.#s.dueTimers.all(now, limit) : this.#s.dueTimersRun.all(now, runId, limit)).map(

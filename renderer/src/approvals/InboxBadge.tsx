@@ -5,8 +5,7 @@ import { useInbox } from './inbox-context.js';
 import './approvals.css';
 
 export function InboxBadge({ compact = false }: { compact?: boolean }) {
-  const { items } = useInbox();
-  const count = items?.length ?? 0;
+  const { total: count } = useInbox();
   const label = `Approvals: ${count} waiting`;
   return (
     <a

@@ -11,8 +11,10 @@ const REFRESH_DELAY_MS = 200;
 export type NotificationState = 'unsupported' | NotificationPermission;
 
 export interface Inbox {
-  /** Newest first; null until the first read. */
+  /** Newest first (a page of them); null until the first read. */
   items: InboxItem[] | null;
+  /** Every open approval, however many `items` holds. */
+  total: number;
   refresh: () => void;
   notifications: NotificationState;
   /** Asks the browser (or Electron) to show notifications; only ever from a click. */
@@ -30,6 +32,7 @@ function notificationState(): NotificationState {
 export function InboxProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const [items, setItems] = useState<InboxItem[] | null>(null);
+  const [total, setTotal] = useState(0);
   const [notifications, setNotifications] = useState<NotificationState>(notificationState);
   // Items seen since the page loaded: only items that arrive later are announced.
   const seen = useRef<Set<string> | null>(null);
@@ -39,7 +42,7 @@ export function InboxProvider({ children }: { children: ReactNode }) {
   const refresh = useCallback(() => {
     const request = ++latest.current;
     api.listInbox({}).then(
-      ({ items: next }) => {
+      ({ items: next, total: count }) => {
         if (request !== latest.current) return;
         const known = seen.current;
         if (known === null) seen.current = new Set(next.map(itemKey));
@@ -50,6 +53,7 @@ export function InboxProvider({ children }: { children: ReactNode }) {
             announce(item);
           }
         setItems(next);
+        setTotal(count);
       },
       () => {},
     );
@@ -71,8 +75,8 @@ export function InboxProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo(
-    () => ({ items, refresh, notifications, askNotifications }),
-    [items, refresh, notifications, askNotifications],
+    () => ({ items, total, refresh, notifications, askNotifications }),
+    [items, total, refresh, notifications, askNotifications],
   );
   return <InboxContext.Provider value={value}>{children}</InboxContext.Provider>;
 }
