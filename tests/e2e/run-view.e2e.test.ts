@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_FORMAT, type JournalEvent, type RunStatus, type Workflow } from '../../engine/api/index.js';
 import { startServe, type ServedProcess } from '../support/browser.js';
 import { servedAppSuite } from '../support/e2e-suite.js';
-import { runCli, tempDir, until } from '../support/harness.js';
+import { edge, runCli, tempDir, until } from '../support/harness.js';
 import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../support/http-server.js';
 
 const suite = servedAppSuite('stepwise-run-view-');
@@ -78,13 +78,6 @@ let made = 0;
 function chargeFlow(lookupPath: string, chargePath: string): Workflow {
   made += 1;
   const id = `charge-${made}`;
-  const link = (source: string, target: string) => ({
-    id: `${source}.out-${target}.in`,
-    source,
-    sourceHandle: 'out',
-    target,
-    targetHandle: 'in',
-  });
   return {
     format: WORKFLOW_FORMAT,
     id,
@@ -109,7 +102,7 @@ function chargeFlow(lookupPath: string, chargePath: string): Workflow {
         retry: { maxAttempts: 2, initialIntervalMs: 50, maxIntervalMs: 50, jitter: 0 },
       },
     ],
-    edges: [link('start', 'lookup'), link('lookup', 'charge')],
+    edges: [edge('start', 'lookup'), edge('lookup', 'charge')],
   };
 }
 
@@ -124,17 +117,10 @@ function waitingChargeFlow(lookupPath: string, chargePath: string): Workflow {
     position: { x, y: 150 },
     config: { duration: '20ms' },
   });
-  const link = (source: string, target: string) => ({
-    id: `${source}.out-${target}.in`,
-    source,
-    sourceHandle: 'out',
-    target,
-    targetHandle: 'in',
-  });
   return {
     ...flow,
     nodes: [...flow.nodes, pause('pause-1', 150), pause('pause-2', 450)],
-    edges: [link('start', 'pause-1'), link('pause-1', 'lookup'), link('lookup', 'pause-2'), link('pause-2', 'charge')],
+    edges: [edge('start', 'pause-1'), edge('pause-1', 'lookup'), edge('lookup', 'pause-2'), edge('pause-2', 'charge')],
   };
 }
 
@@ -482,9 +468,7 @@ describe('run view', () => {
     const v2: Workflow = {
       ...flow,
       nodes: flow.nodes.filter((item) => item.id !== 'lookup'),
-      edges: [
-        { id: 'start.out-charge.in', source: 'start', sourceHandle: 'out', target: 'charge', targetHandle: 'in' },
-      ],
+      edges: [edge('start', 'charge')],
     };
     expect((await api().importWorkflow({ text: JSON.stringify(v2) })).version).toBe(2);
 
