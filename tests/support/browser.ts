@@ -25,6 +25,10 @@ export interface ServedProcess {
   origin: string;
   port: number;
   token: string;
+  /** The `stepwise serve` process (its engine host is a child of it: `childPids` in processes.ts). */
+  pid: number;
+  /** Resolves once the process has exited, however it was stopped (SIGKILL included). */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,15 +43,19 @@ export async function startServe(db: string): Promise<ServedProcess> {
     child.once('exit', (code) => reject(new Error(`stepwise serve exited ${code}: ${stderr}`)));
   });
   const info = JSON.parse(first) as { url: string; port: number; token: string };
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
   return {
     ...info,
     origin: `http://127.0.0.1:${info.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    pid: child.pid ?? 0,
+    exited,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
   };
 }
 
