@@ -10,6 +10,7 @@ const benches: readonly { name: string; script: string }[] = [
   { name: 'editor', script: 'editor.bench.js' },
   { name: 'runs-list', script: 'runs-list.bench.js' },
   { name: 'scrub', script: 'scrub.bench.js' },
+  { name: 'parked', script: 'parked.bench.js' },
 ];
 
 const wanted = process.argv.slice(2);
