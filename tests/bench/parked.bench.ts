@@ -236,6 +236,7 @@ try {
   const loadAtEnd = loadavg();
 
   const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`;
+  const change = (bytes: number): string => `${bytes >= 0 ? '+' : '−'}${mb(Math.abs(bytes))}`;
   const grown = parked.host.rss - none.host.rss;
   const sorted = [...decided.latencies].sort((a, b) => a - b);
   console.log(
@@ -250,16 +251,16 @@ try {
       'database on disk',
       mb(emptyBytes),
       mb(parkedBytes),
-      `+${mb(parkedBytes - emptyBytes)} (${Math.round((parkedBytes - emptyBytes) / PARKED)} B per parked run)`,
+      `${change(parkedBytes - emptyBytes)} (${Math.round((parkedBytes - emptyBytes) / PARKED)} B per parked run)`,
     ],
-    ['engine host RSS', mb(none.host.rss), mb(parked.host.rss), `${grown >= 0 ? '+' : ''}${mb(grown)}`],
+    ['engine host RSS', mb(none.host.rss), mb(parked.host.rss), change(grown)],
     [
       'engine host peak RSS (VmHWM)',
       mb(none.host.peak),
       mb(parked.host.peak),
-      `+${mb(parked.host.peak - none.host.peak)}`,
+      change(parked.host.peak - none.host.peak),
     ],
-    ['serve process RSS', mb(none.serve.rss), mb(parked.serve.rss), `+${mb(parked.serve.rss - none.serve.rss)}`],
+    ['serve process RSS', mb(none.serve.rss), mb(parked.serve.rss), change(parked.serve.rss - none.serve.rss)],
     ['first listInbox', `${none.inboxMs.toFixed(0)} ms`, `${parked.inboxMs.toFixed(0)} ms`, ''],
   ]);
   console.log(
