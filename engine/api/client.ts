@@ -125,7 +125,7 @@ export class EngineClient {
       const pending = this.#settle(frame.id);
       if (!pending) return;
       if (!frame.ok) {
-        pending.reject(new ApiError(frame.error.code, frame.error.message, frame.error.problems));
+        pending.reject(new ApiError(frame.error.code, frame.error.message, frame.error.problems, frame.error.reason));
         return;
       }
       const result = engineMethods[pending.method].result.safeParse(frame.result);

@@ -32,6 +32,8 @@ function method<P extends z.ZodType, R extends z.ZodType>(params: P, result: R):
 const byWorkflow = z.strictObject({ workflowId: workflowIdSchema });
 const runIdSchema = z.string().min(1).max(128);
 const byRun = z.strictObject({ runId: runIdSchema });
+/** A person's name, as they sign decisions and start runs. */
+const personSchema = z.string().trim().min(1).max(200);
 const byVersion = z.strictObject({ workflowId: workflowIdSchema, version: z.number().int().min(1) });
 const exportedFile = z.object({ fileName: z.string(), text: z.string() });
 
@@ -88,7 +90,7 @@ export const engineMethods = {
 
   /** Runs the draft: saves a version first when the draft changed, then starts a run pinned to it. */
   runDraft: method(
-    z.strictObject({ workflowId: workflowIdSchema, input: z.unknown().optional() }),
+    z.strictObject({ workflowId: workflowIdSchema, input: z.unknown().optional(), by: personSchema.optional() }),
     z.object({ run: runSummarySchema, versionCreated: z.boolean() }),
   ),
   /** Runs newest first, filtered, a page at a time, with counts by status (for the same filter, any status). */
@@ -126,17 +128,24 @@ export const engineMethods = {
       workflowId: workflowIdSchema,
       version: z.number().int().min(1).optional(),
       input: z.unknown().optional(),
+      /** Who starts it (an approval may forbid them to decide). */
+      by: personSchema.optional(),
     }),
     runSummarySchema,
   ),
-  /** Approves or rejects the run's waiting approval (`nodeId` when it waits on several). Recorded once. */
+  /**
+   * Decides the run's waiting approval (`nodeId` when it waits on several): `approved`, `rejected`
+   * or one of its custom outcomes, with the form's `values`. Recorded once; with a quorum, an
+   * approval is a vote until enough different people approved.
+   */
   decide: method(
     z.strictObject({
       runId: runIdSchema,
       nodeId: z.string().optional(),
-      decision: z.enum(['approved', 'rejected']),
-      by: z.string().trim().min(1).max(200).optional(),
+      decision: z.string().min(1).max(200),
+      by: personSchema.optional(),
       comment: z.string().max(10_000).optional(),
+      values: z.record(z.string().max(200), z.unknown()).optional(),
     }),
     runSummarySchema,
   ),
@@ -212,18 +221,40 @@ export type EngineEvents = typeof engineEvents;
 export type EventName = keyof EngineEvents;
 export type EventData<E extends EventName> = z.output<EngineEvents[E]>;
 
-export const apiErrorCodes = ['bad-request', 'not-found', 'invalid', 'conflict', 'unavailable', 'internal'] as const;
+export const apiErrorCodes = [
+  'bad-request',
+  'not-found',
+  'invalid',
+  'conflict',
+  'forbidden',
+  'unavailable',
+  'internal',
+] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
+
+/**
+ * Why a command on a run was refused, more finely than the code: a decision on a wait decided
+ * already (`conflict`), a run that waits on nothing of the kind or has finished (`conflict`), a
+ * person not allowed to decide (`forbidden`), several waits to choose from (`conflict`).
+ */
+export type ApiErrorReason = 'already-decided' | 'not-waiting' | 'finished' | 'ambiguous' | 'not-allowed';
 
 /** A failed call, as the client sees it. `problems` comes with 'invalid'. */
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly problems: z.infer<typeof problemSchema>[];
-  constructor(code: ApiErrorCode, message: string, problems: z.infer<typeof problemSchema>[] = []) {
+  readonly reason: string | undefined;
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    problems: z.infer<typeof problemSchema>[] = [],
+    reason?: ApiErrorReason | (string & {}),
+  ) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.problems = problems;
+    this.reason = reason;
   }
 }
 

@@ -35,7 +35,17 @@ function call(api: EngineApi, method: MethodName, params: unknown): Promise<unkn
 
 function failure(id: number, error: unknown): ResponseFrame {
   if (error instanceof ApiError)
-    return { t: 'res', id, ok: false, error: { code: error.code, message: error.message, problems: error.problems } };
+    return {
+      t: 'res',
+      id,
+      ok: false,
+      error: {
+        code: error.code,
+        message: error.message,
+        problems: error.problems,
+        ...(error.reason !== undefined && { reason: error.reason }),
+      },
+    };
   const message = error instanceof Error ? error.message : String(error);
   return { t: 'res', id, ok: false, error: { code: 'internal', message, problems: [] } };
 }

@@ -25,3 +25,14 @@ export {
   type RetryPolicy,
 } from '../model/workflow.js';
 export { parseDuration } from '../model/duration.js';
+export { outputPorts } from '../model/ports.js';
+export {
+  APPROVE,
+  formProblem,
+  PLAIN_CARD,
+  REJECT,
+  TIMEOUT_PORT,
+  type CardOutcome,
+  type FormField,
+  type InboxCard,
+} from '../waits/index.js';

@@ -16,6 +16,8 @@ export const errorBodySchema = z.object({
   code: z.enum(apiErrorCodes),
   message: z.string(),
   problems: z.array(problemSchema).default([]),
+  /** Why, more finely than `code`, for callers that branch on it (e.g. `already-decided`). */
+  reason: z.string().optional(),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 

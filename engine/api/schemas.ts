@@ -5,7 +5,7 @@ import { journalEventSchema } from '../journal/codec.js';
 import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
 import { NODE_RUN_STATUSES, type NodeRunStatus } from '../journal/node-states.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
-import { signalRecordSchema, waitRequestSchema } from '../waits/index.js';
+import { inboxCardSchema, signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
 export {
   journalEventSchema,
@@ -60,7 +60,12 @@ export const nodeTypeSchema = z.object({
   description: z.string(),
   category: z.string(),
   icon: z.string(),
-  ports: z.object({ in: z.array(z.string()), out: z.array(z.string()) }),
+  ports: z.object({
+    in: z.array(z.string()),
+    out: z.array(z.string()),
+    /** More output ports named by the node's config (see `outputPorts`). */
+    outFromConfig: z.object({ list: z.string(), key: z.string() }).optional(),
+  }),
   /** JSON Schema (draft 2020-12) of the config as the user writes it: defaults, enums, help text. */
   configSchema: z.record(z.string(), json),
   retry: retryPolicySchema,
@@ -191,6 +196,10 @@ export const approvalSchema = z.object({
   decidedBy: z.string().nullable(),
   decidedAt: z.number().nullable(),
   comment: z.string().nullable(),
+  /** What the person is shown and asked: outcomes, fields, form, assignees, quorum, reminder. */
+  card: inboxCardSchema,
+  /** Decisions recorded while it stays open: approvals towards its quorum. */
+  votes: z.array(z.object({ decision: z.string(), by: z.string(), comment: z.string().nullable(), at: z.number() })),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 

@@ -15,6 +15,7 @@ import {
   type RunDetail,
   type RunSummary,
 } from '../runtime/engine.js';
+import { defaultActor } from '../runtime/run-commands.js';
 import { verifyRunExport } from '../runtime/run-export.js';
 import { serve } from '../host/serve.js';
 import { HostStartError } from '../host/supervisor.js';
@@ -33,17 +34,20 @@ const SYNC_MODES = ['FULL', 'NORMAL'] as const;
 const USAGE = `Usage: stepwise <command> [options]
 
 Commands:
-  run <file> [--input JSON | --input-file FILE]
+  run <file> [--input JSON | --input-file FILE] [--by NAME]
                                 pin the workflow, start a run and execute it until it finishes or parks
-  start <file> [--input JSON | --input-file FILE]
+  start <file> [--input JSON | --input-file FILE] [--by NAME]
                                 pin the workflow and enqueue a run; execute nothing
   worker [--until-idle]         execute runs: recover, run ready work, fire timers
   runs [--status S] [--limit N] list runs, newest first (S: ${RUN_STATUSES.join(', ')})
   show <runId>                  a run: status, pinned version, activations, events
   state <runId> [--at SEQ]      every node's state after event SEQ (default: the latest event)
   inbox [--limit N]             everything waiting on a person, newest first (default: 1000)
-  approve <runId> [--node ID] [--by NAME] [--comment TEXT]
+  approve <runId> [--node ID] [--by NAME] [--comment TEXT] [--set FIELD=JSON ...]
   reject <runId>  [--node ID] [--by NAME] [--comment TEXT]
+  decide <runId> <outcome> [--node ID] [--by NAME] [--comment TEXT] [--set FIELD=JSON ...]
+                                an approval's outcome (approved, rejected or a custom one), with
+                                its form's values; --by defaults to your user name
   cancel <runId> [--reason TEXT]
   fork <runId> --at SEQ [--on same|latest|VERSION] [--set-output NODE=JSON ...]
                                 a new run from step SEQ: nodes completed by then are inherited,
@@ -93,6 +97,7 @@ const OPTIONS = {
   value: { type: 'string' },
   on: { type: 'string' },
   'set-output': { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -153,6 +158,8 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     inbox: (engine) => inboxCommand(engine, values, io),
     approve: (engine) => decideCommand(engine, 'approved', requireArg(args, 'a run id'), values, io),
     reject: (engine) => decideCommand(engine, 'rejected', requireArg(args, 'a run id'), values, io),
+    decide: (engine) =>
+      decideCommand(engine, requireArg(args.slice(1), 'an outcome'), requireArg(args, 'a run id'), values, io),
     cancel: (engine) => cancelCommand(engine, requireArg(args, 'a run id'), values, io),
     export: (engine) => exportCommand(engine, requireArg(args, 'a run id'), values, io),
     state: (engine) => stateCommand(engine, requireArg(args, 'a run id'), values, io),
@@ -287,7 +294,27 @@ async function pinAndStart(engine: Engine, file: string, values: Values, io: Io)
     values.note === undefined ? {} : { note: values.note },
   );
   if (!values.json) for (const warning of saved.warnings) io.err(`warning: ${warning.message}`);
-  return engine.commands.start(saved.workflowId, { version: saved.version, input });
+  return engine.commands.start(saved.workflowId, {
+    version: saved.version,
+    input,
+    by: values.by ?? defaultActor(),
+  });
+}
+
+/** `NAME=JSON` options (`--set-output`, `--set`) as an object. */
+function assignments(items: readonly string[], option: string, name: string): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const item of items) {
+    const equals = item.indexOf('=');
+    if (equals < 1) throw new UsageError(`${option} takes ${name}=JSON, got "${item}"`);
+    const key = item.slice(0, equals);
+    try {
+      result[key] = JSON.parse(item.slice(equals + 1)) as unknown;
+    } catch (error) {
+      throw new UsageError(`${option} ${key}: not JSON (${(error as Error).message})`);
+    }
+  }
+  return result;
 }
 
 async function runCommand(engine: Engine, file: string, values: Values, io: Io): Promise<number> {
@@ -384,7 +411,7 @@ async function inboxCommand(engine: Engine, values: Values, io: Io): Promise<num
     nodeId: row.nodeId,
     title: row.title,
     since: isoTime(row.createdAt),
-    outcomes: [...(waitKindOf(row.kind)?.signal?.outcomes ?? [])],
+    outcomes: row.card.outcomes.map((outcome) => outcome.port),
   }));
   if (values.json) {
     io.out(JSON.stringify(items));
@@ -418,7 +445,7 @@ function formatTable(header: string[], rows: string[][]): string {
 
 async function decideCommand(
   engine: Engine,
-  decision: 'approved' | 'rejected',
+  decision: string,
   idOrPrefix: string,
   values: Values,
   io: Io,
@@ -428,6 +455,7 @@ async function decideCommand(
     ...(values.node !== undefined && { nodeId: values.node }),
     ...(values.by !== undefined && { by: values.by }),
     ...(values.comment !== undefined && { comment: values.comment }),
+    ...(values.set !== undefined && { values: assignments(values.set, '--set', 'FIELD') }),
   });
   if (values.json) io.out(JSON.stringify({ ...runJson(summary), decision }));
   else io.out(`${decision} — run ${runId} continues (a worker executes it)`);
@@ -448,17 +476,7 @@ async function forkCommand(engine: Engine, idOrPrefix: string, values: Values, i
   if (values.at === undefined) throw new UsageError('fork needs --at SEQ: the step to fork from');
   const seq = positiveInt(values.at, '--at');
   const on = forkTarget(values.on);
-  const setOutput: Record<string, unknown> = {};
-  for (const item of values['set-output'] ?? []) {
-    const equals = item.indexOf('=');
-    if (equals < 1) throw new UsageError(`--set-output takes NODE=JSON, got "${item}"`);
-    const nodeId = item.slice(0, equals);
-    try {
-      setOutput[nodeId] = JSON.parse(item.slice(equals + 1)) as unknown;
-    } catch (error) {
-      throw new UsageError(`--set-output ${nodeId}: not JSON (${(error as Error).message})`);
-    }
-  }
+  const setOutput = assignments(values['set-output'] ?? [], '--set-output', 'NODE');
   const fork = await engine.commands.fork(await engine.queries.resolveId(idOrPrefix), { seq, on, setOutput });
   if (values.json) io.out(JSON.stringify({ ...runJson(fork), forkOf: fork.forkOf }));
   else

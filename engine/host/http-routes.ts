@@ -23,9 +23,12 @@ interface Route {
 
 const decisionBodySchema = z.strictObject({
   nodeId: z.string().min(1).max(200).optional(),
-  decision: z.enum(['approved', 'rejected']),
+  /** `approved`, `rejected` or one of the approval's custom outcomes. */
+  decision: z.string().min(1).max(200),
   by: z.string().trim().min(1).max(200),
   comment: z.string().max(10_000).optional(),
+  /** The approval form's values, by field name. */
+  values: z.record(z.string().max(200), z.unknown()).optional(),
 });
 
 const ROUTES: Route[] = [{ pattern: /^\/api\/runs\/([^/]+)\/decisions$/, method: 'POST', handle: postDecision }];
@@ -79,19 +82,20 @@ function statusOf(error: ApiError): number {
   if (error.code === 'not-found') return 404;
   if (error.code === 'unavailable') return 503;
   if (error.code === 'conflict') return 409;
+  if (error.code === 'forbidden') return 403;
   if (error.code === 'internal') return 500;
   return 400;
 }
 
 /**
- * A person's decision. A wait is decided once: when the engine refuses a decision, the run's wait
- * rows tell whether it was already decided (409, with the first decision as recorded) or whether
- * there is nothing of the kind to decide (404).
+ * A person's decision. A wait is decided once: a second decision (or a second vote by the same
+ * person towards a quorum) is 409 with the first as recorded; a run that does not wait on a person
+ * is 404; a person the approval does not allow is 403.
  */
 async function postDecision(api: EngineApi, [runId = '']: string[], body: unknown): Promise<HttpAnswer> {
   const parsed = decisionBodySchema.safeParse(body, READABLE_ISSUES);
   if (!parsed.success) return { status: 400, body: { error: `invalid decision: ${describeIssues(parsed.error)}` } };
-  const { nodeId, decision, by, comment } = parsed.data;
+  const { nodeId, decision, by, comment, values } = parsed.data;
   try {
     await api.decide({
       runId,
@@ -99,32 +103,57 @@ async function postDecision(api: EngineApi, [runId = '']: string[], body: unknow
       by,
       ...(nodeId !== undefined && { nodeId }),
       ...(comment !== undefined && { comment }),
+      ...(values !== undefined && { values }),
     });
     return { status: 200, body: { ok: true } };
   } catch (error) {
-    if (!(error instanceof ApiError) || error.code !== 'conflict') throw error;
-    const run = await api.getRun({ runId });
-    const approvals = run.approvals.filter(
-      (approval) => approval.kind === 'approval' && (nodeId === undefined || approval.nodeId === nodeId),
-    );
-    // The engine decides the one open approval; with none open, it names the earliest decision.
-    if (approvals.some((approval) => approval.status === 'open'))
-      return { status: 400, body: { error: error.message } };
-    const first = approvals
-      .filter((approval) => approval.status === 'decided')
-      .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))[0];
-    if (!first || first.decision === null || first.decidedBy === null || first.decidedAt === null)
-      return { status: 404, body: { error: error.message } };
+    if (!(error instanceof ApiError)) throw error;
+    if (error.reason === 'not-waiting' || error.reason === 'finished') return answer(404, error);
+    if (error.reason === 'not-allowed') return answer(403, error);
+    if (error.reason === 'ambiguous') return answer(400, error);
+    if (error.reason !== 'already-decided') throw error;
+    const first = await firstDecision(api, runId, nodeId, by.trim());
+    if (!first) return answer(409, error);
     return {
       status: 409,
       body: {
         error: 'already-decided',
         message: error.message,
         nodeId: first.nodeId,
-        first: { decision: first.decision, by: first.decidedBy, at: new Date(first.decidedAt).toISOString() },
+        first: { decision: first.decision, by: first.by, at: new Date(first.at).toISOString() },
       },
     };
   }
+}
+
+function answer(status: number, error: ApiError): HttpAnswer {
+  return { status, body: { error: error.message } };
+}
+
+/**
+ * The decision a refused one came after, as recorded: the wait's decision, or (a quorum still
+ * open) this person's earlier vote.
+ */
+async function firstDecision(
+  api: EngineApi,
+  runId: string,
+  nodeId: string | undefined,
+  by: string,
+): Promise<{ nodeId: string; decision: string; by: string; at: number } | null> {
+  const run = await api.getRun({ runId });
+  const approvals = run.approvals.filter(
+    (approval) => approval.kind === 'approval' && (nodeId === undefined || approval.nodeId === nodeId),
+  );
+  const vote = approvals
+    .filter((approval) => approval.status === 'open')
+    .flatMap((approval) => approval.votes.map((cast) => ({ nodeId: approval.nodeId, ...cast })))
+    .find((cast) => cast.by === by);
+  if (vote) return vote;
+  const decided = approvals
+    .filter((approval) => approval.status === 'decided')
+    .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))[0];
+  if (!decided || decided.decision === null || decided.decidedBy === null || decided.decidedAt === null) return null;
+  return { nodeId: decided.nodeId, decision: decided.decision, by: decided.decidedBy, at: decided.decidedAt };
 }
 
 /** The body as text, or null once it passes the limit (the rest is not read). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import {
   ApiError,
+  type ApiErrorCode,
   formatWorkflowFile,
   WORKFLOW_FILE_SUFFIX,
   workflowFileName,
@@ -163,10 +164,14 @@ export class EngineService implements EngineApi {
     });
   }
 
-  runDraft({ workflowId, input }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
+  runDraft({ workflowId, input, by }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
     return mapErrors(async () => {
       const saved = await this.#saveVersion(workflowId, 'Run from the editor');
-      const run = await this.#engine.commands.start(workflowId, { version: saved.version, input });
+      const run = await this.#engine.commands.start(workflowId, {
+        version: saved.version,
+        input,
+        ...(by !== undefined && { by }),
+      });
       return { run: apiRun(run), versionCreated: saved.created };
     });
   }
@@ -214,24 +219,26 @@ export class EngineService implements EngineApi {
     });
   }
 
-  startRun({ workflowId, version, input }: Params<'startRun'>): Promise<RunSummary> {
+  startRun({ workflowId, version, input, by }: Params<'startRun'>): Promise<RunSummary> {
     return mapErrors(async () =>
       apiRun(
         await this.#engine.commands.start(workflowId, {
           input,
           ...(version !== undefined && { version }),
+          ...(by !== undefined && { by }),
         }),
       ),
     );
   }
 
-  decide({ runId, nodeId, decision, by, comment }: Params<'decide'>): Promise<RunSummary> {
+  decide({ runId, nodeId, decision, by, comment, values }: Params<'decide'>): Promise<RunSummary> {
     return mapErrors(async () =>
       apiRun(
         await this.#engine.commands.decide(runId, decision, {
           ...(nodeId !== undefined && { nodeId }),
           ...(by !== undefined && { by }),
           ...(comment !== undefined && { comment }),
+          ...(values !== undefined && { values }),
         }),
       ),
     );
@@ -413,7 +420,11 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
     description: definition.description,
     category: definition.category,
     icon: definition.icon,
-    ports: { in: [...definition.ports.in], out: [...definition.ports.out] },
+    ports: {
+      in: [...definition.ports.in],
+      out: [...definition.ports.out],
+      ...(definition.ports.outFromConfig && { outFromConfig: { ...definition.ports.outFromConfig } }),
+    },
     configSchema: z.toJSONSchema(definition.config, { io: 'input', unrepresentable: 'any' }),
     retry: definition.retry,
     role: definition.role ?? null,
@@ -449,11 +460,17 @@ function toApiError(error: unknown): unknown {
     );
   if (error instanceof WorkflowInvalidError) return new ApiError('invalid', error.message, error.problems);
   if (error instanceof RunExportFormatError) return new ApiError('invalid', error.message);
-  if (error instanceof EngineError)
-    return new ApiError(
-      error.code === 'not-found' ? 'not-found' : error.code === 'invalid' ? 'invalid' : 'conflict',
-      error.message,
-    );
+  if (error instanceof EngineError) {
+    const code: ApiErrorCode =
+      error.code === 'not-found'
+        ? 'not-found'
+        : error.code === 'invalid'
+          ? 'invalid'
+          : error.code === 'not-allowed'
+            ? 'forbidden'
+            : 'conflict';
+    return new ApiError(code, error.message, [], error.code);
+  }
   return error;
 }
 

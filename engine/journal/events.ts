@@ -49,6 +49,8 @@ export const eventCatalogue = {
       input: z.unknown(),
       triggerNodeId: z.string(),
       parentRunId: z.string().nullable(),
+      /** Who started it (a person's name, the CLI's user, `webhook`), when known. */
+      startedBy: z.string().nullable().optional(),
     }),
   ),
   NodeScheduled: spec(z.strictObject({ input: z.unknown() }), { decision: true }),
@@ -67,6 +69,8 @@ export const eventCatalogue = {
       signal: signalRecordSchema,
       /** What the person was shown: the node input at decision time. */
       shownInput: z.unknown(),
+      /** Recorded while the wait goes on: a vote towards a quorum, not the decision. */
+      pending: z.boolean().optional(),
     }),
     {
       past: [

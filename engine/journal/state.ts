@@ -45,6 +45,8 @@ export interface ActivationState {
   readonly error: NodeFailure | null;
   readonly wait: WaitRequest | null;
   readonly signal: SignalState | null;
+  /** Signals recorded on the current wait that did not end it (votes towards a quorum). */
+  readonly votes: readonly SignalState[];
   readonly retryDueAt: number | null;
   readonly scheduledAt: number;
   readonly finishedAt: number | null;
@@ -63,6 +65,8 @@ export interface RunState {
   readonly error: RunFailure | null;
   readonly triggerNodeId: string;
   readonly parentRunId: string | null;
+  /** Who started it, when known (an approval may forbid them to decide). */
+  readonly startedBy: string | null;
   readonly activations: PersistentMap<ActivationState>;
   readonly openActivations: number;
   readonly waitingActivations: number;
@@ -82,6 +86,7 @@ export function initialState(runId: string): RunState {
     error: null,
     triggerNodeId: '',
     parentRunId: null,
+    startedBy: null,
     activations: PersistentMap.empty(),
     openActivations: 0,
     waitingActivations: 0,
@@ -134,6 +139,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     input: event.data.input,
     triggerNodeId: event.data.triggerNodeId,
     parentRunId: event.data.parentRunId,
+    startedBy: event.data.startedBy ?? null,
     startedAt: event.at,
   }),
   NodeScheduled: (event, state) => created(state, event, event.data.input, 'scheduled'),
@@ -172,7 +178,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
       resolvedSeq: null,
     })),
   WaitCreated: (event, state) =>
-    update(state, event, (activation) => ({ ...activation, status: 'waiting', wait: event.data.wait })),
+    update(state, event, (activation) => ({ ...activation, status: 'waiting', wait: event.data.wait, votes: [] })),
   TimerFired: (event, state) =>
     event.data.purpose !== 'retry'
       ? { ...state }
@@ -183,10 +189,11 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
           retryDueAt: null,
         })),
   SignalReceived: (event, state) =>
-    update(state, event, (activation) => ({
-      ...activation,
-      signal: { ...event.data.signal, at: event.at },
-    })),
+    update(state, event, (activation) =>
+      event.data.pending === true
+        ? { ...activation, votes: [...activation.votes, { ...event.data.signal, at: event.at }] }
+        : { ...activation, signal: { ...event.data.signal, at: event.at } },
+    ),
   RunCompleted: (event, state) => ({
     ...state,
     status: 'completed',
@@ -233,6 +240,7 @@ function created(state: RunState, event: JournalEvent, input: unknown, status: '
     error: null,
     wait: null,
     signal: null,
+    votes: [],
     retryDueAt: null,
     scheduledAt: event.at,
     finishedAt: null,

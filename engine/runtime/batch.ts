@@ -228,6 +228,9 @@ function toWrite(draft: Draft): RunWrite {
       case 'wait-open':
         work.waitOpen.push(op.row);
         break;
+      case 'wait-vote':
+        work.waitVote.push(op.vote);
+        break;
       case 'wait-decide':
         work.waitDecide.push(op.decision);
         break;

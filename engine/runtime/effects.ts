@@ -3,7 +3,7 @@
 // kind (engine/waits): which timers they set and whether they are an inbox row.
 import { handle, type EventHandlers, type JournalEvent } from '../journal/events.js';
 import type { RunState } from '../journal/state.js';
-import type { ReadyRecord, TimerRecord, WaitDecision, WaitRecord } from '../store/index.js';
+import type { ReadyRecord, TimerRecord, WaitDecision, WaitRecord, WaitVote } from '../store/index.js';
 import { waitKindOf } from '../waits/index.js';
 
 /** One change to a work row; a batch keeps them in order and commits each row's final state. */
@@ -11,6 +11,7 @@ export type WorkOp =
   | { kind: 'ready'; activationId: string; row: ReadyRecord | null }
   | { kind: 'timer'; activationId: string; purpose: TimerRecord['purpose']; row: TimerRecord | null }
   | { kind: 'wait-open'; row: WaitRecord }
+  | { kind: 'wait-vote'; vote: WaitVote & { activationId: string } }
   | { kind: 'wait-decide'; decision: WaitDecision }
   | { kind: 'clear' };
 
@@ -58,6 +59,7 @@ const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
           decidedBy: null,
           decidedAt: null,
           comment: null,
+          votes: [],
         },
       });
     return ops;
@@ -66,10 +68,18 @@ const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
     deleteTimer(event, event.data.purpose),
     ...(event.data.purpose === 'retry' ? [ready(runId, event, event.attempt ?? 1)] : []),
   ],
-  // The wait is over: its other timers go, and its inbox row records the decision.
+  // A vote: the inbox row lists it. Otherwise the wait is over: its other timers go, and its inbox
+  // row records the decision.
   SignalReceived: (event) => {
     const { signal } = event.data;
     const closed = waitKindOf(signal.wait)?.record?.inbox(signal) ?? { decision: signal.wait, comment: null };
+    if (event.data.pending === true)
+      return [
+        {
+          kind: 'wait-vote',
+          vote: { activationId: event.activationId ?? '', ...closed, by: signal.by, at: event.at },
+        },
+      ];
     return [
       deleteTimer(event, 'wait'),
       deleteTimer(event, 'wait-timeout'),

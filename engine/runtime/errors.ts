@@ -1,6 +1,13 @@
 // Errors the engine refuses a command with; `code` is what callers (API, CLI) branch on.
 
-export type EngineErrorCode = 'not-found' | 'ambiguous' | 'already-decided' | 'not-waiting' | 'invalid' | 'finished';
+export type EngineErrorCode =
+  | 'not-found'
+  | 'ambiguous'
+  | 'already-decided'
+  | 'not-waiting'
+  | 'invalid'
+  | 'finished'
+  | 'not-allowed';
 
 export class EngineError extends Error {
   constructor(

@@ -4,6 +4,7 @@ import type { NewEvent, NodeFailure } from '../journal/events.js';
 import { idempotencyKeyOf } from '../journal/node-states.js';
 import { describeIssues } from '../model/issues.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
+import { outputPorts } from '../model/ports.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
@@ -168,7 +169,7 @@ function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {
           },
         };
   }
-  const ports = node.definition.ports.out;
+  const ports = outputPorts(node.definition.ports, node.config);
   if (ports.length > 0 && !ports.includes(result.port))
     return {
       kind: 'failed',

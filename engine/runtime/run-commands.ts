@@ -6,7 +6,6 @@ import { activationsOf, initialState, isTerminal } from '../journal/state.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import type { CompiledWorkflow } from '../orchestrator/compile.js';
 import type { NewRun, RunRecord, Store } from '../store/index.js';
-import type { Decision } from '../waits/index.js';
 import type { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
@@ -38,7 +37,7 @@ export class RunCommands {
    */
   async start(
     workflowId: string,
-    options: { input?: unknown; version?: number; parentRunId?: string } = {},
+    options: { input?: unknown; version?: number; parentRunId?: string; by?: string } = {},
   ): Promise<RunRecord> {
     const { store, book, commits } = this.#deps;
     const versionNumber = options.version ?? (await store.workflows.latestVersionNumber(workflowId));
@@ -62,7 +61,8 @@ export class RunCommands {
     await commits.run({
       runIds: [],
       creates: runId,
-      apply: (batch) => begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger),
+      apply: (batch) =>
+        begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger, options.by ?? null),
     });
     return this.#record(runId);
   }
@@ -73,10 +73,15 @@ export class RunCommands {
    */
   decide(
     runId: string,
-    decision: Decision,
-    options: { nodeId?: string; by?: string; comment?: string } = {},
+    decision: string,
+    options: { nodeId?: string; by?: string; comment?: string; values?: Record<string, unknown> } = {},
   ): Promise<RunRecord> {
-    const signal = { decision, by: options.by ?? defaultActor(), comment: options.comment ?? null };
+    const signal = {
+      decision,
+      by: options.by ?? defaultActor(),
+      comment: options.comment ?? null,
+      ...(options.values !== undefined && { values: options.values }),
+    };
     return this.signal(runId, {
       kind: 'approval',
       signal,
@@ -151,7 +156,7 @@ export class RunCommands {
       runIds: [],
       creates: runId,
       apply: (batch) => {
-        begin(batch, { runId, workflowId, input, parentRunId: null, forkOf: from }, workflow, trigger);
+        begin(batch, { runId, workflowId, input, parentRunId: null, forkOf: from }, workflow, trigger, null);
         // Inherit each node once the fork's orchestrator has scheduled it, in the origin's
         // completion order; what is left scheduled is the fork's own work.
         const left = new Map(inherited);
@@ -221,7 +226,13 @@ export class RunCommands {
 
 /** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
 /** A new run's row and its `RunStarted`, in the batch that creates it (start and fork). */
-function begin(batch: Batch, run: Omit<NewRun, 'version'>, workflow: CompiledWorkflow, triggerNodeId: string): void {
+function begin(
+  batch: Batch,
+  run: Omit<NewRun, 'version'>,
+  workflow: CompiledWorkflow,
+  triggerNodeId: string,
+  startedBy: string | null,
+): void {
   const { runId, workflowId, input, parentRunId } = run;
   batch.create({ ...run, version: workflow.version }, workflow, initialState(runId));
   batch.record(runId, {
@@ -229,7 +240,15 @@ function begin(batch: Batch, run: Omit<NewRun, 'version'>, workflow: CompiledWor
     activationId: null,
     nodeId: null,
     attempt: null,
-    data: { workflowId, version: workflow.version, input, triggerNodeId, parentRunId },
+    // Recorded only when known, so a run started without a name journals what it always did.
+    data: {
+      workflowId,
+      version: workflow.version,
+      input,
+      triggerNodeId,
+      parentRunId,
+      ...(startedBy !== null && { startedBy }),
+    },
   });
 }
 

@@ -98,7 +98,24 @@ export function signalWait(batch: Batch, services: ExecutionServices, target: Si
       `invalid signal for "${activation.nodeId}": ${parsed.error.issues[0]?.message ?? 'invalid'}`,
       'invalid',
     );
-  resolve(batch, services, runId, activation, accepts.resolve(activation.wait, parsed.data));
+  const answer = accepts.resolve(activation.wait, parsed.data, {
+    pending: activation.votes,
+    startedBy: run.state.startedBy,
+  });
+  if ('refused' in answer)
+    throw new EngineError(`${kind.label} "${activation.nodeId}" of run ${runId}: ${answer.refused}`, answer.code);
+  if (answer.outcome === null) {
+    // A vote: journaled with what the person was shown; the wait goes on.
+    batch.record(runId, {
+      activationId: activation.activationId,
+      nodeId: activation.nodeId,
+      attempt: activation.attempt,
+      type: 'SignalReceived',
+      data: { signal: answer.record, shownInput: activation.input, pending: true },
+    });
+    return;
+  }
+  resolve(batch, services, runId, activation, answer);
 }
 
 /** Journals what resolved the wait (with what the person was shown), then the node's result. */

@@ -1,8 +1,12 @@
 // The node SDK: the small surface a node type sees (definition shape, execution context, errors).
 // Imported by `nodes/*` and by the engine runtime; it imports only `engine/model` and the wait kinds.
 import type { z } from 'zod';
+import type { PortSpec } from '../model/ports.js';
 import type { RetryPolicy } from '../model/workflow.js';
 import type { WaitOutcome, WaitRequest } from '../waits/index.js';
+
+/** The ports and form field types of an approval, as its wait kind defines them. */
+export { APPROVE, FORM_FIELD_TYPES, REJECT, TIMEOUT_PORT } from '../waits/index.js';
 
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
@@ -90,7 +94,7 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
   description: string;
   category: 'Triggers' | 'Logic' | 'Network' | 'Flow' | 'Human' | 'Data';
   icon: string;
-  ports: { in: readonly string[]; out: readonly string[] };
+  ports: PortSpec;
   /** Config schema (with defaults); validation errors name the field. */
   config: z.ZodType<Config>;
   retry: RetryPolicy;

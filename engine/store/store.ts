@@ -6,6 +6,7 @@
 import type { JournalEvent, RunFailure, TimerPurpose } from '../journal/events.js';
 import type { RunStatus } from '../journal/state.js';
 import type { Workflow, WorkflowVersion } from '../model/workflow.js';
+import type { InboxCard } from '../waits/index.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
@@ -154,6 +155,18 @@ export interface WaitRecord {
   decidedBy: string | null;
   decidedAt: number | null;
   comment: string | null;
+  /** What the person is shown and asked (a row written before cards existed: `PLAIN_CARD`). */
+  card: InboxCard;
+  /** Decisions recorded while it stays open (votes towards a quorum), oldest first. */
+  votes: WaitVote[];
+}
+
+/** A vote on an open wait: a decision that did not end it. */
+export interface WaitVote {
+  decision: string;
+  by: string;
+  comment: string | null;
+  at: number;
 }
 
 export interface WaitDecision {
@@ -171,6 +184,7 @@ export interface WorkChanges {
   timerPut: TimerRecord[];
   timerDelete: { activationId: string; purpose: TimerPurpose }[];
   waitOpen: WaitRecord[];
+  waitVote: (WaitVote & { activationId: string })[];
   waitDecide: WaitDecision[];
 }
 
@@ -342,5 +356,5 @@ export interface Store {
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
 
 export function noWork(): WorkChanges {
-  return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitDecide: [] };
+  return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitVote: [], waitDecide: [] };
 }

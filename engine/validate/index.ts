@@ -5,6 +5,7 @@ import { issueMessage as readableMessage, READABLE_ISSUES } from '../model/issue
 import { workflowSchema, type Workflow } from '../model/workflow.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { findCycle, reachableFrom } from '../model/graph.js';
+import { outputPorts } from '../model/ports.js';
 
 export type ProblemCode =
   | 'workflow.json'
@@ -200,11 +201,12 @@ function checkEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {
     if (!target) problems.push(at('edge.missing-node', `target node "${edge.target}" does not exist`));
     const sourceType = source && registry.get(source.type, source.typeVersion);
     const targetType = target && registry.get(target.type, target.typeVersion);
-    if (sourceType && !sourceType.ports.out.includes(edge.sourceHandle))
+    const sourcePorts = sourceType && source ? outputPorts(sourceType.ports, source.config) : [];
+    if (sourceType && !sourcePorts.includes(edge.sourceHandle))
       problems.push(
         at(
           'edge.unknown-port',
-          `node "${edge.source}" (${sourceType.type}) has no output port "${edge.sourceHandle}" (ports: ${listPorts(sourceType.ports.out)})`,
+          `node "${edge.source}" (${sourceType.type}) has no output port "${edge.sourceHandle}" (ports: ${listPorts(sourcePorts)})`,
         ),
       );
     if (targetType && !targetType.ports.in.includes(edge.targetHandle))

@@ -8,7 +8,8 @@ import { timerRequestSchema, timerWait, type TimerOutcome } from './timer.js';
 import type { WaitKind } from './wait-kind.js';
 
 export * from './wait-kind.js';
-export { approvalSignalSchema, type ApprovalSignal, type Decision } from './approval.js';
+export * from './card.js';
+export { approvalSignalSchema, type ApprovalSignal } from './approval.js';
 export { isoTime } from '../model/duration.js';
 
 /** Every wait a node can ask for. */

@@ -3,6 +3,7 @@
 // in the journal, whether it counts as parked and how it is shown. The runtime reads only these
 // declarations: no code outside engine/waits switches over wait kinds.
 import type { z } from 'zod';
+import type { InboxCard } from './card.js';
 
 /** Timers a wait sets: `wait` ends the wait (a timer node), `wait-timeout` gives up on it. */
 export type WaitTimerPurpose = 'wait' | 'wait-timeout';
@@ -12,6 +13,8 @@ export interface InboxEntry {
   title: string;
   instructions: string;
   timeoutAt: number | null;
+  /** What the person is shown and asked: outcomes, fields, form, who may decide. */
+  card: InboxCard;
 }
 
 export interface WaitTimer {
@@ -31,6 +34,24 @@ export interface SignalRecordBase {
 export interface WaitResolution<Record, Outcome> {
   record: Record | null;
   outcome: Outcome;
+}
+
+/**
+ * What a signal does: ends the wait; or is recorded while the wait goes on (`outcome: null`, a vote
+ * towards a quorum); or is refused, saying why (`code` tells callers how to answer: HTTP 403 for
+ * `not-allowed`, 409 for `already-decided`, 400 for `invalid`).
+ */
+export type SignalAnswer<Record, Outcome> =
+  | WaitResolution<Record, Outcome>
+  | { record: Record; outcome: null }
+  | { refused: string; code: 'invalid' | 'not-allowed' | 'already-decided' };
+
+/** What a signal is judged against besides the request: the run so far. */
+export interface SignalContext<Record> {
+  /** Signals journaled on this wait that did not end it (votes), oldest first. */
+  pending: readonly (Record & { at: number })[];
+  /** Who started the run, when it is known. */
+  startedBy: string | null;
 }
 
 export interface WaitKind<Request extends { kind: string }, Signal, Record extends SignalRecordBase, Outcome> {
@@ -58,9 +79,7 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
   /** Signals this wait accepts (approval decisions), validated before `resolve`; null: none. */
   signal: {
     schema: z.ZodType<Signal>;
-    /** The choices a person has (an inbox lists them); empty when a process sends the signal. */
-    outcomes: readonly string[];
-    resolve(request: Request, signal: Signal): WaitResolution<Record, Outcome>;
+    resolve(request: Request, signal: Signal, context: SignalContext<Record>): SignalAnswer<Record, Outcome>;
   } | null;
   /** What its resolutions record; null for a kind that records none. */
   record: {

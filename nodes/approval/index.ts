@@ -1,48 +1,190 @@
-// approval: parks the run until a person approves or rejects (or the optional timeout passes).
+// approval: parks the run until people decide — approve, reject or a custom outcome, each its own
+// port — or the optional timeout passes. The card shows fields computed from the input; a form's
+// values flow downstream; assignees, a quorum and "not the person who started the run" say who
+// decides.
 import { z } from 'zod';
 import { durationProblem, parseDuration } from '../../engine/model/duration.js';
-import { defineNode, NO_RETRY, TerminalError } from '../../engine/sdk/index.js';
+import {
+  APPROVE,
+  defineNode,
+  FORM_FIELD_TYPES,
+  NO_RETRY,
+  REJECT,
+  TerminalError,
+  TIMEOUT_PORT,
+  type ConfigProblem,
+} from '../../engine/sdk/index.js';
+import { checkExpression } from '../syntax.js';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const RESERVED_PORTS = new Set<string>([APPROVE.port, REJECT.port, TIMEOUT_PORT, 'error']);
+/** An expression over `input` runs in the sandbox with the branch node's limits. */
+const FIELD_LIMITS = { timeoutMs: 1000, memoryLimitBytes: 64 * 1024 * 1024 } as const;
+
+const config = z.strictObject({
+  title: z.string().min(1).default('Approval required').meta({ description: 'What is being decided.' }),
+  instructions: z.string().default('').meta({ description: 'What the approver should check.', format: 'markdown' }),
+  timeout: z
+    .string()
+    .optional()
+    .meta({ description: 'Give up after this long and take the `timeout` port, e.g. "3d".' }),
+  outcomes: z
+    .array(z.strictObject({ port: z.string(), label: z.string().min(1) }))
+    .default([])
+    .meta({
+      description:
+        'More choices besides Approve and Reject, each its own port: [{"port": "escalate", "label": "Escalate"}].',
+    }),
+  fields: z
+    .array(z.strictObject({ label: z.string().min(1), value: z.string().min(1) }))
+    .default([])
+    .meta({
+      description: 'Shown on the card: [{"label": "Amount", "value": "input.amount"}] (expressions over `input`).',
+    }),
+  form: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        label: z.string().min(1),
+        type: z.enum(FORM_FIELD_TYPES).default('text'),
+        required: z.boolean().default(false),
+        options: z.array(z.string()).optional(),
+      }),
+    )
+    .default([])
+    .meta({
+      description:
+        'What the approver fills in; the values go downstream under `form`: [{"name": "amount", "label": "Approved amount", "type": "number", "required": true}].',
+    }),
+  assignees: z
+    .array(z.string().trim().min(1))
+    .default([])
+    .meta({ description: 'Only these people may decide (names as they sign decisions); empty: anyone.' }),
+  quorum: z.number().int().min(1).max(100).default(1).meta({ description: 'Approvals by different people needed.' }),
+  excludeStarter: z.boolean().default(false).meta({ description: 'The person who started the run may not decide.' }),
+  remindAfter: z
+    .string()
+    .optional()
+    .meta({ description: 'Highlight it in the inbox and notify again after this long, e.g. "1d".' }),
+});
+type Config = z.infer<typeof config>;
+
+function check(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const duration = (field: 'timeout' | 'remindAfter', text: string | undefined) => {
+    const problem = text === undefined ? null : durationProblem(text, '"30m", "3d"');
+    // A pinned version still compiles; `execute` fails it plainly (below).
+    if (problem !== null) problems.push({ field, message: problem, newVersionsOnly: true });
+  };
+  duration('timeout', config.timeout);
+  duration('remindAfter', config.remindAfter);
+  const ports = new Set<string>();
+  config.outcomes.forEach(({ port }, index) => {
+    const field = `outcomes.${index}.port`;
+    if (!NAME.test(port)) problems.push({ field, message: `"${port}" is not a port name (letters, digits, _ and -)` });
+    else if (RESERVED_PORTS.has(port)) problems.push({ field, message: `"${port}" is a port every approval has` });
+    else if (ports.has(port)) problems.push({ field, message: `"${port}" is already an outcome` });
+    ports.add(port);
+  });
+  config.fields.forEach(({ value }, index) => problems.push(...checkExpression(value, `fields.${index}.value`)));
+  const names = new Set<string>();
+  config.form.forEach((field, index) => {
+    if (!NAME.test(field.name))
+      problems.push({
+        field: `form.${index}.name`,
+        message: `"${field.name}" is not a field name (letters, digits, _ and -)`,
+      });
+    else if (names.has(field.name))
+      problems.push({ field: `form.${index}.name`, message: `"${field.name}" is already a field` });
+    names.add(field.name);
+    if (field.type === 'select' && (field.options ?? []).length === 0)
+      problems.push({ field: `form.${index}.options`, message: 'a select needs options' });
+  });
+  if (config.assignees.length > 0 && config.quorum > new Set(config.assignees).size)
+    problems.push({
+      field: 'quorum',
+      message: `${config.quorum} approvals are needed but only ${new Set(config.assignees).size} people are assigned`,
+    });
+  return problems;
+}
 
 export const approval = defineNode({
   type: 'approval',
   typeVersion: 1,
   title: 'Approval',
   description:
-    'Waits for a person to approve or reject. Each port emits the node input unchanged; the decision (who, when, comment) goes to the journal.',
+    'Waits for people to approve, reject or choose a custom outcome (each its own port). Each port emits the node input, with the form values under `form` when there is a form; the decision (who, when, comment, values) goes to the journal.',
   category: 'Human',
   icon: 'user-check',
-  ports: { in: ['in'], out: ['approved', 'rejected', 'timeout'] },
-  config: z.strictObject({
-    title: z.string().min(1).default('Approval required').meta({ description: 'What is being decided.' }),
-    instructions: z.string().default('').meta({ description: 'What the approver should check.', format: 'markdown' }),
-    timeout: z
-      .string()
-      .optional()
-      .meta({ description: 'Give up after this long and take the `timeout` port, e.g. "3d".' }),
-  }),
+  ports: {
+    in: ['in'],
+    out: [APPROVE.port, REJECT.port, TIMEOUT_PORT],
+    outFromConfig: { list: 'outcomes', key: 'port' },
+  },
+  config,
   retry: NO_RETRY,
   sideEffects: 'pure',
-  check: (config) => {
-    const problem = config.timeout === undefined ? null : durationProblem(config.timeout, '"30m", "3d"');
-    // A pinned version still compiles; `execute` fails it plainly (below).
-    return problem === null ? [] : [{ field: 'timeout', message: problem, newVersionsOnly: true }];
-  },
-  execute(ctx) {
+  check,
+  async execute(ctx) {
+    const { config } = ctx;
     // A version saved before durations were bounded may still hold one too long to be a time.
-    const problem = ctx.config.timeout === undefined ? null : durationProblem(ctx.config.timeout, '"30m", "3d"');
-    if (problem !== null) throw new TerminalError(`timeout: ${problem}`, 'node.config');
-    const timeoutMs = ctx.config.timeout === undefined ? null : parseDuration(ctx.config.timeout);
+    for (const field of ['timeout', 'remindAfter'] as const) {
+      const problem = config[field] === undefined ? null : durationProblem(config[field], '"30m", "3d"');
+      if (problem !== null) throw new TerminalError(`${field}: ${problem}`, 'node.config');
+    }
+    const after = (text: string | undefined) => (text === undefined ? null : ctx.now() + (parseDuration(text) ?? 0));
+    const fields = [];
+    // Computed once, when the wait opens: the journal keeps what the approver was shown.
+    for (const [index, field] of config.fields.entries()) {
+      try {
+        const value = await ctx.sandbox.evaluate({
+          source: field.value,
+          mode: 'expression',
+          input: ctx.input,
+          ...FIELD_LIMITS,
+          maxOutputBytes: ctx.limits.outputBytes,
+          signal: ctx.signal,
+        });
+        fields.push({ label: field.label, value: value ?? null });
+      } catch (error) {
+        throw new TerminalError(
+          `fields.${index} ("${field.label}"): ${error instanceof Error ? error.message : String(error)}`,
+          'node.config',
+        );
+      }
+    }
     return {
       wait: {
         kind: 'approval',
-        title: ctx.config.title,
-        instructions: ctx.config.instructions,
-        timeoutAt: timeoutMs === null ? null : ctx.now() + timeoutMs,
+        title: config.title,
+        instructions: config.instructions,
+        timeoutAt: after(config.timeout),
+        // Only what the node sets: a plain approval journals the wait it always did.
+        ...(config.outcomes.length > 0 && { outcomes: config.outcomes }),
+        ...(fields.length > 0 && { fields }),
+        ...(config.form.length > 0 && {
+          form: config.form.map((field) => ({
+            name: field.name,
+            label: field.label,
+            type: field.type,
+            required: field.required,
+            ...(field.options !== undefined && { options: field.options }),
+          })),
+        }),
+        ...(config.assignees.length > 0 && { assignees: [...new Set(config.assignees)] }),
+        ...(config.quorum > 1 && { quorum: config.quorum }),
+        ...(config.excludeStarter && { excludeStarter: true }),
+        ...(config.remindAfter !== undefined && { remindAt: after(config.remindAfter) }),
       },
     };
   },
   resume(ctx, outcome) {
-    const port = outcome.kind === 'decision' ? outcome.decision : 'timeout';
-    return { port, output: ctx.input };
+    const port = outcome.kind === 'decision' ? outcome.decision : TIMEOUT_PORT;
+    if (ctx.config.form.length === 0) return { port, output: ctx.input };
+    const values = outcome.kind === 'decision' ? outcome.values : {};
+    const input = ctx.input;
+    // The form's values join the input under `form`; an input that is not an object is kept whole.
+    const base = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : { input };
+    return { port, output: { ...base, form: values } };
   },
 });

@@ -15,6 +15,7 @@ export function activation(
     error: null,
     wait: null,
     signal: null,
+    votes: [],
     retryDueAt: null,
     scheduledAt: 0,
     finishedAt: null,

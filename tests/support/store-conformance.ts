@@ -14,6 +14,7 @@ import {
   type StoreLocation,
 } from '../../engine/store/index.js';
 import { chain, node, ROOT } from './harness.js';
+import { PLAIN_CARD } from '../../engine/waits/index.js';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -473,6 +474,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         decidedBy: null,
         decidedAt: null,
         comment: null,
+        card: PLAIN_CARD,
+        votes: [],
       });
       const write = (runId: string, extra: Partial<RunWrite>): RunWrite => ({
         ...newRun(runId, T0, { create: null, expectedLastSeq: 2 }),
@@ -511,6 +514,54 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.waits({ runId: 'run-0001', limit: 10 })).toEqual([
         expect.objectContaining({ status: 'cancelled', decision: null }),
       ]);
+    });
+
+    withStore('inbox rows keep their card, gather votes while open, and start over when reopened', async (store) => {
+      await seed(store, 1);
+      const card = { ...PLAIN_CARD, quorum: 2, assignees: ['alice', 'bob'], remindAt: T0 + 60_000 };
+      const row = {
+        runId: 'run-0000',
+        activationId: 'a',
+        nodeId: 'a',
+        kind: 'approval',
+        status: 'open' as const,
+        title: 'Refund?',
+        instructions: '',
+        input: null,
+        createdAt: T0,
+        timeoutAt: null,
+        decision: null,
+        decidedBy: null,
+        decidedAt: null,
+        comment: null,
+        card,
+        votes: [],
+      };
+      const write = (work: Partial<ReturnType<typeof noWork>>): RunWrite => ({
+        ...newRun('run-0000', T0, { create: null, expectedLastSeq: 2 }),
+        events: [],
+        projection: null,
+        work: { ...noWork(), ...work },
+      });
+      const vote = { activationId: 'a', decision: 'approved', by: 'alice', comment: null, at: T0 + 1 };
+      await store.commit(batch([write({ waitOpen: [row] })]));
+      await store.commit(batch([write({ waitVote: [vote] })]));
+      await store.commit(batch([write({ waitVote: [{ ...vote, by: 'carol', comment: 'fine', at: T0 + 2 }] })]));
+      const [open] = await store.waits({ runId: 'run-0000', limit: 1 });
+      expect(open).toMatchObject({ status: 'open', card });
+      expect(open?.votes).toEqual([
+        { decision: 'approved', by: 'alice', comment: null, at: T0 + 1 },
+        { decision: 'approved', by: 'carol', comment: 'fine', at: T0 + 2 },
+      ]);
+      // The same activation waiting again (a new wait) starts with no votes.
+      await store.commit(batch([write({ waitOpen: [{ ...row, createdAt: T0 + 3 }] })]));
+      expect((await store.waits({ runId: 'run-0000', limit: 1 }))[0]?.votes).toEqual([]);
+      // A decided row takes no more votes.
+      await store.commit(
+        batch([write({ waitDecide: [{ activationId: 'a', decision: 'rejected', by: 'bob', comment: null, at: T0 + 4 }] })]),
+      );
+      await store.commit(batch([write({ waitVote: [{ ...vote, by: 'dan' }] })]));
+      expect((await store.waits({ runId: 'run-0000', limit: 1 }))[0]).toMatchObject({ status: 'decided', votes: [] });
     });
 
     withStore('lists runs newest first, a page at a time, filtered, with counts by status', async (store) => {
@@ -636,6 +687,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           decidedBy: null,
           decidedAt: null,
           comment: null,
+          card: PLAIN_CARD,
+          votes: [],
         };
         const write: RunWrite = {
           ...base,

@@ -9,7 +9,7 @@ const branchType = { ports: { in: ['in'], out: ['true', 'false', 'error'] } };
 
 /** Centre of each handle box, by port, relative to the node's border box. */
 function handleCentres(type: { ports: { in: string[]; out: string[] } }, kind: 'target' | 'source') {
-  return stepGeometry(type)
+  return stepGeometry(type, {})
     .handles.filter((handle) => handle.type === kind)
     .map((handle) => ({
       id: handle.id,
@@ -20,7 +20,7 @@ function handleCentres(type: { ports: { in: string[]; out: string[] } }, kind: '
 
 describe('step node layout', () => {
   it('gives each of several inputs its own place, where StepNode draws its handle', () => {
-    const layout = stepLayout(joinType);
+    const layout = stepLayout(joinType, {});
     const inputs = handleCentres(joinType, 'target');
     expect(inputs.map((input) => input.id)).toEqual(['left', 'right', 'extra']);
     // StepNode sets each input handle's `top` from the layout; the border shifts it by 1 px.
@@ -29,14 +29,14 @@ describe('step node layout', () => {
     for (const input of inputs) {
       expect(input.x).toBe(1);
       expect(input.y).toBeGreaterThan(0);
-      expect(input.y).toBeLessThan(stepGeometry(joinType).height);
+      expect(input.y).toBeLessThan(stepGeometry(joinType, {}).height);
     }
     expect(layout.labelledInputs).toBe(true);
   });
 
   it('stacks several outputs the same way, and keeps a single port at the head', () => {
     const outputs = handleCentres(branchType, 'source');
-    const layout = stepLayout(branchType);
+    const layout = stepLayout(branchType, {});
     expect(outputs.map((output) => output.y)).toEqual(layout.outputs.map((port) => port.top + 1));
     expect(new Set(outputs.map((output) => output.y)).size).toBe(3);
     expect(outputs.every((output) => output.x === layout.width - 1)).toBe(true);
@@ -49,15 +49,15 @@ describe('step node layout', () => {
 
   it('rows of inputs and outputs share the space under the head', () => {
     const both = { ports: { in: ['a', 'b'], out: ['x', 'y', 'z'] } };
-    const layout = stepLayout(both);
+    const layout = stepLayout(both, {});
     expect(layout.inputs.map((port) => port.top)).toEqual(layout.outputs.slice(0, 2).map((port) => port.top));
     // Three rows, not five: the node is as tall as its longer side.
-    expect(stepGeometry(both).height).toBe(stepGeometry(branchType).height);
-    expect(stepGeometry({ ports: { in: ['in'], out: ['out'] } }).height).toBeLessThan(stepGeometry(both).height);
+    expect(stepGeometry(both, {}).height).toBe(stepGeometry(branchType, {}).height);
+    expect(stepGeometry({ ports: { in: ['in'], out: ['out'] } }, {}).height).toBeLessThan(stepGeometry(both, {}).height);
   });
 
   it('draws an unknown type with one input and one output', () => {
-    expect(stepGeometry(undefined).handles.map((handle) => `${handle.type}:${handle.id}`)).toEqual([
+    expect(stepGeometry(undefined, {}).handles.map((handle) => `${handle.type}:${handle.id}`)).toEqual([
       'target:in',
       'source:out',
     ]);

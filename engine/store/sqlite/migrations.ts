@@ -160,4 +160,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_by_fork_of ON runs(fork_of_run_id) WHERE fork_of_run_id IS NOT NULL;
     `,
   },
+  {
+    name: '007-wait-cards',
+    // An inbox item's card (outcomes, fields, form, assignees, quorum: JSON) and the votes cast on
+    // it while it stays open (a JSON array, appended to).
+    sql: `
+      ALTER TABLE waits ADD COLUMN card TEXT;
+      ALTER TABLE waits ADD COLUMN votes TEXT;
+    `,
+  },
 ];

@@ -25,8 +25,10 @@ import {
   type TimerRecord,
   type WaitRecord,
   type WaitStatus,
+  type WaitVote,
   type WorkerRecord,
 } from '../store.js';
+import { inboxCardSchema, PLAIN_CARD } from '../../waits/index.js';
 import { openDatabase, type Db } from './database.js';
 import { LargeValues } from './large-values.js';
 import { run, SqliteWorkflows } from './sqlite-workflows.js';
@@ -99,6 +101,8 @@ interface WaitRow {
   decided_by: string | null;
   decided_at: number | null;
   comment: string | null;
+  card: string | null;
+  votes: string | null;
 }
 
 interface WorkerRow {
@@ -163,8 +167,12 @@ export class SqliteStore implements Store {
       ),
       deleteTimer: db.prepare('DELETE FROM timers WHERE run_id = ? AND activation_id = ? AND purpose = ?'),
       openWait: db.prepare(
-        `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, input_ref, created_at, timeout_at)
-         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO waits (run_id, activation_id, node_id, kind, status, title, instructions, input, input_ref, created_at, timeout_at, card)
+         VALUES (?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      voteWait: db.prepare(
+        `UPDATE waits SET votes = json_insert(COALESCE(votes, '[]'), '$[#]', json(?))
+         WHERE run_id = ? AND activation_id = ? AND status = 'open'`,
       ),
       decideWait: db.prepare(
         `UPDATE waits SET status = 'decided', decision = ?, decided_by = ?, decided_at = ?, comment = ?
@@ -320,8 +328,11 @@ export class SqliteStore implements Store {
         input.ref,
         wait.createdAt,
         wait.timeoutAt,
+        JSON.stringify(wait.card),
       );
     }
+    for (const { activationId, ...vote } of work.waitVote)
+      s.voteWait.run(JSON.stringify(vote), runId, activationId);
     for (const decided of work.waitDecide)
       s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
     for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
@@ -738,5 +749,7 @@ function toWait(row: WaitRow, values: LargeValues): WaitRecord {
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
     comment: row.comment,
+    card: row.card === null ? PLAIN_CARD : inboxCardSchema.parse(JSON.parse(row.card)),
+    votes: row.votes === null ? [] : (JSON.parse(row.votes) as WaitVote[]),
   };
 }

@@ -111,7 +111,7 @@ export function Canvas({
         warnings: found?.warnings ?? [],
         decorations: nodeDecorations(decorations, node.id),
       };
-      const geometry = stepGeometry(data.nodeType);
+      const geometry = stepGeometry(data.nodeType, node.config);
       const flowNode: StepFlowNode = {
         id: node.id,
         type: 'step',

@@ -19,7 +19,7 @@ export type StepFlowNode = Node<StepNodeData, 'step'>;
 
 function StepNodeView({ data, selected }: NodeProps<StepFlowNode>) {
   const { node, nodeType, errors, warnings, decorations } = data;
-  const layout = stepLayout(nodeType);
+  const layout = stepLayout(nodeType, node.config);
   const classes = [
     'step',
     selected ? 'selected' : '',

@@ -1,6 +1,7 @@
 // Canvas edits as plain data, applied by a pure function. Undo/redo keeps the graphs before each
 // edit; autosave sends the graph after it. Nothing here touches React or the engine.
 import {
+  outputPorts,
   slugId,
   type NodeType,
   type Workflow,
@@ -122,7 +123,7 @@ export function connectionProblem(
   if (source.id === target.id) return 'a node cannot connect to itself';
   const sourceType = typeOf(source);
   const targetType = typeOf(target);
-  if (sourceType && !sourceType.ports.out.includes(attempt.sourceHandle))
+  if (sourceType && !outputPorts(sourceType.ports, source.config).includes(attempt.sourceHandle))
     return `${label(source)} has no output "${attempt.sourceHandle}"`;
   if (targetType && !targetType.ports.in.includes(attempt.targetHandle))
     return targetType.ports.in.length === 0

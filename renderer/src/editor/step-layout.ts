@@ -2,7 +2,7 @@
 // with it and `stepGeometry` gives React Flow the same boxes before the node is rendered, so edges
 // end where the handles are drawn. styles.css sizes the node to match these numbers.
 import { Position, type NodeHandle } from '@xyflow/react';
-import type { NodeType } from '../../../engine/api/index.js';
+import { outputPorts, type NodeType } from '../../../engine/api/index.js';
 
 const WIDTH = 220;
 const HEAD = 52;
@@ -28,10 +28,13 @@ export interface StepLayout {
   labelledOutputs: boolean;
 }
 
-/** The one place port positions come from; an unknown type gets one input and one output. */
-export function stepLayout(nodeType: Pick<NodeType, 'ports'> | undefined): StepLayout {
+/**
+ * The one place port positions come from; an unknown type gets one input and one output. Some
+ * output ports are named by the node's config (an approval's custom outcomes).
+ */
+export function stepLayout(nodeType: Pick<NodeType, 'ports'> | undefined, config: unknown): StepLayout {
   const inputs = nodeType?.ports.in ?? ['in'];
-  const outputs = nodeType?.ports.out ?? ['out'];
+  const outputs = nodeType ? outputPorts(nodeType.ports, config) : ['out'];
   const labelledInputs = inputs.length > 1;
   const labelledOutputs = outputs.length > 1;
   const rows = Math.max(labelledInputs ? inputs.length : 0, labelledOutputs ? outputs.length : 0);
@@ -52,12 +55,15 @@ export function stepLayout(nodeType: Pick<NodeType, 'ports'> | undefined): StepL
  * Size and handle boxes known before the node is rendered, so React Flow can draw edges and skip
  * nodes off screen without first rendering all of them to measure.
  */
-export function stepGeometry(nodeType: Pick<NodeType, 'ports'> | undefined): {
+export function stepGeometry(
+  nodeType: Pick<NodeType, 'ports'> | undefined,
+  config: unknown,
+): {
   width: number;
   height: number;
   handles: NodeHandle[];
 } {
-  const layout = stepLayout(nodeType);
+  const layout = stepLayout(nodeType, config);
   // Handle boxes are relative to the node's border box; `top` is relative to its content box.
   const box = (top: number, left: number) => ({
     x: left - HANDLE / 2 + BORDER,
