@@ -1,13 +1,7 @@
 // Errors the engine refuses a command with; `code` is what callers (API, CLI) branch on.
 
 export type EngineErrorCode =
-  | 'not-found'
-  | 'ambiguous'
-  | 'already-decided'
-  | 'not-waiting'
-  | 'invalid'
-  | 'finished'
-  | 'not-allowed';
+  'not-found' | 'ambiguous' | 'already-decided' | 'not-waiting' | 'invalid' | 'finished' | 'not-allowed';
 
 export class EngineError extends Error {
   constructor(

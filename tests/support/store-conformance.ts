@@ -558,7 +558,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect((await store.waits({ runId: 'run-0000', limit: 1 }))[0]?.votes).toEqual([]);
       // A decided row takes no more votes.
       await store.commit(
-        batch([write({ waitDecide: [{ activationId: 'a', decision: 'rejected', by: 'bob', comment: null, at: T0 + 4 }] })]),
+        batch([
+          write({ waitDecide: [{ activationId: 'a', decision: 'rejected', by: 'bob', comment: null, at: T0 + 4 }] }),
+        ]),
       );
       await store.commit(batch([write({ waitVote: [{ ...vote, by: 'dan' }] })]));
       expect((await store.waits({ runId: 'run-0000', limit: 1 }))[0]).toMatchObject({ status: 'decided', votes: [] });

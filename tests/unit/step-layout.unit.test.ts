@@ -53,7 +53,9 @@ describe('step node layout', () => {
     expect(layout.inputs.map((port) => port.top)).toEqual(layout.outputs.slice(0, 2).map((port) => port.top));
     // Three rows, not five: the node is as tall as its longer side.
     expect(stepGeometry(both, {}).height).toBe(stepGeometry(branchType, {}).height);
-    expect(stepGeometry({ ports: { in: ['in'], out: ['out'] } }, {}).height).toBeLessThan(stepGeometry(both, {}).height);
+    expect(stepGeometry({ ports: { in: ['in'], out: ['out'] } }, {}).height).toBeLessThan(
+      stepGeometry(both, {}).height,
+    );
   });
 
   it('draws an unknown type with one input and one output', () => {

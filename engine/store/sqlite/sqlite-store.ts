@@ -331,8 +331,7 @@ export class SqliteStore implements Store {
         JSON.stringify(wait.card),
       );
     }
-    for (const { activationId, ...vote } of work.waitVote)
-      s.voteWait.run(JSON.stringify(vote), runId, activationId);
+    for (const { activationId, ...vote } of work.waitVote) s.voteWait.run(JSON.stringify(vote), runId, activationId);
     for (const decided of work.waitDecide)
       s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
     for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
