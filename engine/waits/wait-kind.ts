@@ -60,6 +60,14 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
     schema: z.ZodType<Signal>;
     /** The choices a person has (an inbox lists them); empty when a process sends the signal. */
     outcomes: readonly string[];
+    /**
+     * Whether this wait is the one a signal's `key` names (a signal's name); a kind without it is
+     * picked by kind (and node) alone.
+     */
+    matches?(request: Request, key: string): boolean;
+    /** Why this wait refuses a signal that its schema accepted (a payload against the node's own
+     * schema), naming the field; null when it accepts it. */
+    check?(request: Request, signal: Signal): string | null;
     resolve(request: Request, signal: Signal): WaitResolution<Record, Outcome>;
   } | null;
   /** What its resolutions record; null for a kind that records none. */
