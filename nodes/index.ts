@@ -8,14 +8,18 @@ import { httpRequest } from './http-request/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { triggerManual } from './trigger-manual/index.js';
+import { triggerWebhook } from './trigger-webhook/index.js';
+import { waitSignal } from './wait-signal/index.js';
 import { waitTimer } from './wait-timer/index.js';
 
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
+  triggerWebhook,
   code,
   branchIf,
   httpRequest,
   waitTimer,
+  waitSignal,
   approval,
   merge,
   fail,

@@ -16,9 +16,11 @@ import {
   runStateSchema,
   runStatusSchema,
   runSummarySchema,
+  signalNameSchema,
   templateSchema,
   versionSchema,
   versionSummarySchema,
+  webhookCallSchema,
   workflowDetailSchema,
   workflowIdSchema,
   workflowSchema,
@@ -200,6 +202,27 @@ export const engineMethods = {
       total: z.number().int(),
     }),
   ),
+
+  /**
+   * Delivers the signal `name` to the run's `wait.signal` node waiting for it. Refused as
+   * 'invalid' (naming the field) when the payload does not match the node's schema — the run
+   * stays parked — and as 'not-found' when the run does not wait for that signal.
+   */
+  sendSignal: method(
+    z.strictObject({
+      runId: runIdSchema,
+      name: signalNameSchema,
+      payload: z.unknown(),
+      by: z.string().trim().min(1).max(200).optional(),
+    }),
+    runSummarySchema,
+  ),
+  /**
+   * Starts a run of the workflow's latest version from its `trigger.webhook` node with this
+   * `path`. `signature` (X-Stepwise-Signature) is checked against the trigger's secret; a caller
+   * that passes null has already been authorised by the access token.
+   */
+  receiveWebhook: method(webhookCallSchema, z.object({ runId: z.string() })),
 } as const;
 
 export type EngineMethods = typeof engineMethods;
@@ -229,6 +252,8 @@ export const apiErrorCodes = [
   'forbidden',
   'unavailable',
   'internal',
+  // A webhook call whose signature does not match its trigger's secret.
+  'unauthorized',
 ] as const;
 export type ApiErrorCode = (typeof apiErrorCodes)[number];
 

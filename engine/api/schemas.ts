@@ -288,3 +288,22 @@ export const credentialInfoSchema = z.object({
   source: z.enum(['file', 'keychain', 'env']),
   updatedAt: z.number().nullable(),
 });
+
+/** A signal's name, as `wait.signal` nodes declare it. */
+export const signalNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a signal name');
+
+/** A call to a webhook trigger, as served mode received it (`receiveWebhook`). */
+export const webhookCallSchema = z.strictObject({
+  workflowId: workflowIdSchema,
+  path: z.string().min(1).max(200),
+  /** The body exactly as received (UTF-8): what the signature covers. */
+  body: z.string(),
+  contentType: z.string().max(1000).nullable(),
+  /** Request headers, lower-case names, without authorisation, cookies and the signature. */
+  headers: z.record(z.string(), z.string()),
+  /** Query parameters without `token`; a repeated one is an array. */
+  query: z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+  /** `sha256=<hex>`, or null when the access token authorised the call. */
+  signature: z.string().max(200).nullable(),
+});
+export type WebhookCall = z.infer<typeof webhookCallSchema>;

@@ -1,5 +1,5 @@
-// The `stepwise` CLI: run, start, worker, runs, show, state, inbox, approve, reject, cancel, fork,
-// redrive, export, import, replay, validate.
+// The `stepwise` CLI: run, start, worker, runs, show, state, inbox, approve, reject, signal, cancel,
+// fork, redrive, export, import, replay, validate.
 // Exit codes: 0 ok/completed, 1 failed (or a refused command), 2 bad usage or invalid workflow,
 // 3 parked waiting for a decision, a signal or a distant timer.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,9 @@ Commands:
   decide <runId> <outcome> [--node ID] [--by NAME] [--comment TEXT] [--set FIELD=JSON ...]
                                 an approval's outcome (approved, rejected or a custom one), with
                                 its form's values; --by defaults to your user name
+  signal <runId> <name> [--data JSON | --data-file FILE] [--by NAME]
+                                deliver the signal to the run's wait.signal node waiting for it
+                                (the payload is checked against the node's schema)
   cancel <runId> [--reason TEXT]
   fork <runId> --at SEQ [--on same|latest|VERSION] [--set-output NODE=JSON ...]
                                 a new run from step SEQ: nodes completed by then are inherited,
@@ -65,6 +68,7 @@ Options:
   --json        print one JSON object
   --sync MODE   FULL (default) or NORMAL
   --input-file FILE  (run, start) the run input as a JSON file; "-" reads standard input
+  --data JSON, --data-file FILE  (signal) the payload, as JSON text or a JSON file ("-": standard input)
   --concurrency N   (run, worker) activations executing at once (default 64)
   --lease-ms MS     (run, worker) how long the activations of a worker that died stay
                     leased before another worker takes them over (default 10000)
@@ -80,6 +84,8 @@ const OPTIONS = {
   sync: { type: 'string' },
   input: { type: 'string' },
   'input-file': { type: 'string' },
+  data: { type: 'string' },
+  'data-file': { type: 'string' },
   note: { type: 'string' },
   'until-idle': { type: 'boolean', default: false },
   concurrency: { type: 'string' },
@@ -160,6 +166,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
     reject: (engine) => decideCommand(engine, 'rejected', requireArg(args, 'a run id'), values, io),
     decide: (engine) =>
       decideCommand(engine, requireArg(args.slice(1), 'an outcome'), requireArg(args, 'a run id'), values, io),
+    signal: (engine) => signalCommand(engine, args, values, io),
     cancel: (engine) => cancelCommand(engine, requireArg(args, 'a run id'), values, io),
     export: (engine) => exportCommand(engine, requireArg(args, 'a run id'), values, io),
     state: (engine) => stateCommand(engine, requireArg(args, 'a run id'), values, io),
@@ -256,11 +263,15 @@ function choice<T extends string>(value: string | undefined, allowed: readonly T
 
 /** The run input from `--input JSON` or `--input-file FILE` ("-": standard input), else null. */
 function readInput(values: Values): unknown {
-  const file = values['input-file'];
-  if (file !== undefined && values.input !== undefined) throw new UsageError('give --input or --input-file, not both');
-  if (file === undefined && values.input === undefined) return null;
+  return readJsonOption(values.input, values['input-file'], 'input');
+}
+
+/** JSON from `--<flag> JSON` or `--<flag>-file FILE` ("-": standard input), else null. */
+function readJsonOption(inline: string | undefined, file: string | undefined, flag: string): unknown {
+  if (file !== undefined && inline !== undefined) throw new UsageError(`give --${flag} or --${flag}-file, not both`);
+  if (file === undefined && inline === undefined) return null;
   const [text, from] =
-    file === undefined ? [values.input ?? '', '--input'] : [readInputFile(file), `--input-file ${file}`];
+    file === undefined ? [inline ?? '', `--${flag}`] : [readInputFile(file), `--${flag}-file ${file}`];
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -459,6 +470,23 @@ async function decideCommand(
   });
   if (values.json) io.out(JSON.stringify({ ...runJson(summary), decision }));
   else io.out(`${decision} — run ${runId} continues (a worker executes it)`);
+  return EXIT.ok;
+}
+
+async function signalCommand(engine: Engine, args: string[], values: Values, io: Io): Promise<number> {
+  const [idOrPrefix, name] = args;
+  if (idOrPrefix === undefined) throw new UsageError('expected a run id');
+  if (name === undefined) throw new UsageError('expected a signal name: stepwise signal <runId> <name>');
+  const payload = readJsonOption(values.data, values['data-file'], 'data');
+  const runId = await engine.queries.resolveId(idOrPrefix);
+  const summary = await engine.commands.sendSignal(
+    runId,
+    name,
+    payload,
+    values.by === undefined ? {} : { by: values.by },
+  );
+  if (values.json) io.out(JSON.stringify({ ...runJson(summary), signal: name }));
+  else io.out(`signal "${name}" delivered — run ${runId} continues (a worker executes it)`);
   return EXIT.ok;
 }
 

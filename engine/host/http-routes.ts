@@ -1,6 +1,9 @@
 // Served mode's plain-HTTP API for other programs (scripts, webhooks, curl): decisions on a run's
-// approval. Each route is a thin mapping onto EngineApi calls made to the engine host, so it obeys
-// the same rules as the UI; serve.ts has already checked the Host, the Origin and the token.
+// approval, signals to a run's `wait.signal`, webhook calls that start runs. Each route is a thin
+// mapping onto EngineApi calls made to the engine host, so it obeys the same rules as the UI;
+// serve.ts has already checked the Host, the Origin and the token (a webhook call may come with a
+// signature instead, which the engine host checks against the trigger's secret).
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { ApiError, describeIssues, type EngineApi } from '../api/index.js';
@@ -15,10 +18,22 @@ export interface HttpAnswer {
   headers?: Record<string, string>;
 }
 
+/** What a handler knows of its request besides the parsed body. */
+export interface RouteRequest {
+  /** The body as received (UTF-8). */
+  text: string;
+  headers: IncomingMessage['headers'];
+  url: URL;
+  /** True when the access token came with the request; false when only a signature did. */
+  authorised: boolean;
+}
+
 interface Route {
   pattern: RegExp;
   method: 'POST';
-  handle(api: EngineApi, params: string[], body: unknown): Promise<HttpAnswer>;
+  /** 'text': the body is handed over as received, not parsed as JSON (webhooks take any body). */
+  body?: 'json' | 'text';
+  handle(api: EngineApi, params: string[], body: unknown, request: RouteRequest): Promise<HttpAnswer>;
 }
 
 const decisionBodySchema = z.strictObject({
@@ -31,7 +46,16 @@ const decisionBodySchema = z.strictObject({
   values: z.record(z.string().max(200), z.unknown()).optional(),
 });
 
-const ROUTES: Route[] = [{ pattern: /^\/api\/runs\/([^/]+)\/decisions$/, method: 'POST', handle: postDecision }];
+const ROUTES: Route[] = [
+  { pattern: /^\/api\/runs\/([^/]+)\/decisions$/, method: 'POST', handle: postDecision },
+  { pattern: /^\/api\/runs\/([^/]+)\/signals\/([^/]+)$/, method: 'POST', body: 'text', handle: postSignal },
+  { pattern: /^\/api\/hooks\/([^/]+)\/(.+)$/, method: 'POST', body: 'text', handle: postWebhook },
+];
+
+/** Paths a webhook sender may call with a signature instead of the access token. */
+export function isWebhookPath(pathname: string): boolean {
+  return pathname.startsWith('/api/hooks/');
+}
 
 /** The route a path names, with its decoded parameters; null when no route has that path. */
 export function matchRoute(pathname: string): { route: Route; params: string[] } | 'bad-path' | null {
@@ -52,26 +76,31 @@ export async function answerRoute(
   api: EngineApi,
   found: { route: Route; params: string[] },
   request: IncomingMessage,
+  context: { url: URL; authorised: boolean },
 ): Promise<HttpAnswer> {
   const { route, params } = found;
   if (request.method !== route.method)
     return { status: 405, body: { error: 'method not allowed' }, headers: { allow: route.method } };
-  const text = await readBody(request);
+  const raw = await readBody(request);
   // The rest of the body is never read: the connection cannot carry another request.
-  if (text === null)
+  if (raw === null)
     return {
       status: 413,
       body: { error: `the body is larger than ${MAX_HTTP_BODY_BYTES} bytes` },
       headers: { connection: 'close' },
     };
-  let body: unknown;
+  // A signature covers the bytes sent: the text handed on must encode back to exactly them.
+  if (route.body === 'text' && !isUtf8(raw)) return { status: 400, body: { error: 'the body is not UTF-8 text' } };
+  const text = raw.toString('utf8');
+  let body: unknown = text;
+  if (route.body !== 'text')
+    try {
+      body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+    } catch (error) {
+      return { status: 400, body: { error: `the body is not JSON: ${(error as Error).message}` } };
+    }
   try {
-    body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
-  } catch (error) {
-    return { status: 400, body: { error: `the body is not JSON: ${(error as Error).message}` } };
-  }
-  try {
-    return await route.handle(api, params, body);
+    return await route.handle(api, params, body, { text, headers: request.headers, ...context });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return { status: statusOf(error), body: { error: error.message } };
@@ -80,6 +109,7 @@ export async function answerRoute(
 
 function statusOf(error: ApiError): number {
   if (error.code === 'not-found') return 404;
+  if (error.code === 'unauthorized') return 401;
   if (error.code === 'unavailable') return 503;
   if (error.code === 'conflict') return 409;
   if (error.code === 'forbidden') return 403;
@@ -156,8 +186,79 @@ async function firstDecision(
   return { nodeId: decided.nodeId, decision: decided.decision, by: decided.decidedBy, at: decided.decidedAt };
 }
 
-/** The body as text, or null once it passes the limit (the rest is not read). */
-function readBody(request: IncomingMessage): Promise<string | null> {
+/**
+ * A signal to the run's `wait.signal` node waiting for `name`: the body is the payload. An
+ * invalid payload is 400 with the schema's complaint naming the field, and the run stays parked.
+ */
+async function postSignal(
+  api: EngineApi,
+  [runId = '', name = '']: string[],
+  _body: unknown,
+  request: RouteRequest,
+): Promise<HttpAnswer> {
+  let payload: unknown = null;
+  try {
+    // An empty body is a signal without data.
+    if (request.text.trim() !== '') payload = JSON.parse(request.text) as unknown;
+  } catch (error) {
+    return { status: 400, body: { error: `the body is not JSON: ${(error as Error).message}` } };
+  }
+  try {
+    await api.sendSignal({ runId, name, payload, by: 'http' });
+    return { status: 200, body: { ok: true } };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === 'invalid' || error.code === 'bad-request')
+      return { status: 400, body: { error: 'invalid-signal', message: error.message } };
+    throw error;
+  }
+}
+
+/** Headers a run input never gets: credentials of the caller, and the signature itself. */
+const PRIVATE_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-stepwise-signature',
+]);
+
+/** A webhook call: starts a run of the workflow's latest version from its trigger with this path. */
+async function postWebhook(
+  api: EngineApi,
+  [workflowId = '', path = '']: string[],
+  _body: unknown,
+  request: RouteRequest,
+): Promise<HttpAnswer> {
+  const given = request.headers['x-stepwise-signature'];
+  const signature = typeof given === 'string' ? given : null;
+  if (!request.authorised && signature === null)
+    return { status: 401, body: { error: 'a valid token or X-Stepwise-Signature is required' } };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers))
+    if (value !== undefined && !PRIVATE_HEADERS.has(name))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(request.url.searchParams.keys())) {
+    // The access token may come as ?token=: it is the caller's credential, not the run's data.
+    if (key === 'token') continue;
+    const values = request.url.searchParams.getAll(key);
+    query[key] = values.length === 1 ? (values[0] ?? '') : values;
+  }
+  const { runId } = await api.receiveWebhook({
+    workflowId,
+    path,
+    body: request.text,
+    contentType: request.headers['content-type'] ?? null,
+    headers,
+    query,
+    signature: request.authorised ? null : signature,
+  });
+  return { status: 202, body: { runId } };
+}
+
+/** The body, or null once it passes the limit (the rest is not read). */
+function readBody(request: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -171,7 +272,7 @@ function readBody(request: IncomingMessage): Promise<string | null> {
       }
       chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

@@ -1,6 +1,7 @@
 // Served mode: the built renderer and the EngineApi (over a WebSocket) on 127.0.0.1 only.
-// Everything under /api/ needs the token (`?token=` or `Authorization: Bearer`) and a same-origin
-// or absent Origin; the Host header must name this server (no DNS rebinding). Static files are public.
+// Everything under /api/ needs the token (`?token=` or `Authorization: Bearer`) — or, for a webhook
+// call (/api/hooks/), a signature the engine host checks — and a same-origin or absent Origin;
+// the Host header must name this server (no DNS rebinding). Static files are public.
 // Any local process can connect, so nothing a client sends may stop the server: malformed requests
 // and frames are answered with a 4xx or a closed connection, and a bug in a handler answers 500.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -19,7 +20,7 @@ import {
   type Connection,
   type ServerFrame,
 } from '../api/index.js';
-import { answerRoute, matchRoute } from './http-routes.js';
+import { answerRoute, isWebhookPath, matchRoute } from './http-routes.js';
 import {
   hostEntry as defaultHostEntry,
   rendererDir as defaultRendererDir,
@@ -138,9 +139,15 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
     if (!api(url)) return url;
     const origin = request.headers.origin;
     if (origin !== undefined && !origins.has(origin)) return [403, 'cross-origin requests are refused'];
+    if (hasToken(request, url)) return url;
+    // A webhook sender may sign its call instead: the engine host checks the signature against
+    // the trigger's secret (http-routes.ts), and refuses the call when it does not match.
+    if (isWebhookPath(url.pathname) && typeof request.headers['x-stepwise-signature'] === 'string') return url;
+    return [401, 'a valid token is required'];
+  };
+  const hasToken = (request: IncomingMessage, url: URL): boolean => {
     const given = url.searchParams.get('token') ?? bearer(request.headers.authorization);
-    if (given === null || !sameSecret(given, token)) return [401, 'a valid token is required'];
-    return url;
+    return given !== null && sameSecret(given, token);
   };
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
@@ -160,7 +167,7 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
         const route = matchRoute(pathname);
         if (route === 'bad-path') return sendJson(response, 400, { error: 'malformed path' });
         if (route === null) return sendJson(response, 404, { error: `no API route ${pathname}` });
-        answerRoute(http.api, route, request).then(
+        answerRoute(http.api, route, request, { url: admitted, authorised: hasToken(request, admitted) }).then(
           (answer) => sendJson(response, answer.status, answer.body, answer.headers),
           (error: unknown) => {
             log(`served mode: ${request.method ?? '?'} ${pathname} failed: ${describe(error)}`);

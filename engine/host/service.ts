@@ -30,6 +30,7 @@ import {
   type RunSummary as EngineRunSummary,
 } from '../runtime/engine.js';
 import { WorkflowInvalidError } from '../validate/index.js';
+import { findWebhookTrigger, signatureMatches, webhookInput } from './webhook.js';
 
 export interface EngineServiceOptions {
   engine: Engine;
@@ -325,6 +326,54 @@ export class EngineService implements EngineApi {
         total,
       };
     });
+  }
+
+  sendSignal({ runId, name, payload, by }: Params<'sendSignal'>): Promise<RunSummary> {
+    return mapErrors(async () => {
+      try {
+        return apiRun(await this.#engine.commands.sendSignal(runId, name, payload, by === undefined ? {} : { by }));
+      } catch (error) {
+        // "Does not wait for it" is the answer whether no node waits on that name or it arrived already.
+        if (error instanceof EngineError && error.code === 'not-waiting')
+          throw new ApiError('not-found', error.message);
+        throw error;
+      }
+    });
+  }
+
+  receiveWebhook(call: Params<'receiveWebhook'>): Promise<Result<'receiveWebhook'>> {
+    return mapErrors(async () => {
+      const { workflowId, path, signature } = call;
+      const version = await this.#engine.workflows.version(workflowId);
+      const trigger = version ? findWebhookTrigger(version.graph, path) : null;
+      if (signature !== null) {
+        // A caller without the token learns nothing about which workflows and paths exist.
+        const secret = trigger?.secret ? this.#secret(trigger.secret) : undefined;
+        if (secret === undefined || !signatureMatches(secret, call.body, signature))
+          throw new ApiError('unauthorized', 'the signature does not match (or this webhook takes no signature)');
+      }
+      if (!version || !trigger)
+        throw new ApiError(
+          'not-found',
+          `workflow "${workflowId}" has no webhook trigger with the path "${path}" in its latest version`,
+        );
+      const run = await this.#engine.commands.start(workflowId, {
+        version: version.version,
+        input: webhookInput(call),
+        trigger: trigger.nodeId,
+      });
+      return { runId: run.runId };
+    });
+  }
+
+  /** A trigger's secret, or undefined when it is not set or not a valid credential name. */
+  #secret(name: string): string | undefined {
+    try {
+      return this.#engine.credentials.get(name);
+    } catch (error) {
+      if (error instanceof CredentialError) return undefined;
+      throw error;
+    }
   }
 
   // ── Helpers ────────────────────────────────────────────────────────────────────────────────

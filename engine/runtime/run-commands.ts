@@ -37,7 +37,7 @@ export class RunCommands {
    */
   async start(
     workflowId: string,
-    options: { input?: unknown; version?: number; parentRunId?: string; by?: string } = {},
+    options: { input?: unknown; version?: number; parentRunId?: string; trigger?: string; by?: string } = {},
   ): Promise<RunRecord> {
     const { store, book, commits } = this.#deps;
     const versionNumber = options.version ?? (await store.workflows.latestVersionNumber(workflowId));
@@ -49,12 +49,14 @@ export class RunCommands {
           : `workflow "${workflowId}" has no version ${options.version}`,
         'not-found',
       );
-    const trigger = workflow.manualTrigger;
+    const trigger = options.trigger ?? workflow.manualTrigger;
     if (trigger === null)
       throw new EngineError(
         `workflow "${workflowId}" has no trigger.manual node, so it cannot be started by hand`,
         'invalid',
       );
+    if (workflow.nodes.get(trigger)?.definition.role !== 'trigger')
+      throw new EngineError(`node "${trigger}" of workflow "${workflowId}" is not a trigger`, 'invalid');
     const input = normaliseJson(runInput(options.input));
     const runId = newRunId(this.#deps.clock.now());
     const parentRunId = options.parentRunId ?? null;
@@ -90,8 +92,32 @@ export class RunCommands {
   }
 
   /** Resolves a run's wait of `kind` with a signal (validated by that kind), once. */
-  async signal(runId: string, target: { kind: string; nodeId?: string; signal: unknown }): Promise<RunRecord> {
+  async signal(
+    runId: string,
+    target: { kind: string; nodeId?: string; key?: string; signal: unknown },
+  ): Promise<RunRecord> {
     return this.#change(runId, (batch) => signalWait(batch, this.#deps.services, { runId, ...target }));
+  }
+
+  /**
+   * Delivers the signal `name` to the run's `wait.signal` waiting for it: its payload (checked
+   * against the node's schema) goes downstream. A run that does not wait for that name — none of
+   * its nodes waits on it, it was received already, the run is over — is refused as not waiting.
+   */
+  async sendSignal(runId: string, name: string, payload: unknown, options: { by?: string } = {}): Promise<RunRecord> {
+    const deep = jsonDepthExcess(payload);
+    if (deep) throw new EngineError(describeDepthExcess(`signal "${name}"`, 'payload', deep), 'invalid');
+    const signal = { name, by: options.by ?? defaultActor(), payload: normaliseJson(payload) };
+    try {
+      return await this.signal(runId, { kind: 'signal', key: name, signal });
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      if (error.code === 'not-waiting')
+        throw new EngineError(`run ${runId} does not wait for signal "${name}"`, 'not-waiting');
+      if (error.code === 'finished' || error.code === 'already-decided')
+        throw new EngineError(`run ${runId} does not wait for signal "${name}": ${error.message}`, 'not-waiting');
+      throw error;
+    }
   }
 
   /** Stops the run: open waits and timers are dropped, executing activations aborted. */

@@ -48,6 +48,8 @@ export interface SignalTarget {
   kind: string;
   /** Which waiting node; needed only when the run waits on several of that kind. */
   nodeId?: string;
+  /** Which wait, for kinds that tell theirs apart (`matches`): a signal's name. */
+  key?: string;
   /** The signal, validated against the kind's schema. */
   signal: unknown;
 }
@@ -58,7 +60,7 @@ export interface SignalTarget {
  * already decided, naming the first.
  */
 export function signalWait(batch: Batch, services: ExecutionServices, target: SignalTarget): void {
-  const { runId, nodeId } = target;
+  const { runId, nodeId, key } = target;
   const kind = waitKindOf(target.kind);
   const accepts = kind?.signal;
   if (!kind || !accepts) throw new EngineError(`no wait kind "${target.kind}" accepts signals`, 'invalid');
@@ -67,7 +69,9 @@ export function signalWait(batch: Batch, services: ExecutionServices, target: Si
   const candidates = [...run.state.activations.values()].filter(
     (activation) =>
       (nodeId === undefined || activation.nodeId === nodeId) &&
-      (activation.wait?.kind === target.kind || activation.signal?.wait === target.kind),
+      (activation.wait?.kind === target.kind || activation.signal?.wait === target.kind) &&
+      (key === undefined ||
+        (activation.wait?.kind === target.kind && accepts.matches?.(activation.wait, key) !== false)),
   );
   const waiting = candidates.filter((activation) => activation.status === 'waiting');
   if (waiting.length === 0) {

@@ -4,24 +4,35 @@
 // Pure and shared (zod only): the sdk, the journal's event catalogue, the runtime and the API use it.
 import { z } from 'zod';
 import { approvalRecordSchema, approvalRequestSchema, approvalWait, type ApprovalOutcome } from './approval.js';
+import {
+  signalRecordSchema as signalWaitRecordSchema,
+  signalRequestSchema,
+  signalWait,
+  type SignalOutcome,
+} from './signal.js';
 import { timerRequestSchema, timerWait, type TimerOutcome } from './timer.js';
 import type { WaitKind } from './wait-kind.js';
 
 export * from './wait-kind.js';
 export * from './card.js';
 export { approvalSignalSchema, type ApprovalSignal } from './approval.js';
+export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal } from './signal.js';
 export { isoTime } from '../model/duration.js';
 
 /** Every wait a node can ask for. */
-export const waitRequestSchema = z.discriminatedUnion('kind', [timerRequestSchema, approvalRequestSchema]);
+export const waitRequestSchema = z.discriminatedUnion('kind', [
+  timerRequestSchema,
+  approvalRequestSchema,
+  signalRequestSchema,
+]);
 export type WaitRequest = z.infer<typeof waitRequestSchema>;
 
 /** Every record a resolution journals (in `SignalReceived`), told apart by `wait`. */
-export const signalRecordSchema = z.discriminatedUnion('wait', [approvalRecordSchema]);
+export const signalRecordSchema = z.discriminatedUnion('wait', [approvalRecordSchema, signalWaitRecordSchema]);
 export type SignalRecord = z.infer<typeof signalRecordSchema>;
 
 /** What a node's `resume` gets when its wait ends. */
-export type WaitOutcome = TimerOutcome | ApprovalOutcome;
+export type WaitOutcome = TimerOutcome | ApprovalOutcome | SignalOutcome;
 
 /** A kind with its types erased, for code that handles every kind the same way. Safe because a
  * kind is only ever called with requests and records whose kind names it (see `waitKindOf`). */
@@ -30,6 +41,7 @@ export type AnyWaitKind = WaitKind<WaitRequest, unknown, SignalRecord, WaitOutco
 const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
   timer: timerWait,
   approval: approvalWait,
+  signal: signalWait,
 };
 
 /** The kind of a request (`kind`) or of a record (`wait`); undefined for a name no kind has. */

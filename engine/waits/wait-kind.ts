@@ -79,6 +79,11 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
   /** Signals this wait accepts (approval decisions), validated before `resolve`; null: none. */
   signal: {
     schema: z.ZodType<Signal>;
+    /**
+     * Whether this wait is the one a signal's `key` names (a signal's name); a kind without it is
+     * picked by kind (and node) alone.
+     */
+    matches?(request: Request, key: string): boolean;
     resolve(request: Request, signal: Signal, context: SignalContext<Record>): SignalAnswer<Record, Outcome>;
   } | null;
   /** What its resolutions record; null for a kind that records none. */
