@@ -69,6 +69,10 @@ const config = z.strictObject({
 });
 type Config = z.infer<typeof config>;
 
+function assigned(count: number): string {
+  return count === 1 ? '1 person is assigned' : `${count} people are assigned`;
+}
+
 function check(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const duration = (field: 'timeout' | 'remindAfter', text: string | undefined) => {
@@ -103,7 +107,7 @@ function check(config: Config): ConfigProblem[] {
   if (config.assignees.length > 0 && config.quorum > new Set(config.assignees).size)
     problems.push({
       field: 'quorum',
-      message: `${config.quorum} approvals are needed but only ${new Set(config.assignees).size} people are assigned`,
+      message: `${config.quorum} approvals are needed but only ${assigned(new Set(config.assignees).size)}`,
     });
   return problems;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EngineClient, formatWorkflowFile, WebSocketConnection, type RunSummary } from '../../engine/api/index.js';
 import { serve, type ServedApp } from '../../engine/host/serve.js';
-import { refundFlow, tempDir, until } from '../support/harness.js';
+import { edge, node, refundFlow, tempDir, until, workflow } from '../support/harness.js';
 
 const dir = tempDir('stepwise-decisions-http-');
 let app: ServedApp;
@@ -147,5 +147,51 @@ describe('POST /api/runs/<runId>/decisions', () => {
       status: 404,
       body: { error: expect.stringMatching(/no approval waiting at node "pay"/) as unknown },
     });
+  });
+
+  it('a quorum over HTTP: a second vote by the same person is 409 naming it, a stranger 403, the form values go downstream', async () => {
+    const graph = workflow(
+      'board',
+      [
+        node('start', 'trigger.manual'),
+        node('ok', 'approval', {
+          title: 'Board vote',
+          assignees: ['alice', 'bob'],
+          quorum: 2,
+          form: [{ name: 'limit', label: 'Limit', type: 'number' }],
+        }),
+        node('end', 'output'),
+      ],
+      [edge('start', 'ok'), edge('ok:approved', 'end')],
+    );
+    await client.api.importWorkflow({ text: formatWorkflowFile(graph) });
+    const run = await client.api.startRun({ workflowId: 'board', input: { amount: 1 } });
+    await status(run.runId, 'waiting');
+    const path = `/api/runs/${run.runId}/decisions`;
+    const stranger = await post(path, { decision: 'approved', by: 'mallory' });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.error).toMatch(/mallory may not decide this approval: it is assigned to alice, bob/);
+    expect(await post(path, { decision: 'approved', by: 'alice', values: { limit: 5 } })).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    const vote = (await client.api.getRun({ runId: run.runId })).approvals[0]?.votes[0];
+    expect(vote).toMatchObject({ decision: 'approved', by: 'alice' });
+    const twice = await post(path, { decision: 'approved', by: 'alice' });
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({
+      error: 'already-decided',
+      first: { decision: 'approved', by: 'alice', at: new Date(vote?.at ?? 0).toISOString() },
+    });
+    const badForm = await post(path, { decision: 'approved', by: 'bob', values: { limit: 'high' } });
+    expect(badForm.status).toBe(400);
+    expect(badForm.body.error).toMatch(/"Limit" must be a number/);
+    expect(await post(path, { decision: 'approved', by: 'bob', values: { limit: 7 } })).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    await status(run.runId, 'completed');
+    // The deciding approval's values are the ones that flow on.
+    expect((await client.api.getRun({ runId: run.runId })).output).toEqual({ amount: 1, form: { limit: 7 } });
   });
 });

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { refundFlow, runCli, sleep, tempDir } from '../support/harness.js';
+import { edge, node, refundFlow, runCli, sleep, tempDir, workflow } from '../support/harness.js';
 
 const dir = tempDir('stepwise-inbox-cli-');
 afterAll(() => dir.cleanup());
@@ -61,5 +61,49 @@ describe('stepwise inbox', () => {
     expect((await cli('approve', runIds[1] as string, '--by', 'alice')).code).toBe(0);
     const after = JSON.parse((await cli('inbox', '--json')).stdout) as InboxItem[];
     expect(after.map((item) => item.runId)).toEqual([runIds[2], runIds[0]]);
+  });
+
+  it('lists custom outcomes; `stepwise decide` takes one with the form values (`--set`), refusing a bad form by name', async () => {
+    const flow = join(dir.path, 'escalate.json');
+    const graph = workflow(
+      'escalation',
+      [
+        node('start', 'trigger.manual'),
+        node('ok', 'approval', {
+          title: 'Big refund?',
+          outcomes: [{ port: 'escalate', label: 'Escalate' }],
+          form: [{ name: 'to', label: 'Escalate to', type: 'text', required: true }],
+        }),
+        node('end', 'output'),
+      ],
+      [edge('start', 'ok'), edge('ok:escalate', 'end')],
+    );
+    writeFileSync(flow, JSON.stringify(graph));
+    const parked = await cli('run', flow, '--input', '{"amount":900}', '--by', 'alice', '--json');
+    expect(parked.code, parked.stderr).toBe(3);
+    const { runId } = JSON.parse(parked.stdout) as { runId: string };
+    const items = JSON.parse((await cli('inbox', '--json')).stdout) as InboxItem[];
+    expect(items.find((item) => item.runId === runId)?.outcomes).toEqual(['approved', 'rejected', 'escalate']);
+
+    const missing = await cli('decide', runId, 'escalate', '--by', 'bob');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/invalid form: "Escalate to" is required/);
+    const badJson = await cli('decide', runId, 'escalate', '--by', 'bob', '--set', 'to=carol');
+    expect(badJson.code).toBe(2);
+    expect(badJson.stderr).toMatch(/--set to: not JSON/);
+
+    const decided = await cli('decide', runId, 'escalate', '--by', 'bob', '--set', 'to="carol"', '--json');
+    expect(decided.code, decided.stderr).toBe(0);
+    expect(JSON.parse(decided.stdout)).toMatchObject({ runId, decision: 'escalate' });
+    const worked = await cli('worker', '--until-idle');
+    expect(worked.code, worked.stderr).toBe(0);
+    const shown = JSON.parse((await cli('show', runId, '--json')).stdout) as {
+      status: string;
+      output: unknown;
+      events: { type: string; data: { startedBy?: string } }[];
+    };
+    expect(shown).toMatchObject({ status: 'completed', output: { amount: 900, form: { to: 'carol' } } });
+    // `--by` on run names who started it.
+    expect(shown.events.find((event) => event.type === 'RunStarted')?.data.startedBy).toBe('alice');
   });
 });
