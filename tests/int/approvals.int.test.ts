@@ -65,7 +65,7 @@ describe('the approval node', () => {
     expect(done.approvals[0]).toMatchObject({ status: 'decided', decision: 'escalate', decidedBy: 'bob' });
   });
 
-  it('validation names a custom outcome that clashes, an edge from a port the node does not have, a bad quorum', async () => {
+  it('validation names a custom outcome that clashes, an edge from a port the node does not have, a bad quorum', () => {
     const engine = testEngine();
     const problems = (graph: ReturnType<typeof approvalFlow>) =>
       validateWorkflow(graph, engine.registry)
