@@ -8,13 +8,14 @@ import { httpRequest } from './http-request/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { triggerManual } from './trigger-manual/index.js';
-import { waitTimer } from './wait-timer/index.js';
+import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
 
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
   code,
   branchIf,
   httpRequest,
+  waitTimerV1,
   waitTimer,
   approval,
   merge,

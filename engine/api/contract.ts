@@ -8,6 +8,7 @@ import {
   inboxItemSchema,
   MAX_WEBSOCKET_FRAME_BYTES,
   journalEventSchema,
+  lateTimerSchema,
   nodeTypeSchema,
   problemSchema,
   replayCheckSchema,
@@ -189,6 +190,22 @@ export const engineMethods = {
       items: z.array(inboxItemSchema),
       /** Every open wait on a person, however many `items` holds: the badge's number. */
       total: z.number().int(),
+    }),
+  ),
+
+  /**
+   * Timers fired late since this engine host started: those that came due while nothing ran (fired
+   * at start-up) and any later one. Answers once the start-up timers have fired (or after 5 s,
+   * with `swept` false).
+   */
+  lateTimers: method(
+    z.strictObject({}),
+    z.object({
+      /** When this engine host started. */
+      since: z.number(),
+      /** Every timer due at start-up has fired. */
+      swept: z.boolean(),
+      timers: z.array(lateTimerSchema),
     }),
   ),
 } as const;

@@ -9,6 +9,8 @@ export const approvalRequestSchema = z.strictObject({
   title: z.string(),
   instructions: z.string(),
   timeoutAt: z.number().nullable(),
+  /** What the node that asked gets back in its outcome (a missed timer's times); not shown to people. */
+  memo: z.unknown().optional(),
 });
 export type ApprovalWaitRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -37,10 +39,19 @@ export interface ApprovalOutcome {
   decision: ApprovalRecord['decision'];
   by: string;
   comment: string | null;
+  /** The request's `memo`, when it had one. */
+  memo?: unknown;
 }
 
-function decided(record: ApprovalRecord): { record: ApprovalRecord; outcome: ApprovalOutcome } {
-  return { record, outcome: { kind: 'decision', decision: record.decision, by: record.by, comment: record.comment } };
+function decided(
+  request: ApprovalWaitRequest,
+  record: ApprovalRecord,
+): { record: ApprovalRecord; outcome: ApprovalOutcome } {
+  const { decision, by, comment } = record;
+  return {
+    record,
+    outcome: { kind: 'decision', decision, by, comment, ...(request.memo !== undefined && { memo: request.memo }) },
+  };
 }
 
 export const approvalWait = defineWaitKind<ApprovalWaitRequest, ApprovalSignal, ApprovalRecord, ApprovalOutcome>({
@@ -53,11 +64,11 @@ export const approvalWait = defineWaitKind<ApprovalWaitRequest, ApprovalSignal, 
   parked: () => true,
   describe: (request) =>
     `${request.title}${request.timeoutAt === null ? '' : ` (times out ${isoTime(request.timeoutAt)})`}`,
-  onTimer: () => decided({ wait: 'approval', decision: 'timeout', by: 'system', comment: null }),
+  onTimer: (request) => decided(request, { wait: 'approval', decision: 'timeout', by: 'system', comment: null }),
   signal: {
     schema: approvalSignalSchema,
     outcomes: approvalSignalSchema.shape.decision.options,
-    resolve: (_request, signal) => decided({ wait: 'approval', ...signal }),
+    resolve: (request, signal) => decided(request, { wait: 'approval', ...signal }),
   },
   record: {
     schema: approvalRecordSchema,

@@ -9,6 +9,7 @@ import type { WaitKind } from './wait-kind.js';
 
 export * from './wait-kind.js';
 export { approvalSignalSchema, type ApprovalSignal, type Decision } from './approval.js';
+export { misfirePolicies, type MisfirePolicy } from './timer.js';
 export { isoTime } from '../model/duration.js';
 
 /** Every wait a node can ask for. */
