@@ -183,6 +183,8 @@ describe('timers that came due while nothing ran', () => {
     const missed = (rejected.output as { missed: { dueAt: number; firedAt: number; lateMs: number } }).missed;
     expect(missed.lateMs).toBeGreaterThanOrEqual(CLOSED_PAST_DUE_MS);
     expect(missed.lateMs).toBe(missed.firedAt - missed.dueAt);
+    // A second wait on one activation (timer, then approval) replays as recorded.
+    expect(await second.api.verifyReplay({ runId: runs.askReject })).toMatchObject({ ok: true, divergence: null });
   });
 
   it('a pinned wait.timer v1 still fires late on `out` (no misfire policy, no missed port)', async () => {
