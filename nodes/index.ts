@@ -10,7 +10,7 @@ import { output } from './output/index.js';
 import { triggerManual } from './trigger-manual/index.js';
 import { triggerWebhook } from './trigger-webhook/index.js';
 import { waitSignal } from './wait-signal/index.js';
-import { waitTimer } from './wait-timer/index.js';
+import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
 
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
@@ -18,6 +18,7 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   code,
   branchIf,
   httpRequest,
+  waitTimerV1,
   waitTimer,
   waitSignal,
   approval,

@@ -8,6 +8,7 @@ import {
   inboxItemSchema,
   MAX_WEBSOCKET_FRAME_BYTES,
   journalEventSchema,
+  lateTimerSchema,
   nodeTypeSchema,
   problemSchema,
   replayCheckSchema,
@@ -223,6 +224,21 @@ export const engineMethods = {
    * that passes null has already been authorised by the access token.
    */
   receiveWebhook: method(webhookCallSchema, z.object({ runId: z.string() })),
+  /**
+   * Timers fired late since this engine host started: those that came due while nothing ran (fired
+   * at start-up) and any later one. Answers once the start-up timers have fired (or after 5 s,
+   * with `swept` false).
+   */
+  lateTimers: method(
+    z.strictObject({}),
+    z.object({
+      /** When this engine host started. */
+      since: z.number(),
+      /** Every timer due at start-up has fired. */
+      swept: z.boolean(),
+      timers: z.array(lateTimerSchema),
+    }),
+  ),
 } as const;
 
 export type EngineMethods = typeof engineMethods;

@@ -307,3 +307,19 @@ export const webhookCallSchema = z.strictObject({
   signature: z.string().max(200).nullable(),
 });
 export type WebhookCall = z.infer<typeof webhookCallSchema>;
+
+/** A timer fired late (past its misfire grace, else past a minute) since the engine host started. */
+export const lateTimerSchema = z.object({
+  runId: z.string(),
+  nodeId: z.string(),
+  /** `wait` (a wait.timer), `retry` (a retry's backoff), `wait-timeout` (an approval's timeout). */
+  purpose: z.enum(['wait', 'wait-timeout', 'retry']),
+  dueAt: z.number(),
+  firedAt: z.number(),
+  lateMs: z.number(),
+  /** The node's misfire policy ('fire' for retries, timeouts and wait.timer v1). */
+  policy: z.enum(['fire', 'skip', 'ask']),
+  /** What it did: took its normal port, was skipped (`missed`), asked a person, retried, timed out, failed. */
+  outcome: z.enum(['fired', 'skipped', 'asked', 'retried', 'timed-out', 'failed']),
+});
+export type LateTimer = z.infer<typeof lateTimerSchema>;

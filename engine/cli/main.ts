@@ -17,6 +17,7 @@ import {
 } from '../runtime/engine.js';
 import { defaultActor } from '../runtime/run-commands.js';
 import { verifyRunExport } from '../runtime/run-export.js';
+import { lateTimerLine } from '../runtime/timers.js';
 import { serve } from '../host/serve.js';
 import { HostStartError } from '../host/supervisor.js';
 import { runStatusSchema } from '../api/schemas.js';
@@ -350,9 +351,16 @@ async function workerCommand(engine: Engine, values: Values, io: Io): Promise<nu
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Timers that came due while nothing ran fire in the worker's first cycles: say which were late.
+  const { lateTimers } = engine.startWorker();
+  const reported = lateTimers.swept.then(() => {
+    for (const timer of lateTimers.list) io.err(`stepwise worker: ${lateTimerLine(timer)}`);
+  });
   try {
-    if (values['until-idle']) await engine.runUntilIdle({ signal: controller.signal });
-    else {
+    if (values['until-idle']) {
+      await engine.runUntilIdle({ signal: controller.signal });
+      await reported;
+    } else {
       await engine.startWorker().started;
       if (!values.json) io.err('stepwise worker: running (Ctrl+C to stop)');
       // The worker's own timers are unref'd (an embedding app decides its lifetime); this one

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { dispatch, type EventData, type EventName, type ResponseFrame, type ServerFrame } from '../api/index.js';
 import { Engine } from '../runtime/engine.js';
+import { lateTimerLine } from '../runtime/timers.js';
 import { openKeychainCredentials } from './keychain.js';
 import { EngineService } from './service.js';
 import type { HostToParent, ParentToHost } from './ipc.js';
@@ -70,9 +71,15 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
   const service = new EngineService({ engine, dbPath: values.db, templatesDir: values.templates, emit });
   // A worker that cannot register (the file locked for too long) is a host that cannot do its
   // job: stop, so that the supervisor starts a new one.
-  engine.startWorker().started.catch((error: unknown) => {
+  const worker = engine.startWorker();
+  worker.started.catch((error: unknown) => {
     process.stderr.write(`stepwise: the engine host could not start its worker: ${String(error)}\n`);
     process.exit(1);
+  });
+  // Timers that came due while nothing ran fire in the worker's first cycles: say which were late
+  // (stderr reaches `stepwise serve`'s terminal, or the desktop app's log).
+  void worker.lateTimers.swept.then(() => {
+    for (const timer of worker.lateTimers.list) process.stderr.write(`stepwise: ${lateTimerLine(timer)}\n`);
   });
   // Every client hears of every run change, also those made by other processes.
   const stopWatching = engine.watchRuns((runs) => emit('runsChanged', { runs }));

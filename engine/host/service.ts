@@ -301,6 +301,29 @@ export class EngineService implements EngineApi {
     return mapErrors(async () => apiRun(await this.#engine.commands.redrive(runId)));
   }
 
+  async lateTimers(): Promise<Result<'lateTimers'>> {
+    const worker = this.#engine.worker;
+    if (!worker) return { since: Date.now(), swept: true, timers: [] };
+    const report = worker.lateTimers;
+    // The start-up timers fire in the worker's first cycles: answer once they have, so the app's
+    // first look at start-up is complete; a slow sweep is answered as it stands.
+    await Promise.race([report.swept, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    return {
+      since: report.since,
+      swept: report.isSwept,
+      timers: report.list.map(({ runId, nodeId, purpose, dueAt, firedAt, lateMs, policy, outcome }) => ({
+        runId,
+        nodeId,
+        purpose,
+        dueAt,
+        firedAt,
+        lateMs,
+        policy,
+        outcome,
+      })),
+    };
+  }
+
   listInbox({ limit }: Params<'listInbox'>): Promise<Result<'listInbox'>> {
     return mapErrors(async () => {
       const newest = await this.#engine.queries.inbox(limit ?? 200);

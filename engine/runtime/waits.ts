@@ -8,11 +8,30 @@ import type { Batch } from './batch.js';
 import { EngineError } from './errors.js';
 import { outcomeEvent, resumeActivation, type ExecutionServices } from './execute.js';
 
+/** How a fired timer ended: its normal port, skipped (`missed`), asked a person, a retry, a timeout. */
+export type FiredOutcome = 'fired' | 'skipped' | 'asked' | 'retried' | 'timed-out' | 'failed';
+
+/** A timer this batch fired, for the report of late timers (runtime/timers.ts). */
+export interface FiredTimer {
+  runId: string;
+  nodeId: string;
+  activationId: string;
+  purpose: TimerRecord['purpose'];
+  dueAt: number;
+  firedAt: number;
+  lateMs: number;
+  /** The wait's misfire policy ('fire' for retries and kinds without one); graceMs null: none. */
+  policy: 'fire' | 'skip' | 'ask';
+  graceMs: number | null;
+  outcome: FiredOutcome;
+}
+
 /**
  * Journals a timer that came due (late ones say by how much) and what follows from it. A timer
  * its activation no longer waits for (decided meanwhile, a retry already running) is dropped.
+ * Returns what fired (null when dropped) for the report of late timers.
  */
-export function fireTimer(batch: Batch, services: ExecutionServices, timer: TimerRecord): void {
+export function fireTimer(batch: Batch, services: ExecutionServices, timer: TimerRecord): FiredTimer | null {
   const run = batch.run(timer.runId);
   const activation = run?.state.activations.get(timer.activationId);
   const live =
@@ -24,22 +43,43 @@ export function fireTimer(batch: Batch, services: ExecutionServices, timer: Time
       : activation.status === 'waiting' && activation.wait !== null);
   if (!live || !activation) {
     batch.work(timer.runId, { kind: 'timer', activationId: timer.activationId, purpose: timer.purpose, row: null });
-    return;
+    return null;
   }
   const firedAt = batch.at;
+  const lateMs = Math.max(0, firedAt - timer.dueAt);
   batch.record(timer.runId, {
     type: 'TimerFired',
     activationId: timer.activationId,
     nodeId: timer.nodeId,
     attempt: timer.attempt,
-    data: { purpose: timer.purpose, dueAt: timer.dueAt, firedAt, lateMs: Math.max(0, firedAt - timer.dueAt) },
+    data: { purpose: timer.purpose, dueAt: timer.dueAt, firedAt, lateMs },
   });
-  if (timer.purpose === 'retry' || activation.wait === null) return;
-  const resolution = waitKindOf(activation.wait).onTimer(activation.wait, timer.purpose, {
-    dueAt: timer.dueAt,
-    firedAt,
-  });
-  resolve(batch, services, timer.runId, activation, resolution);
+  const fired = { runId: timer.runId, nodeId: timer.nodeId, activationId: timer.activationId, purpose: timer.purpose };
+  const times = { dueAt: timer.dueAt, firedAt, lateMs };
+  if (timer.purpose === 'retry' || activation.wait === null)
+    return { ...fired, ...times, policy: 'fire', graceMs: null, outcome: 'retried' };
+  const kind = waitKindOf(activation.wait);
+  const misfire = kind.misfire?.(activation.wait) ?? { policy: 'fire', graceMs: null };
+  resolve(
+    batch,
+    services,
+    timer.runId,
+    activation,
+    kind.onTimer(activation.wait, timer.purpose, { dueAt: timer.dueAt, firedAt }),
+  );
+  const after = batch.run(timer.runId)?.state.activations.get(timer.activationId);
+  const missed = misfire.graceMs !== null && lateMs > misfire.graceMs;
+  const outcome: FiredOutcome =
+    timer.purpose === 'wait-timeout'
+      ? 'timed-out'
+      : after?.status === 'failed'
+        ? 'failed'
+        : after?.status === 'waiting'
+          ? 'asked'
+          : missed && misfire.policy === 'skip'
+            ? 'skipped'
+            : 'fired';
+  return { ...fired, ...times, ...misfire, outcome };
 }
 
 export interface SignalTarget {

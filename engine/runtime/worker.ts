@@ -13,8 +13,8 @@ import { executeInline, outcomeEvent, type ExecutionOutcome, type ExecutionServi
 import type { CommitItem, CommitListener, CommitParticipant, GroupCommit } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
-import { DueTimers } from './timers.js';
-import { fireTimer } from './waits.js';
+import { DueTimers, LateTimers, TIMER_BATCH } from './timers.js';
+import { fireTimer, type FiredTimer } from './waits.js';
 
 export interface WorkerOptions {
   /** Activations executing at once. */
@@ -45,6 +45,8 @@ export class Worker implements CommitParticipant {
   readonly #dispatcher: Dispatcher;
   readonly #membership: Membership;
   readonly #timers: DueTimers;
+  /** Timers this worker fired late, and when the ones due at its start have all fired. */
+  readonly lateTimers: LateTimers;
   #outcomes: CommitItem[] = [];
   /** Activations the last commit claimed from the queue: they start in the next. */
   #claimed: CommitItem[] = [];
@@ -63,6 +65,7 @@ export class Worker implements CommitParticipant {
     this.options = options;
     this.#dispatcher = new Dispatcher(deps.services, (started, outcome) => this.#outcome(started, outcome));
     this.#timers = new DueTimers(deps.store, options.runId);
+    this.lateTimers = new LateTimers(deps.clock.now());
     this.#membership = new Membership(deps.store, deps.clock, {
       workerId: this.workerId,
       leaseMs: options.leaseMs,
@@ -128,6 +131,7 @@ export class Worker implements CommitParticipant {
     this.#deps.commits.schedule();
     await this.#deps.commits.idle();
     this.#state = 'stopped';
+    this.lateTimers.stopped();
     this.#deps.commits.attach(undefined);
     await this.#membership.stop();
   }
@@ -165,12 +169,22 @@ export class Worker implements CommitParticipant {
     items.push(...this.#claimed);
     this.#claimed = [];
     try {
-      for (const timer of await this.#timers.take(now))
+      const due = await this.#timers.take(now);
+      const startup = this.lateTimers.taken(due.length, due.length === TIMER_BATCH);
+      for (const timer of due) {
+        let fired: FiredTimer | null = null;
+        const logRefusal = this.#logRefusal('a due timer');
         items.push({
           runIds: [timer.runId],
-          apply: (batch) => fireTimer(batch, this.#deps.services, timer),
-          settle: this.#logRefusal('a due timer'),
+          apply: (batch) => {
+            fired = fireTimer(batch, this.#deps.services, timer);
+          },
+          settle: (error) => {
+            logRefusal(error);
+            this.lateTimers.settled(error === null ? fired : null, startup);
+          },
         });
+      }
     } catch (error) {
       // The timers wait for the next cycle; what was already taken goes on.
       this.#deps.services.logger.warn('could not read due timers', { error: errorText(error) });

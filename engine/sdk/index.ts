@@ -11,6 +11,7 @@ export { APPROVE, FORM_FIELD_TYPES, REJECT, TIMEOUT_PORT } from '../waits/index.
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
 export { compileJsonSchema } from '../waits/index.js';
+export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
 
 /** How a node touches the world; replay and recovery decide by it. */
 export type SideEffectClass = 'pure' | 'read' | 'write' | 'irreversible';

@@ -35,6 +35,8 @@ export const approvalRequestSchema = z.strictObject({
   excludeStarter: z.boolean().optional(),
   /** When the inbox highlights it and notifies again. */
   remindAt: z.number().nullable().optional(),
+  /** What the node that asked gets back in its outcome (a missed timer's times); not shown to people. */
+  memo: z.unknown().optional(),
 });
 export type ApprovalWaitRequest = z.infer<typeof approvalRequestSchema>;
 
@@ -69,6 +71,8 @@ export interface ApprovalOutcome {
   by: string;
   comment: string | null;
   values: Record<string, unknown>;
+  /** The request's `memo`, when it had one. */
+  memo?: unknown;
 }
 
 export function cardOf(request: ApprovalWaitRequest): InboxCard {
@@ -83,15 +87,20 @@ export function cardOf(request: ApprovalWaitRequest): InboxCard {
   };
 }
 
-function decided(record: ApprovalRecord): { record: ApprovalRecord; outcome: ApprovalOutcome } {
+function decided(
+  request: ApprovalWaitRequest,
+  record: ApprovalRecord,
+): { record: ApprovalRecord; outcome: ApprovalOutcome } {
+  const { decision, by, comment } = record;
   return {
     record,
     outcome: {
       kind: 'decision',
-      decision: record.decision,
-      by: record.by,
-      comment: record.comment,
+      decision,
+      by,
+      comment,
       values: record.values ?? {},
+      ...(request.memo !== undefined && { memo: request.memo }),
     },
   };
 }
@@ -141,7 +150,7 @@ function resolveDecision(
   const approvals = context.pending.filter((vote) => vote.decision === APPROVE.port).length;
   // Only approving needs a quorum: one rejection (or custom outcome) is enough to stop it.
   if (signal.decision === APPROVE.port && approvals + 1 < card.quorum) return { record, outcome: null };
-  return decided(record);
+  return decided(request, record);
 }
 
 export const approvalWait = defineWaitKind<ApprovalWaitRequest, ApprovalSignal, ApprovalRecord, ApprovalOutcome>({
@@ -162,7 +171,7 @@ export const approvalWait = defineWaitKind<ApprovalWaitRequest, ApprovalSignal, 
     const needs = quorum > 1 ? ` (${quorum} approvals needed)` : '';
     return `${request.title}${needs}${request.timeoutAt === null ? '' : ` (times out ${isoTime(request.timeoutAt)})`}`;
   },
-  onTimer: () => decided({ wait: 'approval', decision: TIMEOUT_PORT, by: 'system', comment: null }),
+  onTimer: (request) => decided(request, { wait: 'approval', decision: TIMEOUT_PORT, by: 'system', comment: null }),
   signal: {
     schema: approvalSignalSchema,
     resolve: resolveDecision,

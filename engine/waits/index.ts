@@ -17,6 +17,7 @@ export * from './wait-kind.js';
 export * from './card.js';
 export { approvalSignalSchema, type ApprovalSignal } from './approval.js';
 export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal } from './signal.js';
+export { misfirePolicies, type MisfirePolicy } from './timer.js';
 export { isoTime } from '../model/duration.js';
 
 /** Every wait a node can ask for. */

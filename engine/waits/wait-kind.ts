@@ -76,6 +76,11 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
     purpose: WaitTimerPurpose,
     fired: { dueAt: number; firedAt: number },
   ): WaitResolution<Record, Outcome>;
+  /**
+   * How its timer treats coming due late (a timer node's misfire policy); absent: it fires late.
+   * `graceMs` null: no lateness counts as missed. Read by the start-up report of late timers.
+   */
+  misfire?(request: Request): { policy: 'fire' | 'skip' | 'ask'; graceMs: number | null };
   /** Signals this wait accepts (approval decisions), validated before `resolve`; null: none. */
   signal: {
     schema: z.ZodType<Signal>;

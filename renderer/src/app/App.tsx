@@ -14,6 +14,7 @@ import { WorkflowList } from '../workflows/WorkflowList.js';
 import { RunsList } from '../runs/RunsList.js';
 import { RunView } from '../runs/RunView.js';
 import { ClientProvider, useApi, useClientStatus } from './client-context.js';
+import { LateTimersNotice } from './LateTimersNotice.js';
 import { navigate, parseRoute, workflowHref, type Route } from './routes.js';
 
 export function App({ client }: { client: EngineClient }) {
@@ -60,6 +61,7 @@ function Shell() {
             : 'Engine connection lost — reconnecting… Your edits are kept.'}
         </div>
       )}
+      <LateTimersNotice />
       <WorkflowList
         openId={openId}
         onOpen={open}
