@@ -9,6 +9,7 @@ import {
   Menu,
   MessageChannelMain,
   net,
+  Notification,
   protocol,
   safeStorage,
   session,
@@ -199,6 +200,29 @@ function registerDialogs(): void {
   });
 }
 
+// ── Notifications (a new approval, a reminder): native, clicked back to the page by tag ─────────
+
+const MAX_NOTIFICATION_TEXT = 500;
+
+function registerNotifications(): void {
+  ipcMain.on('notify', (event, title: unknown, body: unknown, tag: unknown) => {
+    if (event.sender !== window?.webContents || !Notification.isSupported()) return;
+    if (typeof title !== 'string' || typeof body !== 'string' || typeof tag !== 'string') return;
+    const notification = new Notification({
+      title: title.slice(0, MAX_NOTIFICATION_TEXT),
+      body: body.slice(0, MAX_NOTIFICATION_TEXT),
+    });
+    notification.on('click', () => {
+      if (!window) return;
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
+      window.webContents.send('notification-click', tag.slice(0, MAX_NOTIFICATION_TEXT));
+    });
+    notification.show();
+  });
+}
+
 // ── Security ──────────────────────────────────────────────────────────────────────────────────
 
 function lockDown(): void {
@@ -249,6 +273,7 @@ void app.whenReady().then(() => {
   lockDown();
   registerDialogs();
   registerMenu();
+  registerNotifications();
   startHost();
   createWindow();
 });

@@ -22,6 +22,17 @@ contextBridge.exposeInMainWorld('stepwise', {
   saveWorkflowFile: (fileName: string, text: string): Promise<unknown> =>
     ipcRenderer.invoke('dialog:save', String(fileName), String(text)),
   setMenu: (template: unknown): void => ipcRenderer.send('menu:set', template),
+  notify: (title: string, body: string, tag: string): void =>
+    ipcRenderer.send('notify', String(title), String(body), String(tag)),
+  onNotificationClick: (listener: (tag: string) => void): (() => void) => {
+    const forward = (_event: IpcRendererEvent, tag: unknown) => {
+      if (typeof tag === 'string') listener(tag);
+    };
+    ipcRenderer.on('notification-click', forward);
+    return () => {
+      ipcRenderer.removeListener('notification-click', forward);
+    };
+  },
   onMenu: (listener: (command: string) => void): (() => void) => {
     const forward = (_event: IpcRendererEvent, command: unknown) => {
       if (typeof command === 'string') listener(command);

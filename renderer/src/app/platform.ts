@@ -10,6 +10,9 @@ export interface DesktopBridge {
   setMenu: (template: MenuTemplate) => void;
   /** A menu item was chosen: its command id, as sent in `setMenu`. */
   onMenu: (listener: (command: string) => void) => () => void;
+  /** A native notification (Electron's); a click on it comes back through `onNotificationClick`. */
+  notify: (title: string, body: string, tag: string) => void;
+  onNotificationClick: (listener: (tag: string) => void) => () => void;
 }
 
 declare global {
@@ -19,6 +22,38 @@ declare global {
 }
 
 export const desktop: DesktopBridge | undefined = window.stepwise;
+
+const clicks = new Map<string, () => void>();
+
+/**
+ * Whether the person can be notified: the desktop app always can (native notifications); a
+ * browser tab once they allowed it.
+ */
+export function canNotify(): boolean {
+  if (desktop) return true;
+  return typeof Notification !== 'undefined' && Notification.permission === 'granted';
+}
+
+/**
+ * Tells the person something happened (a new approval, a reminder): a native notification in
+ * the desktop app, the browser's Notification otherwise. `onClick` runs when they click it.
+ */
+export function notify(title: string, body: string, tag: string, onClick: () => void): void {
+  if (desktop) {
+    // One listener for every notification, each click handled by its tag (the latest one's).
+    if (clicks.size === 0) desktop.onNotificationClick((clicked) => clicks.get(clicked)?.());
+    clicks.set(tag, onClick);
+    desktop.notify(title, body, tag);
+    return;
+  }
+  if (!canNotify()) return;
+  const notification = new Notification(title, { body, tag });
+  notification.onclick = () => {
+    window.focus();
+    onClick();
+    notification.close();
+  };
+}
 
 export async function openWorkflowFile(): Promise<{ name: string; text: string } | null> {
   if (desktop) return desktop.openWorkflowFile();
