@@ -29,6 +29,8 @@ const hostEntry = join(root, 'dist', 'engine', 'host', 'host-entry.js');
 const templatesDir = join(root, 'assets', 'templates');
 const CSP = contentSecurityPolicy();
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
+/** The plain API for other programs (decisions, signals, webhooks); STEPWISE_API_PORT=off turns it off. */
+const API_PORT = process.env.STEPWISE_API_PORT ?? '7475';
 
 protocol.registerSchemesAsPrivileged([
   { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -47,7 +49,10 @@ let quitting = false;
 function startHost(): void {
   const dbPath = join(app.getPath('userData'), 'stepwise.db');
   // --keychain: the host keeps credentials sealed with safeStorage, which it asks us to do.
-  const child = utilityProcess.fork(hostEntry, ['--db', dbPath, '--templates', templatesDir, '--keychain'], {
+  const args = ['--db', dbPath, '--templates', templatesDir, '--keychain'];
+  if (/^\d+$/.test(API_PORT))
+    args.push('--http-port', API_PORT, '--http-access', join(app.getPath('userData'), 'api-access.json'));
+  const child = utilityProcess.fork(hostEntry, args, {
     serviceName: 'Stepwise engine',
     stdio: 'inherit',
   });

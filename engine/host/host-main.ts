@@ -1,11 +1,14 @@
 // The engine host: a plain Node process that owns the database, runs workflows and answers
 // EngineApi requests. Started by `stepwise serve` (child_process.fork, frames over IPC, tagged by
 // client) or by the desktop app (Electron utilityProcess, one MessagePort per window).
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { dispatch, type EventData, type EventName, type ResponseFrame, type ServerFrame } from '../api/index.js';
 import { Engine } from '../runtime/engine.js';
 import { lateTimerLine } from '../runtime/timers.js';
 import { openKeychainCredentials } from './keychain.js';
+import { listenLocalApi } from './local-http.js';
 import { EngineService } from './service.js';
 import type { HostToParent, ParentToHost } from './ipc.js';
 
@@ -39,7 +42,15 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     // --keychain (desktop): credentials sealed by Electron main's safeStorage instead of a clear file.
-    options: { db: { type: 'string' }, templates: { type: 'string' }, keychain: { type: 'boolean' } },
+    // --http-port / --http-access (desktop): the plain API routes on 127.0.0.1 for other programs,
+    // with the token kept in that file (owner-only) for them to read.
+    options: {
+      db: { type: 'string' },
+      templates: { type: 'string' },
+      keychain: { type: 'boolean' },
+      'http-port': { type: 'string' },
+      'http-access': { type: 'string' },
+    },
     strict: true,
   });
   if (values.db === undefined || values.templates === undefined)
@@ -83,6 +94,9 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
   });
   // Every client hears of every run change, also those made by other processes.
   const stopWatching = engine.watchRuns((runs) => emit('runsChanged', { runs }));
+  const port = values['http-port'];
+  const access = values['http-access'];
+  if (port !== undefined && access !== undefined) await serveLocalApi(service, Number(port), access);
 
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -117,4 +131,32 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
   process.on('SIGTERM', () => void shutdown());
   process.on('SIGINT', () => void shutdown());
   toParent({ type: 'ready', pid: process.pid });
+}
+
+/**
+ * The desktop app's plain API (decisions, signals, webhooks) on 127.0.0.1. Its URL and token go
+ * to `accessFile` (owner-only); the token is kept across restarts so scripts keep working. A port
+ * in use is reported, not fatal: the app works without it.
+ */
+async function serveLocalApi(service: EngineService, port: number, accessFile: string): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(`stepwise: ${line}\n`);
+  const token = storedToken(accessFile) ?? randomBytes(24).toString('base64url');
+  try {
+    const local = await listenLocalApi({ api: service, port, token, log });
+    const temporary = `${accessFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify({ url: local.url, token }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temporary, accessFile);
+    log(`the API for other programs listens on ${local.url} (its token is in ${accessFile})`);
+  } catch (error) {
+    log(`the API for other programs is off: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function storedToken(accessFile: string): string | null {
+  try {
+    const { token } = JSON.parse(readFileSync(accessFile, 'utf8')) as { token?: unknown };
+    return typeof token === 'string' && /^[A-Za-z0-9_-]{32,}$/.test(token) ? token : null;
+  } catch {
+    return null;
+  }
 }

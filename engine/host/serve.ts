@@ -1,13 +1,9 @@
-// Served mode: the built renderer and the EngineApi (over a WebSocket) on 127.0.0.1 only.
-// Everything under /api/ needs the token (`?token=` or `Authorization: Bearer`) — or, for a webhook
-// call (/api/hooks/), a signature the engine host checks — and a same-origin or absent Origin;
-// the Host header must name this server (no DNS rebinding). Static files are public.
-// Any local process can connect, so nothing a client sends may stop the server: malformed requests
-// and frames are answered with a 4xx or a closed connection, and a bug in a handler answers 500.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// Served mode: the built renderer, the EngineApi over a WebSocket and the plain API routes, on
+// 127.0.0.1 only (admission, limits and the plain routes: local-http.ts). Static files are public.
+// Malformed frames are answered with a closed connection; nothing a client sends stops the server.
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -20,7 +16,15 @@ import {
   type Connection,
   type ServerFrame,
 } from '../api/index.js';
-import { answerRoute, isWebhookPath, matchRoute } from './http-routes.js';
+import {
+  answerApi,
+  describeError as describe,
+  endRaw,
+  failed,
+  isApiPath,
+  listenLocal,
+  sendJson,
+} from './local-http.js';
 import {
   hostEntry as defaultHostEntry,
   rendererDir as defaultRendererDir,
@@ -48,22 +52,7 @@ export interface ServedApp {
   close(): Promise<void>;
 }
 
-/**
- * Bounds on what one client may hold. A browser tab needs a handful of connections and sends small
- * requests with few headers; these leave room for many tabs while keeping a flood of connections
- * or a slow sender (slowloris) from holding sockets and memory for long.
- */
-export const SERVE_LIMITS = {
-  /** Open TCP connections, WebSockets included; later ones are closed at once. */
-  connections: 256,
-  /** Time to receive a request's headers, and the whole request. */
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  /** How often Node checks the two timeouts above. */
-  timeoutCheckMs: 2_000,
-  /** Headers per request (Node's own cap on their total size is 16 KiB: 431 beyond it). */
-  headers: 100,
-} as const;
+export { SERVE_LIMITS } from './local-http.js';
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -112,78 +101,31 @@ export async function serve(options: ServeOptions): Promise<ServedApp> {
   await supervisor.start();
   const http = new EngineClient(supervisorConnection(supervisor, (deliver) => (toHttpClient = deliver)));
 
-  const server = createServer({
-    requestTimeout: SERVE_LIMITS.requestTimeoutMs,
-    headersTimeout: SERVE_LIMITS.headersTimeoutMs,
-    connectionsCheckingInterval: SERVE_LIMITS.timeoutCheckMs,
-  });
-  server.maxConnections = SERVE_LIMITS.connections;
-  server.maxHeadersCount = SERVE_LIMITS.headers;
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  await listening;
+  const local = await listenLocal(options.port ?? 0, token);
+  const { server, port, admit } = local;
   // Past listen, an 'error' on the server is not about a client; report it, never throw it.
   server.on('error', (error) => log(`served mode: ${String(error)}`));
-  const port = (server.address() as AddressInfo).port;
-  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  const origins = new Set([...hosts].map((host) => `http://${host}`));
   const csp = contentSecurityPolicy([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`]);
-
-  /** The refusal for a request (status, reason), or its parsed URL when it may go on. */
-  const admit = (request: IncomingMessage, api: (url: URL) => boolean): [number, string] | URL => {
-    if (!hosts.has(request.headers.host ?? '')) return [403, 'unexpected Host header'];
-    const url = requestUrl(request.url);
-    if (url === null) return [400, 'malformed request target'];
-    if (!api(url)) return url;
-    const origin = request.headers.origin;
-    if (origin !== undefined && !origins.has(origin)) return [403, 'cross-origin requests are refused'];
-    if (hasToken(request, url)) return url;
-    // A webhook sender may sign its call instead: the engine host checks the signature against
-    // the trigger's secret (http-routes.ts), and refuses the call when it does not match.
-    if (isWebhookPath(url.pathname) && typeof request.headers['x-stepwise-signature'] === 'string') return url;
-    return [401, 'a valid token is required'];
-  };
-  const hasToken = (request: IncomingMessage, url: URL): boolean => {
-    const given = url.searchParams.get('token') ?? bearer(request.headers.authorization);
-    return given !== null && sameSecret(given, token);
-  };
-
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     try {
       const admitted = admit(request, isApiPath);
       if (!(admitted instanceof URL)) return sendJson(response, admitted[0], { error: admitted[1] });
-      const { pathname } = admitted;
       if (isApiPath(admitted)) {
-        if (pathname === '/api/health' && request.method === 'GET')
-          return sendJson(response, supervisor.state === 'ready' ? 200 : 503, {
-            ok: supervisor.state === 'ready',
-            host: supervisor.state,
-            hostPid: supervisor.pid,
-          });
-        const route = matchRoute(pathname);
-        if (route === 'bad-path') return sendJson(response, 400, { error: 'malformed path' });
-        if (route === null) return sendJson(response, 404, { error: `no API route ${pathname}` });
-        answerRoute(http.api, route, request, { url: admitted, authorised: hasToken(request, admitted) }).then(
-          (answer) => sendJson(response, answer.status, answer.body, answer.headers),
-          (error: unknown) => {
-            log(`served mode: ${request.method ?? '?'} ${pathname} failed: ${describe(error)}`);
-            if (response.headersSent) response.destroy();
-            else sendJson(response, 500, { error: 'internal error' });
-          },
-        );
-        return;
+        const health = () => ({
+          ok: supervisor.state === 'ready',
+          host: supervisor.state,
+          hostPid: supervisor.pid,
+        });
+        return answerApi(local, http.api, request, response, admitted, health, (line) => log(`served mode: ${line}`));
       }
+      const { pathname } = admitted;
       if (request.method !== 'GET' && request.method !== 'HEAD')
         return sendJson(response, 405, { error: 'method not allowed' });
       serveStatic(rendererDir, pathname, response, csp);
     } catch (error) {
       log(`served mode: ${request.method ?? '?'} request failed: ${describe(error)}`);
-      if (response.headersSent) response.destroy();
-      else sendJson(response, 500, { error: 'internal error' });
+      failed(response);
     }
   });
 
@@ -271,58 +213,6 @@ function supervisorConnection(
   };
 }
 
-function isApiPath(url: URL): boolean {
-  return url.pathname === '/api' || url.pathname.startsWith('/api/');
-}
-
-/**
- * The request target as a URL, or null when it is not one. Only the origin form (`/path?query`)
- * is accepted: browsers send nothing else to a server that is not a proxy, and an absolute or
- * `*` target would let the URL name another host than the checked Host header.
- */
-function requestUrl(target: string | undefined): URL | null {
-  if (target === undefined || !target.startsWith('/')) return null;
-  try {
-    // Prefixing (not resolving against a base) keeps `//evil/x` a path rather than a host.
-    return new URL(`http://127.0.0.1${target}`);
-  } catch {
-    return null;
-  }
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-};
-
-/** Answers on a socket the HTTP server no longer manages (an upgrade, a parse error), then closes it. */
-function endRaw(socket: Duplex, status: number): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-/** Node's parser rejected the bytes on a connection: say why when the client can still hear it. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || (socket as Socket).bytesWritten > 0) {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  endRaw(socket, status);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
-
 function serveStatic(root: string, pathname: string, response: ServerResponse, csp: string): void {
   let relative: string;
   try {
@@ -353,20 +243,4 @@ function serveStatic(root: string, pathname: string, response: ServerResponse, c
   createReadStream(file)
     .on('error', () => response.destroy())
     .pipe(response);
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  response.end(JSON.stringify(body));
-}
-
-function bearer(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1] ?? null;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
