@@ -147,7 +147,12 @@ export function signalWait(batch: Batch, services: ExecutionServices, target: Si
     startedBy: run.state.startedBy,
   });
   if ('refused' in answer)
-    throw new EngineError(`${kind.label} "${activation.nodeId}" of run ${runId}: ${answer.refused}`, answer.code);
+    throw new EngineError(
+      answer.code === 'invalid'
+        ? `invalid signal for "${activation.nodeId}": ${answer.refused}`
+        : `${kind.label.toLowerCase()} "${activation.nodeId}" of run ${runId}: ${answer.refused}`,
+      answer.code,
+    );
   if (answer.outcome === null) {
     // A vote: journaled with what the person was shown; the wait goes on.
     batch.record(runId, {
