@@ -5,6 +5,7 @@
 // and output read `null`, as a node that has not produced one.
 import { memo, type ReactNode } from 'react';
 import {
+  cardOf,
   eventDetail,
   idempotencyKeyOf,
   type ActivationState,
@@ -117,6 +118,11 @@ function RunInspectorView(props: RunInspectorProps) {
               title: activation.wait.title,
               instructions: activation.wait.instructions,
               input: activation.input,
+              card: cardOf(activation.wait),
+              // Approvals recorded so far towards the quorum, from the journal.
+              votes: activation.votes.flatMap((vote) =>
+                vote.wait === 'approval' ? [{ decision: vote.decision, by: vote.by, at: vote.at }] : [],
+              ),
             }}
           />
         )}
