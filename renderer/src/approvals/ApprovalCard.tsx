@@ -39,7 +39,7 @@ export interface ApprovalRequest {
 }
 
 /** What a click led to: the wait ended with an outcome, or an approval counted towards the quorum. */
-export type Decided = { kind: 'decided'; outcome: CardOutcome } | { kind: 'voted'; approvals: number };
+export type Decided = { kind: 'decided'; outcome: CardOutcome; by: string } | { kind: 'voted'; approvals: number };
 
 type Said =
   | { kind: 'decided'; outcome: CardOutcome; by: string }
@@ -55,7 +55,7 @@ type Drafts = Record<string, string | boolean>;
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 /** "Approved by bob", "“Escalate” chosen by bob": the fixed outcomes read as verbs, custom ones by label. */
-function decidedText(outcome: CardOutcome, by: string): string {
+export function decidedText(outcome: CardOutcome, by: string): string {
   if (outcome.port === APPROVE.port) return `Approved by ${by}`;
   if (outcome.port === REJECT.port) return `Rejected by ${by}`;
   return `“${outcome.label}” chosen by ${by}`;
@@ -161,7 +161,7 @@ export function ApprovalCard({
         onDecided?.({ kind: 'voted', approvals });
       } else {
         setSaid({ kind: 'decided', outcome, by });
-        onDecided?.({ kind: 'decided', outcome });
+        onDecided?.({ kind: 'decided', outcome, by });
       }
     } catch (error) {
       if (error instanceof ApiError && error.code === 'conflict') {
@@ -178,6 +178,8 @@ export function ApprovalCard({
   // A refused second vote keeps the card: someone else may still approve here.
   const closed = said?.kind === 'decided' || (said?.kind === 'already' && said.final);
   const who = whoMayDecide(card, request.votes);
+  // The field the problem names (`formProblem` quotes its label), marked invalid.
+  const invalidField = problem === null ? null : card.form.find((field) => problem.includes(`"${field.label}"`));
   return (
     <section
       className="approval-card"
@@ -195,7 +197,7 @@ export function ApprovalCard({
               <dt>{field.label}</dt>
               <dd>
                 {typeof field.value === 'object' && field.value !== null ? (
-                  <JsonView value={field.value} label={field.label} />
+                  <JsonView value={field.value} testId="approval-field-value" label={field.label} />
                 ) : (
                   String(field.value)
                 )}
@@ -226,6 +228,7 @@ export function ApprovalCard({
                   id={`${ids}-form-${field.name}`}
                   field={field}
                   value={drafts[field.name]}
+                  problemId={invalidField === field ? `${ids}-problem` : undefined}
                   onChange={(value) => {
                     setDrafts((current) => ({ ...current, [field.name]: value }));
                     setProblem(null);
@@ -235,7 +238,7 @@ export function ApprovalCard({
             </fieldset>
           )}
           {problem !== null && (
-            <p className="approval-problem" role="alert" data-testid="approval-form-problem">
+            <p id={`${ids}-problem`} className="approval-problem" role="alert" data-testid="approval-form-problem">
               {problem}
             </p>
           )}
@@ -319,11 +322,14 @@ function FormInput({
   id,
   field,
   value,
+  problemId,
   onChange,
 }: {
   id: string;
   field: FormField;
   value: string | boolean | undefined;
+  /** Set when the form's problem is this field's: the input is marked invalid and described by it. */
+  problemId: string | undefined;
   onChange: (value: string | boolean) => void;
 }) {
   const label = (
@@ -338,7 +344,14 @@ function FormInput({
     </label>
   );
   const text = typeof value === 'string' ? value : '';
-  const common = { id, name: field.name, required: field.required, 'data-field': field.name } as const;
+  const common = {
+    id,
+    name: field.name,
+    required: field.required,
+    'data-field': field.name,
+    'aria-invalid': problemId !== undefined,
+    'aria-describedby': problemId,
+  } as const;
   switch (field.type) {
     case 'boolean':
       return (

@@ -10,7 +10,7 @@ import { runHref } from '../app/routes.js';
 import { useNow } from '../runs/view/use-now.js';
 import { JsonView } from '../ui/JsonView.js';
 import { useToast } from '../ui/toast.js';
-import { ApprovalCard, type Decided } from './ApprovalCard.js';
+import { ApprovalCard, decidedText, type Decided } from './ApprovalCard.js';
 import { itemKey, useInbox } from './inbox-context.js';
 import './approvals.css';
 
@@ -37,7 +37,7 @@ export function ApprovalsPage() {
       // A vote leaves the wait open: the card stays to say so, and the row shows the new count.
       if (decided.kind === 'decided') {
         setOpen(null);
-        toast(`${decided.outcome.label}: ${item.title} (run ${item.runId})`, 'success');
+        toast(`${decidedText(decided.outcome, decided.by)}: ${item.title} (run ${item.runId})`, 'success');
       }
       refresh();
     },

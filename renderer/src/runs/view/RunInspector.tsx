@@ -3,7 +3,7 @@
 // changed marked (`data-changed="true"`). A node waiting for an approval at the latest step shows the
 // approval card, to decide right here. A node with no activation yet is "not reached": its input
 // and output read `null`, as a node that has not produced one.
-import { memo, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
 import {
   cardOf,
   eventDetail,
@@ -12,7 +12,7 @@ import {
   type JournalEvent,
   type NodeStateAt,
 } from '../../../../engine/api/index.js';
-import { ApprovalCard } from '../../approvals/ApprovalCard.js';
+import { ApprovalCard, decidedText } from '../../approvals/ApprovalCard.js';
 import { runHref } from '../../app/routes.js';
 import { JsonView } from '../../ui/JsonView.js';
 import { activationDuration, formatMs, type Inheritance, type NodePart } from './run-step.js';
@@ -82,6 +82,8 @@ const Attempts = memo(function Attempts({ attempts }: { attempts: ActivationStat
 
 function RunInspectorView(props: RunInspectorProps) {
   const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
+  // A decision made on this card: the card goes as the run moves on, this line says what was decided.
+  const [decidedHere, setDecidedHere] = useState<{ activationId: string; text: string } | null>(null);
   return (
     <div className="run-inspector" data-testid="run-inspector">
       <section className="run-inspector-node">
@@ -124,8 +126,22 @@ function RunInspectorView(props: RunInspectorProps) {
                 vote.wait === 'approval' ? [{ decision: vote.decision, by: vote.by, at: vote.at }] : [],
               ),
             }}
+            onDecided={(decided) => {
+              if (decided.kind === 'decided')
+                setDecidedHere({
+                  activationId: activation.activationId,
+                  text: `${decidedText(decided.outcome, decided.by)}. The run goes on.`,
+                });
+            }}
           />
         )}
+        {decidedHere !== null &&
+          decidedHere.activationId === activation?.activationId &&
+          activation.status !== 'waiting' && (
+            <p className="approval-outcome approval-outcome-decided" role="status" data-testid="approval-outcome">
+              {decidedHere.text}
+            </p>
+          )}
         <PartHeading part="input" changed={changed.has('input')}>
           Input
         </PartHeading>
