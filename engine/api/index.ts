@@ -28,10 +28,12 @@ export { parseDuration } from '../model/duration.js';
 export { outputPorts } from '../model/ports.js';
 export {
   APPROVE,
+  cardOf,
   formProblem,
   PLAIN_CARD,
   REJECT,
   TIMEOUT_PORT,
+  type ApprovalWaitRequest,
   type CardOutcome,
   type FormField,
   type InboxCard,

@@ -15,7 +15,7 @@ import type { WaitKind } from './wait-kind.js';
 
 export * from './wait-kind.js';
 export * from './card.js';
-export { approvalSignalSchema, type ApprovalSignal } from './approval.js';
+export { approvalSignalSchema, cardOf, type ApprovalSignal, type ApprovalWaitRequest } from './approval.js';
 export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal } from './signal.js';
 export { misfirePolicies, type MisfirePolicy } from './timer.js';
 export { isoTime } from '../model/duration.js';

@@ -1,12 +1,16 @@
 // The inbox, read once for the whole app: the badge, the approvals page and the notifications all
 // show the same list. It is read again 200 ms after the last `runsChanged` (a decision made
 // anywhere — this app, the CLI, HTTP — changes a run) and after a reconnect (pushes were missed).
+// Reminders: an item whose `remindAt` has passed is `reminded` (the inbox highlights it); one whose
+// reminder comes due while the page is open is announced once.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { InboxItem } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent, useOnReconnect } from '../app/client-context.js';
 import { approvalsHref } from '../app/routes.js';
 
 const REFRESH_DELAY_MS = 200;
+// setTimeout's longest delay; a reminder further off is looked at again then.
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 export type NotificationState = 'unsupported' | NotificationPermission;
 
@@ -19,6 +23,8 @@ export interface Inbox {
   notifications: NotificationState;
   /** Asks the browser (or Electron) to show notifications; only ever from a click. */
   askNotifications: () => void;
+  /** Keys (`itemKey`) of the items whose reminder came due. */
+  reminded: ReadonlySet<string>;
 }
 
 const InboxContext = createContext<Inbox | null>(null);
@@ -74,19 +80,65 @@ export function InboxProvider({ children }: { children: ReactNode }) {
     void Notification.requestPermission().then(setNotifications, () => setNotifications(notificationState()));
   }, []);
 
+  const reminded = useReminders(items);
+
   const value = useMemo(
-    () => ({ items, total, refresh, notifications, askNotifications }),
-    [items, total, refresh, notifications, askNotifications],
+    () => ({ items, total, refresh, notifications, askNotifications, reminded }),
+    [items, total, refresh, notifications, askNotifications, reminded],
   );
   return <InboxContext.Provider value={value}>{children}</InboxContext.Provider>;
 }
 
-/** A desktop notification for a new approval, when the person allowed them; a click opens the inbox. */
-function announce(item: InboxItem): void {
+const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The items whose reminder came due, looked at again when the next one comes due. A reminder that
+ * comes due while the page is open is announced once; one already past when the page loaded is
+ * only highlighted (the person is looking at the inbox, or was told before).
+ */
+function useReminders(items: InboxItem[] | null): ReadonlySet<string> {
+  const [reminded, setReminded] = useState<ReadonlySet<string>>(EMPTY);
+  const [loadedAt] = useState(() => Date.now());
+  const announced = useRef(new Set<string>());
+  useEffect(() => {
+    if (items === null) return;
+    let timer: number | undefined;
+    const look = () => {
+      const now = Date.now();
+      const due = new Set<string>();
+      let next = Infinity;
+      for (const item of items) {
+        const at = item.card.remindAt;
+        if (at === null) continue;
+        if (at > now) {
+          next = Math.min(next, at);
+          continue;
+        }
+        const key = itemKey(item);
+        due.add(key);
+        if (at > loadedAt && !announced.current.has(key)) {
+          announced.current.add(key);
+          announce(item, 'Reminder');
+        }
+      }
+      setReminded((current) =>
+        current.size === due.size && [...due].every((key) => current.has(key)) ? current : due,
+      );
+      if (next !== Infinity) timer = window.setTimeout(look, Math.min(next - now + 10, MAX_DELAY_MS));
+    };
+    look();
+    return () => window.clearTimeout(timer);
+  }, [items, loadedAt]);
+  return reminded;
+}
+
+/** A desktop notification for an approval, when the person allowed them; a click opens the inbox. */
+function announce(item: InboxItem, what: 'Approval' | 'Reminder' = 'Approval'): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  const notification = new Notification(`Approval: ${item.title}`, {
+  const notification = new Notification(`${what}: ${item.title}`, {
     body: `${item.workflowName} · run ${item.runId}`,
-    tag: itemKey(item),
+    // A reminder must not replace the arrival's notification (same tag), nor be replaced by it.
+    tag: `${what === 'Reminder' ? 'reminder:' : ''}${itemKey(item)}`,
   });
   notification.onclick = () => {
     window.focus();

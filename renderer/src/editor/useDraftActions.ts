@@ -3,6 +3,7 @@
 import { useCallback } from 'react';
 import { ApiError } from '../../../engine/api/index.js';
 import { useApi } from '../app/client-context.js';
+import { useApprover } from '../approvals/decider.js';
 import { errorText, useToast } from '../ui/toast.js';
 import type { DraftVersionInfo } from './run-inputs.js';
 
@@ -28,6 +29,9 @@ export function useDraftActions(options: {
   const { workflowId, flush, onVersioned, onInvalid } = options;
   const api = useApi();
   const toast = useToast();
+  // Who starts the run, by the name they decide approvals under: an approval that excludes the
+  // starter then refuses them.
+  const { name: starter } = useApprover();
 
   const refused = useCallback(
     (what: string, error: unknown) => {
@@ -69,7 +73,7 @@ export function useDraftActions(options: {
     async (input: unknown): Promise<StartedRun> => {
       try {
         await flush();
-        const started = await api.runDraft({ workflowId, input });
+        const started = await api.runDraft({ workflowId, input, by: starter });
         onVersioned();
         const run = { runId: started.run.runId, status: started.run.status, version: started.run.version };
         toast(
@@ -84,7 +88,7 @@ export function useDraftActions(options: {
         throw new Error(invalid ? `Cannot run: ${firstErrors(error)}` : errorText(error), { cause: error });
       }
     },
-    [api, flush, onInvalid, onVersioned, toast, workflowId],
+    [api, flush, onInvalid, onVersioned, starter, toast, workflowId],
   );
 
   return { saveVersion, runDraft, describeDraft };

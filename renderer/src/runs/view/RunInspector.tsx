@@ -3,15 +3,16 @@
 // changed marked (`data-changed="true"`). A node waiting for an approval at the latest step shows the
 // approval card, to decide right here. A node with no activation yet is "not reached": its input
 // and output read `null`, as a node that has not produced one.
-import { memo, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
 import {
+  cardOf,
   eventDetail,
   idempotencyKeyOf,
   type ActivationState,
   type JournalEvent,
   type NodeStateAt,
 } from '../../../../engine/api/index.js';
-import { ApprovalCard } from '../../approvals/ApprovalCard.js';
+import { ApprovalCard, decidedText } from '../../approvals/ApprovalCard.js';
 import { runHref } from '../../app/routes.js';
 import { JsonView } from '../../ui/JsonView.js';
 import { activationDuration, formatMs, type Inheritance, type NodePart } from './run-step.js';
@@ -81,6 +82,8 @@ const Attempts = memo(function Attempts({ attempts }: { attempts: ActivationStat
 
 function RunInspectorView(props: RunInspectorProps) {
   const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
+  // A decision made on this card: the card goes as the run moves on, this line says what was decided.
+  const [decidedHere, setDecidedHere] = useState<{ activationId: string; text: string } | null>(null);
   return (
     <div className="run-inspector" data-testid="run-inspector">
       <section className="run-inspector-node">
@@ -117,9 +120,28 @@ function RunInspectorView(props: RunInspectorProps) {
               title: activation.wait.title,
               instructions: activation.wait.instructions,
               input: activation.input,
+              card: cardOf(activation.wait),
+              // Approvals recorded so far towards the quorum, from the journal.
+              votes: activation.votes.flatMap((vote) =>
+                vote.wait === 'approval' ? [{ decision: vote.decision, by: vote.by, at: vote.at }] : [],
+              ),
+            }}
+            onDecided={(decided) => {
+              if (decided.kind === 'decided')
+                setDecidedHere({
+                  activationId: activation.activationId,
+                  text: `${decidedText(decided.outcome, decided.by)}. The run goes on.`,
+                });
             }}
           />
         )}
+        {decidedHere !== null &&
+          decidedHere.activationId === activation?.activationId &&
+          activation.status !== 'waiting' && (
+            <p className="approval-outcome approval-outcome-decided" role="status" data-testid="approval-outcome">
+              {decidedHere.text}
+            </p>
+          )}
         <PartHeading part="input" changed={changed.has('input')}>
           Input
         </PartHeading>
