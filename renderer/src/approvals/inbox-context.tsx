@@ -6,6 +6,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { InboxItem } from '../../../engine/api/index.js';
 import { useApi, useEngineEvent, useOnReconnect } from '../app/client-context.js';
+import { desktop, notify } from '../app/platform.js';
 import { approvalsHref } from '../app/routes.js';
 
 const REFRESH_DELAY_MS = 200;
@@ -32,6 +33,8 @@ const InboxContext = createContext<Inbox | null>(null);
 export const itemKey = (item: Pick<InboxItem, 'runId' | 'activationId'>) => `${item.runId}/${item.activationId}`;
 
 function notificationState(): NotificationState {
+  // The desktop app shows native notifications: nothing to ask.
+  if (desktop) return 'granted';
   return typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
 }
 
@@ -132,18 +135,16 @@ function useReminders(items: InboxItem[] | null): ReadonlySet<string> {
   return reminded;
 }
 
-/** A desktop notification for an approval, when the person allowed them; a click opens the inbox. */
+/**
+ * A notification for an approval (Electron's in the desktop app, the browser's once the person
+ * allowed them); a click opens the inbox.
+ */
 function announce(item: InboxItem, what: 'Approval' | 'Reminder' = 'Approval'): void {
-  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  const notification = new Notification(`${what}: ${item.title}`, {
-    body: `${item.workflowName} · run ${item.runId}`,
-    // A reminder must not replace the arrival's notification (same tag), nor be replaced by it.
-    tag: `${what === 'Reminder' ? 'reminder:' : ''}${itemKey(item)}`,
-  });
-  notification.onclick = () => {
-    window.focus();
+  // A reminder must not replace the arrival's notification (same tag), nor be replaced by it.
+  const tag = `${what === 'Reminder' ? 'reminder:' : ''}${itemKey(item)}`;
+  notify(`${what}: ${item.title}`, `${item.workflowName} · run ${item.runId}`, tag, () => {
     window.location.hash = approvalsHref();
-  };
+  });
 }
 
 export function useInbox(): Inbox {

@@ -285,6 +285,7 @@ function LoadedRunView({
               event={event}
               pinned={pinned !== null}
               onFollow={follow}
+              onKeep={setPinned}
               latest={position === lastSeq}
             />
           </aside>

@@ -32,6 +32,9 @@ export interface RunInspectorProps {
   /** The node was chosen by a click (else it follows the current event). */
   pinned: boolean;
   onFollow: () => void;
+  /** Keeps the inspector on this node (as a click on it would): after deciding here, the person
+   * sees the node's outcome rather than whichever node the run moves on to. */
+  onKeep: (nodeId: string) => void;
   /** The step shown is the run's latest: a wait still open there can be decided. */
   latest: boolean;
 }
@@ -127,11 +130,12 @@ function RunInspectorView(props: RunInspectorProps) {
               ),
             }}
             onDecided={(decided) => {
-              if (decided.kind === 'decided')
-                setDecidedHere({
-                  activationId: activation.activationId,
-                  text: `${decidedText(decided.outcome, decided.by)}. The run goes on.`,
-                });
+              if (decided.kind !== 'decided') return;
+              props.onKeep(activation.nodeId);
+              setDecidedHere({
+                activationId: activation.activationId,
+                text: `${decidedText(decided.outcome, decided.by)}. The run goes on.`,
+              });
             }}
           />
         )}
