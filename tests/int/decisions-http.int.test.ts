@@ -1,58 +1,20 @@
 // POST /api/runs/<runId>/decisions over real HTTP on 127.0.0.1 against `stepwise serve` (a real
 // engine host child process, a real SQLite file): a decision resumes the run, and a wait is
 // decided once, however the second call arrives (again, concurrently).
-import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { EngineClient, formatWorkflowFile, WebSocketConnection, type RunSummary } from '../../engine/api/index.js';
-import { serve, type ServedApp } from '../../engine/host/serve.js';
-import { edge, node, refundFlow, tempDir, until, workflow } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { formatWorkflowFile, type RunSummary } from '../../engine/api/index.js';
+import { edge, node, refundFlow, until, workflow } from '../support/harness.js';
+import { servedApi } from '../support/http-api.js';
 
-const dir = tempDir('stepwise-decisions-http-');
-let app: ServedApp;
-let client: EngineClient;
-
-beforeAll(async () => {
-  app = await serve({ dbPath: dir.db, port: 0 });
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`, (url) => new WebSocket(url)),
-  );
+const served = servedApi('stepwise-decisions-http-', async (client) => {
   await client.api.importWorkflow({ text: formatWorkflowFile(refundFlow()) });
 });
-afterAll(async () => {
-  client.stop();
-  await app.close();
-  dir.cleanup();
-});
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: app.port,
-        path,
-        method: 'POST',
-        headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json', ...headers },
-      },
-      (response) => {
-        let raw = '';
-        response.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown> }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+const { post } = served;
+const client = {
+  get api() {
+    return served.client.api;
+  },
+};
 
 async function parkedRun(amount: number): Promise<string> {
   const run = await client.api.startRun({ workflowId: 'refund', input: { amount } });

@@ -4,11 +4,11 @@
 // served mode.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/runtime/engine.js';
 import { ROOT, refundFlow, tempDir, until } from '../support/harness.js';
+import { postJson, type HttpAnswer } from '../support/http-api.js';
 
 const dir = tempDir('stepwise-desktop-api-');
 const accessFile = join(dir.path, 'api-access.json');
@@ -41,33 +41,9 @@ function access(): { url: string; token: string } {
   return JSON.parse(readFileSync(accessFile, 'utf8')) as { url: string; token: string };
 }
 
-function post(
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
+function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   const { url, token } = access();
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-      },
-      (response) => {
-        let raw = '';
-        response.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown> }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+  return postJson({ port: new URL(url).port, token }, path, body, headers);
 }
 
 describe("the desktop engine host's API for other programs", () => {

@@ -4,12 +4,11 @@
 // POST /api/runs/<runId>/decisions → every run completes on the port its decision chose, each
 // decision is journaled once, and deciding again is refused naming the first decision.
 import Database from 'better-sqlite3';
-import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { EngineClient, formatWorkflowFile, WebSocketConnection } from '../../engine/api/index.js';
+import { formatWorkflowFile, type EngineClient } from '../../engine/api/index.js';
 import { startServe, type ServedProcess } from '../support/browser.js';
 import { refundFlow, tempDir, until } from '../support/harness.js';
+import { apiClient, postJson, type HttpAnswer } from '../support/http-api.js';
 import { childPids, isGone } from '../support/processes.js';
 
 const RUNS = 100;
@@ -26,39 +25,9 @@ afterAll(async () => {
 
 async function open(): Promise<{ served: ServedProcess; client: EngineClient }> {
   const served = await startServe(dir.db);
-  const client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${served.port}/api/ws?token=${served.token}`, (url) => new WebSocket(url)),
-  );
+  const client = apiClient(served);
   opened.push({ served, client });
   return { served, client };
-}
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function post(served: ServedProcess, path: string, body: unknown): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: served.port,
-        path,
-        method: 'POST',
-        headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
-      },
-      (response) => {
-        let raw = '';
-        response.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown> }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
 }
 
 /** Even amounts are approved, odd ones rejected; each by its own person. */
@@ -106,13 +75,13 @@ describe('100 runs parked at an approval survive the engine host being killed', 
 
     // Ten clients at a time, as several people (or a script) deciding at once.
     const queue = [...amounts];
-    const answers = new Map<number, Answer>();
+    const answers = new Map<number, HttpAnswer>();
     await Promise.all(
       Array.from({ length: 10 }, async () => {
         for (let amount = queue.shift(); amount !== undefined; amount = queue.shift())
           answers.set(
             amount,
-            await post(second.served, `/api/runs/${runOf.get(amount)}/decisions`, decisionFor(amount)),
+            await postJson(second.served, `/api/runs/${runOf.get(amount)}/decisions`, decisionFor(amount)),
           );
       }),
     );
@@ -151,7 +120,7 @@ describe('100 runs parked at an approval survive the engine host being killed', 
     // A second decision, however late, is refused naming the first.
     const late = runOf.get(RUNS) as string;
     const decidedAt = (await second.client.api.getRun({ runId: late })).approvals[0]?.decidedAt ?? 0;
-    const again = await post(second.served, `/api/runs/${late}/decisions`, {
+    const again = await postJson(second.served, `/api/runs/${late}/decisions`, {
       decision: 'rejected',
       by: 'someone-else',
     });

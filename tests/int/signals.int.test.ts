@@ -3,17 +3,11 @@
 // payload flows downstream; an invalid one is refused naming the field and the run stays parked;
 // a run that does not wait for the name is 404; a short timeout takes the `timeout` port.
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { EngineClient, formatWorkflowFile, WebSocketConnection, type RunSummary } from '../../engine/api/index.js';
-import { serve, type ServedApp } from '../../engine/host/serve.js';
-import { edge, node, runCli, tempDir, until, workflow } from '../support/harness.js';
-
-const dir = tempDir('stepwise-signals-');
-let app: ServedApp;
-let client: EngineClient;
+import { describe, expect, it } from 'vitest';
+import { formatWorkflowFile, type RunSummary } from '../../engine/api/index.js';
+import { edge, node, runCli, until, workflow } from '../support/harness.js';
+import { servedApi } from '../support/http-api.js';
 
 const paidSchema = {
   type: 'object',
@@ -36,57 +30,21 @@ function paymentFlow(id: string, timeout?: string) {
   );
 }
 
-beforeAll(async () => {
-  app = await serve({ dbPath: dir.db, port: 0 });
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`, (url) => new WebSocket(url)),
-  );
+const served = servedApi('stepwise-signals-', async (client) => {
   await client.api.importWorkflow({ text: formatWorkflowFile(paymentFlow('payment')) });
   await client.api.importWorkflow({ text: formatWorkflowFile(paymentFlow('hurry', '300ms')) });
-}, 60_000);
-afterAll(async () => {
-  client.stop();
-  await app.close();
-  dir.cleanup();
 });
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: app.port,
-        path,
-        method: 'POST',
-        headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json', ...headers },
-      },
-      (response) => {
-        let raw = '';
-        response.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown> }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+const { post, dir } = served;
+const api = () => served.client.api;
 
 async function parkedRun(workflowId = 'payment'): Promise<string> {
-  const run = await client.api.startRun({ workflowId, input: { order: 7 } });
+  const run = await api().startRun({ workflowId, input: { order: 7 } });
   await status(run.runId, 'waiting');
   return run.runId;
 }
 
 function status(runId: string, wanted: RunSummary['status']): Promise<void> {
-  return until(async () => (await client.api.getRun({ runId })).status === wanted, `${runId} ${wanted}`);
+  return until(async () => (await api().getRun({ runId })).status === wanted, `${runId} ${wanted}`);
 }
 
 describe('POST /api/runs/<runId>/signals/<name>', () => {
@@ -102,17 +60,17 @@ describe('POST /api/runs/<runId>/signals/<name>', () => {
     expect((await post(path, '{not json')).status).toBe(400);
     expect((await post(path, 'x'.repeat(2 * 1024 * 1024))).status).toBe(413);
     // Nothing of that decided the wait.
-    const parked = await client.api.getRun({ runId });
+    const parked = await api().getRun({ runId });
     expect(parked.status).toBe('waiting');
     expect(parked.settled).toBe('parked');
 
     const payload = { amount: 12.5, reference: 'r-1' };
     expect(await post(path, payload)).toEqual({ status: 200, body: { ok: true } });
     await status(runId, 'completed');
-    const run = await client.api.getRun({ runId });
+    const run = await api().getRun({ runId });
     expect(run.output).toEqual(payload);
     expect(run.activations.find((activation) => activation.nodeId === 'paid')?.port).toBe('out');
-    const { events } = await client.api.getRunEvents({ runId });
+    const { events } = await api().getRunEvents({ runId });
     const received = events.filter((event) => event.type === 'SignalReceived');
     expect(received).toHaveLength(1);
     expect(received[0]?.data).toMatchObject({ signal: { wait: 'signal', name: 'paid', by: 'http', payload } });
@@ -126,7 +84,7 @@ describe('POST /api/runs/<runId>/signals/<name>', () => {
     const runId = await parkedRun();
     const other = await post(`/api/runs/${runId}/signals/shipped`, ok);
     expect(other).toEqual({ status: 404, body: { error: `run ${runId} does not wait for signal "shipped"` } });
-    expect((await client.api.getRun({ runId })).status).toBe('waiting');
+    expect((await api().getRun({ runId })).status).toBe('waiting');
     expect((await post(`/api/runs/${runId}/signals/paid`, ok)).status).toBe(200);
     const again = await post(`/api/runs/${runId}/signals/paid`, ok);
     expect(again.status).toBe(404);
@@ -139,13 +97,13 @@ describe('POST /api/runs/<runId>/signals/<name>', () => {
     expect((await post(path, { amount: 1 }, { authorization: 'Bearer nope' })).status).toBe(401);
     expect((await post(path, { amount: 1 }, { authorization: '' })).status).toBe(401);
     expect((await post(path, { amount: 1 }, { origin: 'http://evil.example' })).status).toBe(403);
-    expect((await client.api.getRun({ runId })).status).toBe('waiting');
+    expect((await api().getRun({ runId })).status).toBe('waiting');
   });
 
   it('a short timeout takes the timeout port', async () => {
-    const run = await client.api.startRun({ workflowId: 'hurry', input: { order: 9 } });
+    const run = await api().startRun({ workflowId: 'hurry', input: { order: 9 } });
     await status(run.runId, 'completed');
-    const done = await client.api.getRun({ runId: run.runId });
+    const done = await api().getRun({ runId: run.runId });
     expect(done.output).toEqual({ timedOut: true, order: 9 });
     expect(done.activations.find((activation) => activation.nodeId === 'paid')?.port).toBe('timeout');
     expect(done.activations.find((activation) => activation.nodeId === 'end')?.status).toBe('skipped');
@@ -157,7 +115,7 @@ describe('POST /api/runs/<runId>/signals/<name>', () => {
     const broken = paymentFlow('broken');
     const waitNode = broken.nodes.find((item) => item.id === 'paid');
     if (waitNode) waitNode.config = { name: 'paid', schema: { type: 'nope' } };
-    const { problems } = await client.api.validate({ workflow: broken });
+    const { problems } = await api().validate({ workflow: broken });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -183,12 +141,12 @@ describe('stepwise signal', () => {
     const wrong = await cli('signal', first, 'shipped', '--data', '{}');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim()).toBe(`stepwise: run ${first} does not wait for signal "shipped"`);
-    expect((await client.api.getRun({ runId: first })).status).toBe('waiting');
+    expect((await api().getRun({ runId: first })).status).toBe('waiting');
 
     const sent = await cli('signal', first, 'paid', '--data', '{"amount":3}', '--by', 'ci');
     expect(sent.code, sent.stderr).toBe(0);
     await status(first, 'completed');
-    expect((await client.api.getRun({ runId: first })).output).toEqual({ amount: 3 });
+    expect((await api().getRun({ runId: first })).output).toEqual({ amount: 3 });
 
     const second = await parkedRun();
     const file = join(dir.path, 'payload.json');
@@ -197,8 +155,8 @@ describe('stepwise signal', () => {
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(JSON.parse(fromFile.stdout)).toMatchObject({ runId: second, signal: 'paid' });
     await status(second, 'completed');
-    expect((await client.api.getRun({ runId: second })).output).toEqual({ amount: 4, reference: 'from-file' });
-    const { events } = await client.api.getRunEvents({ runId: first });
+    expect((await api().getRun({ runId: second })).output).toEqual({ amount: 4, reference: 'from-file' });
+    const { events } = await api().getRunEvents({ runId: first });
     expect(events.find((event) => event.type === 'SignalReceived')?.data).toMatchObject({ signal: { by: 'ci' } });
   });
 });

@@ -4,83 +4,53 @@
 // with that path; a bad signature is 401; an unknown path 404; the secret never shows.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { EngineClient, formatWorkflowFile, WebSocketConnection } from '../../engine/api/index.js';
-import { serve, type ServedApp } from '../../engine/host/serve.js';
-import { edge, node, tempDir, until, workflow } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { formatWorkflowFile } from '../../engine/api/index.js';
+import { edge, node, until, workflow } from '../support/harness.js';
+import { postJson, servedApi } from '../support/http-api.js';
 
-const dir = tempDir('stepwise-webhook-');
 const SECRET = 'whsec-4f1c7e0b9a2d6e3f';
 const logs: string[] = [];
-let app: ServedApp;
-let client: EngineClient;
-
-beforeAll(async () => {
-  app = await serve({ dbPath: dir.db, port: 0, log: (line) => logs.push(line) });
-  client = new EngineClient(
-    new WebSocketConnection(`ws://127.0.0.1:${app.port}/api/ws?token=${app.token}`, (url) => new WebSocket(url)),
-  );
-  // Signed calls on "orders/paid"; the token only on "open". A manual trigger too: a webhook run
-  // must start from its own trigger, not the manual one.
-  const graph = workflow(
-    'shop',
-    [
-      node('manual', 'trigger.manual'),
-      node('hook', 'trigger.webhook', { path: 'orders/paid', secret: 'SHOP_HOOK' }),
-      node('open', 'trigger.webhook', { path: 'open' }),
-      node('tag', 'code', { code: 'return { via: "manual" };' }),
-      node('end', 'output'),
-      node('openEnd', 'output'),
-      node('manualEnd', 'output'),
-    ],
-    [edge('hook', 'end'), edge('open', 'openEnd'), edge('manual', 'tag'), edge('tag', 'manualEnd')],
-  );
-  await client.api.importWorkflow({ text: formatWorkflowFile(graph) });
-  await client.api.setCredential({ name: 'SHOP_HOOK', value: SECRET });
-}, 60_000);
-afterAll(async () => {
-  client.stop();
-  await app.close();
-  dir.cleanup();
-});
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-function post(path: string, text: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: app.port,
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-      },
-      (response) => {
-        let raw = '';
-        response.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(raw) as Record<string, unknown> }),
-        );
-      },
+const served = servedApi(
+  'stepwise-webhook-',
+  async (client) => {
+    // Signed calls on "orders/paid"; the token only on "open". A manual trigger too: a webhook run
+    // must start from its own trigger, not the manual one.
+    const graph = workflow(
+      'shop',
+      [
+        node('manual', 'trigger.manual'),
+        node('hook', 'trigger.webhook', { path: 'orders/paid', secret: 'SHOP_HOOK' }),
+        node('open', 'trigger.webhook', { path: 'open' }),
+        node('tag', 'code', { code: 'return { via: "manual" };' }),
+        node('end', 'output'),
+        node('openEnd', 'output'),
+        node('manualEnd', 'output'),
+      ],
+      [edge('hook', 'end'), edge('open', 'openEnd'), edge('manual', 'tag'), edge('tag', 'manualEnd')],
     );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
+    await client.api.importWorkflow({ text: formatWorkflowFile(graph) });
+    await client.api.setCredential({ name: 'SHOP_HOOK', value: SECRET });
+  },
+  { log: (line) => logs.push(line) },
+);
+const { dir } = served;
+const app = {
+  get token() {
+    return served.app.token;
+  },
+};
+/** Without the token unless the headers carry it. */
+const post = (path: string, text: string, headers: Record<string, string> = {}) =>
+  postJson({ port: served.app.port, token: null }, path, text, headers);
 
 function sign(text: string, secret = SECRET): string {
   return `sha256=${createHmac('sha256', secret).update(text).digest('hex')}`;
 }
 
 async function output(runId: string): Promise<unknown> {
-  await until(async () => (await client.api.getRun({ runId })).status === 'completed', `${runId} completed`);
-  return (await client.api.getRun({ runId })).output;
+  await until(async () => (await served.client.api.getRun({ runId })).status === 'completed', `${runId} completed`);
+  return (await served.client.api.getRun({ runId })).output;
 }
 
 describe('POST /api/hooks/<workflowId>/<path>', () => {
@@ -101,7 +71,7 @@ describe('POST /api/hooks/<workflowId>/<path>', () => {
     expect(run.headers).not.toHaveProperty('cookie');
     expect(run.headers).not.toHaveProperty('authorization');
     expect(JSON.stringify(run)).not.toContain(app.token);
-    const detail = await client.api.getRun({ runId });
+    const detail = await served.client.api.getRun({ runId });
     const ran = detail.activations.filter((activation) => activation.status === 'completed');
     expect(ran.map((activation) => activation.nodeId).sort()).toEqual(['open', 'openEnd']);
 
@@ -124,7 +94,7 @@ describe('POST /api/hooks/<workflowId>/<path>', () => {
     expect(run.body).toEqual({ order: 7 });
     expect(run.headers).not.toHaveProperty('x-stepwise-signature');
 
-    const before = (await client.api.listRuns({ workflowId: 'shop' })).runs.length;
+    const before = (await served.client.api.listRuns({ workflowId: 'shop' })).runs.length;
     const refusals = [
       await post('/api/hooks/shop/orders/paid', text, { 'x-stepwise-signature': sign(text, 'wrong-secret') }),
       // A signature of another body.
@@ -138,10 +108,10 @@ describe('POST /api/hooks/<workflowId>/<path>', () => {
       await post('/api/hooks/shop/nowhere', text, { 'x-stepwise-signature': sign(text) }),
     ];
     expect(refusals.map((answer) => answer.status)).toEqual([401, 401, 401, 401, 401, 401]);
-    expect((await client.api.listRuns({ workflowId: 'shop' })).runs.length).toBe(before);
+    expect((await served.client.api.listRuns({ workflowId: 'shop' })).runs.length).toBe(before);
 
     // The secret is in no answer, log line, run input or journal.
-    const journal = await client.api.getRunEvents({ runId: String(signed.body.runId) });
+    const journal = await served.client.api.getRunEvents({ runId: String(signed.body.runId) });
     for (const text of [JSON.stringify(refusals), logs.join('\n'), JSON.stringify(journal)])
       expect(text).not.toContain(SECRET);
     expect(readFileSync(dir.db).includes(SECRET)).toBe(false);
@@ -159,18 +129,18 @@ describe('POST /api/hooks/<workflowId>/<path>', () => {
   });
 
   it('runs the latest version: a path moved in a new version is found there, and gone from the old place', async () => {
-    const { draft } = await client.api.getWorkflow({ workflowId: 'shop' });
+    const { draft } = await served.client.api.getWorkflow({ workflowId: 'shop' });
     const moved = {
       ...draft,
       nodes: draft.nodes.map((item) => (item.id === 'open' ? { ...item, config: { path: 'open-v2' } } : item)),
     };
-    await client.api.saveDraft({ workflowId: 'shop', draft: moved });
-    await client.api.saveVersion({ workflowId: 'shop' });
+    await served.client.api.saveDraft({ workflowId: 'shop', draft: moved });
+    await served.client.api.saveVersion({ workflowId: 'shop' });
     const auth = { authorization: `Bearer ${app.token}` };
     expect((await post('/api/hooks/shop/open', '{}', auth)).status).toBe(404);
     const answer = await post('/api/hooks/shop/open-v2', '{"v":2}', auth);
     expect(answer.status).toBe(202);
-    const run = await client.api.getRun({ runId: String(answer.body.runId) });
+    const run = await served.client.api.getRun({ runId: String(answer.body.runId) });
     expect(run.version).toBe(2);
   });
 });
