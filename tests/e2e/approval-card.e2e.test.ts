@@ -6,7 +6,7 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOW_FORMAT, type Workflow, type WorkflowNode } from '../../engine/api/index.js';
-import { servedAppSuite } from '../support/e2e-suite.js';
+import { notified, recordNotifications, servedAppSuite } from '../support/e2e-suite.js';
 
 const suite = servedAppSuite('stepwise-approval-card-');
 const { contexts } = suite;
@@ -303,17 +303,7 @@ describe('the completed approval card', { timeout: 90_000 }, () => {
   it('an item is highlighted when its reminder comes due, and announced once', async () => {
     const { workflowId, title } = await approvalFlow({ remindAfter: '4s', assignees: ['gina', 'hal'] });
     const context = await newContext();
-    await context.grantPermissions(['notifications'], { origin: suite.app().served.origin });
-    // Records what the page announces (headless Chromium shows nothing to look at).
-    await context.addInitScript(`{
-      const Real = window.Notification;
-      window.__notified = [];
-      window.Notification = class {
-        static get permission() { return Real.permission; }
-        static requestPermission() { return Real.requestPermission(); }
-        constructor(title, options) { window.__notified.push({ title, body: options && options.body }); }
-      };
-    }`);
+    await recordNotifications(context, suite.app().served.origin);
     const page = await context.newPage();
     await page.goto(`${suite.app().served.url}#/approvals`);
     await page.getByTestId('approvals-view').waitFor();
@@ -330,13 +320,12 @@ describe('the completed approval card', { timeout: 90_000 }, () => {
     expect(await entry.getByTestId('approval-item-who').textContent()).toBe(
       'Reminder: still waiting · Assigned to gina, hal',
     );
-    const notified = () => page.evaluate<{ title: string; body: string }[]>('window.__notified');
     await expect
-      .poll(async () => (await notified()).map((shown) => shown.title))
+      .poll(async () => (await notified(page)).map((shown) => shown.title))
       .toEqual([`Approval: ${title}`, `Reminder: ${title}`]);
     // Another read of the inbox does not announce it again.
     await api().startRun({ workflowId: (await approvalFlow({})).workflowId, input: {} });
-    await expect.poll(async () => (await notified()).length).toBe(3);
-    expect((await notified()).filter((shown) => shown.title === `Reminder: ${title}`)).toHaveLength(1);
+    await expect.poll(async () => (await notified(page)).length).toBe(3);
+    expect((await notified(page)).filter((shown) => shown.title === `Reminder: ${title}`)).toHaveLength(1);
   });
 });

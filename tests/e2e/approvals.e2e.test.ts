@@ -5,7 +5,7 @@
 import type { Page } from '@playwright/test';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOW_FORMAT, type Workflow, type WorkflowNode } from '../../engine/api/index.js';
-import { servedAppSuite } from '../support/e2e-suite.js';
+import { notified, recordNotifications, servedAppSuite } from '../support/e2e-suite.js';
 import { runCli } from '../support/harness.js';
 
 const suite = servedAppSuite('stepwise-approvals-');
@@ -169,17 +169,7 @@ describe('approvals in the app', () => {
     const earlier = await parkedRun(workflowId, { amount: 1 });
     const context = await suite.app().browser.newContext({ viewport: { width: 1440, height: 900 } });
     contexts.push(context);
-    await context.grantPermissions(['notifications'], { origin: suite.app().served.origin });
-    // Records what the page announces (headless Chromium shows nothing to look at).
-    await context.addInitScript(`{
-      const Real = window.Notification;
-      window.__notified = [];
-      window.Notification = class {
-        static get permission() { return Real.permission; }
-        static requestPermission() { return Real.requestPermission(); }
-        constructor(title, options) { window.__notified.push({ title, body: options && options.body }); }
-      };
-    }`);
+    await recordNotifications(context, suite.app().served.origin);
     const page = await context.newPage();
     await page.goto(`${suite.app().served.url}#/approvals`);
     await item(page, earlier).waitFor();
@@ -190,9 +180,8 @@ describe('approvals in the app', () => {
 
     const later = await parkedRun(workflowId, { amount: 2 });
     await item(page, later).waitFor();
-    const notified = () => page.evaluate<{ title: string; body: string }[]>('window.__notified');
-    await expect.poll(async () => (await notified()).length).toBe(1);
-    const [shown] = await notified();
+    await expect.poll(async () => (await notified(page)).length).toBe(1);
+    const [shown] = await notified(page);
     expect(shown?.title).toBe(`Approval: Refund ${made}?`);
     expect(shown?.body).toContain(later);
 
@@ -201,7 +190,7 @@ describe('approvals in the app', () => {
     await expect.poll(() => badge(page)).toBe(String(before + 1));
     for (const runId of [earlier, later]) await api().decide({ runId, decision: 'approved', by: 'dana' });
     await expect.poll(() => badge(page)).toBe(String(before - 1));
-    expect(await notified()).toHaveLength(1);
+    expect(await notified(page)).toHaveLength(1);
   });
 
   it('asks for notifications only when the person clicks', async () => {

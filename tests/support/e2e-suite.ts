@@ -2,7 +2,7 @@
 // outside vitest also use).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { EngineClient, WebSocketConnection, type EngineApi } from '../../engine/api/index.js';
@@ -63,4 +63,26 @@ export function servedAppSuite(prefix: string): {
       return started;
     },
   };
+}
+
+/**
+ * Records the notifications the pages of `context` show (headless Chromium shows nothing to look
+ * at): allowed for the app's origin, each one's title and body kept; read them with `notified`.
+ */
+export async function recordNotifications(context: BrowserContext, origin: string): Promise<void> {
+  await context.grantPermissions(['notifications'], { origin });
+  await context.addInitScript(`{
+      const Real = window.Notification;
+      window.__notified = [];
+      window.Notification = class {
+        static get permission() { return Real.permission; }
+        static requestPermission() { return Real.requestPermission(); }
+        constructor(title, options) { window.__notified.push({ title, body: options && options.body }); }
+      };
+    }`);
+}
+
+/** What `recordNotifications` recorded on this page so far. */
+export function notified(page: Page): Promise<{ title: string; body: string }[]> {
+  return page.evaluate<{ title: string; body: string }[]>('window.__notified');
 }

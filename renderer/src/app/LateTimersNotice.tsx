@@ -2,10 +2,10 @@
 // with its run. Read from `lateTimers` on load, after a reconnect (a restarted engine host has its
 // own list) and a second after runs change. Dismissing hides the timers shown then; the engine
 // host's start time keys it, so a later start shows its own.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { LateTimer } from '../../../engine/api/index.js';
 import { absoluteTime, formatDuration } from '../runs/list/format.js';
-import { useApi, useEngineEvent, useOnReconnect } from './client-context.js';
+import { useApi, useLiveRefresh } from './client-context.js';
 import { runHref } from './routes.js';
 import './late-timers.css';
 
@@ -44,15 +44,7 @@ export function LateTimersNotice() {
       () => {},
     );
   }, [api]);
-  useEffect(refresh, [refresh]);
-  useOnReconnect(refresh);
-  const timer = useRef<number | undefined>(undefined);
-  const onRunsChanged = useCallback(() => {
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(refresh, REFRESH_DELAY_MS);
-  }, [refresh]);
-  useEngineEvent('runsChanged', onRunsChanged);
-  useEffect(() => () => window.clearTimeout(timer.current), []);
+  useLiveRefresh(refresh, REFRESH_DELAY_MS);
 
   const shown = report?.timers.slice(hidden) ?? [];
   if (!report || shown.length === 0) return null;

@@ -46,3 +46,19 @@ export function useOnReconnect(onReconnect: () => void): void {
     onReconnect();
   }, [status, onReconnect]);
 }
+
+/**
+ * Keeps what `refresh` reads current: read at once, again `delayMs` after the last `runsChanged`
+ * (a burst of changes is one read), and after a reconnect.
+ */
+export function useLiveRefresh(refresh: () => void, delayMs: number): void {
+  useEffect(refresh, [refresh]);
+  useOnReconnect(refresh);
+  const timer = useRef<number | undefined>(undefined);
+  const onRunsChanged = useCallback(() => {
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(refresh, delayMs);
+  }, [refresh, delayMs]);
+  useEngineEvent('runsChanged', onRunsChanged);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+}

@@ -5,7 +5,7 @@
 // reminder comes due while the page is open is announced once.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { InboxItem } from '../../../engine/api/index.js';
-import { useApi, useEngineEvent, useOnReconnect } from '../app/client-context.js';
+import { useApi, useLiveRefresh } from '../app/client-context.js';
 import { desktop, notify } from '../app/platform.js';
 import { approvalsHref } from '../app/routes.js';
 
@@ -68,15 +68,7 @@ export function InboxProvider({ children }: { children: ReactNode }) {
     );
   }, [api]);
 
-  useEffect(refresh, [refresh]);
-  useOnReconnect(refresh);
-  const timer = useRef<number | undefined>(undefined);
-  const onRunsChanged = useCallback(() => {
-    window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(refresh, REFRESH_DELAY_MS);
-  }, [refresh]);
-  useEngineEvent('runsChanged', onRunsChanged);
-  useEffect(() => () => window.clearTimeout(timer.current), []);
+  useLiveRefresh(refresh, REFRESH_DELAY_MS);
 
   const askNotifications = useCallback(() => {
     if (typeof Notification === 'undefined') return;
