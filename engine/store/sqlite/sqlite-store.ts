@@ -28,7 +28,7 @@ import {
   type WaitVote,
   type WorkerRecord,
 } from '../store.js';
-import { inboxCardSchema, PLAIN_CARD } from '../../waits/index.js';
+import { inboxCardSchema, PLAIN_CARD, type InboxCard } from '../../waits/index.js';
 import { openDatabase, type Db } from './database.js';
 import { LargeValues } from './large-values.js';
 import { run, SqliteWorkflows } from './sqlite-workflows.js';
@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
         input.ref,
         wait.createdAt,
         wait.timeoutAt,
-        JSON.stringify(wait.card),
+        cardColumn(wait.card),
       );
     }
     for (const { activationId, ...vote } of work.waitVote) s.voteWait.run(JSON.stringify(vote), runId, activationId);
@@ -730,6 +730,13 @@ function toReady(row: ReadyRow): ReadyRecord {
     leaseUntil: row.lease_until,
     deadline: row.deadline,
   };
+}
+
+/** A plain card (approve or reject, anyone, once) is most inbox rows: kept as NULL, read back as it. */
+const PLAIN_CARD_JSON = JSON.stringify(PLAIN_CARD);
+function cardColumn(card: InboxCard): string | null {
+  const json = JSON.stringify(card);
+  return json === PLAIN_CARD_JSON ? null : json;
 }
 
 function toWait(row: WaitRow, values: LargeValues): WaitRecord {
