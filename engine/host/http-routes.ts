@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { ApiError, describeIssues, type EngineApi } from '../api/index.js';
+import { ApiError, describeIssues, signalNameSchema, type EngineApi } from '../api/index.js';
 import { READABLE_ISSUES } from '../model/issues.js';
 
 /** Bodies of these routes are a few fields; a larger one is refused before it is buffered whole. */
@@ -196,6 +196,9 @@ async function postSignal(
   _body: unknown,
   request: RouteRequest,
 ): Promise<HttpAnswer> {
+  // A name no wait.signal node can have: the run surely does not wait for it.
+  if (!signalNameSchema.safeParse(name).success)
+    return { status: 404, body: { error: `run ${runId} does not wait for signal "${name}"` } };
   let payload: unknown = null;
   try {
     // An empty body is a signal without data.
@@ -210,6 +213,8 @@ async function postSignal(
     if (!(error instanceof ApiError)) throw error;
     if (error.code === 'invalid' || error.code === 'bad-request')
       return { status: 400, body: { error: 'invalid-signal', message: error.message } };
+    // Several nodes wait on that name: the request cannot say which (the engine names them).
+    if (error.reason === 'ambiguous') return answer(400, error);
     throw error;
   }
 }

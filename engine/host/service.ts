@@ -384,6 +384,7 @@ export class EngineService implements EngineApi {
         version: version.version,
         input: webhookInput(call),
         trigger: trigger.nodeId,
+        by: 'webhook',
       });
       return { runId: run.runId };
     });

@@ -64,7 +64,7 @@ export class RunCommands {
       runIds: [],
       creates: runId,
       apply: (batch) =>
-        begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger, options.by ?? null),
+        begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger, starter(options.by)),
     });
     return this.#record(runId);
   }
@@ -291,6 +291,12 @@ function runInput(input: unknown): unknown {
 
 function normaliseJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value) ?? 'null') as unknown;
+}
+
+/** Who started a run, as given (trimmed); none when the name is blank. */
+function starter(by: string | undefined): string | null {
+  const name = by?.trim() ?? '';
+  return name === '' ? null : name;
 }
 
 export function defaultActor(): string {

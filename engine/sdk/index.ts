@@ -6,7 +6,7 @@ import type { RetryPolicy } from '../model/workflow.js';
 import type { WaitOutcome, WaitRequest } from '../waits/index.js';
 
 /** The ports and form field types of an approval, as its wait kind defines them. */
-export { APPROVE, FORM_FIELD_TYPES, REJECT, TIMEOUT_PORT } from '../waits/index.js';
+export { APPROVE, FORM_FIELD_TYPES, personKey, REJECT, TIMEOUT_PORT } from '../waits/index.js';
 
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';

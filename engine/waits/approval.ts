@@ -12,6 +12,7 @@ import {
   formFieldSchema,
   formProblem,
   REJECT,
+  personKey,
   TIMEOUT_PORT,
   type InboxCard,
 } from './card.js';
@@ -44,7 +45,7 @@ export type ApprovalWaitRequest = z.infer<typeof approvalRequestSchema>;
 export const approvalSignalSchema = z.strictObject({
   /** The outcome's port: `approved`, `rejected` or a custom outcome. */
   decision: z.string().min(1),
-  by: z.string().min(1),
+  by: z.string().trim().min(1, 'a name is required: who decides'),
   comment: z.string().nullable(),
   /** The form's values, by field name. */
   values: z.record(z.string(), z.unknown()).optional(),
@@ -116,24 +117,25 @@ function resolveDecision(
   context: { pending: readonly (ApprovalRecord & { at: number })[]; startedBy: string | null },
 ): SignalAnswer<ApprovalRecord, ApprovalOutcome> {
   const card = cardOf(request);
-  const by = signal.by.trim();
+  const { by } = signal;
+  const person = personKey(by);
   const outcome = card.outcomes.find((choice) => choice.port === signal.decision);
   if (!outcome)
     return {
       refused: `"${signal.decision}" is not an outcome of this approval (${card.outcomes.map((choice) => choice.port).join(', ')})`,
       code: 'invalid',
     };
-  if (card.assignees.length > 0 && !card.assignees.includes(by))
+  if (card.assignees.length > 0 && !card.assignees.some((assignee) => personKey(assignee) === person))
     return {
       refused: `${by} may not decide this approval: it is assigned to ${card.assignees.join(', ')}`,
       code: 'not-allowed',
     };
-  if (card.excludeStarter && context.startedBy !== null && context.startedBy === by)
+  if (card.excludeStarter && context.startedBy !== null && personKey(context.startedBy) === person)
     return { refused: `${by} started this run and may not decide its approval`, code: 'not-allowed' };
-  const earlier = context.pending.find((vote) => vote.by === by);
+  const earlier = context.pending.find((vote) => personKey(vote.by) === person);
   if (earlier)
     return {
-      refused: `${by} already ${summary(earlier).replace(` by ${by}`, '')} at ${isoTime(earlier.at)}; ${card.quorum} different people must approve`,
+      refused: `${earlier.by} already ${earlier.decision} at ${isoTime(earlier.at)}; ${card.quorum} different people must approve`,
       code: 'already-decided',
     };
   const values = signal.values ?? {};

@@ -59,10 +59,13 @@ export function formProblem(
     if (!form.some((field) => field.name === name)) return `the form has no field "${name}"`;
   for (const field of form) {
     const value = values[field.name];
-    if (value === undefined || value === null || value === '') {
+    // A required checkbox is one that must be ticked ("I checked the receipt").
+    const missing = value === undefined || value === null || value === '' || (field.type === 'boolean' && !value);
+    if (missing) {
       // A rejection needs no form: the approver is saying no, not filling it in.
-      if (field.required && decision !== REJECT.port) return `"${field.label}" is required`;
-      continue;
+      if (field.required && decision !== REJECT.port)
+        return field.type === 'boolean' ? `"${field.label}" must be ticked` : `"${field.label}" is required`;
+      if (value === undefined || value === null || value === '') continue;
     }
     const wrong = (what: string): string => `"${field.label}" must be ${what}`;
     switch (field.type) {
@@ -77,12 +80,27 @@ export function formProblem(
           return wrong(`one of ${(field.options ?? []).map((option) => `"${option}"`).join(', ')}`);
         break;
       case 'date':
-        if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value)))
-          return wrong('a date (YYYY-MM-DD)');
+        if (typeof value !== 'string' || !isCalendarDate(value)) return wrong('a date (YYYY-MM-DD)');
         break;
       default:
         if (typeof value !== 'string') return wrong('text');
     }
   }
   return null;
+}
+
+/** `YYYY-MM-DD` naming a day that exists (Date.parse accepts 2023-02-30 and rolls it over). */
+function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+/**
+ * A person as decisions name them: the same whatever the case, surrounding spaces or Unicode form
+ * ("Alice", " alice", "ＡＬＩＣＥ" are one person), so a quorum, assignees and "not the starter"
+ * cannot be met or dodged by retyping a name.
+ */
+export function personKey(name: string): string {
+  return name.normalize('NFKC').trim().toLowerCase();
 }

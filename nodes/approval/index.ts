@@ -9,6 +9,7 @@ import {
   defineNode,
   FORM_FIELD_TYPES,
   NO_RETRY,
+  personKey,
   REJECT,
   TerminalError,
   TIMEOUT_PORT,
@@ -69,6 +70,12 @@ const config = z.strictObject({
 });
 type Config = z.infer<typeof config>;
 
+/** The names once each, as decisions tell people apart (case and spacing aside). */
+function distinctPeople(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return names.filter((name) => !seen.has(personKey(name)) && seen.add(personKey(name)));
+}
+
 function assigned(count: number): string {
   return count === 1 ? '1 person is assigned' : `${count} people are assigned`;
 }
@@ -104,10 +111,11 @@ function check(config: Config): ConfigProblem[] {
     if (field.type === 'select' && (field.options ?? []).length === 0)
       problems.push({ field: `form.${index}.options`, message: 'a select needs options' });
   });
-  if (config.assignees.length > 0 && config.quorum > new Set(config.assignees).size)
+  const people = distinctPeople(config.assignees).length;
+  if (config.assignees.length > 0 && config.quorum > people)
     problems.push({
       field: 'quorum',
-      message: `${config.quorum} approvals are needed but only ${assigned(new Set(config.assignees).size)}`,
+      message: `${config.quorum} approvals are needed but only ${assigned(people)}`,
     });
   return problems;
 }
@@ -175,7 +183,7 @@ export const approval = defineNode({
             ...(field.options !== undefined && { options: field.options }),
           })),
         }),
-        ...(config.assignees.length > 0 && { assignees: [...new Set(config.assignees)] }),
+        ...(config.assignees.length > 0 && { assignees: distinctPeople(config.assignees) }),
         ...(config.quorum > 1 && { quorum: config.quorum }),
         ...(config.excludeStarter && { excludeStarter: true }),
         ...(config.remindAfter !== undefined && { remindAt: after(config.remindAfter) }),

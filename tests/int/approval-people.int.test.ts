@@ -1,6 +1,6 @@
-// Review of issue 9: reproductions of suspected bugs in deciding approvals (identity of people in
-// quorums, assignees and "not the starter"; blank names). Each test states the behaviour the
-// issue asks for; a failing test is a finding.
+// Who decides an approval: one person is one person whatever the case, spacing or Unicode form of
+// their name (quorums, assignees, "not the starter"), a blank name is refused, two processes
+// deciding at once record one end, and form values are checked to the day and the tick.
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/runtime/engine.js';
 import { EngineError } from '../../engine/runtime/errors.js';
@@ -40,7 +40,7 @@ async function outcome(promise: Promise<unknown>): Promise<EngineError | null> {
   );
 }
 
-describe('i9 review: who decides', () => {
+describe('who decides an approval', () => {
   it('quorum 2-of-2: the same person with different case does not count twice', async () => {
     const engine = testEngine();
     const runId = await parked(engine, approvalFlow('q-case', { quorum: 2 }));
@@ -93,7 +93,7 @@ describe('i9 review: who decides', () => {
   });
 });
 
-describe('i9 review: races between processes', () => {
+describe('decisions racing between processes', () => {
   it('two engines on one file: a quorum-2 approval and a rejection racing record exactly one end', async () => {
     const first = testEngine();
     const runId = await parked(first, approvalFlow('race', { quorum: 2 }));
@@ -122,7 +122,7 @@ describe('i9 review: races between processes', () => {
   });
 });
 
-describe('i9 review: form values', () => {
+describe('form values', () => {
   it('a date field refuses a day that does not exist (2023-02-30)', async () => {
     const engine = testEngine();
     const form = [{ name: 'when', label: 'Pay on', type: 'date', required: true }];

@@ -1,5 +1,6 @@
-// Review of issue 9 over real HTTP (stepwise serve, a real engine host child): the contract's
-// statuses for decisions and signals in edge cases. `npm run build:engine` first.
+// The contract's statuses in edge cases, over real HTTP (stepwise serve, a real engine host
+// child): one person retyping their name is a second decision (409), and a signal name no node
+// can have is 404.
 import { describe, expect, it } from 'vitest';
 import { formatWorkflowFile, type RunSummary } from '../../engine/api/index.js';
 import { edge, node, until, workflow } from '../support/harness.js';
@@ -21,7 +22,7 @@ function signalFlow(id: string) {
   );
 }
 
-const served = servedApi('stepwise-i9-review-', async (client) => {
+const served = servedApi('stepwise-approval-people-', async (client) => {
   await client.api.importWorkflow({ text: formatWorkflowFile(quorumFlow('quorum')) });
   await client.api.importWorkflow({ text: formatWorkflowFile(signalFlow('signal')) });
 });
@@ -38,7 +39,7 @@ function status(runId: string, wanted: RunSummary['status']): Promise<void> {
   return until(async () => (await api().getRun({ runId })).status === wanted, `${runId} ${wanted}`);
 }
 
-describe('i9 review over HTTP', () => {
+describe('decisions and signals in edge cases over HTTP', () => {
   it('quorum 2-of-2: "Alice" after "alice" is 409 already-decided, not a second approval', async () => {
     const runId = await parkedRun('quorum');
     const path = `/api/runs/${runId}/decisions`;
