@@ -5,21 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/runtime/engine.js';
 import { EngineError } from '../../engine/runtime/errors.js';
 import { dbPathOf, testEngine } from '../support/engine.js';
-import { edge, node, workflow } from '../support/harness.js';
-
-function approvalFlow(id: string, config: Record<string, unknown>) {
-  const ports = ['approved', 'rejected'];
-  return workflow(
-    id,
-    [
-      node('start', 'trigger.manual'),
-      node('ok', 'approval', { title: 'Refund?', ...config }),
-      ...ports.map((port) => node(port, 'code', { code: `return { via: '${port}', input };` })),
-      node('end', 'output'),
-    ],
-    [edge('start', 'ok'), ...ports.flatMap((port) => [edge(`ok:${port}`, port), edge(port, 'end')])],
-  );
-}
+import { approvalFlow } from '../support/harness.js';
 
 async function parked(engine: Engine, graph: ReturnType<typeof approvalFlow>, by?: string) {
   const { workflowId } = await engine.saveWorkflow(graph);

@@ -7,21 +7,7 @@ import { ManualClock, type Engine } from '../../engine/runtime/engine.js';
 import { EngineError } from '../../engine/runtime/errors.js';
 import { validateWorkflow } from '../../engine/validate/index.js';
 import { testEngine } from '../support/engine.js';
-import { edge, node, workflow } from '../support/harness.js';
-
-/** trigger → approval "ok" (config) → code "<port>" on each named port → output. */
-function approvalFlow(id: string, config: Record<string, unknown>, ports: string[] = ['approved', 'rejected']) {
-  return workflow(
-    id,
-    [
-      node('start', 'trigger.manual'),
-      node('ok', 'approval', { title: 'Refund?', ...config }),
-      ...ports.map((port) => node(port, 'code', { code: `return { via: '${port}', input };` })),
-      node('end', 'output'),
-    ],
-    [edge('start', 'ok'), ...ports.flatMap((port) => [edge(`ok:${port}`, port), edge(port, 'end')])],
-  );
-}
+import { approvalFlow } from '../support/harness.js';
 
 async function parked(engine: Engine, graph: ReturnType<typeof approvalFlow>, input: unknown, by?: string) {
   const { workflowId } = await engine.saveWorkflow(graph);

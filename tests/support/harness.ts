@@ -75,6 +75,20 @@ export function refundFlow(payCode = 'return { refunded: input.amount };'): Work
   );
 }
 
+/** trigger → approval "ok" (`config`) → a code node per named port (`{ via: port, input }`) → output. */
+export function approvalFlow(id: string, config: Record<string, unknown>, ports: string[] = ['approved', 'rejected']) {
+  return workflow(
+    id,
+    [
+      node('start', 'trigger.manual'),
+      node('ok', 'approval', { title: 'Refund?', ...config }),
+      ...ports.map((port) => node(port, 'code', { code: `return { via: '${port}', input };` })),
+      node('end', 'output'),
+    ],
+    [edge('start', 'ok'), ...ports.flatMap((port) => [edge(`ok:${port}`, port), edge(port, 'end')])],
+  );
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
