@@ -160,7 +160,10 @@ export class RunCommands {
     const { store, book, commits } = this.#deps;
     const origin = await store.getRun(originId);
     if (!origin) throw new EngineError(`no run "${originId}"`, 'not-found');
-    const completed = completedAt(originId, await store.readEvents(originId, 0), options.seq);
+    const events = await store.readEvents(originId, 0);
+    const completed = completedAt(originId, events, options.seq);
+    // The fork starts where its origin did: its manual trigger, or the webhook's or schedule's.
+    const started = events[0]?.type === 'RunStarted' ? events[0].data.triggerNodeId : null;
     const on = options.on ?? 'same';
     const versionNumber =
       on === 'same'
@@ -171,9 +174,12 @@ export class RunCommands {
     const workflow = await book.find(origin.workflowId, versionNumber);
     if (!workflow)
       throw new EngineError(`workflow "${origin.workflowId}" has no version ${versionNumber}`, 'not-found');
-    const trigger = workflow.manualTrigger;
-    if (trigger === null)
-      throw new EngineError(`version ${versionNumber} of "${origin.workflowId}" has no trigger.manual node`, 'invalid');
+    const trigger = started ?? workflow.manualTrigger;
+    if (trigger === null || workflow.nodes.get(trigger)?.definition.role !== 'trigger')
+      throw new EngineError(
+        `version ${versionNumber} of "${origin.workflowId}" has no trigger "${trigger ?? 'trigger.manual'}" to start the fork from`,
+        'invalid',
+      );
     const from = { runId: originId, seq: options.seq };
     const inherited = planInheritance(from, completed, workflow, options.setOutput ?? {});
     const runId = newRunId(this.#deps.clock.now());

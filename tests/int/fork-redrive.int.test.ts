@@ -93,6 +93,30 @@ describe('fork', () => {
     expect((await engine.queries.get(fork.runId))?.forkOf).toEqual({ runId: origin.runId, seq: failedAt });
   });
 
+  it('forks a run a webhook started from its webhook trigger (a workflow with no manual trigger)', async () => {
+    const engine = testEngine();
+    const graph = workflow(
+      'hooked',
+      [
+        node('hook', 'trigger.webhook', { path: 'in' }),
+        node('double', 'code', { code: 'return { n: input.body.n * 2 };' }),
+        node('end', 'output'),
+      ],
+      [edge('hook', 'double'), edge('double', 'end')],
+    );
+    const saved = await engine.workflows.save(graph);
+    const started = await engine.commands.start(saved.workflowId, { input: { body: { n: 4 } }, trigger: 'hook' });
+    engine.startWorker();
+    const origin = await engine.waitForRun(started.runId, { timeoutMs: 15_000 });
+    expect(origin.output).toEqual({ n: 8 });
+    const hookDone = origin.events.find((event) => event.type === 'NodeCompleted' && event.nodeId === 'hook');
+    const fork = await engine.commands.fork(origin.runId, { seq: hookDone?.seq ?? 0 });
+    const done = await engine.waitForRun(fork.runId, { timeoutMs: 15_000 });
+    expect(done.output).toEqual({ n: 8 });
+    const first = done.events[0];
+    expect(first?.type === 'RunStarted' && first.data.triggerNodeId).toBe('hook');
+  });
+
   it('forks at an earlier step: only what had completed by then is inherited', async () => {
     const engine = testEngine();
     const origin = await failedRun(engine, 'early');
