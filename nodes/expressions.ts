@@ -106,6 +106,7 @@ export async function evaluateAll(
   timeoutMs: number,
   what: string,
 ): Promise<unknown[]> {
+  if (expressions.length === 0) return [];
   const { values } = await run(ctx, expressions, 'all', timeoutMs, what);
   if (!Array.isArray(values) || values.length !== expressions.length)
     throw new Error(`${what}: the sandbox returned no values`);

@@ -60,6 +60,9 @@ describe('transform', () => {
     ]);
     const run = await runWorkflow(testEngine(), graph, { id: 'r1', amount: 5, customer: { id: 7 } });
     expect(run.output).toEqual({ id: 'r1', amount: 500, customer: { id: 7, tier: 'gold' } });
+    // No fields: the input's fields as they are, or nothing.
+    const passThrough = chain('pass', [node('t', 'transform', { keep: true, fields: [] })]);
+    expect((await runWorkflow(testEngine(), passThrough, { id: 'r1' })).output).toEqual({ id: 'r1' });
   });
 
   it('fails the node naming the field whose expression threw; the error port gets it when connected', async () => {
@@ -122,6 +125,7 @@ describe('transform', () => {
             { name: 'a.b', value: '4' },
             { name: 'c..d', value: '5' },
             { name: 'e', value: 'input.(' },
+            { name: 'f.__proto__', value: '6' },
           ],
         }),
       ]),
@@ -131,6 +135,7 @@ describe('transform', () => {
     expect(problems).toMatch(/config\.fields\.3\.name: "a\.b" and "a" both set "a"/);
     expect(problems).toMatch(/config\.fields\.4\.name: "c\.\.d" has an empty part/);
     expect(problems).toMatch(/config\.fields\.5\.value: syntax error/);
+    expect(problems).toMatch(/config\.fields\.6\.name: "__proto__" cannot be a field name/);
     expect(problems).not.toMatch(/fields\.0/);
   });
 });
