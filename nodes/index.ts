@@ -2,11 +2,13 @@
 import type { AnyNodeDefinition } from '../engine/sdk/index.js';
 import { approval } from './approval/index.js';
 import { branchIf } from './branch-if/index.js';
+import { branchSwitch } from './branch-switch/index.js';
 import { code } from './code/index.js';
 import { fail } from './fail/index.js';
 import { httpRequest } from './http-request/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
+import { transform } from './transform/index.js';
 import { triggerManual } from './trigger-manual/index.js';
 import { triggerWebhook } from './trigger-webhook/index.js';
 import { waitSignal } from './wait-signal/index.js';
@@ -16,7 +18,9 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
   triggerWebhook,
   code,
+  transform,
   branchIf,
+  branchSwitch,
   httpRequest,
   waitTimerV1,
   waitTimer,

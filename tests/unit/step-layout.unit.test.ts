@@ -1,6 +1,7 @@
 // Where a step node's ports are: the handles StepNode draws and the boxes React Flow gets from
 // stepGeometry (to draw edges before measuring) come from one layout and must agree.
 import { describe, expect, it } from 'vitest';
+import { branchSwitch } from '../../nodes/branch-switch/index.js';
 import { stepGeometry, stepLayout } from '../../renderer/src/editor/step-layout.js';
 
 // No built-in node type has several inputs yet: a made-up one.
@@ -56,6 +57,25 @@ describe('step node layout', () => {
     expect(stepGeometry({ ports: { in: ['in'], out: ['out'] } }, {}).height).toBeLessThan(
       stepGeometry(both, {}).height,
     );
+  });
+
+  it('gives a switch one labelled handle per case besides its fixed ports, following its config', () => {
+    // The real definition, so the test fails if the switch stops naming its ports by config.
+    const { in: inputs, out, outFromConfig } = branchSwitch.ports;
+    const switchType = { ports: { in: [...inputs], out: [...out], ...(outFromConfig && { outFromConfig }) } };
+    const cases = [
+      { port: 'refund', when: 'true' },
+      { port: 'escalate', when: 'true' },
+    ];
+    const layout = stepLayout(switchType, { cases });
+    expect(layout.outputs.map((port) => port.id)).toEqual(['default', 'error', 'refund', 'escalate']);
+    expect(layout.labelledOutputs).toBe(true);
+    const sources = stepGeometry(switchType, { cases }).handles.filter((handle) => handle.type === 'source');
+    expect(sources.map((handle) => handle.id)).toEqual(['default', 'error', 'refund', 'escalate']);
+    expect(new Set(sources.map((handle) => handle.y)).size).toBe(4);
+    // A third case makes the node one row taller.
+    const more = stepGeometry(switchType, { cases: [...cases, { port: 'fraud', when: 'true' }] });
+    expect(more.height).toBeGreaterThan(stepGeometry(switchType, { cases }).height);
   });
 
   it('draws an unknown type with one input and one output', () => {

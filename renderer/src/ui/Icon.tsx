@@ -3,6 +3,8 @@ const PATHS: Record<string, string> = {
   play: 'M7 4v16l13-8z',
   code: 'M8 6l-6 6 6 6M16 6l6 6-6 6',
   split: 'M6 3v6a6 6 0 0 0 6 6h0a6 6 0 0 1 6 6M18 3v6a6 6 0 0 1-6 6M3 6l3-3 3 3M15 6l3-3 3 3',
+  signpost: 'M12 3v18M5 6h11l3 3-3 3H5zM19 14H8l-3 3 3 3h11',
+  shuffle: 'M16 3h5v5M4 20L21 3M21 16v5h-5M15 15l6 6M4 4l5 5',
   globe: 'M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zM2 12h20M12 2c3 3 4 6.5 4 10s-1 7-4 10c-3-3-4-6.5-4-10s1-7 4-10z',
   lock: 'M5 11h14v10H5zM8 11V7a4 4 0 0 1 8 0v4',
   radio:
