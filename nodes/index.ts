@@ -5,6 +5,7 @@ import { branchIf } from './branch-if/index.js';
 import { code } from './code/index.js';
 import { fail } from './fail/index.js';
 import { httpRequest } from './http-request/index.js';
+import { llmChat } from './llm-chat/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { triggerManual } from './trigger-manual/index.js';
@@ -18,6 +19,7 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   code,
   branchIf,
   httpRequest,
+  llmChat,
   waitTimerV1,
   waitTimer,
   waitSignal,
