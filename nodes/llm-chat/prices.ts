@@ -32,6 +32,7 @@ export function costEstimate(kind: ProviderKind, model: string, usage: Usage): n
     .sort((a, b) => b.length - a.length)[0];
   const price = prefix === undefined ? undefined : PRICES[prefix];
   if (price === undefined) return null;
-  // Rounded to a millionth of a dollar so the journaled number stays readable.
-  return Math.round(usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+  const dollars = (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+  // Rounded to 1e-12 dollars: float noise (0.000004949999999999999) out of the journaled number.
+  return Math.round(dollars * 1e12) / 1e12;
 }

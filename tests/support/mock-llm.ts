@@ -75,6 +75,13 @@ function lastUserText(body: Record<string, unknown> | undefined): string {
   return typeof user?.content === 'string' ? user.content : '';
 }
 
+/** Every message's text and the top-level system prompt, counted as words, plus 3 for framing. */
+function promptTokens(body: Record<string, unknown> | undefined): number {
+  const messages = Array.isArray(body?.messages) ? (body.messages as { content?: unknown }[]) : [];
+  const texts = [...messages.map((message) => message.content), body?.system];
+  return texts.reduce<number>((sum, text) => sum + (typeof text === 'string' ? tokens(text) : 0), 3);
+}
+
 /** A rough token count (words), so usage numbers are stable and plausible. */
 function tokens(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
@@ -187,7 +194,7 @@ export async function start(options: MockLlmOptions = {}): Promise<MockLlm> {
           if (!response.destroyed) response.writeHead(200, { 'content-type': 'application/json' }).end(fault.rawBody);
         } else {
           const prompt = lastUserText(body);
-          const inputTokens = tokens(prompt) + tokens(typeof body?.system === 'string' ? body.system : '') + 3;
+          const inputTokens = promptTokens(body);
           send(response, 200, answerBody(kind, model ?? 'unknown', fault?.text ?? reply(request, prompt), inputTokens));
         }
       };
