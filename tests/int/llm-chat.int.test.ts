@@ -8,7 +8,7 @@ import { CredentialStore, MemoryVault } from '../../engine/credentials/index.js'
 import type { Engine, RunDetail } from '../../engine/runtime/engine.js';
 import { circuitBreakers } from '../../nodes/llm-chat/index.js';
 import { dbPathOf, runWorkflow, testEngine } from '../support/engine.js';
-import { chain, node } from '../support/harness.js';
+import { chain, edge, node, workflow } from '../support/harness.js';
 import { start, type MockLlm } from '../support/mock-llm.js';
 
 const SECRET = 'sk-test-9f8e7d6c5b4a-never-journaled';
@@ -418,13 +418,19 @@ describe('llm.chat circuit breaker', () => {
 describe('llm.chat durability and secrets', () => {
   it('a completed answer is checkpointed: a fork and a redrive of the run never call the model again', async () => {
     const engine = await engineWithKeys();
-    const flow = chain('checkpoint', [
-      node('ask', 'llm.chat', { providers: twoProviders() }, { retry: { maxAttempts: 1 } }),
-      node('after', 'code', { code: 'throw new Error("downstream broke")' }),
-    ]);
+    const flow = workflow(
+      'checkpoint',
+      [
+        node('start', 'trigger.manual'),
+        node('ask', 'llm.chat', { providers: twoProviders() }, { retry: { maxAttempts: 1 } }),
+        // A downstream failure without the sandbox: the run fails after the answer was committed.
+        node('after', 'fail', { message: 'downstream broke' }),
+      ],
+      [edge('start', 'ask'), edge('ask', 'after')],
+    );
     const origin = await runWorkflow(engine, flow);
     expect(origin.status).toBe('failed');
-    expect(origin.error).toMatchObject({ nodeId: 'after' });
+    expect(origin.error).toMatchObject({ nodeId: 'after', message: 'downstream broke' });
     expect(mock.requests).toHaveLength(1);
     const fork = await engine.commands.fork(origin.runId, { seq: origin.lastSeq });
     const forked = await engine.waitForRun(fork.runId, { timeoutMs: 15_000 });
