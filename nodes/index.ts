@@ -6,6 +6,7 @@ import { branchSwitch } from './branch-switch/index.js';
 import { code } from './code/index.js';
 import { fail } from './fail/index.js';
 import { httpRequest } from './http-request/index.js';
+import { llmChat } from './llm-chat/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { transform } from './transform/index.js';
@@ -22,6 +23,7 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   branchIf,
   branchSwitch,
   httpRequest,
+  llmChat,
   waitTimerV1,
   waitTimer,
   waitSignal,
