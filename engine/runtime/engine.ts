@@ -3,7 +3,7 @@
 // run-queries.ts, workflows.ts); this file is the wiring and the lifecycle (docs/api.md).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { builtinNodes } from '../../nodes/index.js';
+import { builtinNodes, expressionSyntax } from '../../nodes/index.js';
 import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
 import { SandboxPool } from '../sandbox/index.js';
@@ -65,7 +65,7 @@ export function defaultDatabasePath(): string {
 }
 
 export function defaultRegistry(): NodeRegistry {
-  return new NodeRegistry(builtinNodes);
+  return new NodeRegistry(builtinNodes, { expressionSyntax });
 }
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
