@@ -185,4 +185,34 @@ describe('expressions in node config', () => {
     expect(run.status).toBe('completed');
     expect(seen.at(-1)?.body).toEqual({ t: '{{ not evaluated' });
   });
+
+  it('evaluateTemplate (the inspector preview) answers what a field will be, or why not', async () => {
+    const engine = testEngine();
+    const run = { id: 'r-1', input: { id: 7 }, startedAt: Date.UTC(2026, 0, 2) };
+    const scope = { input: { id: 7, items: [1, 2] }, run };
+    await expect(engine.evaluateTemplate('{{ input.items }}', scope)).resolves.toEqual({ ok: true, value: [1, 2] });
+    await expect(
+      engine.evaluateTemplate('/orders/{{ input.id }}?r={{ run.id }}&t={{ run.started }}', scope),
+    ).resolves.toEqual({
+      ok: true,
+      value: '/orders/7?r=r-1&t=2026-01-02T00:00:00.000Z',
+    });
+    await expect(engine.evaluateTemplate('{{ input.nothing }}', scope)).resolves.toEqual({ ok: true });
+    await expect(engine.evaluateTemplate('x {{ input.id + }}', scope)).resolves.toMatchObject({
+      ok: false,
+      column: 17,
+      error: expect.stringMatching(/^syntax error: /) as unknown,
+    });
+    await expect(engine.evaluateTemplate('{{ input.a.b }}', scope)).resolves.toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^TypeError: /) as unknown,
+    });
+    // No clock, network or process: what the sandbox gives any node.
+    await expect(
+      engine.evaluateTemplate('{{ typeof process + typeof fetch + typeof require }}', scope),
+    ).resolves.toEqual({
+      ok: true,
+      value: 'undefinedundefinedundefined',
+    });
+  });
 });
