@@ -15,6 +15,8 @@ import { triggerWebhook } from './trigger-webhook/index.js';
 import { waitSignal } from './wait-signal/index.js';
 import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
 
+export { expressionSyntax } from './syntax.js';
+
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
   triggerWebhook,

@@ -239,6 +239,23 @@ export const engineMethods = {
       timers: z.array(lateTimerSchema),
     }),
   ),
+  /**
+   * Evaluates one config string holding `{{ }}` expressions in the sandbox, as a node's run
+   * would: against an `input` and a `run` (by default a run of that input started now). The
+   * inspector shows what a field will be against the last run's input. `value` is absent when
+   * the field would be left out (an expression that is undefined).
+   */
+  evaluateTemplate: method(
+    z.strictObject({
+      template: z.string().max(64 * 1024),
+      input: z.unknown(),
+      run: z.strictObject({ id: z.string().max(200), input: z.unknown(), startedAt: z.number() }).optional(),
+    }),
+    z.union([
+      z.object({ ok: z.literal(true), value: z.unknown().optional() }),
+      z.object({ ok: z.literal(false), error: z.string(), column: z.number().int().optional() }),
+    ]),
+  ),
 } as const;
 
 export type EngineMethods = typeof engineMethods;

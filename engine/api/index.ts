@@ -15,6 +15,7 @@ export {
   type WorkflowDiff,
 } from '../model/workflow-diff.js';
 export { formatWorkflowFile, workflowFileName, WORKFLOW_FILE_SUFFIX } from '../model/workflow-file.js';
+export { LITERAL_FORMATS, parseTemplate } from '../model/template.js';
 export {
   OUTPUT_LIMIT,
   slugId,

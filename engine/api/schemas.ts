@@ -48,6 +48,7 @@ export const problemSchema = z.object({
   nodeId: z.string().optional(),
   edgeId: z.string().optional(),
   field: z.string().optional(),
+  column: z.number().int().optional(),
 });
 export type Problem = z.infer<typeof problemSchema>;
 

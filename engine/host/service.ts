@@ -301,6 +301,13 @@ export class EngineService implements EngineApi {
     return mapErrors(async () => apiRun(await this.#engine.commands.redrive(runId)));
   }
 
+  evaluateTemplate({ template, input, run }: Params<'evaluateTemplate'>): Promise<Result<'evaluateTemplate'>> {
+    return this.#engine.evaluateTemplate(template, {
+      input,
+      run: run ?? { id: 'preview', input, startedAt: Date.now() },
+    });
+  }
+
   async lateTimers(): Promise<Result<'lateTimers'>> {
     const worker = this.#engine.worker;
     if (!worker) return { since: Date.now(), swept: true, timers: [] };

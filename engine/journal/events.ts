@@ -59,7 +59,13 @@ export const eventCatalogue = {
   NodeCompleted: spec(z.strictObject({ port: z.string().nullable(), output: z.unknown() })),
   NodeFailed: spec(z.strictObject({ error: nodeFailureSchema })),
   RetryScheduled: spec(z.strictObject({ dueAt: z.number(), delayMs: z.number() }), { decision: true }),
-  WaitCreated: spec(z.strictObject({ wait: waitRequestSchema })),
+  WaitCreated: spec(
+    z.strictObject({
+      wait: waitRequestSchema,
+      /** The node's config as its `{{ }}` fields evaluated, for `resume`; absent without templates. */
+      config: z.unknown().optional(),
+    }),
+  ),
   TimerFired: spec(
     z.strictObject({ purpose: timerPurposeSchema, dueAt: z.number(), firedAt: z.number(), lateMs: z.number() }),
   ),

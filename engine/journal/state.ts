@@ -44,6 +44,8 @@ export interface ActivationState {
   readonly port: string | null;
   readonly error: NodeFailure | null;
   readonly wait: WaitRequest | null;
+  /** The config its `{{ }}` fields evaluated to when it started waiting (what `resume` sees). */
+  readonly waitConfig?: unknown;
   readonly signal: SignalState | null;
   /** Signals recorded on the current wait that did not end it (votes towards a quorum). */
   readonly votes: readonly SignalState[];
@@ -178,7 +180,13 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
       resolvedSeq: null,
     })),
   WaitCreated: (event, state) =>
-    update(state, event, (activation) => ({ ...activation, status: 'waiting', wait: event.data.wait, votes: [] })),
+    update(state, event, (activation) => ({
+      ...activation,
+      status: 'waiting',
+      wait: event.data.wait,
+      votes: [],
+      waitConfig: event.data.config,
+    })),
   TimerFired: (event, state) =>
     event.data.purpose !== 'retry'
       ? { ...state }

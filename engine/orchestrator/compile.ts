@@ -3,12 +3,20 @@
 import type { Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion } from '../model/workflow.js';
 import type { NodeRegistry, RegisteredNode } from '../registry/index.js';
 import { DEFAULT_START_TO_CLOSE_MS, OUTPUT_LIMIT, type RetryPolicy } from '../sdk/index.js';
-import { validateWorkflow, WorkflowInvalidError } from '../validate/index.js';
+import type { TemplateField } from '../model/template.js';
+import { templatesOf, validateWorkflow, WorkflowInvalidError } from '../validate/index.js';
 
 export interface CompiledNode {
   node: WorkflowNode;
   definition: RegisteredNode;
+  /**
+   * The parsed config (defaults applied). With templates, it is what the file says when a
+   * templated field does not parse yet (a number to come from `{{ }}`); the runtime evaluates the
+   * templates and parses again for each activation.
+   */
   config: unknown;
+  /** The config's `{{ }}` fields, evaluated before each execution (runtime/expressions.ts). */
+  templates: TemplateField[];
   retry: RetryPolicy;
   /** Start-to-close limit of one execution, enforced by the engine. */
   timeoutMs: number;
@@ -38,15 +46,19 @@ export function compileWorkflow(
   const graph = result.workflow;
   const nodes = new Map<string, CompiledNode>();
   for (const node of graph.nodes) {
-    // Validation guarantees the definition exists and the config parses.
+    // Validation guarantees the definition exists and the config parses, templated fields aside.
     const definition = registry.get(node.type, node.typeVersion) as RegisteredNode;
-    const config = definition.config.parse(node.config);
+    const parsed = definition.config.safeParse(node.config);
+    const config: unknown = parsed.success ? parsed.data : node.config;
+    // A limit computed from a field still to be evaluated is unknown: the engine's default applies.
+    const limitMs = parsed.success ? definition.startToCloseMs?.(config) : undefined;
     nodes.set(node.id, {
       node,
       definition,
       config,
+      templates: templatesOf(definition, node.config).fields,
       retry: { ...definition.retry, ...node.retry },
-      timeoutMs: node.timeoutMs ?? definition.startToCloseMs?.(config) ?? DEFAULT_START_TO_CLOSE_MS,
+      timeoutMs: node.timeoutMs ?? limitMs ?? DEFAULT_START_TO_CLOSE_MS,
       maxOutputBytes: node.maxOutputBytes ?? OUTPUT_LIMIT.defaultBytes,
       incoming: [],
       outgoing: [],

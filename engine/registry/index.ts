@@ -1,14 +1,25 @@
 // The node registry: node types by type + typeVersion. Old versions stay registered so that
 // runs pinned to them keep their semantics. Imported by the validator and the runtime.
-import type { AnyNodeDefinition } from '../sdk/index.js';
+import type { AnyNodeDefinition, ExpressionSyntax } from '../sdk/index.js';
 
 export type RegisteredNode = AnyNodeDefinition;
 
+export interface RegistryOptions {
+  /**
+   * How validation compiles `{{ }}` expressions in configs. It needs a JavaScript compiler that
+   * reports positions (node:vm), which the pure layers cannot import: the engine passes the one in
+   * `nodes/`. Without it, template syntax is only found when the expression runs.
+   */
+  expressionSyntax?: ExpressionSyntax;
+}
+
 export class NodeRegistry {
   readonly #byKey = new Map<string, RegisteredNode>();
+  readonly expressionSyntax: ExpressionSyntax | undefined;
 
-  constructor(definitions: readonly AnyNodeDefinition[] = []) {
+  constructor(definitions: readonly AnyNodeDefinition[] = [], options: RegistryOptions = {}) {
     for (const definition of definitions) this.register(definition);
+    this.expressionSyntax = options.expressionSyntax;
   }
 
   register(definition: AnyNodeDefinition): void {

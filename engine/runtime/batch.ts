@@ -16,6 +16,7 @@ import {
 } from '../store/index.js';
 import { addEffects, type WorkOp } from './effects.js';
 import type { LoadedRun, RunBook } from './run-book.js';
+import type { RunInfo } from './expressions.js';
 
 /** An activation this batch starts on this worker: executed once the batch is durable. */
 export interface Started {
@@ -24,6 +25,8 @@ export interface Started {
   nodeId: string;
   attempt: number;
   input: unknown;
+  /** The run, for `{{ }}` expressions in the node's config. */
+  run: RunInfo;
   workflow: CompiledWorkflow;
   startedAt: number;
   /** When its start-to-close limit passes: the attempt is abandoned, its lease no longer renewed. */

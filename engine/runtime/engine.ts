@@ -3,10 +3,12 @@
 // run-queries.ts, workflows.ts); this file is the wiring and the lifecycle (docs/api.md).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { builtinNodes } from '../../nodes/index.js';
+import { builtinNodes, expressionSyntax } from '../../nodes/index.js';
 import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
 import { SandboxPool } from '../sandbox/index.js';
+import { expressionsOf, parseTemplate } from '../model/template.js';
+import { evaluateFields, type RunInfo } from './expressions.js';
 import type { Logger } from '../sdk/index.js';
 import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
@@ -65,7 +67,7 @@ export function defaultDatabasePath(): string {
 }
 
 export function defaultRegistry(): NodeRegistry {
-  return new NodeRegistry(builtinNodes);
+  return new NodeRegistry(builtinNodes, { expressionSyntax });
 }
 
 const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -149,6 +151,31 @@ export class Engine {
   /** Opens (creating when missing) the store. Throws DatabaseError for a file it must not touch. */
   static open(options: EngineOptions): Engine {
     return new Engine(options);
+  }
+
+  /**
+   * One config string's `{{ }}` evaluated as a run would (the inspector's preview): in the
+   * sandbox, with the same limits; a syntax or runtime error is answered, not thrown.
+   */
+  async evaluateTemplate(
+    template: string,
+    scope: { input: unknown; run: RunInfo },
+  ): Promise<{ ok: true; value?: unknown } | { ok: false; error: string; column?: number }> {
+    const parsed = parseTemplate(template);
+    if (parsed === null) return { ok: true, value: template };
+    if ('error' in parsed) return { ok: false, error: parsed.error.message, column: parsed.error.column };
+    for (const part of expressionsOf(parsed.parts)) {
+      const error = this.registry.expressionSyntax?.(part.source);
+      if (error) return { ok: false, error: `syntax error: ${error.message}`, column: part.column + error.offset };
+    }
+    try {
+      const evaluated = await evaluateFields([{ path: [], parts: parsed.parts }], scope, this.#sandbox);
+      if ('error' in evaluated) return { ok: false, error: evaluated.error };
+      const [value] = evaluated.values;
+      return value === undefined ? { ok: true } : { ok: true, value };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   /** Saves a workflow as a version (see `workflows.save`). */

@@ -7,6 +7,7 @@ import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import { outputPorts } from '../model/ports.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
+import { evaluateConfig, type RunInfo } from './expressions.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
 import { waitRequestSchema } from '../waits/index.js';
 import {
@@ -21,7 +22,8 @@ import {
 
 export type ExecutionOutcome =
   | { kind: 'completed'; port: string | null; output: unknown }
-  | { kind: 'waiting'; wait: WaitRequest }
+  /** `config`: the config its `{{ }}` fields evaluated to, kept for `resume` (undefined: none). */
+  | { kind: 'waiting'; wait: WaitRequest; config?: unknown }
   | { kind: 'failed'; error: NodeFailure };
 
 export interface ActivationRef {
@@ -30,6 +32,8 @@ export interface ActivationRef {
   nodeId: string;
   attempt: number;
   input: unknown;
+  /** The run, for the `run` of `{{ }}` expressions; required to execute a node that has some. */
+  run?: RunInfo;
 }
 
 export interface ExecutionServices {
@@ -46,7 +50,11 @@ export function outcomeEvent(ref: Omit<ActivationRef, 'input' | 'runId'>, outcom
     case 'completed':
       return { ...base, type: 'NodeCompleted', data: { port: outcome.port, output: outcome.output } };
     case 'waiting':
-      return { ...base, type: 'WaitCreated', data: { wait: outcome.wait } };
+      return {
+        ...base,
+        type: 'WaitCreated',
+        data: { wait: outcome.wait, ...(outcome.config !== undefined && { config: outcome.config }) },
+      };
     case 'failed':
       return { ...base, type: 'NodeFailed', data: { error: outcome.error } };
   }
@@ -58,6 +66,7 @@ export function contextFor(
   services: ExecutionServices,
   signal: AbortSignal,
   credentials = new ActivationCredentials(services.credentials),
+  config: unknown = node.config,
 ): NodeContext<unknown> {
   return {
     runId: activation.runId,
@@ -66,7 +75,7 @@ export function contextFor(
     attempt: activation.attempt,
     idempotencyKey: idempotencyKeyOf(activation.runId, activation.activationId),
     input: activation.input,
-    config: node.config,
+    config,
     signal,
     log: credentials.logger(services.logger),
     sandbox: services.sandbox,
@@ -84,11 +93,25 @@ export async function executeActivation(
 ): Promise<ExecutionOutcome> {
   const credentials = new ActivationCredentials(services.credentials);
   try {
-    const result = await node.definition.execute(contextFor(node, activation, services, signal, credentials));
-    return credentials.redact(toOutcome(node, result));
+    const config =
+      node.templates.length === 0
+        ? node.config
+        : await evaluateConfig(node, scopeOf(activation), services.sandbox, signal);
+    const result = await node.definition.execute(contextFor(node, activation, services, signal, credentials, config));
+    return credentials.redact(withConfig(toOutcome(node, result), node, config));
   } catch (error) {
     return credentials.redact({ kind: 'failed', error: toFailure(error) });
   }
+}
+
+function scopeOf(activation: ActivationRef): { input: unknown; run: RunInfo } {
+  if (!activation.run) throw new Error(`node "${activation.nodeId}" has {{ }} expressions but no run was given`);
+  return { input: activation.input, run: activation.run };
+}
+
+/** A wait keeps the evaluated config, so `resume` (synchronous, later) sees what `execute` saw. */
+function withConfig(outcome: ExecutionOutcome, node: CompiledNode, config: unknown): ExecutionOutcome {
+  return outcome.kind === 'waiting' && node.templates.length > 0 ? { ...outcome, config } : outcome;
 }
 
 /** Runs an `inline` node synchronously, inside the caller's transaction. */
@@ -105,12 +128,16 @@ export function executeInline(
   );
 }
 
-/** Turns a finished wait into the node's result (pure: `resume` sees only input and config). */
+/**
+ * Turns a finished wait into the node's result (pure: `resume` sees only input and config).
+ * `config`: the one `execute` saw when its fields held `{{ }}` (journaled with the wait).
+ */
 export function resumeActivation(
   node: CompiledNode,
   activation: ActivationRef,
   services: ExecutionServices,
   outcome: WaitOutcome,
+  config: unknown = node.config,
 ): ExecutionOutcome {
   const { definition } = node;
   if (!definition.resume)
@@ -121,8 +148,12 @@ export function resumeActivation(
   const resume = definition.resume.bind(definition);
   const credentials = new ActivationCredentials(services.credentials);
   return credentials.redact(
-    settleNow(node, 'resume', () =>
-      resume(contextFor(node, activation, services, neverAborted(), credentials), outcome),
+    withConfig(
+      settleNow(node, 'resume', () =>
+        resume(contextFor(node, activation, services, neverAborted(), credentials, config), outcome),
+      ),
+      node,
+      config,
     ),
   );
 }

@@ -184,6 +184,7 @@ function resolve(
       type: 'SignalReceived',
       data: { signal: resolution.record, shownInput: activation.input },
     });
-  const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome);
+  const config = activation.waitConfig === undefined ? node.config : activation.waitConfig;
+  const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome, config);
   batch.record(runId, outcomeEvent(ref, outcome));
 }

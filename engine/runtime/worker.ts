@@ -296,11 +296,13 @@ export class Worker implements CommitParticipant {
       nodeId: row.nodeId,
       attempt: row.attempt,
       input: activation.input,
+      run: { id: row.runId, input: run.state.input, startedAt: run.state.startedAt },
       workflow: run.workflow,
       startedAt: batch.at,
       deadline,
     };
-    if (node?.definition.inline) {
+    // `{{ }}` expressions run in the sandbox, which answers asynchronously: not inline then.
+    if (node?.definition.inline && node.templates.length === 0) {
       batch.record(row.runId, outcomeEvent(started, executeInline(node, started, this.#deps.services)));
       return;
     }

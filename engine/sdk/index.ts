@@ -35,6 +35,12 @@ export interface SandboxRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Compiles a `{{ }}` expression of a node's config without running it: null, or why it does not
+ * compile and where (0-based offset in the source). Validation reports it with the field's column.
+ */
+export type ExpressionSyntax = (source: string) => { message: string; offset: number } | null;
+
 export interface Sandbox {
   /** Runs untrusted code with no fs, network or process; throws NodeError on failure. */
   evaluate(request: SandboxRequest): Promise<unknown>;

@@ -4,8 +4,17 @@ import type { z } from 'zod';
 import { issueMessage as readableMessage, READABLE_ISSUES } from '../model/issues.js';
 import { workflowSchema, type Workflow } from '../model/workflow.js';
 import type { NodeRegistry } from '../registry/index.js';
+import type { ConfigProblem } from '../sdk/index.js';
 import { findCycle, reachableFrom } from '../model/graph.js';
 import { outputPorts } from '../model/ports.js';
+import {
+  configTemplates,
+  expressionsOf,
+  fieldName,
+  type TemplateField,
+  type TemplateProblem,
+} from '../model/template.js';
+import type { RegisteredNode } from '../registry/index.js';
 
 export type ProblemCode =
   | 'workflow.json'
@@ -16,6 +25,7 @@ export type ProblemCode =
   | 'node.unknown-type'
   | 'node.unknown-type-version'
   | 'node.config'
+  | 'node.expression'
   | 'edge.missing-node'
   | 'edge.unknown-port'
   | 'edge.duplicate'
@@ -32,6 +42,8 @@ export interface Problem {
   nodeId?: string;
   edgeId?: string;
   field?: string;
+  /** 1-based position in the field's text (a `{{ }}` expression's syntax error). */
+  column?: number;
 }
 
 export type ValidationResult =
@@ -164,26 +176,100 @@ function checkNode(node: Workflow['nodes'][number], registry: NodeRegistry, opti
           },
         ];
   }
+  // A templated field's value is known at run time only: its schema and checks apply then
+  // (runtime/expressions.ts), after evaluation. Everything else is checked now.
+  const templates = templatesOf(definition, node.config);
+  const onTemplate = templatedField(templates.fields);
+  const problems = templateProblems(node, templates, registry);
   const parsed = definition.config.safeParse(node.config, READABLE_ISSUES);
   if (!parsed.success) {
-    return parsed.error.issues.map((issue) => {
-      const field = fieldPath(issue);
-      return {
-        ...problem('error', 'node.config', `node "${node.id}" (${node.type}) config.${field}: ${issueMessage(issue)}`),
-        nodeId: node.id,
-        field,
-      };
-    });
+    const issues = parsed.error.issues.filter((issue) => !onTemplate(issue.path.map(String).join('.')));
+    return [
+      ...problems,
+      ...issues.map((issue) => {
+        const field = fieldPath(issue);
+        return {
+          ...problem(
+            'error',
+            'node.config',
+            `node "${node.id}" (${node.type}) config.${field}: ${issueMessage(issue)}`,
+          ),
+          nodeId: node.id,
+          field,
+        };
+      }),
+    ];
   }
-  return (definition.check?.(parsed.data) ?? []).map((item) => ({
-    ...problem(
-      options.pinned && item.newVersionsOnly ? 'warning' : 'error',
-      'node.config',
-      `node "${node.id}" (${node.type}) config.${item.field}: ${item.message}`,
-    ),
-    nodeId: node.id,
-    field: item.field,
-  }));
+  let checked: ConfigProblem[];
+  try {
+    checked = definition.check?.(parsed.data) ?? [];
+  } catch (error) {
+    // A check may read a templated field as what it will hold (a URL, a duration): run time tells.
+    if (templates.fields.length === 0) throw error;
+    checked = [];
+  }
+  return [
+    ...problems,
+    ...checked
+      .filter((item) => !onTemplate(item.field))
+      .map((item) => ({
+        ...problem(
+          options.pinned && item.newVersionsOnly ? 'warning' : 'error',
+          'node.config',
+          `node "${node.id}" (${node.type}) config.${item.field}: ${item.message}`,
+        ),
+        nodeId: node.id,
+        field: item.field,
+      })),
+  ];
+}
+
+/**
+ * The `{{ }}` templates of a node's config. Triggers have none: the engine reads their config
+ * before any run exists (a webhook's path, a schedule), so there is no input to evaluate against.
+ */
+export function templatesOf(
+  definition: RegisteredNode,
+  config: unknown,
+): { fields: TemplateField[]; problems: TemplateProblem[] } {
+  return definition.role === 'trigger' ? { fields: [], problems: [] } : configTemplates(definition.config, config);
+}
+
+/** Whether a dotted field name is a templated field or inside one. */
+function templatedField(fields: readonly TemplateField[]): (field: string) => boolean {
+  const names = fields.map((field) => fieldName(field.path));
+  return (field) => names.some((name) => field === name || field.startsWith(`${name}.`));
+}
+
+/** Unclosed or empty `{{`, and expressions that do not compile, with the field and the column. */
+function templateProblems(
+  node: Workflow['nodes'][number],
+  templates: { fields: TemplateField[]; problems: TemplateProblem[] },
+  registry: NodeRegistry,
+): Problem[] {
+  const at = (path: (string | number)[], column: number, message: string): Problem => {
+    const field = fieldName(path);
+    return {
+      ...problem(
+        'error',
+        'node.expression',
+        `node "${node.id}" (${node.type}) config.${field}, column ${column}: ${message}`,
+      ),
+      nodeId: node.id,
+      field,
+      column,
+    };
+  };
+  const problems = templates.problems.map(({ path, error }) => at(path, error.column, error.message));
+  const syntax = registry.expressionSyntax;
+  if (!syntax) return problems;
+  for (const field of templates.fields)
+    for (const expression of expressionsOf(field.parts)) {
+      const error = syntax(expression.source);
+      if (error)
+        problems.push(at(field.path, expression.column + error.offset, `syntax error in {{ }}: ${error.message}`));
+    }
+  return problems;
 }
 
 function checkEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {

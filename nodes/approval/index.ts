@@ -37,7 +37,13 @@ const config = z.strictObject({
         'More choices besides Approve and Reject, each its own port: [{"port": "escalate", "label": "Escalate"}].',
     }),
   fields: z
-    .array(z.strictObject({ label: z.string().min(1), value: z.string().min(1) }))
+    .array(
+      z.strictObject({
+        label: z.string().min(1),
+        // An expression evaluated by the node itself: not a `{{ }}` template.
+        value: z.string().min(1).meta({ format: 'expression' }),
+      }),
+    )
     .default([])
     .meta({
       description: 'Shown on the card: [{"label": "Amount", "value": "input.amount"}] (expressions over `input`).',
