@@ -44,7 +44,8 @@ const providerSchema = z.strictObject({
   model: z.string().min(1, 'is required (the model name)'),
   credential: credentialName
     .optional()
-    .meta({ description: 'The credential holding the API key; none for a local server.' }),
+    // A name, never a template: the input must not choose which secret is sent.
+    .meta({ description: 'The credential holding the API key; none for a local server.', format: 'credential' }),
   system: z.string().optional().meta({ description: "Overrides the node's system prompt for this provider." }),
   prompt: z.string().optional().meta({ description: "Overrides the node's prompt for this provider." }),
   timeoutMs: z.number().int().min(1).max(600_000).default(60_000),

@@ -479,5 +479,8 @@ describe('llm.chat durability and secrets', () => {
     );
     expect(fields({ providers: [] })).toEqual(['providers']);
     expect(fields({ providers: twoProviders(), outputSchema: { type: 'no-such-type' } })).toEqual(['outputSchema']);
+    // A credential is a name, never a template: the input may not choose which secret is sent.
+    const [first] = twoProviders();
+    expect(fields({ providers: [{ ...first, credential: '{{ input.key }}' }] })).toEqual(['providers.0.credential']);
   });
 });
