@@ -8,6 +8,7 @@ import { httpRequest } from './http-request/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { triggerManual } from './trigger-manual/index.js';
+import { triggerSchedule } from './trigger-schedule/index.js';
 import { triggerWebhook } from './trigger-webhook/index.js';
 import { waitSignal } from './wait-signal/index.js';
 import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
@@ -15,6 +16,7 @@ import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
   triggerWebhook,
+  triggerSchedule,
   code,
   branchIf,
   httpRequest,
