@@ -11,12 +11,9 @@ const config = z.strictObject({
     description:
       'Five fields "minute hour day-of-month month day-of-week" (*, lists, ranges, steps, JAN-DEC, SUN-SAT), or @hourly, @daily, @weekly, @monthly, @yearly.',
   }),
-  timezone: z
-    .string()
-    .optional()
-    .meta({
-      description: 'IANA time zone the rule reads its clock in, e.g. "Europe/Berlin". Default: this machine’s.',
-    }),
+  timezone: z.string().optional().meta({
+    description: 'IANA time zone the rule reads its clock in, e.g. "Europe/Berlin". Default: this machine’s.',
+  }),
   misfire: z.enum(scheduleMisfirePolicies).default('once').meta({
     description:
       'Fires missed while Stepwise was closed: "once" (one late run for the latest), "skip" (none; wait for the next), "all" (one run each, at most maxCatchUp).',
