@@ -11,6 +11,7 @@ import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { transform } from './transform/index.js';
 import { triggerManual } from './trigger-manual/index.js';
+import { triggerSchedule } from './trigger-schedule/index.js';
 import { triggerWebhook } from './trigger-webhook/index.js';
 import { waitSignal } from './wait-signal/index.js';
 import { waitTimer, waitTimerV1 } from './wait-timer/index.js';
@@ -20,6 +21,7 @@ export { expressionSyntax } from './syntax.js';
 export const builtinNodes: readonly AnyNodeDefinition[] = [
   triggerManual,
   triggerWebhook,
+  triggerSchedule,
   code,
   transform,
   branchIf,

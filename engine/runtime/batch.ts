@@ -12,6 +12,7 @@ import {
   type NewRun,
   type ReadyRecord,
   type RunWrite,
+  type ScheduleAdvance,
   type TimerRecord,
 } from '../store/index.js';
 import { addEffects, type WorkOp } from './effects.js';
@@ -56,6 +57,7 @@ export class Batch {
   readonly started: Started[] = [];
   readonly #book: RunBook;
   readonly #drafts = new Map<string, Draft>();
+  readonly #schedules: ScheduleAdvance[] = [];
 
   constructor(book: RunBook, at: number, workerId: string | null) {
     this.#book = book;
@@ -102,6 +104,11 @@ export class Batch {
     this.#draft(runId).ops.push(op);
   }
 
+  /** A schedule fired: its row moves on with this batch, or the batch is refused (another worker fired it). */
+  advanceSchedule(advance: ScheduleAdvance): void {
+    this.#schedules.push(advance);
+  }
+
   /** The commit goes through only if this worker still holds the activation's lease at `attempt`. */
   requireLease(runId: string, activationId: string, attempt: number): void {
     this.#draft(runId).leases.push({ activationId, attempt });
@@ -129,6 +136,7 @@ export class Batch {
     const saved: Saved[] = [];
     this.#saved = saved;
     const startedBefore = this.started.length;
+    const schedulesBefore = this.#schedules.length;
     try {
       apply();
       return null;
@@ -145,6 +153,7 @@ export class Batch {
         this.#drafts.set(runId, draft);
       }
       this.started.length = startedBefore;
+      this.#schedules.length = schedulesBefore;
       return error ?? new Error('unknown error');
     } finally {
       this.#saved = outer;
@@ -152,7 +161,7 @@ export class Batch {
   }
 
   get empty(): boolean {
-    return this.#drafts.size === 0;
+    return this.#drafts.size === 0 && this.#schedules.length === 0;
   }
 
   /** Runs this batch touches. */
@@ -168,7 +177,12 @@ export class Batch {
   }
 
   toCommit(): CommitBatch {
-    return { workerId: this.workerId, at: this.at, runs: [...this.#drafts.values()].map(toWrite) };
+    return {
+      workerId: this.workerId,
+      at: this.at,
+      runs: [...this.#drafts.values()].map(toWrite),
+      ...(this.#schedules.length > 0 && { schedules: [...this.#schedules] }),
+    };
   }
 
   /** Inside `isolate`: how each run it touched was before (for putting it back). */

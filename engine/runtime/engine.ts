@@ -20,6 +20,7 @@ import { RunBook } from './run-book.js';
 import { RunCommands } from './run-commands.js';
 import { RunQueries, type RunDetail } from './run-queries.js';
 import { watchRuns } from './run-watch.js';
+import { Schedules } from './schedules.js';
 import { Worker } from './worker.js';
 import { Workflows } from './workflows.js';
 
@@ -85,6 +86,7 @@ export class Engine {
   /** Its threads start with the first activation that needs one. */
   readonly #sandbox: SandboxPool;
   readonly #services: ExecutionServices;
+  readonly #schedules: Schedules;
   readonly #options: {
     concurrency: number;
     leaseMs: number;
@@ -131,7 +133,8 @@ export class Engine {
       parkHorizonMs: options.parkHorizonMs ?? 60_000,
       heartbeat: options.heartbeat ?? (options.clock ? 'inline' : defaultHeartbeatMode()),
     };
-    this.workflows = new Workflows(this.#store, this.registry, this.clock);
+    this.#schedules = new Schedules({ store: this.#store, book: this.#book, clock: this.clock, logger });
+    this.workflows = new Workflows(this.#store, this.registry, this.clock, this.#schedules);
     const deps = {
       store: this.#store,
       book: this.#book,
@@ -221,7 +224,13 @@ export class Engine {
     if (this.#worker) return this.#worker;
     if (this.#readonly) throw new Error('this engine opened its database read-only: it cannot start a worker');
     const worker = new Worker(
-      { store: this.#store, commits: this.#commits, services: this.#services, clock: this.clock },
+      {
+        store: this.#store,
+        commits: this.#commits,
+        services: this.#services,
+        clock: this.clock,
+        schedules: this.#schedules,
+      },
       {
         concurrency: this.#options.concurrency,
         leaseMs: this.#options.leaseMs,

@@ -37,6 +37,8 @@ export interface CommitItem {
   settle(error: unknown): void;
   /** True when the item stands on this lease: if the lease was lost, the item is dropped. */
   holdsLease?(runId: string, activationId: string): boolean;
+  /** True when the item fires this schedule: if another worker fired it first, the item is dropped. */
+  firesSchedule?(workflowId: string, nodeId: string): boolean;
 }
 
 /** What a worker adds to each cycle. */
@@ -277,6 +279,14 @@ export class GroupCommit {
   async #resolveConflicts(items: CommitItem[], conflicts: readonly CommitConflict[]): Promise<CommitItem[]> {
     let kept = items;
     for (const conflict of conflicts) {
+      if (conflict.kind === 'schedule-moved') {
+        kept = kept.filter((item) => {
+          const stale = item.firesSchedule?.(conflict.workflowId, conflict.nodeId) ?? false;
+          if (stale) item.settle(null);
+          return !stale;
+        });
+        continue;
+      }
       const { runId } = conflict;
       if (conflict.kind === 'lease-lost') {
         kept = kept.filter((item) => {
@@ -398,6 +408,10 @@ function isTransient(error: unknown): boolean {
 function describeConflicts(conflicts: readonly CommitConflict[]): string {
   return conflicts
     .slice(0, 3)
-    .map((conflict) => `${conflict.kind} ${conflict.runId}`)
+    .map((conflict) =>
+      conflict.kind === 'schedule-moved'
+        ? `${conflict.kind} ${conflict.workflowId}/${conflict.nodeId}`
+        : `${conflict.kind} ${conflict.runId}`,
+    )
     .join(', ');
 }

@@ -256,9 +256,8 @@ export class RunCommands {
   }
 }
 
-/** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
-/** A new run's row and its `RunStarted`, in the batch that creates it (start and fork). */
-function begin(
+/** A new run's row and its `RunStarted`, in the batch that creates it (start, fork, a schedule's fire). */
+export function begin(
   batch: Batch,
   run: Omit<NewRun, 'version'>,
   workflow: CompiledWorkflow,
@@ -284,7 +283,8 @@ function begin(
   });
 }
 
-function newRunId(now: number): string {
+/** Time-ordered, unique run ids: 9 base-36 time digits + 10 hex random digits. */
+export function newRunId(now: number): string {
   return `${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
 

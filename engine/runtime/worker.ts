@@ -13,6 +13,7 @@ import { executeInline, outcomeEvent, type ExecutionOutcome, type ExecutionServi
 import type { CommitItem, CommitListener, CommitParticipant, GroupCommit } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
+import type { Schedules } from './schedules.js';
 import { DueTimers, LateTimers, TIMER_BATCH } from './timers.js';
 import { fireTimer, type FiredTimer } from './waits.js';
 
@@ -33,6 +34,8 @@ export interface WorkerDeps {
   commits: GroupCommit;
   services: ExecutionServices;
   clock: Clock;
+  /** Schedule triggers to fire (not by a worker scoped to one run). */
+  schedules?: Schedules;
 }
 
 export class Worker implements CommitParticipant {
@@ -79,6 +82,11 @@ export class Worker implements CommitParticipant {
     });
   }
 
+  /** The engine's schedules, unless this worker is scoped to one run. */
+  get #schedules(): Schedules | undefined {
+    return this.options.runId === undefined ? this.#deps.schedules : undefined;
+  }
+
   get running(): boolean {
     return this.#state === 'running';
   }
@@ -93,7 +101,10 @@ export class Worker implements CommitParticipant {
     if (this.#outcomes.length > 0) return true;
     return (
       this.#state === 'running' &&
-      (this.#claimed.length > 0 || this.#claimWanted || this.#timers.due(this.#deps.clock.now()))
+      (this.#claimed.length > 0 ||
+        this.#claimWanted ||
+        this.#timers.due(this.#deps.clock.now()) ||
+        (this.#schedules?.due(this.#deps.clock.now()) ?? false))
     );
   }
 
@@ -104,6 +115,8 @@ export class Worker implements CommitParticipant {
   async start(): Promise<void> {
     if (this.#state !== 'stopped') return;
     await this.#membership.start();
+    // Versions saved while no worker ran (or by another process) get their rows before any fire.
+    await this.#schedules?.syncAll();
     this.#state = 'running';
     this.#deps.commits.attach(this);
     this.#schedulePoll();
@@ -188,6 +201,11 @@ export class Worker implements CommitParticipant {
     } catch (error) {
       // The timers wait for the next cycle; what was already taken goes on.
       this.#deps.services.logger.warn('could not read due timers', { error: errorText(error) });
+    }
+    try {
+      if (this.#schedules) items.push(...(await this.#schedules.take(now)));
+    } catch (error) {
+      this.#deps.services.logger.warn('could not read due schedules', { error: errorText(error) });
     }
     return items;
   }
@@ -368,6 +386,7 @@ export class Worker implements CommitParticipant {
       )
         this.#claimWanted = this.#queueHasWork = true;
       await this.#timers.refresh();
+      await this.#schedules?.refresh();
       if (this.wantsCycle) this.#deps.commits.schedule();
     } catch (error) {
       this.#deps.services.logger.warn('polling for work failed', { error: errorText(error) });

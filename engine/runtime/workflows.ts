@@ -19,6 +19,7 @@ import {
 } from '../validate/index.js';
 import type { Clock } from './clock.js';
 import { EngineError } from './errors.js';
+import type { Schedules } from './schedules.js';
 
 export interface SavedVersion {
   workflowId: string;
@@ -32,11 +33,13 @@ export class Workflows {
   readonly #store: Store;
   readonly #registry: NodeRegistry;
   readonly #clock: Clock;
+  readonly #schedules: Schedules | undefined;
 
-  constructor(store: Store, registry: NodeRegistry, clock: Clock) {
+  constructor(store: Store, registry: NodeRegistry, clock: Clock, schedules?: Schedules) {
     this.#store = store;
     this.#registry = registry;
     this.#clock = clock;
+    this.#schedules = schedules;
   }
 
   validate(source: unknown): ValidationResult {
@@ -53,6 +56,8 @@ export class Workflows {
     const result = this.validate(source);
     if (!result.ok) throw new WorkflowInvalidError(result.problems);
     const saved = await this.#store.workflows.saveVersion(result.workflow, options.note ?? null, this.#clock.now());
+    // The latest version decides the schedules: its triggers fire from now on, dropped ones stop.
+    await this.#schedules?.sync(saved.version.workflowId);
     return {
       workflowId: saved.version.workflowId,
       version: saved.version.version,
@@ -162,6 +167,7 @@ export class Workflows {
     if (result.ok) version = (await this.#store.workflows.saveVersion(graph, 'Imported', now)).version.version;
     if (await this.#store.workflows.get(graph.id)) await this.#store.workflows.saveDraft(graph, now);
     else await this.#store.workflows.create(graph, now);
+    if (version !== null) await this.#schedules?.sync(graph.id);
     return { workflowId: graph.id, version, problems: result.problems };
   }
 

@@ -1,6 +1,7 @@
 // The node SDK: the small surface a node type sees (definition shape, execution context, errors).
 // Imported by `nodes/*` and by the engine runtime; it imports only `engine/model` and the wait kinds.
 import type { z } from 'zod';
+import type { Schedule } from '../model/cron.js';
 import type { PortSpec } from '../model/ports.js';
 import type { RetryPolicy } from '../model/workflow.js';
 import type { WaitOutcome, WaitRequest } from '../waits/index.js';
@@ -12,6 +13,7 @@ export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
 export { compileJsonSchema } from '../waits/index.js';
 export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
+export type { Schedule } from '../model/cron.js';
 
 /** How a node touches the world; replay and recovery decide by it. */
 export type SideEffectClass = 'pure' | 'read' | 'write' | 'irreversible';
@@ -121,6 +123,11 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
    * workflow node sets no `timeoutMs`. Default: the engine's (5 minutes).
    */
   startToCloseMs?(config: Config): number;
+  /**
+   * A trigger that starts runs on a schedule: the engine keeps its next fire time on disk while it
+   * is in the workflow's latest version, and starts a run from it at each fire. Null: no schedule.
+   */
+  schedule?(config: Config): Schedule | null;
   /** Checks beyond the schema (syntax of code, a parseable duration). */
   check?(config: Config): ConfigProblem[];
   execute(ctx: NodeContext<Config>): Promise<NodeResult> | NodeResult;

@@ -5,6 +5,7 @@
 // can implement it; SQLite (./sqlite/) is the first implementation. Only engine/runtime uses it.
 import type { JournalEvent, RunFailure, TimerPurpose } from '../journal/events.js';
 import type { RunStatus } from '../journal/state.js';
+import type { Schedule } from '../model/cron.js';
 import type { Workflow, WorkflowVersion } from '../model/workflow.js';
 import type { InboxCard } from '../waits/index.js';
 
@@ -188,6 +189,28 @@ export interface WorkChanges {
   waitDecide: WaitDecision[];
 }
 
+// ── Schedules ────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A schedule trigger of a workflow's latest version and its next fire time. Firing moves `nextAt`
+ * on in the commit that starts the runs, checked against the time it was read at, so one
+ * occurrence is fired by one worker only.
+ */
+export interface ScheduleRecord {
+  workflowId: string;
+  nodeId: string;
+  schedule: Schedule;
+  nextAt: number;
+}
+
+/** A fire: the row moves from `expectedNextAt` to `nextAt` (null: the row goes), or the commit is refused. */
+export interface ScheduleAdvance {
+  workflowId: string;
+  nodeId: string;
+  expectedNextAt: number;
+  nextAt: number | null;
+}
+
 // ── The group commit ─────────────────────────────────────────────────────────────────────────
 
 /** What one run contributes to a commit. */
@@ -214,12 +237,16 @@ export interface CommitBatch {
   runs: RunWrite[];
   /** Also lease ready activations, after the writes and in the same transaction (one fsync for both). */
   claim?: ClaimRequest;
+  /** Schedules fired by this batch (checked like runs: all or nothing). */
+  schedules?: ScheduleAdvance[];
 }
 
 export type CommitConflict =
   | { kind: 'run-moved'; runId: string; expectedLastSeq: number; lastSeq: number | null }
   | { kind: 'run-exists'; runId: string }
-  | { kind: 'lease-lost'; runId: string; activationId: string; attempt: number };
+  | { kind: 'lease-lost'; runId: string; activationId: string; attempt: number }
+  /** Another worker fired this occurrence first, or a save replaced the schedule. */
+  | { kind: 'schedule-moved'; runId: null; workflowId: string; nodeId: string };
 
 /** All or nothing: with conflicts, nothing of the batch was written (nor claimed). */
 export type CommitResult = { ok: true; claimed: ReadyRecord[] } | { ok: false; conflicts: CommitConflict[] };
@@ -347,6 +374,18 @@ export interface Store {
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;
   /** The earliest due time after `after` (of one run's timers with `runId`); null when none. */
   nextTimerDue(after: number, runId?: string): Promise<number | null>;
+  /**
+   * Makes the workflow's schedule rows these (its latest version's schedule triggers): a row whose
+   * schedule is unchanged keeps its next fire time (fires missed meanwhile stay missed); a new or
+   * changed one gets the given `nextAt`; the others go. One transaction.
+   */
+  syncSchedules(workflowId: string, wanted: ScheduleRecord[]): Promise<void>;
+  /** Schedule rows (of one workflow), by next fire time. */
+  schedules(workflowId?: string): Promise<ScheduleRecord[]>;
+  /** Rows whose next fire time is at or before `now`, earliest first. */
+  dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]>;
+  /** The earliest next fire time after `after`; null when there is none. */
+  nextScheduleDue(after: number): Promise<number | null>;
   /** What is left to do: ready (unleased), leased, and timers due before `now + horizon`. */
   pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }>;
 

@@ -124,6 +124,65 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.hasClaimable(T0 - 1)).toBe(false);
     });
 
+    withStore(
+      'schedules: a save keeps an unchanged row’s time; a fire is claimed once, all or nothing',
+      async (store) => {
+        const hourly = {
+          cron: '0 * * * *',
+          timeZone: 'UTC',
+          misfire: 'once' as const,
+          maxCatchUp: 100,
+          graceMs: 60_000,
+        };
+        const row = (nodeId: string, nextAt: number, schedule = hourly) => ({
+          workflowId: graph.id,
+          nodeId,
+          schedule,
+          nextAt,
+        });
+        await store.syncSchedules(graph.id, [row('a', T0 + 100), row('b', T0 + 200)]);
+        // Saved again (same rules, a later "now"): the times stand; a changed rule takes the new time.
+        await store.syncSchedules(graph.id, [
+          row('a', T0 + 999),
+          row('b', T0 + 300, { ...hourly, cron: '*/5 * * * *' }),
+        ]);
+        expect(await store.schedules(graph.id)).toEqual([
+          row('a', T0 + 100),
+          row('b', T0 + 300, { ...hourly, cron: '*/5 * * * *' }),
+        ]);
+        expect(await store.dueSchedules(T0 + 100, 10)).toEqual([row('a', T0 + 100)]);
+        expect(await store.nextScheduleDue(T0 + 100)).toBe(T0 + 300);
+        expect(await store.nextScheduleDue(Number.NEGATIVE_INFINITY)).toBe(T0 + 100);
+
+        const fire = (runId: string): CommitBatch => ({
+          ...batch([newRun(runId, T0 + 100)], 'w1', T0 + 100),
+          schedules: [{ workflowId: graph.id, nodeId: 'a', expectedNextAt: T0 + 100, nextAt: T0 + 3_600_100 }],
+        });
+        expect(await store.commit(fire('run-first'))).toEqual({ ok: true, claimed: [] });
+        // A second worker that read the same row: refused, and its run is not written.
+        expect(await store.commit(fire('run-second'))).toEqual({
+          ok: false,
+          conflicts: [{ kind: 'schedule-moved', runId: null, workflowId: graph.id, nodeId: 'a' }],
+        });
+        expect(await store.getRun('run-second')).toBeUndefined();
+        expect((await store.schedules(graph.id)).find((r) => r.nodeId === 'a')).toEqual(row('a', T0 + 3_600_100));
+        // A stale run in the batch refuses the schedule's move too.
+        const stale = { ...newRun('run-first', T0 + 2, { create: null, expectedLastSeq: 1 }), events: [] };
+        expect(
+          await store.commit({
+            ...batch([stale], 'w1'),
+            schedules: [{ workflowId: graph.id, nodeId: 'a', expectedNextAt: T0 + 3_600_100, nextAt: null }],
+          }),
+        ).toMatchObject({ ok: false });
+        expect(await store.schedules(graph.id)).toHaveLength(2);
+        // Dropped from the latest version: the row goes; deleting the workflow takes the rest.
+        await store.syncSchedules(graph.id, [row('b', T0)]);
+        expect((await store.schedules()).map((r) => r.nodeId)).toEqual(['b']);
+        await store.workflows.delete(graph.id, T0);
+        expect(await store.schedules()).toEqual([]);
+      },
+    );
+
     withStore('commits are all or nothing: one stale run refuses the whole batch', async (store) => {
       await seed(store, 1);
       const fresh = newRun('run-new', T0 + 1);

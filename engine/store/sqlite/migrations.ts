@@ -169,4 +169,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE waits ADD COLUMN votes TEXT;
     `,
   },
+  {
+    name: '008-schedules',
+    // One row per schedule trigger of a workflow's latest version: its rule (JSON) and next fire
+    // time. A worker fires a due row by moving `next_at` on in the commit that starts the runs.
+    sql: `
+      CREATE TABLE schedules (
+        workflow_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        next_at INTEGER NOT NULL,
+        PRIMARY KEY (workflow_id, node_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX schedules_by_next ON schedules(next_at);
+    `,
+  },
 ];

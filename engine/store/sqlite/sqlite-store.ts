@@ -19,6 +19,8 @@ import {
   type RunPage,
   type RunRecord,
   type RunWrite,
+  type ScheduleAdvance,
+  type ScheduleRecord,
   type Store,
   type StoreLocation,
   type Synchronous,
@@ -103,6 +105,13 @@ interface WaitRow {
   comment: string | null;
   card: string | null;
   votes: string | null;
+}
+
+interface ScheduleRow {
+  workflow_id: string;
+  node_id: string;
+  schedule: string;
+  next_at: number;
 }
 
 interface WorkerRow {
@@ -223,6 +232,30 @@ export class SqliteStore implements Store {
       nextTimerRun: db.prepare<[number, string], { due_at: number | null }>(
         'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ? AND run_id = ?',
       ),
+      schedulesOf: db.prepare<[string], ScheduleRow>(
+        'SELECT * FROM schedules WHERE workflow_id = ? ORDER BY next_at, node_id',
+      ),
+      allSchedules: db.prepare<[], ScheduleRow>('SELECT * FROM schedules ORDER BY next_at, workflow_id, node_id'),
+      dueSchedules: db.prepare<[number, number], ScheduleRow>(
+        'SELECT * FROM schedules WHERE next_at <= ? ORDER BY next_at LIMIT ?',
+      ),
+      nextSchedule: db.prepare<[number], { next_at: number | null }>(
+        'SELECT min(next_at) AS next_at FROM schedules WHERE next_at > ?',
+      ),
+      putSchedule: db.prepare<{ workflowId: string; nodeId: string; schedule: string; nextAt: number }>(
+        `INSERT INTO schedules (workflow_id, node_id, schedule, next_at) VALUES (@workflowId, @nodeId, @schedule, @nextAt)
+         ON CONFLICT (workflow_id, node_id) DO UPDATE SET schedule = excluded.schedule, next_at = excluded.next_at`,
+      ),
+      deleteSchedule: db.prepare<{ workflowId: string; nodeId: string }>(
+        'DELETE FROM schedules WHERE workflow_id = @workflowId AND node_id = @nodeId',
+      ),
+      moveSchedule: db.prepare<{ workflowId: string; nodeId: string; expected: number; nextAt: number }>(
+        `UPDATE schedules SET next_at = @nextAt
+         WHERE workflow_id = @workflowId AND node_id = @nodeId AND next_at = @expected`,
+      ),
+      dropSchedule: db.prepare<{ workflowId: string; nodeId: string; expected: number }>(
+        'DELETE FROM schedules WHERE workflow_id = @workflowId AND node_id = @nodeId AND next_at = @expected',
+      ),
       changes: db.prepare<{ changeId: number; runId: string; limit: number }, RunRow & { change_id: number }>(
         `SELECT * FROM runs WHERE change_id > @changeId OR (change_id = @changeId AND id > @runId)
          ORDER BY change_id, id LIMIT @limit`,
@@ -238,7 +271,17 @@ export class SqliteStore implements Store {
       this.#db
         .transaction((): CommitResult => {
           const conflicts = batch.runs.flatMap((write) => this.#check(write, batch.workerId));
-          if (conflicts.length > 0) return { ok: false, conflicts };
+          // Moving each fired row on is its claim: a row another worker moved first refuses the batch.
+          for (const advance of batch.schedules ?? [])
+            if (!this.#advanceSchedule(advance))
+              conflicts.push({
+                kind: 'schedule-moved',
+                runId: null,
+                workflowId: advance.workflowId,
+                nodeId: advance.nodeId,
+              });
+          // Nothing of a refused batch stays, the schedule rows moved above included.
+          if (conflicts.length > 0) throw new Refused(conflicts);
           if (batch.runs.length > 0) {
             const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
             for (const write of batch.runs) this.#write(write, batch.at, changeId);
@@ -246,7 +289,55 @@ export class SqliteStore implements Store {
           return { ok: true, claimed: batch.claim ? this.#claim(batch.claim) : [] };
         })
         .immediate(),
+    ).catch((error: unknown) => {
+      if (error instanceof Refused) return { ok: false, conflicts: error.conflicts };
+      throw error;
+    });
+  }
+
+  #advanceSchedule(advance: ScheduleAdvance): boolean {
+    const key = { workflowId: advance.workflowId, nodeId: advance.nodeId, expected: advance.expectedNextAt };
+    return advance.nextAt === null
+      ? this.#s.dropSchedule.run(key).changes === 1
+      : this.#s.moveSchedule.run({ ...key, nextAt: advance.nextAt }).changes === 1;
+  }
+
+  syncSchedules(workflowId: string, wanted: ScheduleRecord[]): Promise<void> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          const current = new Map(
+            this.#s.schedulesOf.all(workflowId).map((row) => [row.node_id, row.schedule] as const),
+          );
+          const keep = new Set<string>();
+          for (const row of wanted) {
+            keep.add(row.nodeId);
+            const schedule = scheduleJson(row.schedule);
+            // Unchanged: its next fire time stands (a save must not forgive or repeat a fire).
+            if (current.get(row.nodeId) === schedule) continue;
+            this.#s.putSchedule.run({ workflowId, nodeId: row.nodeId, schedule, nextAt: row.nextAt });
+          }
+          for (const nodeId of current.keys())
+            if (!keep.has(nodeId)) this.#s.deleteSchedule.run({ workflowId, nodeId });
+        })
+        .immediate(),
     );
+  }
+
+  schedules(workflowId?: string): Promise<ScheduleRecord[]> {
+    return run(() =>
+      (workflowId === undefined ? this.#s.allSchedules.all() : this.#s.schedulesOf.all(workflowId)).map(toSchedule),
+    );
+  }
+
+  dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]> {
+    return run(() => this.#s.dueSchedules.all(now, limit).map(toSchedule));
+  }
+
+  nextScheduleDue(after: number): Promise<number | null> {
+    // SQLite has no infinity: the lowest double stands in for "any time".
+    const bound = Number.isFinite(after) ? after : -Number.MAX_VALUE;
+    return run(() => this.#s.nextSchedule.get(bound)?.next_at ?? null);
   }
 
   #check(write: RunWrite, workerId: string | null): CommitConflict[] {
@@ -757,5 +848,29 @@ function toWait(row: WaitRow, values: LargeValues): WaitRecord {
     comment: row.comment,
     card: row.card === null ? PLAIN_CARD : inboxCardSchema.parse(JSON.parse(row.card)),
     votes: row.votes === null ? [] : (JSON.parse(row.votes) as WaitVote[]),
+  };
+}
+
+/** A refused commit: thrown inside its transaction so that nothing of it stays. */
+class Refused extends Error {
+  readonly conflicts: CommitConflict[];
+  constructor(conflicts: CommitConflict[]) {
+    super('the commit was refused');
+    this.conflicts = conflicts;
+  }
+}
+
+/** A schedule's JSON with its keys in one order, so an unchanged schedule compares equal as text. */
+function scheduleJson(schedule: ScheduleRecord['schedule']): string {
+  const { cron, timeZone, misfire, maxCatchUp, graceMs } = schedule;
+  return JSON.stringify({ cron, timeZone, misfire, maxCatchUp, graceMs });
+}
+
+function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    workflowId: row.workflow_id,
+    nodeId: row.node_id,
+    schedule: JSON.parse(row.schedule) as ScheduleRecord['schedule'],
+    nextAt: row.next_at,
   };
 }

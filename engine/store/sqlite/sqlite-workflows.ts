@@ -144,11 +144,18 @@ export class SqliteWorkflows implements WorkflowRepository {
   }
 
   delete(workflowId: string, now: number): Promise<boolean> {
-    return run(
-      () =>
-        this.#db
-          .prepare('UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL')
-          .run(now, now, workflowId).changes === 1,
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          const deleted =
+            this.#db
+              .prepare('UPDATE workflows SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL')
+              .run(now, now, workflowId).changes === 1;
+          // A deleted workflow's schedules stop with it.
+          if (deleted) this.#db.prepare('DELETE FROM schedules WHERE workflow_id = ?').run(workflowId);
+          return deleted;
+        })
+        .immediate(),
     );
   }
 
