@@ -53,7 +53,10 @@ export async function runWorkflow(engine: Engine, graph: Workflow, input: unknow
  * a valid stand-in is saved, its version's graph replaced in the database, and a run started on it.
  */
 export async function runPinnedVersion(engine: Engine, standIn: Workflow, pinned: Workflow): Promise<RunDetail> {
-  const saved = await engine.workflows.save(standIn);
+  // Saved by another engine on the file: this one must not have compiled (and cached) the
+  // stand-in before its graph is replaced, as saving does (schedule triggers are synced from it).
+  const saver = Engine.open({ dbPath: dbPathOf(engine), synchronous: 'NORMAL' });
+  const saved = await saver.workflows.save(standIn).finally(() => saver.close());
   const db = new Database(dbPathOf(engine));
   try {
     db.prepare('UPDATE workflow_versions SET graph = ? WHERE workflow_id = ? AND version = ?').run(
