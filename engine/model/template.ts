@@ -65,6 +65,15 @@ export function parseTemplate(text: string): { parts: TemplatePart[] } | { error
 
 /** Index of the `}}` closing an expression starting at `from`, or -1. */
 function closingBraces(text: string, from: number): number {
+  return scanCode(text, from, '}}');
+}
+
+/**
+ * Walks code from `from` (strings and template literals skipped whole, braces counted) to the
+ * `closer` at depth 0: the index of `}}`, or just past a lone `}` (a `${…}` substitution); -1
+ * when it never comes.
+ */
+function scanCode(text: string, from: number, closer: '}}' | '}'): number {
   let depth = 0;
   let i = from;
   while (i < text.length) {
@@ -76,6 +85,7 @@ function closingBraces(text: string, from: number): number {
     }
     if (char === '{') depth += 1;
     else if (char === '}') {
+      if (depth === 0 && closer === '}') return i + 1;
       if (depth === 0 && text[i + 1] === '}') return i;
       if (depth > 0) depth -= 1;
     }
@@ -93,30 +103,9 @@ function skipQuoted(text: string, from: number): number {
     if (char === '\\') i += 2;
     else if (char === quote) return i + 1;
     else if (quote === '`' && text.startsWith('${', i)) {
-      i = skipBraced(text, i + 2);
+      i = scanCode(text, i + 2, '}');
       if (i < 0) return -1;
     } else i += 1;
-  }
-  return -1;
-}
-
-/** Index just past the `}` closing a `${` substitution whose code starts at `from`, or -1. */
-function skipBraced(text: string, from: number): number {
-  let depth = 0;
-  let i = from;
-  while (i < text.length) {
-    const char = text[i];
-    if (char === '"' || char === "'" || char === '`') {
-      i = skipQuoted(text, i);
-      if (i < 0) return -1;
-      continue;
-    }
-    if (char === '{') depth += 1;
-    else if (char === '}') {
-      if (depth === 0) return i + 1;
-      depth -= 1;
-    }
-    i += 1;
   }
   return -1;
 }

@@ -1,6 +1,7 @@
 // The request itself: redirects followed by hand (so that credentials never follow one to another
 // origin) and the response body read while it streams, up to a limit.
-import { TerminalError, type NodeError } from '../../engine/sdk/index.js';
+import { TerminalError } from '../../engine/sdk/index.js';
+import { readCapped } from '../read-capped.js';
 import { describeUrl } from './headers.js';
 
 export interface Hop {
@@ -83,31 +84,15 @@ function nextHop(hop: Hop, status: number, url: URL, policy: RedirectPolicy, fir
 }
 
 /** The body as text, read as it streams; past `maxBytes` the transfer is cut off and the node fails. */
-export async function readBodyCapped(response: Response, maxBytes: number, what: string): Promise<string> {
-  const tooLarge = (): NodeError =>
-    new TerminalError(
-      `${what}: the response body is larger than ${maxBytes} bytes (maxBodyBytes); ` +
-        'raise maxBodyBytes in the node config if this response is expected',
-      'http.body-too-large',
-    );
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  if (!response.body) return '';
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
+export function readBodyCapped(response: Response, maxBytes: number, what: string): Promise<string> {
+  return readCapped(
+    response,
+    maxBytes,
+    () =>
+      new TerminalError(
+        `${what}: the response body is larger than ${maxBytes} bytes (maxBodyBytes); ` +
+          'raise maxBodyBytes in the node config if this response is expected',
+        'http.body-too-large',
+      ),
+  );
 }

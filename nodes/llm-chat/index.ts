@@ -11,6 +11,7 @@ import {
   type ConfigProblem,
   type NodeContext,
 } from '../../engine/sdk/index.js';
+import { readCapped } from '../read-capped.js';
 import { CircuitBreakers, circuitBreakers, type BreakerSettings } from './breaker.js';
 import { costEstimate } from './prices.js';
 import {
@@ -166,24 +167,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      throw new TerminalError(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`, 'llm.response-too-large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total).toString('utf8');
-}
-
 /** The answer as JSON: the whole text, or the one fenced block models like to wrap it in. */
 function answerJson(text: string): { ok: true; value: unknown } | { ok: false } {
   const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
@@ -226,7 +209,11 @@ async function attemptOnce(
       // A redirect could carry the API key to another origin: an LLM endpoint is called where it is.
       redirect: 'manual',
     });
-    text = await readCapped(response);
+    text = await readCapped(
+      response,
+      MAX_RESPONSE_BYTES,
+      () => new TerminalError(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`, 'llm.response-too-large'),
+    );
   } catch (error) {
     if (error instanceof NodeError) throw error;
     if (ctx.signal.aborted) throw new NodeError('cancelled', { kind: 'node.cancelled', retryable: false });
