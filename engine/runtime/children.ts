@@ -16,7 +16,7 @@ import { resolveWait } from './waits.js';
 
 type ChildWaiting = ActivationState & { wait: ChildWaitRequest };
 
-/** The activations of a run that started a child (waiting on it or resolved). */
+/** The activations of a run that wait on a child (or did, until the run ended). */
 export function childActivations(state: RunState): ChildWaiting[] {
   return [...state.activations.values()].filter(
     (activation): activation is ChildWaiting => activation.wait?.kind === 'child',
@@ -128,8 +128,8 @@ function endChild(batch: Batch, services: ExecutionServices, child: RunState): v
 }
 
 function cancelChildren(batch: Batch, parent: RunState): void {
+  // The fold has just marked the waiting activations cancelled; their children are what is still open.
   for (const activation of childActivations(parent)) {
-    if (activation.status !== 'waiting') continue;
     const child = batch.run(activation.wait.runId);
     if (!child || isTerminal(child.state.status)) continue;
     batch.record(activation.wait.runId, {

@@ -17,7 +17,6 @@ import { waitKindOf } from '../waits/index.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { replayJournal, type ReplayResult } from '../replay/index.js';
 import type { Clock } from './clock.js';
-import { childActivations } from './children.js';
 import { EngineError } from './errors.js';
 import { runExportOf, type RunExport } from './run-export.js';
 
@@ -97,10 +96,14 @@ export class RunQueries {
       store.workflows.latestVersionNumber(record.workflowId),
       store.waits({ runId, limit: 10_000 }),
       store.listRuns({ forkOf: runId }, { limit: MAX_FORKS }),
-      // The parent's journal names its children (their ids are derived, see childRunId).
+      // The parent's journal names its children (one per attempt that waited on one).
       Promise.all(
-        childActivations(state)
-          .sort((a, b) => a.ordinal - b.ordinal)
+        events
+          .flatMap((event) =>
+            event.type === 'WaitCreated' && event.data.wait.kind === 'child'
+              ? [{ nodeId: event.nodeId ?? '', wait: event.data.wait }]
+              : [],
+          )
           .map(async ({ nodeId, wait }) => ({
             runId: wait.runId,
             nodeId,
