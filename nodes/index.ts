@@ -9,6 +9,7 @@ import { httpRequest } from './http-request/index.js';
 import { llmChat } from './llm-chat/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
+import { subworkflow } from './subworkflow/index.js';
 import { transform } from './transform/index.js';
 import { triggerManual } from './trigger-manual/index.js';
 import { triggerSchedule } from './trigger-schedule/index.js';
@@ -32,6 +33,7 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   waitTimer,
   waitSignal,
   approval,
+  subworkflow,
   merge,
   fail,
   output,

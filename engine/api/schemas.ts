@@ -225,6 +225,16 @@ export const runDetailSchema = runSummarySchema.extend({
   approvals: z.array(approvalSchema),
   /** The runs forked from this one, oldest first. */
   forks: z.array(z.object({ runId: z.string(), seq: z.number().int() })),
+  /** Child runs its `subworkflow` nodes started (status null: not in this database). */
+  children: z.array(
+    z.object({
+      runId: z.string(),
+      nodeId: z.string(),
+      workflowId: z.string(),
+      version: z.number().int(),
+      status: runStatusSchema.nullable(),
+    }),
+  ),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 

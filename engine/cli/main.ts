@@ -414,6 +414,7 @@ async function showCommand(engine: Engine, idOrPrefix: string, values: Values, i
         activations: detail.activations,
         approvals: detail.approvals,
         forks: detail.forks,
+        children: detail.children,
         events: detail.events,
       }),
     );
@@ -658,6 +659,7 @@ function runJson(run: RunSummary): Record<string, unknown> {
     workflowId: run.workflowId,
     version: run.version,
     input: run.input,
+    parentRunId: run.parentRunId,
     forkOf: run.forkOf,
     createdAt: isoTime(run.createdAt),
     finishedAt: run.finishedAt === null ? null : isoTime(run.finishedAt),

@@ -46,6 +46,12 @@ interface Draft {
   leases: { activationId: string; attempt: number }[];
 }
 
+/**
+ * What events recorded on one run do to other runs in the same batch (a child run started, a
+ * parent resumed, children cancelled: runtime/children.ts).
+ */
+export type FollowUp = (batch: Batch, runId: string, appended: readonly JournalEvent[]) => void;
+
 /** A run as it was when an isolated item first touched it. */
 type Saved =
   | { runId: string; draft: Draft; state: RunState; events: number; ops: number; leases: number }
@@ -59,10 +65,13 @@ export class Batch {
   readonly #drafts = new Map<string, Draft>();
   readonly #schedules: ScheduleAdvance[] = [];
 
-  constructor(book: RunBook, at: number, workerId: string | null) {
+  readonly #follow: FollowUp | undefined;
+
+  constructor(book: RunBook, at: number, workerId: string | null, follow?: FollowUp) {
     this.#book = book;
     this.at = at;
     this.workerId = workerId;
+    this.#follow = follow;
   }
 
   /** The run as this batch sees it (committed state plus what the batch recorded); undefined when unknown. */
@@ -96,6 +105,7 @@ export class Batch {
       addEffects(draft.ops, runId, next, state);
     }
     draft.state = state;
+    this.#follow?.(this, runId, appended);
     return appended;
   }
 

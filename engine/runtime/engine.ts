@@ -12,6 +12,7 @@ import { evaluateFields, type RunInfo } from './expressions.js';
 import type { Logger } from '../sdk/index.js';
 import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { followChildren, linkedRunIds, workflowPins } from './children.js';
 import { EngineError } from './errors.js';
 import type { ExecutionServices } from './execute.js';
 import { GroupCommit, type CommitListener, type RunChange } from './group-commit.js';
@@ -117,15 +118,20 @@ export class Engine {
       (options.dbPath !== undefined ? fileCredentials(options.dbPath) : new CredentialStore(new MemoryVault()));
     this.#sandbox = new SandboxPool({ threads: options.sandboxThreads });
     this.#book = new RunBook(this.#store, this.registry);
-    this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {
-      ...(options.diskFullTimeoutMs !== undefined && { diskFullTimeoutMs: options.diskFullTimeoutMs }),
-    });
-    this.#services = {
+    const book = this.#book;
+    const services: ExecutionServices = {
       sandbox: this.#sandbox,
       logger,
       now: () => this.clock.now(),
       credentials: this.credentials,
+      workflows: workflowPins(this.#store, book),
     };
+    this.#services = services;
+    this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {
+      ...(options.diskFullTimeoutMs !== undefined && { diskFullTimeoutMs: options.diskFullTimeoutMs }),
+      follow: (batch, runId, appended) => followChildren(batch, book, services, runId, appended),
+      linked: linkedRunIds,
+    });
     this.#options = {
       concurrency: options.concurrency ?? 64,
       leaseMs: options.leaseMs ?? 10_000,

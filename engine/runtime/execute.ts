@@ -18,6 +18,7 @@ import {
   type Sandbox,
   type WaitOutcome,
   type WaitRequest,
+  type WorkflowPins,
 } from '../sdk/index.js';
 
 export type ExecutionOutcome =
@@ -41,6 +42,7 @@ export interface ExecutionServices {
   logger: Logger;
   now: () => number;
   credentials: CredentialReader;
+  workflows: WorkflowPins;
 }
 
 /** The event that journals an outcome. */
@@ -81,6 +83,7 @@ export function contextFor(
     sandbox: services.sandbox,
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
+    workflows: services.workflows,
     now: services.now,
   };
 }

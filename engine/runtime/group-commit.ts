@@ -16,10 +16,11 @@ import type {
   Store,
 } from '../store/index.js';
 import { DatabaseError } from '../store/index.js';
-import { Batch } from './batch.js';
+import { Batch, type FollowUp } from './batch.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
 import type { LoadedRun, RunBook } from './run-book.js';
+import type { RunState } from '../journal/state.js';
 
 export interface CommitItem {
   /** Runs the item reads or changes: loaded into the run book before `apply`. */
@@ -69,6 +70,10 @@ export const DISK_FULL_TIMEOUT_MS = 60_000;
 export interface GroupCommitOptions {
   /** How long the store may stay full (SQLITE_FULL) before the group commit gives up. */
   diskFullTimeoutMs?: number;
+  /** What events on one run do to other runs in the same batch (child runs). */
+  follow?: FollowUp;
+  /** Runs a batch touching this run may also change (its parent, its children): loaded with it. */
+  linked?: (state: RunState) => string[];
 }
 
 export class GroupCommit {
@@ -87,6 +92,8 @@ export class GroupCommit {
   /** The backoff last logged: a store that stays busy or full is said once per change, not per try. */
   #loggedDelay: number | null = null;
   readonly #diskFullTimeoutMs: number;
+  readonly #follow: FollowUp | undefined;
+  readonly #linked: ((state: RunState) => string[]) | undefined;
   /** Real time (`Date.now()`) the store first answered "full" since the last commit that worked. */
   #fullSince: number | null = null;
   /** The last run state a commit made durable: what the disk-full error points to. */
@@ -104,6 +111,8 @@ export class GroupCommit {
     this.#clock = clock;
     this.#logger = logger;
     this.#diskFullTimeoutMs = options.diskFullTimeoutMs ?? DISK_FULL_TIMEOUT_MS;
+    this.#follow = options.follow;
+    this.#linked = options.linked;
   }
 
   /** The error the group commit gave up with (see `failed`); null while it works. */
@@ -199,6 +208,7 @@ export class GroupCommit {
       try {
         if (item.fresh) for (const runId of item.runIds) await this.#book.refresh(runId);
         else await this.#book.ensure(item.runIds);
+        await this.#ensureLinked(item.runIds);
         loaded.push(item);
       } catch (error) {
         if (isTransient(error)) later.push(item);
@@ -207,6 +217,22 @@ export class GroupCommit {
     }
     if (later.length > 0) this.#retryLater(later, new Error('the store was busy'), 'the store is busy');
     return loaded;
+  }
+
+  /** Loads the runs linked to these (parents up, waited-on children down), transitively. */
+  async #ensureLinked(runIds: readonly string[]): Promise<void> {
+    const linked = this.#linked;
+    if (!linked) return;
+    const seen = new Set(runIds);
+    const queue = [...runIds];
+    for (let runId = queue.pop(); runId !== undefined; runId = queue.pop()) {
+      const state = this.#book.get(runId)?.state;
+      if (!state) continue;
+      const next = linked(state).filter((id) => !seen.has(id));
+      for (const id of next) seen.add(id);
+      await this.#book.ensure(next);
+      queue.push(...next);
+    }
   }
 
   async #commit(initial: CommitItem[], participant: CommitParticipant | undefined): Promise<void> {
@@ -262,7 +288,7 @@ export class GroupCommit {
     batch: Batch;
     refused: Map<CommitItem, unknown>;
   } {
-    const batch = new Batch(this.#book, this.#clock.now(), participant?.workerId ?? null);
+    const batch = new Batch(this.#book, this.#clock.now(), participant?.workerId ?? null, this.#follow);
     const refused = new Map<CommitItem, unknown>();
     for (const item of items) {
       const error = batch.isolate(() => item.apply(batch));

@@ -39,6 +39,11 @@ export class RunBook {
     return compiled;
   }
 
+  /** The compiled version if `find` has loaded it (inside a batch, which cannot wait for the store). */
+  cached(workflowId: string, version: number): CompiledWorkflow | undefined {
+    return this.#compiled.get(`${workflowId}@${version}`);
+  }
+
   async compiled(workflowId: string, version: number): Promise<CompiledWorkflow> {
     const compiled = await this.find(workflowId, version);
     if (!compiled) throw new EngineError(`workflow "${workflowId}" has no version ${version}`, 'not-found');

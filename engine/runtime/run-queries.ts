@@ -35,7 +35,20 @@ export interface RunDetail extends RunRecord {
   approvals: ApprovalView[];
   /** Runs forked from this one (each with the step it was forked at), oldest first. */
   forks: ForkOrigin[];
+  /** Child runs its `subworkflow` nodes started, in the order they were started. */
+  children: ChildRunLink[];
   events: JournalEvent[];
+}
+
+/** A child run as its parent lists it. */
+export interface ChildRunLink {
+  runId: string;
+  /** The parent's node that started it. */
+  nodeId: string;
+  workflowId: string;
+  version: number;
+  /** Null when the child is not in this database (the parent was imported). */
+  status: RunStatus | null;
 }
 
 /** The run as of one event of its journal (after it): time travel and `stepwise state`. */
@@ -78,11 +91,27 @@ export class RunQueries {
     if (!record) return undefined;
     const events = await store.readEvents(runId, 0);
     const state = foldEvents(runId, events);
-    const [version, latest, approvals, forks] = await Promise.all([
+    const [version, latest, approvals, forks, children] = await Promise.all([
       store.workflows.getVersion(record.workflowId, record.version),
       store.workflows.latestVersionNumber(record.workflowId),
       store.waits({ runId, limit: 10_000 }),
       store.listRuns({ forkOf: runId }, { limit: MAX_FORKS }),
+      // The parent's journal names its children (one per attempt that waited on one).
+      Promise.all(
+        events
+          .flatMap((event) =>
+            event.type === 'WaitCreated' && event.data.wait.kind === 'child'
+              ? [{ nodeId: event.nodeId ?? '', wait: event.data.wait }]
+              : [],
+          )
+          .map(async ({ nodeId, wait }) => ({
+            runId: wait.runId,
+            nodeId,
+            workflowId: wait.workflowId,
+            version: wait.version,
+            status: (await store.getRun(wait.runId))?.status ?? null,
+          })),
+      ),
     ]);
     // The row and the journal are two reads: the run's fields come from the journal, which the
     // activations do too, so the two always agree.
@@ -99,6 +128,7 @@ export class RunQueries {
       activations: activationsOf(state),
       approvals,
       forks: forks.runs.reverse().map((fork) => ({ runId: fork.runId, seq: fork.forkOf?.seq ?? 0 })),
+      children,
       events,
     };
   }

@@ -60,7 +60,7 @@ export function fireTimer(batch: Batch, services: ExecutionServices, timer: Time
     return { ...fired, ...times, policy: 'fire', graceMs: null, outcome: 'retried' };
   const kind = waitKindOf(activation.wait);
   const misfire = kind.misfire?.(activation.wait) ?? { policy: 'fire', graceMs: null };
-  resolve(
+  resolveWait(
     batch,
     services,
     timer.runId,
@@ -164,11 +164,11 @@ export function signalWait(batch: Batch, services: ExecutionServices, target: Si
     });
     return;
   }
-  resolve(batch, services, runId, activation, answer);
+  resolveWait(batch, services, runId, activation, answer);
 }
 
 /** Journals what resolved the wait (with what the person was shown), then the node's result. */
-function resolve(
+export function resolveWait(
   batch: Batch,
   services: ExecutionServices,
   runId: string,

@@ -11,7 +11,7 @@ export { APPROVE, FORM_FIELD_TYPES, personKey, REJECT, TIMEOUT_PORT } from '../w
 
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
-export { compileJsonSchema } from '../waits/index.js';
+export { childRunId, compileJsonSchema } from '../waits/index.js';
 export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
 export type { Schedule } from '../model/cron.js';
 
@@ -66,7 +66,18 @@ export interface NodeContext<Config> {
   credentials: Credentials;
   /** Limits the engine enforces on this activation; a node may stop early when it sees one crossed. */
   limits: NodeLimits;
+  /** The saved workflows, for nodes that start child runs. */
+  workflows: WorkflowPins;
   now(): number;
+}
+
+export interface WorkflowPins {
+  /**
+   * The version a child run of `workflowId` is pinned to: `version` itself, or the latest saved
+   * one. Throws a non-retryable NodeError (`subworkflow.not-found`) when there is none, or when the
+   * version cannot be started by hand (no `trigger.manual`).
+   */
+  pin(workflowId: string, version: number | 'latest'): Promise<number>;
 }
 
 export interface Credentials {

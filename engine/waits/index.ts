@@ -10,6 +10,7 @@ import {
   signalWait,
   type SignalOutcome,
 } from './signal.js';
+import { childRecordSchema, childRequestSchema, childWait, type ChildOutcome } from './child.js';
 import { timerRequestSchema, timerWait, type TimerOutcome } from './timer.js';
 import type { WaitKind } from './wait-kind.js';
 
@@ -17,6 +18,7 @@ export * from './wait-kind.js';
 export * from './card.js';
 export { approvalSignalSchema, cardOf, type ApprovalSignal, type ApprovalWaitRequest } from './approval.js';
 export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal } from './signal.js';
+export { childResolution, childRunId, type ChildEnd, type ChildWaitRequest } from './child.js';
 export { misfirePolicies, type MisfirePolicy } from './timer.js';
 export { isoTime } from '../model/duration.js';
 
@@ -25,15 +27,20 @@ export const waitRequestSchema = z.discriminatedUnion('kind', [
   timerRequestSchema,
   approvalRequestSchema,
   signalRequestSchema,
+  childRequestSchema,
 ]);
 export type WaitRequest = z.infer<typeof waitRequestSchema>;
 
 /** Every record a resolution journals (in `SignalReceived`), told apart by `wait`. */
-export const signalRecordSchema = z.discriminatedUnion('wait', [approvalRecordSchema, signalWaitRecordSchema]);
+export const signalRecordSchema = z.discriminatedUnion('wait', [
+  approvalRecordSchema,
+  signalWaitRecordSchema,
+  childRecordSchema,
+]);
 export type SignalRecord = z.infer<typeof signalRecordSchema>;
 
 /** What a node's `resume` gets when its wait ends. */
-export type WaitOutcome = TimerOutcome | ApprovalOutcome | SignalOutcome;
+export type WaitOutcome = TimerOutcome | ApprovalOutcome | SignalOutcome | ChildOutcome;
 
 /** A kind with its types erased, for code that handles every kind the same way. Safe because a
  * kind is only ever called with requests and records whose kind names it (see `waitKindOf`). */
@@ -43,6 +50,7 @@ const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
   timer: timerWait,
   approval: approvalWait,
   signal: signalWait,
+  child: childWait,
 };
 
 /** The kind of a request (`kind`) or of a record (`wait`); undefined for a name no kind has. */
