@@ -28,9 +28,14 @@ export function childActivations(state: RunState): ChildWaiting[] {
  * children it waits on (cancelling it cancels them). The group commit loads them with the run.
  */
 export function linkedRunIds(state: RunState): string[] {
-  const linked = childActivations(state)
-    .filter((activation) => activation.status === 'waiting')
-    .map((activation) => activation.wait.runId);
+  // Called for every run of every commit: a run with nothing waiting (most, while they execute)
+  // is not scanned, so a long run does not pay a pass over its activations per commit.
+  const linked =
+    state.waitingActivations === 0
+      ? []
+      : childActivations(state)
+          .filter((activation) => activation.status === 'waiting')
+          .map((activation) => activation.wait.runId);
   if (state.parentRunId !== null) linked.push(state.parentRunId);
   return linked;
 }
