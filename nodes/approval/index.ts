@@ -8,6 +8,7 @@ import {
   APPROVE,
   defineNode,
   FORM_FIELD_TYPES,
+  NodeError,
   NO_RETRY,
   personKey,
   REJECT,
@@ -15,12 +16,13 @@ import {
   TIMEOUT_PORT,
   type ConfigProblem,
 } from '../../engine/sdk/index.js';
+import { evaluateAll } from '../expressions.js';
 import { checkExpression } from '../syntax.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const RESERVED_PORTS = new Set<string>([APPROVE.port, REJECT.port, TIMEOUT_PORT, 'error']);
-/** An expression over `input` runs in the sandbox with the branch node's limits. */
-const FIELD_LIMITS = { timeoutMs: 1000, memoryLimitBytes: 64 * 1024 * 1024 } as const;
+/** The card's field expressions run in the sandbox with the branch node's time limit. */
+const FIELD_TIMEOUT_MS = 1000;
 
 const config = z.strictObject({
   title: z.string().min(1).default('Approval required').meta({ description: 'What is being decided.' }),
@@ -151,26 +153,17 @@ export const approval = defineNode({
       if (problem !== null) throw new TerminalError(`${field}: ${problem}`, 'node.config');
     }
     const after = (text: string | undefined) => (text === undefined ? null : ctx.now() + (parseDuration(text) ?? 0));
-    const fields = [];
-    // Computed once, when the wait opens: the journal keeps what the approver was shown.
-    for (const [index, field] of config.fields.entries()) {
-      try {
-        const value = await ctx.sandbox.evaluate({
-          source: field.value,
-          mode: 'expression',
-          input: ctx.input,
-          ...FIELD_LIMITS,
-          maxOutputBytes: ctx.limits.outputBytes,
-          signal: ctx.signal,
-        });
-        fields.push({ label: field.label, value: value ?? null });
-      } catch (error) {
-        throw new TerminalError(
-          `fields.${index} ("${field.label}"): ${error instanceof Error ? error.message : String(error)}`,
-          'node.config',
-        );
-      }
-    }
+    // Computed once, when the wait opens, in one sandbox call: the journal keeps what the approver
+    // was shown. A field that throws fails the node as a config problem, naming the field.
+    const values = await evaluateAll(
+      ctx,
+      config.fields.map((field, index) => ({ source: field.value, field: `fields.${index} ("${field.label}")` })),
+      FIELD_TIMEOUT_MS,
+      'fields',
+    ).catch((error: unknown) => {
+      throw error instanceof NodeError ? new TerminalError(error.message, 'node.config') : error;
+    });
+    const fields = config.fields.map((field, index) => ({ label: field.label, value: values[index] ?? null }));
     return {
       wait: {
         kind: 'approval',

@@ -136,6 +136,24 @@ describe('the approval node', () => {
     expect(exported).toContain('"Amount in cents"');
   });
 
+  it('a card field whose expression throws fails the node, naming the field, before anyone is asked', async () => {
+    const engine = testEngine();
+    const graph = approvalFlow('bad-field', {
+      fields: [
+        { label: 'Amount', value: 'input.amount' },
+        { label: 'City', value: 'input.customer.city' },
+      ],
+    });
+    const { workflowId } = await engine.saveWorkflow(graph);
+    const run = await engine.startRun(workflowId, { input: { amount: 5 } });
+    engine.startWorker();
+    const done = await engine.waitForRun(run.runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ nodeId: 'ok', kind: 'node.config' });
+    expect(done.error?.message).toMatch(/^fields\.1 \("City"\): .*city/);
+    expect(await engine.queries.inbox()).toEqual([]);
+  });
+
   it('rejecting needs no form', async () => {
     const engine = testEngine();
     const graph = approvalFlow('reject-form', {
