@@ -113,6 +113,8 @@ export const templateSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string(),
+  /** It calls the built-in mock service (started when a workflow is made from it). */
+  mockService: z.boolean(),
 });
 export type Template = z.infer<typeof templateSchema>;
 
