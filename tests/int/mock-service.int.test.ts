@@ -21,7 +21,7 @@ async function postJson(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as unknown };
+  return { status: response.status, headers: response.headers, body: await response.json() };
 }
 afterEach(async () => {
   await Promise.all(open.splice(0).map((item) => item.close()));
