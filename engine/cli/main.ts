@@ -496,6 +496,9 @@ async function decideCommand(
     ...(values.set !== undefined && { values: assignments(values.set, '--set', 'FIELD') }),
   });
   if (values.json) io.out(JSON.stringify({ ...runJson(summary), decision }));
+  // Still waiting right after a decision: it was a vote towards a quorum, not the end of the wait.
+  else if (summary.status === 'waiting')
+    io.out(`${decision} — recorded as a vote; run ${runId} waits for more approvals (its quorum is not met)`);
   else io.out(`${decision} — run ${runId} continues (a worker executes it)`);
   return EXIT.ok;
 }
