@@ -1,11 +1,14 @@
 // The sandbox helpers ($date, $text, $math, $data), each run in the real QuickJS sandbox, their
 // declarations checked against what the sandbox has, and their fences (clock, freezing).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../../engine/model/duration.js';
 import { HELPER_DECLARATIONS, HELPER_NAMESPACES, helperDeclarations } from '../../engine/model/sandbox-helpers.js';
 import { SandboxPool } from '../../engine/sandbox/index.js';
 import { NodeError, type SandboxRequest } from '../../engine/sdk/index.js';
+import { ROOT } from '../support/harness.js';
 
 const sandbox = new SandboxPool({ threads: 1 });
 afterAll(() => sandbox.dispose());
@@ -270,5 +273,15 @@ describe('the global object between activations', () => {
         value('[typeof $text.slugify, typeof JSON.stringify, typeof $math.sum, typeof $date.now, typeof $data.get]'),
       ).resolves.toEqual(['function', 'function', 'function', 'function', 'function']);
     }
+  });
+});
+
+describe('docs/nodes.md', () => {
+  it('lists every helper', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'nodes.md'), 'utf8');
+    const missing = Object.entries(HELPER_DECLARATIONS).flatMap(([namespace, members]) =>
+      Object.keys(members).filter((name) => !doc.includes(`\`${namespace}.${name}(`)),
+    );
+    expect(missing).toEqual([]);
   });
 });
