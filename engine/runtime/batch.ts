@@ -28,6 +28,8 @@ export interface Started {
   input: unknown;
   /** The run, for `{{ }}` expressions in the node's config. */
   run: RunInfo;
+  /** When the activation was scheduled: the time its sandbox helpers answer. */
+  scheduledAt: number;
   workflow: CompiledWorkflow;
   startedAt: number;
   /** When its start-to-close limit passes: the attempt is abandoned, its lease no longer renewed. */

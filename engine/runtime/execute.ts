@@ -35,6 +35,11 @@ export interface ActivationRef {
   input: unknown;
   /** The run, for the `run` of `{{ }}` expressions; required to execute a node that has some. */
   run?: RunInfo;
+  /**
+   * When the activation was scheduled (journaled): the time the sandbox helpers answer
+   * (`$date.now()`), the same on every attempt and after a crash. Absent: the services' clock now.
+   */
+  scheduledAt?: number;
 }
 
 export interface ExecutionServices {
@@ -80,7 +85,7 @@ export function contextFor(
     config,
     signal,
     log: credentials.logger(services.logger),
-    sandbox: services.sandbox,
+    sandbox: atTime(services.sandbox, activationTime(activation, services)),
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
@@ -99,12 +104,26 @@ export async function executeActivation(
     const config =
       node.templates.length === 0
         ? node.config
-        : await evaluateConfig(node, scopeOf(activation), services.sandbox, signal);
+        : await evaluateConfig(
+            node,
+            scopeOf(activation),
+            atTime(services.sandbox, activationTime(activation, services)),
+            signal,
+          );
     const result = await node.definition.execute(contextFor(node, activation, services, signal, credentials, config));
     return credentials.redact(withConfig(toOutcome(node, result), node, config));
   } catch (error) {
     return credentials.redact({ kind: 'failed', error: toFailure(error) });
   }
+}
+
+function activationTime(activation: ActivationRef, services: ExecutionServices): number {
+  return activation.scheduledAt ?? services.now();
+}
+
+/** The sandbox as this activation's code sees it: its requests carry the activation's time. */
+export function atTime(sandbox: Sandbox, now: number): Sandbox {
+  return { evaluate: (request) => sandbox.evaluate({ ...request, now }) };
 }
 
 function scopeOf(activation: ActivationRef): { input: unknown; run: RunInfo } {

@@ -11,6 +11,8 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../sdk/index.js';
+import { GLOBAL_GUARD_SOURCE } from './global-guard.js';
+import { HELPERS_SOURCE } from './helpers.js';
 import type { ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
 
 const STACK_LIMIT_BYTES = 256 * 1024; // larger limits overflow the host stack before the guest's
@@ -102,6 +104,8 @@ export class Environment {
   readonly context: QuickJSContext;
   readonly #compiled = new Map<string, Compiled>();
   readonly #reseed: QuickJSHandle;
+  readonly #setTime: QuickJSHandle;
+  readonly #globalsIntact: QuickJSHandle;
   /** Activations run here so far. */
   served = 0;
 
@@ -109,7 +113,11 @@ export class Environment {
     this.runtime = module.newRuntime();
     this.runtime.setMaxStackSize(STACK_LIMIT_BYTES);
     this.context = this.runtime.newContext();
+    // Before LOCKDOWN: the helpers are frozen with every other global.
+    this.#setTime = this.context.unwrapResult(this.context.evalCode(HELPERS_SOURCE, 'helpers.js'));
+    this.#globalsIntact = this.context.unwrapResult(this.context.evalCode(GLOBAL_GUARD_SOURCE, 'global-guard.js'));
     this.#reseed = this.context.unwrapResult(this.context.evalCode(LOCKDOWN, 'lockdown.js'));
+    if (!this.#checkGlobals()) throw new Error('the sandbox globals could not be recorded'); // records them
   }
 
   /** A fresh seed for Math.random, so no activation can predict or observe another's draws. */
@@ -117,6 +125,13 @@ export class Environment {
     const seed = [...randomFillSync(new Uint32Array(4))].map((word) => this.context.newNumber(word | 0));
     this.context.unwrapResult(this.context.callFunction(this.#reseed, this.context.undefined, ...seed)).dispose();
     for (const handle of seed) handle.dispose();
+  }
+
+  /** The activation's time, the one clock the helpers read (NaN: not known, `$date.now()` throws). */
+  setTime(ms: number | undefined): void {
+    const time = this.context.newNumber(ms ?? Number.NaN);
+    this.context.unwrapResult(this.context.callFunction(this.#setTime, this.context.undefined, time)).dispose();
+    time.dispose();
   }
 
   /** The wrapper of `request`'s code, compiled once per source; a syntax error as a handle. */
@@ -142,14 +157,27 @@ export class Environment {
     return { ok: compiled };
   }
 
-  /** Whether user code left work queued (a promise job): then this environment is not reused. */
+  /** Whether user code left work queued (a promise job) or changed a global: then this environment is not reused. */
   get clean(): boolean {
-    return !this.runtime.hasPendingJob();
+    return !this.runtime.hasPendingJob() && this.#checkGlobals();
+  }
+
+  /** Whether every global is what it was at lockdown (see global-guard.ts); false when unsure. */
+  #checkGlobals(): boolean {
+    const result = this.context.callFunction(this.#globalsIntact, this.context.undefined);
+    if (result.error) {
+      result.error.dispose();
+      return false;
+    }
+    const intact = this.context.dump(result.value) === true;
+    result.value.dispose();
+    return intact;
   }
 
   /** False when QuickJS failed its own teardown. */
   dispose(): boolean {
-    if (!disposed(() => this.#reseed.dispose())) return false;
+    for (const handle of [this.#reseed, this.#setTime, this.#globalsIntact])
+      if (!disposed(() => handle.dispose())) return false;
     for (const { call, serialize } of this.#compiled.values())
       if (!disposed(() => call.dispose()) || !disposed(() => serialize.dispose())) return false;
     this.#compiled.clear();
@@ -167,6 +195,7 @@ export function evaluate(environment: Environment, request: ThreadRequest, exhau
     runtime.setMemoryLimit(request.memoryLimitBytes);
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
     environment.reseed();
+    environment.setTime(request.now);
     environment.served += 1;
     let outcome = run(environment, request);
     // Out of memory, QuickJS may throw null (no memory left for an error): the refused growth tells.

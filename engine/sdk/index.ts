@@ -35,6 +35,11 @@ export interface SandboxRequest {
   maxOutputBytes: number;
   /** Aborting it drops a queued request and stops a running one (the node was cancelled). */
   signal?: AbortSignal;
+  /**
+   * The activation's time (ms), what `$date.now()` answers: set by the engine (the time the
+   * activation was scheduled, journaled), so a retry or a recovery sees the same. Nodes leave it out.
+   */
+  now?: number;
 }
 
 /**
