@@ -192,15 +192,17 @@ describe('loop.map', () => {
     expect(sibling?.events.at(-1)).toMatchObject({ type: 'RunCancelled', data: { by: `run ${runId}` } });
     expect((await engine.queries.verifyReplay(runId)).ok).toBe(true);
 
-    server.release();
-    await engine.workflows.save(mapWorkflow({ concurrency: 2 }, true));
+    // With `error` connected the run goes on: the node's failure must cancel the running items itself.
+    await engine.workflows.save(mapWorkflow({ concurrency: 3 }, true));
     const handled = await engine.waitForRun(await start(engine, { items: items(3) }), {
       until: 'finished',
       timeoutMs: 30_000,
     });
     expect(handled.status).toBe('completed');
     expect(handled.output).toMatchObject({ error: { kind: 'loop.map.item-failed' } });
+    expect(handled.children.map((child) => child.status)).toEqual(['cancelled', 'failed', 'cancelled']);
 
+    server.release();
     await engine.workflows.save(mapWorkflow({ concurrency: 2, onItemError: 'collect' }));
     const collected = await engine.waitForRun(await start(engine, { items: items(4) }), {
       until: 'finished',
