@@ -13,12 +13,10 @@ import {
 } from '../../engine/sdk/index.js';
 
 const config = z.strictObject({
-  items: z
-    .array(z.unknown())
-    .max(MAX_CHILD_ITEMS, `has more than ${MAX_CHILD_ITEMS} items; split the list into batches`)
-    .meta({
-      description: 'The list to map over, usually an expression: "{{ input.documents }}". One child run per item.',
-    }),
+  // A string is accepted so that an expression validates when saved; after evaluation it must be a list.
+  items: z.union([z.array(z.unknown()), z.string()]).meta({
+    description: 'The list to map over, usually an expression: "{{ input.documents }}". One child run per item.',
+  }),
   workflowId: z.string().min(1, 'is required').meta({ description: 'The workflow each item runs through.' }),
   version: z
     .union([z.number().int().positive(), z.literal('latest')])
@@ -37,6 +35,10 @@ const config = z.strictObject({
   }),
 });
 
+function tooMany(count: number): string {
+  return `${count} items, more than ${MAX_CHILD_ITEMS}; split the list into batches`;
+}
+
 export const loopMap = defineNode({
   type: 'loop.map',
   typeVersion: 1,
@@ -50,8 +52,19 @@ export const loopMap = defineNode({
   // A failed item is an answer, not a glitch; a retry would run every item again (new child runs).
   retry: NO_RETRY,
   sideEffects: 'write',
+  // Also run on the config as evaluated, before `execute`: a list from an expression is bounded too.
+  check(config) {
+    return Array.isArray(config.items) && config.items.length > MAX_CHILD_ITEMS
+      ? [{ field: 'items', message: tooMany(config.items.length) }]
+      : [];
+  },
   async execute(ctx) {
     const { items, workflowId, concurrency, onItemError } = ctx.config;
+    if (typeof items === 'string')
+      throw new TerminalError(
+        `items must be a list, got the text ${JSON.stringify(items.slice(0, 80))}; write an expression such as "{{ input.documents }}"`,
+        'node.config',
+      );
     if (items.length === 0) return { port: 'out', output: [] };
     const version = await ctx.workflows.pin(workflowId, ctx.config.version);
     return {

@@ -244,7 +244,9 @@ describe('loop.map', () => {
     });
     expect(tooMany.status).toBe('failed');
     expect(tooMany.error?.kind).toBe('node.config');
-    expect(tooMany.error?.message).toContain('more than 10000 items');
+    expect(tooMany.error?.message).toBe(
+      'config.items: 10001 items, more than 10000; split the list into batches (after evaluating its {{ }} expressions)',
+    );
     expect(tooMany.children).toEqual([]);
 
     await engine.workflows.save({
