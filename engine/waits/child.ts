@@ -237,6 +237,7 @@ export const childrenWait = defineWaitKind<ChildrenWaitRequest, never, ChildrenW
     summary: (record) => `item ${record.index}: child run ${record.runId} ${record.status}`,
     detail: (record) =>
       `item ${record.index}: child run ${record.runId} ${record.status}${record.error ? ` (${record.error.message})` : ''}`,
+    pendingLabel: 'progress',
     inbox: (record) => ({ decision: `children:${record.status}`, comment: null }),
   },
 });

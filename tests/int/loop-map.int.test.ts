@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventDetail } from '../../engine/journal/describe.js';
 import { replayExport } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { testEngine } from '../support/engine.js';
@@ -143,6 +144,11 @@ describe('loop.map', () => {
     expect(ends.filter((event) => event.data.pending === true)).toHaveLength(11);
     expect(ends.at(-1)?.data).toMatchObject({ signal: { wait: 'children', status: 'completed' } });
     expect(ends.at(-1)?.data.pending).toBeUndefined();
+    const first = ends[0];
+    if (first?.type !== 'SignalReceived' || first.data.signal.wait !== 'children') throw new Error('no end recorded');
+    expect(eventDetail(first)).toBe(
+      `progress: item ${first.data.signal.index}: child run ${first.data.signal.runId} completed`,
+    );
     expect((await engine.queries.verifyReplay(runId)).ok).toBe(true);
     const exported = await engine.queries.export(runId);
     expect(replayExport(JSON.parse(JSON.stringify(exported)), defaultRegistry())).toMatchObject({ ok: true });
