@@ -188,7 +188,8 @@ function endChild(batch: Batch, book: RunBook, services: ExecutionServices, chil
     resolveWait(batch, services, parentRunId, waiting, childResolution(endOf(child)));
     return;
   }
-  const step = childrenStep(wait, pendingEnds(waiting), itemIndexOf(wait, child.runId), endOf(child));
+  const limitBytes = parent.workflow.nodes.get(waiting.nodeId)?.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  const step = childrenStep(wait, pendingEnds(waiting), itemIndexOf(wait, child.runId), endOf(child), limitBytes);
   if (!step.done) {
     batch.record(parentRunId, {
       activationId: waiting.activationId,

@@ -133,6 +133,8 @@ export const childrenRecordSchema = z.strictObject({
   status: z.enum(childStatuses),
   output: z.unknown(),
   error: childErrorSchema.nullable(),
+  /** The output's size as JSON text (UTF-16 units: never more than its UTF-8 bytes). */
+  size: z.number().int().min(0),
 });
 export type ChildrenWaitRecord = z.infer<typeof childrenRecordSchema>;
 
@@ -141,6 +143,8 @@ export interface ChildrenOutcome {
   kind: 'children';
   onItemError: 'fail' | 'collect';
   ended: ChildrenWaitRecord[];
+  /** Set when the outputs so far were already over the node's output limit: the fan-out stopped. */
+  overLimit?: { size: number; limitBytes: number };
 }
 
 /** The run id of item `index`: distinct per item, and as stable as `childRunId`. */
@@ -189,27 +193,38 @@ export type ChildrenStep =
   | { done: false; record: ChildrenWaitRecord; start: number[] }
   | { done: true; record: ChildrenWaitRecord; outcome: ChildrenOutcome; cancel: number[] };
 
-/** Pure: the fan-out after item `index` ended, given the ends journaled before it. */
+/**
+ * Pure: the fan-out after item `index` ended, given the ends journaled before it. `limitBytes`, the
+ * node's output limit: once the outputs so far cannot fit in it the fan-out stops there, rather
+ * than running every other item for an output that will be refused.
+ */
 export function childrenStep(
   request: ChildrenWaitRequest,
   pending: readonly ChildrenWaitRecord[],
   index: number,
   end: ChildEnd,
+  limitBytes: number,
 ): ChildrenStep {
+  const output = end.status === 'completed' ? end.output : null;
   const record: ChildrenWaitRecord = {
     wait: 'children',
     by: `run ${end.runId}`,
     index,
     runId: end.runId,
     status: end.status,
-    output: end.status === 'completed' ? end.output : null,
+    output,
     error: end.error,
+    size: JSON.stringify(output)?.length ?? 0,
   };
+  // The output array's text is at least its entries' texts and a comma or bracket each.
+  const size = pending.reduce((sum, ended) => sum + ended.size + 1, record.size + 1);
+  const overLimit = size > limitBytes ? { size, limitBytes } : undefined;
   const failedWait = end.status !== 'completed' && request.onItemError === 'fail';
-  if (failedWait || pending.length + 1 === request.items.length) {
+  if (failedWait || overLimit || pending.length + 1 === request.items.length) {
     const ended = [...pending, record].sort((a, b) => a.index - b.index);
     const cancel = runningItems(request, pending).filter((running) => running !== index);
-    return { done: true, record, outcome: { kind: 'children', onItemError: request.onItemError, ended }, cancel };
+    const outcome: ChildrenOutcome = { kind: 'children', onItemError: request.onItemError, ended };
+    return { done: true, record, outcome: overLimit ? { ...outcome, overLimit } : outcome, cancel };
   }
   const before = startedItems(request, pending.length);
   const after = startedItems(request, pending.length + 1);

@@ -9,6 +9,8 @@ import {
   MAX_CHILD_CONCURRENCY,
   MAX_CHILD_ITEMS,
   NO_RETRY,
+  OUTPUT_TOO_LARGE,
+  outputTooLargeMessage,
   TerminalError,
 } from '../../engine/sdk/index.js';
 
@@ -83,6 +85,12 @@ export const loopMap = defineNode({
   },
   resume(_ctx, outcome) {
     if (outcome.kind !== 'children') throw new TerminalError(`loop.map cannot resume from a ${outcome.kind} wait`);
+    if (outcome.overLimit)
+      throw new TerminalError(
+        `the outputs of the first ${outcome.ended.length} items: ${outputTooLargeMessage(outcome.overLimit.size, outcome.overLimit.limitBytes, true)}`,
+        OUTPUT_TOO_LARGE,
+        { items: outcome.ended.length, size: outcome.overLimit.size, limitBytes: outcome.overLimit.limitBytes },
+      );
     const failed = outcome.ended.find((end) => end.status !== 'completed');
     if (failed && outcome.onItemError === 'fail')
       throw new TerminalError(

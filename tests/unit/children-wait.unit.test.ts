@@ -25,6 +25,8 @@ function request(count: number, concurrency: number, onItemError: 'fail' | 'coll
   };
 }
 
+const LIMIT = 1024 * 1024;
+
 const ended = (wait: ChildrenWaitRequest, indexes: number[]): ChildrenWaitRecord[] =>
   indexes.map((index) => ({
     wait: 'children',
@@ -34,6 +36,7 @@ const ended = (wait: ChildrenWaitRequest, indexes: number[]): ChildrenWaitRecord
     status: 'completed',
     output: index * 10,
     error: null,
+    size: String(index * 10).length,
   }));
 
 describe('children wait', () => {
@@ -61,11 +64,11 @@ describe('children wait', () => {
     const wait = request(3, 2);
     const end = (index: number) =>
       ({ runId: wait.items[index]?.runId ?? '', status: 'completed', output: index * 10, error: null }) as const;
-    const first = childrenStep(wait, [], 1, end(1));
+    const first = childrenStep(wait, [], 1, end(1), LIMIT);
     expect(first).toMatchObject({ done: false, start: [2], record: { index: 1, output: 10 } });
-    const second = childrenStep(wait, ended(wait, [1]), 2, end(2));
+    const second = childrenStep(wait, ended(wait, [1]), 2, end(2), LIMIT);
     expect(second).toMatchObject({ done: false, start: [] });
-    const last = childrenStep(wait, ended(wait, [1, 2]), 0, end(0));
+    const last = childrenStep(wait, ended(wait, [1, 2]), 0, end(0), LIMIT);
     if (!last.done) throw new Error('not done');
     expect(last.outcome.ended.map((record) => record.output)).toEqual([0, 10, 20]);
     expect(last.cancel).toEqual([]);
@@ -74,12 +77,25 @@ describe('children wait', () => {
   it('a failed item ends the wait at once and names the running others to cancel, unless collected', () => {
     const failure = { status: 'failed', output: null, error: { message: 'boom', kind: 'fail' } } as const;
     const wait = request(5, 3);
-    const step = childrenStep(wait, [], 1, { runId: wait.items[1]?.runId ?? '', ...failure });
+    const step = childrenStep(wait, [], 1, { runId: wait.items[1]?.runId ?? '', ...failure }, LIMIT);
     expect(step).toMatchObject({ done: true, cancel: [0, 2], record: { index: 1, status: 'failed' } });
     const collecting = request(5, 3, 'collect');
-    expect(childrenStep(collecting, [], 1, { runId: collecting.items[1]?.runId ?? '', ...failure })).toMatchObject({
+    expect(
+      childrenStep(collecting, [], 1, { runId: collecting.items[1]?.runId ?? '', ...failure }, LIMIT),
+    ).toMatchObject({
       done: false,
       start: [3],
     });
+  });
+
+  it("stops once the outputs so far cannot fit in the node's output limit, naming the running items to cancel", () => {
+    const wait = request(10, 2);
+    const big = (index: number) =>
+      ({ runId: wait.items[index]?.runId ?? '', status: 'completed', output: 'x'.repeat(40), error: null }) as const;
+    const first = childrenStep(wait, [], 0, big(0), 80);
+    expect(first).toMatchObject({ done: false, record: { size: 42 } });
+    const records = first.done ? [] : [first.record];
+    const second = childrenStep(wait, records, 1, big(1), 80);
+    expect(second).toMatchObject({ done: true, cancel: [2], outcome: { overLimit: { size: 86, limitBytes: 80 } } });
   });
 });
