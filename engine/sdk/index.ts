@@ -11,7 +11,7 @@ export { APPROVE, FORM_FIELD_TYPES, personKey, REJECT, TIMEOUT_PORT } from '../w
 
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
-export { childRunId, compileJsonSchema } from '../waits/index.js';
+export { childRunId, compileJsonSchema, itemRunId, MAX_CHILD_CONCURRENCY, MAX_CHILD_ITEMS } from '../waits/index.js';
 export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
 export type { Schedule } from '../model/cron.js';
 
