@@ -63,6 +63,23 @@ const SCENARIOS: Record<string, Scenario> = {
     expectOutput: (output) => expect(output).toMatchObject({ refunded: true, amount: 320 }),
     calls: ['POST /v1/chat/completions', 'POST /payments/refunds'],
   },
+  'document-pipeline.stepwise.json': {
+    // The mock's third page is "handwritten, smudged": the model is unsure there, a person checks.
+    onParked: (run) => decide(run, 'check', 'reviewer@example.com'),
+    expectOutput: (output, run) => {
+      expect(output).toMatchObject({ recordId: expect.stringMatching(/^rec_/), reviewed: true });
+      // One model pass per chunk, each a child run on the part made with the template.
+      expect(run.children.map((child) => child.status)).toEqual(['completed', 'completed', 'completed']);
+    },
+    calls: ['POST /documents/extract', 'POST /v1/chat/completions', 'POST /records'],
+  },
+  'research-agent.stepwise.json': {
+    expectOutput: (output, run) => {
+      expect(output).toMatchObject({ answer: expect.stringContaining('[Stepwise mock model mock-writer]') });
+      expect(run.children).toHaveLength(3);
+    },
+    calls: ['GET /search', 'POST /v1/chat/completions'],
+  },
   'mortgage-origination.stepwise.json': {
     // Days of cooling-off are a second in a test: the period is an input of the application.
     input: (sample) => ({ ...(sample as object), coolingOff: '1s' }),
@@ -84,21 +101,30 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
+/** Waiting on something only a person or a program outside can give (not on its own child runs). */
+const parkedOnOutside = (run: RunDetail): boolean =>
+  run.activations.some(
+    (activation) =>
+      activation.status === 'waiting' && activation.wait?.kind !== 'child' && activation.wait?.kind !== 'children',
+  );
+
 async function runToEnd(workflowId: string, input: unknown, scenario: Scenario): Promise<RunDetail> {
   const started = await service.startRun({ workflowId, input });
-  for (let parked = 0; parked < 10; parked += 1) {
+  const deadline = Date.now() + 45_000;
+  let handled = -1;
+  while (Date.now() < deadline) {
     const run = await engine.waitForRun(started.runId, { timeoutMs: 20_000 });
     if (run.settled === 'finished') return run;
-    if (!scenario.onParked) throw new Error(`run parked on ${waitingNodes(run).join(', ')}`);
-    await scenario.onParked(run);
-    // A decision or signal is committed before the run moves: wait until it left the park.
-    for (let tries = 0; tries < 200; tries += 1) {
-      const now = await engine.waitForRun(started.runId, { timeoutMs: 20_000 });
-      if (now.settled === 'finished' || now.lastSeq !== run.lastSeq) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Parked on its children: they run by themselves. Parked on the same step as last time: the
+    // decision or signal given is not yet committed.
+    if (parkedOnOutside(run) && run.lastSeq !== handled) {
+      if (!scenario.onParked) throw new Error(`run parked on ${waitingNodes(run).join(', ')}`);
+      await scenario.onParked(run);
+      handled = run.lastSeq;
     }
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error('the run parked more than 10 times');
+  throw new Error(`run ${started.runId} did not finish in 45 s`);
 }
 
 describe('templates', () => {
@@ -117,6 +143,14 @@ describe('templates', () => {
       const detail = await service.getWorkflow({ workflowId: created.id });
       // No URL of the made workflow points at the default port: they point at the running service.
       if (mock.origin !== 'http://127.0.0.1:7476') expect(JSON.stringify(detail.draft)).not.toContain('127.0.0.1:7476');
+      // The child workflows it runs were made with it, each with a saved version to run on.
+      for (const child of detail.draft.nodes.flatMap((node) => {
+        const id = (node.config as { workflowId?: unknown }).workflowId;
+        return typeof id === 'string' ? [id] : [];
+      })) {
+        expect(child).not.toMatch(/^(document-page-pass|research-step)$/);
+        expect(await service.listVersions({ workflowId: child })).toHaveLength(1);
+      }
       await service.saveVersion({ workflowId: created.id });
       const trigger = detail.draft.nodes.find((node) => node.type === 'trigger.manual');
       const sample = (trigger?.config as { sampleInput?: unknown } | undefined)?.sampleInput ?? null;
