@@ -69,17 +69,29 @@ export function followChildren(
   runId: string,
   appended: readonly JournalEvent[],
 ): void {
+  let ended = false;
   for (const event of appended) {
     if (event.type === 'WaitCreated' && event.data.wait.kind === 'child')
       startChild(batch, book, runId, event.activationId ?? '', event.attempt ?? 1, event.data.wait);
-    else if (event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
+    else if (event.type === 'RunFailed' || event.type === 'RunCancelled' || event.type === 'CompensationStarted') {
+      // The fold cut off the waiting activations: their children stop too.
       const state = batch.run(runId)?.state;
-      if (!state) continue;
-      if (event.type !== 'RunCompleted') cancelChildren(batch, state);
-      if (state.parentRunId !== null) endChild(batch, services, state);
+      if (state) cancelChildren(batch, state);
     }
+    if (ENDINGS.has(event.type)) ended = true;
   }
+  // A cancellation followed by compensations has not ended the run yet: its parent hears at the end.
+  const state = batch.run(runId)?.state;
+  if (ended && state && isTerminal(state.status) && state.parentRunId !== null) endChild(batch, services, state);
 }
+
+const ENDINGS: ReadonlySet<JournalEvent['type']> = new Set([
+  'RunCompleted',
+  'RunFailed',
+  'RunCancelled',
+  'RunCompensated',
+  'RunCompensationFailed',
+]);
 
 function startChild(
   batch: Batch,
@@ -116,7 +128,8 @@ function endChild(batch: Batch, services: ExecutionServices, child: RunState): v
     (activation) => activation.status === 'waiting' && activation.wait.runId === child.runId,
   );
   if (!waiting) return;
-  const status = child.status === 'completed' ? 'completed' : child.status === 'failed' ? 'failed' : 'cancelled';
+  // A compensated child failed (or was cancelled) and undid its steps: to its parent it failed.
+  const status = child.status === 'completed' ? 'completed' : child.status === 'cancelled' ? 'cancelled' : 'failed';
   const error =
     status === 'completed'
       ? null
@@ -136,7 +149,8 @@ function cancelChildren(batch: Batch, parent: RunState): void {
   // The fold has just marked the waiting activations cancelled; their children are what is still open.
   for (const activation of childActivations(parent)) {
     const child = batch.run(activation.wait.runId);
-    if (!child || isTerminal(child.state.status)) continue;
+    // A compensating child finishes undoing its steps (a cancellation would cut that short).
+    if (!child || isTerminal(child.state.status) || child.state.status === 'compensating') continue;
     batch.record(activation.wait.runId, {
       type: 'RunCancelled',
       activationId: null,
