@@ -26,7 +26,7 @@ export {
   type RetryPolicy,
 } from '../model/workflow.js';
 export { parseDuration } from '../model/duration.js';
-export { outputPorts } from '../model/ports.js';
+export { outputPorts, UNDO_PORT } from '../model/ports.js';
 export {
   APPROVE,
   cardOf,
