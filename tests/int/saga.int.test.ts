@@ -213,6 +213,49 @@ describe('saga compensation', () => {
     expect(paths()).toEqual(['/customers']);
   });
 
+  it('exports and imports a compensated run; time travel tells the compensations apart', async () => {
+    service.behaviour.set('/provision', 400);
+    const engine = testEngine();
+    const runId = await start(engine, signup('signup-export'));
+    expect((await engine.waitForRun(runId, { timeoutMs: 15_000 })).status).toBe('compensated');
+    const file = await engine.queries.export(runId);
+    const elsewhere = testEngine();
+    const { run } = await elsewhere.commands.import(JSON.parse(JSON.stringify(file)));
+    expect(run).toMatchObject({ runId, status: 'compensated', imported: true });
+    expect((await elsewhere.queries.verifyReplay(runId)).ok).toBe(true);
+    // At CompensationStarted the run is compensating and nothing is undone yet; at the end both are.
+    const detail = await engine.queries.get(runId);
+    const startedAt = detail?.events.find((event) => event.type === 'CompensationStarted')?.seq ?? 0;
+    const before = await engine.queries.state(runId, startedAt);
+    expect(before).toMatchObject({ status: 'compensating' });
+    expect(before.nodes.refund?.status).toBe('pending');
+    const after = await engine.queries.state(runId, detail?.lastSeq ?? 0);
+    expect(after.nodes.refund?.status).toBe('completed');
+    expect(after.nodes.deleteCustomer?.status).toBe('completed');
+  });
+
+  it('a compensated child run is a failed child to its parent', async () => {
+    service.behaviour.set('/provision', 400);
+    const engine = testEngine();
+    await engine.workflows.save(signup('child-signup'));
+    const parent = workflow(
+      'parent',
+      [
+        node('start', 'trigger.manual'),
+        node('sub', 'subworkflow', { workflowId: 'child-signup' }),
+        node('end', 'output'),
+      ],
+      [edge('start', 'sub'), edge('sub', 'end')],
+    );
+    const runId = await start(engine, parent);
+    const done = await engine.waitForRun(runId, { until: 'finished', timeoutMs: 15_000 });
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ nodeId: 'sub' });
+    const childId = done.children[0]?.runId ?? '';
+    expect((await engine.queries.get(childId))?.status).toBe('compensated');
+    expect(paths()).toEqual(['/customers', '/charges', '/provision', '/refunds', '/customers/delete']);
+  });
+
   it('a crash mid-compensation resumes it without running the finished compensation again', async () => {
     service.behaviour.set('/provision', 400);
     service.behaviour.set('/customers/delete', 'hold');
