@@ -25,7 +25,7 @@ const service = {
   calls: [] as Call[],
   /** Per path: a status to answer, or 'hold' (answered by the test through `held`). */
   behaviour: new Map<string, number | 'hold'>(),
-  held: [] as { path: string; response: ServerResponse }[],
+  held: [] as { path: string; response: ServerResponse; aborted: boolean }[],
 };
 
 const server = createServer((request, response) => {
@@ -35,7 +35,12 @@ const server = createServer((request, response) => {
     service.calls.push({ path, key: typeof key === 'string' ? key : null, body: text ? JSON.parse(text) : null });
     const behaviour = service.behaviour.get(path);
     if (behaviour === 'hold') {
-      service.held.push({ path, response });
+      const entry = { path, response, aborted: false };
+      // The client went away before an answer: its execution was aborted.
+      response.on('close', () => {
+        if (!response.writableEnded) entry.aborted = true;
+      });
+      service.held.push(entry);
       return;
     }
     const status = behaviour ?? 200;
@@ -175,7 +180,7 @@ describe('saga compensation', () => {
       error: null,
     });
     // The cut-off call was aborted, and a compensating run cannot be cancelled again.
-    await until(() => service.held[0]?.response.destroyed === true, 'the provisioning call to be aborted');
+    await until(() => service.held[0]?.aborted === true, 'the provisioning call to be aborted');
     expect((await engine.queries.verifyReplay(runId)).ok).toBe(true);
   });
 
@@ -189,6 +194,31 @@ describe('saga compensation', () => {
     await expect(engine.commands.cancel(runId)).rejects.toThrow(/is compensating: its compensations finish first/);
     service.held[0]?.response.writeHead(200, { 'content-type': 'application/json' }).end('{"refunded":true}');
     expect((await engine.waitForRun(runId, { timeoutMs: 15_000 })).status).toBe('compensated');
+  });
+
+  it('a failure cuts off a branch still running: its call is aborted and its late answer ignored', async () => {
+    service.behaviour.set('/provision', 400);
+    service.behaviour.set('/slow', 'hold');
+    const engine = testEngine();
+    const graph = signup('signup-parallel');
+    graph.nodes.push({
+      ...post('slow', '/slow'),
+      typeVersion: 1,
+      position: { x: 0, y: 300 },
+      config: { method: 'POST', url: `${service.url}/slow` },
+    });
+    graph.edges.push(edge('start', 'slow'));
+    const runId = await start(engine, graph);
+    const done = await engine.waitForRun(runId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('compensated');
+    expect(done.activations.find((activation) => activation.nodeId === 'slow')?.status).toBe('cancelled');
+    await until(() => service.held[0]?.aborted === true, 'the slow call to be aborted');
+    const detail = await engine.queries.get(runId);
+    expect(detail?.events.filter((event) => event.nodeId === 'slow').map((event) => event.type)).toEqual([
+      'NodeScheduled',
+      'NodeStarted',
+    ]);
+    expect((await engine.queries.verifyReplay(runId)).ok).toBe(true);
   });
 
   it('a run without undo edges fails exactly as before', async () => {
