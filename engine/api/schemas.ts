@@ -66,6 +66,8 @@ export const nodeTypeSchema = z.object({
     out: z.array(z.string()),
     /** More output ports named by the node's config (see `outputPorts`). */
     outFromConfig: z.object({ list: z.string(), key: z.string() }).optional(),
+    /** Offers the `undo` port (saga compensation; see `outputPorts`). */
+    undo: z.boolean().optional(),
   }),
   /** JSON Schema (draft 2020-12) of the config as the user writes it: defaults, enums, help text. */
   configSchema: z.record(z.string(), json),
@@ -118,7 +120,16 @@ export const templateSchema = z.object({
 });
 export type Template = z.infer<typeof templateSchema>;
 
-export const runStatusSchema = z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']);
+export const runStatusSchema = z.enum([
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'compensating',
+  'compensated',
+  'compensation_failed',
+]);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const runSummarySchema = z.object({

@@ -223,7 +223,11 @@ export interface RunWrite {
   events: JournalEvent[];
   /** The `runs` row after `events`; null when the write appends nothing. */
   projection: RunProjection | null;
-  /** The run ended: its ready rows and timers go and its open waits are cancelled (after `work`). */
+  /**
+   * The run ended, or started compensating: its ready rows and timers go and its open waits are
+   * cancelled — after `work`'s inbox changes, before its ready and timer rows (a batch keeps only
+   * those recorded after the clear: the first compensation's).
+   */
   clear: boolean;
   work: WorkChanges;
   /** Activations whose lease (at this attempt) the committing worker must still hold. */
@@ -392,7 +396,16 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'compensating',
+  'compensated',
+  'compensation_failed',
+];
 
 export function noWork(): WorkChanges {
   return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitVote: [], waitDecide: [] };
