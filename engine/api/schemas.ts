@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { journalEventSchema } from '../journal/codec.js';
 import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
 import { NODE_RUN_STATUSES, type NodeRunStatus } from '../journal/node-states.js';
+import { RUN_STATUSES } from '../journal/state.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
 import { inboxCardSchema, signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
@@ -120,16 +121,7 @@ export const templateSchema = z.object({
 });
 export type Template = z.infer<typeof templateSchema>;
 
-export const runStatusSchema = z.enum([
-  'running',
-  'waiting',
-  'completed',
-  'failed',
-  'cancelled',
-  'compensating',
-  'compensated',
-  'compensation_failed',
-]);
+export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const runSummarySchema = z.object({

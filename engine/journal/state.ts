@@ -16,16 +16,21 @@ import { PersistentMap } from './persistent-map.js';
 export type ActivationStatus =
   'scheduled' | 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
-export type RunStatus =
-  | 'running'
-  | 'waiting'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  /** Running the compensations of completed nodes after a failure or a cancellation (saga). */
-  | 'compensating'
-  | 'compensated'
-  | 'compensation_failed';
+/**
+ * Every status a run can have, in the order lists show them. `compensating`: running the
+ * compensations of completed nodes after a failure or a cancellation (saga).
+ */
+export const RUN_STATUSES = [
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'compensating',
+  'compensated',
+  'compensation_failed',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Why a run compensates: it failed (with this error) or was cancelled. */
 export interface CompensationState {

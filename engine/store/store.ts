@@ -396,16 +396,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'running',
-  'waiting',
-  'completed',
-  'failed',
-  'cancelled',
-  'compensating',
-  'compensated',
-  'compensation_failed',
-];
+export { RUN_STATUSES } from '../journal/state.js';
 
 export function noWork(): WorkChanges {
   return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitVote: [], waitDecide: [] };
