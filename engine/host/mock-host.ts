@@ -11,14 +11,15 @@ const STATE_FILE = 'mock-service.json';
 
 export class MockServiceHost {
   readonly #stateFile: string;
-  readonly #port: number;
+  /** STEPWISE_MOCK_PORT: it wins over the port remembered from an earlier start. */
+  readonly #port: number | null;
   #service: Promise<MockService> | null = null;
 
   constructor(dbPath: string, env: NodeJS.ProcessEnv = process.env) {
     this.#stateFile = join(dirname(dbPath), STATE_FILE);
     const configured = env.STEPWISE_MOCK_PORT;
-    const port = configured === undefined || configured === '' ? MOCK_SERVICE_DEFAULT_PORT : Number(configured);
-    this.#port = Number.isInteger(port) && port >= 0 && port < 65536 ? port : MOCK_SERVICE_DEFAULT_PORT;
+    const port = configured === undefined || configured === '' ? null : Number(configured);
+    this.#port = port !== null && Number.isInteger(port) && port >= 0 && port < 65536 ? port : null;
   }
 
   /** Starts the service when a template made earlier needs it; its origin, or null. */
@@ -42,7 +43,7 @@ export class MockServiceHost {
   }
 
   async #start(): Promise<MockService> {
-    const preferred = this.#savedPort() ?? this.#port;
+    const preferred = this.#port ?? this.#savedPort() ?? MOCK_SERVICE_DEFAULT_PORT;
     let service: MockService;
     try {
       service = await startMockService(preferred);

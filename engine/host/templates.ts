@@ -39,15 +39,22 @@ function readTemplates(dir: string): TemplateFile[] {
       id: graph.id,
       name: graph.name,
       description: graph.description ?? '',
-      mockService: JSON.stringify(graph).includes(MOCK_SERVICE_DEFAULT_ORIGIN),
+      mockService: false,
     };
     return [{ template, graph }];
   });
 }
 
-/** The listed templates of `dir`. */
+/** The listed templates of `dir`; one calls the mock service when it or a part it runs does. */
 export function listTemplates(dir: string): Template[] {
-  return readTemplates(dir).map(({ template }) => template);
+  const parts = new Map(readTemplates(join(dir, TEMPLATE_PARTS_DIR)).map((entry) => [entry.graph.id, entry]));
+  const callsMock = (graph: Workflow, trail: readonly string[]): boolean =>
+    JSON.stringify(graph).includes(MOCK_SERVICE_DEFAULT_ORIGIN) ||
+    childIds(graph).some((id) => {
+      const part = parts.get(id);
+      return part !== undefined && !trail.includes(id) && callsMock(part.graph, [...trail, id]);
+    });
+  return readTemplates(dir).map(({ template, graph }) => ({ ...template, mockService: callsMock(graph, [graph.id]) }));
 }
 
 /** What making a workflow from a template needs from the engine. */

@@ -2,7 +2,7 @@
 // immutable: `evolve` returns a new state sharing everything it did not change with the old one,
 // so keeping the state at every step (time travel) and building on a state without committing
 // to it (a batch that may roll back) both cost almost nothing.
-import type { SignalRecord, WaitRequest } from '../waits/index.js';
+import { carriedEnds, type SignalRecord, type WaitRequest } from '../waits/index.js';
 import {
   handle,
   type EventHandlers,
@@ -216,7 +216,11 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
       ...activation,
       status: 'waiting',
       wait: event.data.wait,
-      votes: [],
+      // A fan-out opened again (a redrive, a retry) keeps the items an earlier attempt completed.
+      votes: carriedEnds(
+        activation.signal ? [...activation.votes, activation.signal] : activation.votes,
+        event.data.wait,
+      ),
       waitConfig: event.data.config,
     })),
   TimerFired: (event, state) =>

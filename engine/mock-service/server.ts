@@ -18,6 +18,8 @@ const NOTICE =
 /** Request bodies past this are refused: the mock has no reason to read more. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const REQUEST_LOG_SIZE = 500;
+/** Idempotency keys whose answers are remembered. */
+const REMEMBERED_KEYS = 10_000;
 
 export interface MockServiceCall {
   method: string;
@@ -394,7 +396,11 @@ export async function startMockService(port: number = MOCK_SERVICE_DEFAULT_PORT)
       const params = pattern.exec(url.pathname)?.slice(1).map(decodeURIComponent) ?? [];
       const fresh = handler({ body, query: url.searchParams, params, key });
       // Like the services it imitates: a success is remembered per key, an error is not.
-      if (replyKey !== null && fresh.status < 400) replies.set(replyKey, fresh);
+      if (replyKey !== null && fresh.status < 400) {
+        replies.set(replyKey, fresh);
+        // Kept for the latest keys only (a Map iterates oldest first): a long session stays small.
+        if (replies.size > REMEMBERED_KEYS) replies.delete(replies.keys().next().value ?? '');
+      }
       return { answer: fresh, replayed: false };
     };
     const { answer: reply, replayed } = await answer();

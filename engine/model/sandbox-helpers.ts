@@ -13,7 +13,15 @@ type DateLike = string | number;
  * any helper reads, so the same activation gets the same answers on a retry or after a crash.
  */
 export function installHelpers(activationTime: () => number) {
-  const UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
+  // No prototype: a unit named "toString" is an unknown unit, not Object.prototype's.
+  const UNIT_MS: Record<string, number | undefined> = Object.assign(Object.create(null) as object, {
+    ms: 1,
+    s: 1e3,
+    m: 6e4,
+    h: 3.6e6,
+    d: 8.64e7,
+    w: 6.048e8,
+  });
   const fail = (message: string): never => {
     throw new TypeError(message);
   };
@@ -45,9 +53,13 @@ export function installHelpers(activationTime: () => number) {
   };
   const round = (value: number, decimals = 0): number => {
     if (!Number.isFinite(value)) return value;
-    // Through the decimal exponent, so 1.005 rounds to 1.01 as written, half away from zero.
-    const shifted = Math.round(Number(`${Math.abs(value)}e${decimals}`));
-    return Math.sign(value) * Number(`${shifted}e${-decimals}`);
+    // Through the decimal exponent, so 1.005 rounds to 1.01 as written, half away from zero. A number
+    // JavaScript prints in exponent form (1e-7, 1e21) has its exponent added to, not appended.
+    const scale = (number: number, by: number): number => {
+      const [mantissa, exponent = '0'] = String(number).split('e');
+      return Number(`${mantissa}e${Number(exponent) + by}`);
+    };
+    return Math.sign(value) * scale(Math.round(scale(Math.abs(value), decimals)), -decimals);
   };
   const pad = (value: number, width: number) => String(value).padStart(width, '0');
   const stable = (value: unknown, seen: unknown[]): unknown => {

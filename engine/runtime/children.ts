@@ -109,7 +109,7 @@ export function followChildren(
         wait.items.forEach((item, index) =>
           expectRunId(item.runId, itemRunId(runId, activationId, attempt, index), runId, activationId),
         );
-        for (let index = 0; index < startedItems(wait, 0); index += 1) startItem(batch, book, runId, wait, index);
+        openFanOut(batch, book, services, runId, activationId, wait);
       }
     } else if (event.type === 'RunFailed' || event.type === 'RunCancelled' || event.type === 'CompensationStarted') {
       // The fold cut off the waiting activations: their children stop too.
@@ -130,6 +130,34 @@ const ENDINGS: ReadonlySet<JournalEvent['type']> = new Set([
   'RunCompensated',
   'RunCompensationFailed',
 ]);
+
+/**
+ * A fan-out's wait was just created: start its first items. Items an earlier attempt completed are
+ * carried (the fold put their ends in `votes`) and do not start; when every item was, the wait is
+ * resolved at once.
+ */
+function openFanOut(
+  batch: Batch,
+  book: RunBook,
+  services: ExecutionServices,
+  runId: string,
+  activationId: string,
+  wait: ChildrenWaitRequest,
+): void {
+  const activation = batch.run(runId)?.state.activations.get(activationId);
+  const carried = activation ? pendingEnds(activation) : [];
+  for (const index of startedItems(wait, carried)) startItem(batch, book, runId, wait, index);
+  const last = carried.at(-1);
+  if (activation && last && carried.length === wait.items.length) {
+    // The journaled record is the item's end as recorded then, without the fold's time.
+    const record: ChildrenWaitRecord & { at?: number } = { ...last };
+    delete record.at;
+    resolveWait(batch, services, runId, activation, {
+      record,
+      outcome: { kind: 'children', onItemError: wait.onItemError, ended: carried },
+    });
+  }
+}
 
 function expectRunId(named: string, expected: string, parentRunId: string, activationId: string): void {
   if (named !== expected)
@@ -202,7 +230,11 @@ function endChild(batch: Batch, book: RunBook, services: ExecutionServices, chil
     return;
   }
   const limitBytes = parent.workflow.nodes.get(waiting.nodeId)?.maxOutputBytes ?? Number.POSITIVE_INFINITY;
-  const step = childrenStep(wait, pendingEnds(waiting), itemIndexOf(wait, child.runId), endOf(child), limitBytes);
+  const index = itemIndexOf(wait, child.runId);
+  const pending = pendingEnds(waiting);
+  // An item ends once for its fan-out: a second end (its run redriven or imported) changes nothing.
+  if (pending.some((ended) => ended.index === index)) return;
+  const step = childrenStep(wait, pending, index, endOf(child), limitBytes);
   if (!step.done) {
     batch.record(parentRunId, {
       activationId: waiting.activationId,

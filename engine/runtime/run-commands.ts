@@ -228,6 +228,14 @@ export class RunCommands {
       if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
       if (run.state.status !== 'failed')
         throw new EngineError(`run ${runId} is ${run.state.status}; only a failed run can be redriven`, 'invalid');
+      // Its parent took its end already (failed the node, or recorded the item): a second end would
+      // go nowhere, or count twice. Redriving the parent starts the failed work again.
+      const { parentRunId } = run.state;
+      if (parentRunId !== null && batch.run(parentRunId))
+        throw new EngineError(
+          `run ${runId} is a child of run ${parentRunId}, which already took its end: redrive run ${parentRunId} once it has failed (its completed items are kept)`,
+          'invalid',
+        );
       const activationIds = activationsOf(run.state)
         .filter(
           (activation) =>

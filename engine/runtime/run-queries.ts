@@ -13,7 +13,13 @@ import {
 } from '../journal/state.js';
 import type { RunStatus } from '../journal/state.js';
 import type { ForkOrigin, RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
-import { startedItems, waitKindOf, type ChildrenWaitRequest } from '../waits/index.js';
+import {
+  carriedEnds,
+  startedItems,
+  waitKindOf,
+  type ChildrenWaitRecord,
+  type ChildrenWaitRequest,
+} from '../waits/index.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { replayJournal, type ReplayResult } from '../replay/index.js';
 import type { Clock } from './clock.js';
@@ -129,9 +135,13 @@ export class RunQueries {
   async #children(events: readonly JournalEvent[]): Promise<ChildRunLink[]> {
     const { store } = this.#deps;
     const links: (Omit<ChildRunLink, 'status'> & { status?: RunStatus })[] = [];
-    const fanOuts = new Map<string, { nodeId: string; wait: ChildrenWaitRequest; pending: number }>();
+    const fanOuts = new Map<string, { nodeId: string; wait: ChildrenWaitRequest; pending: ChildrenWaitRecord[] }>();
+    // Per activation, the ends its latest fan-out knows (carried ones included): what a new attempt
+    // of it carries, as the fold does.
+    const known = new Map<string, ChildrenWaitRecord[]>();
     const ended = new Map<string, RunStatus>();
     for (const event of events) {
+      const activationId = event.activationId ?? '';
       if (event.type === 'WaitCreated' && event.data.wait.kind === 'child') {
         const { wait } = event.data;
         links.push({
@@ -140,29 +150,34 @@ export class RunQueries {
           workflowId: wait.workflowId,
           version: wait.version,
         });
-      } else if (event.type === 'WaitCreated' && event.data.wait.kind === 'children')
-        fanOuts.set(`${event.activationId ?? ''}@${event.attempt ?? 1}`, {
+      } else if (event.type === 'WaitCreated' && event.data.wait.kind === 'children') {
+        const carried = carriedEnds(known.get(activationId) ?? [], event.data.wait);
+        known.set(activationId, [...carried]);
+        fanOuts.set(`${activationId}@${event.attempt ?? 1}`, {
           nodeId: event.nodeId ?? '',
           wait: event.data.wait,
-          pending: 0,
+          pending: [...carried],
         });
-      else if (event.type === 'SignalReceived' && event.data.signal.wait === 'children') {
-        ended.set(event.data.signal.runId, event.data.signal.status);
-        const fanOut = fanOuts.get(`${event.activationId ?? ''}@${event.attempt ?? 1}`);
-        if (fanOut && event.data.pending === true) fanOut.pending += 1;
+      } else if (event.type === 'SignalReceived' && event.data.signal.wait === 'children') {
+        const record = event.data.signal;
+        ended.set(record.runId, record.status);
+        known.get(activationId)?.push(record);
+        const fanOut = fanOuts.get(`${activationId}@${event.attempt ?? 1}`);
+        if (fanOut && event.data.pending === true) fanOut.pending.push(record);
       }
     }
     for (const { nodeId, wait, pending } of fanOuts.values())
-      wait.items.slice(0, startedItems(wait, pending)).forEach((item, index) =>
+      for (const index of startedItems(wait, pending).sort((a, b) => a - b)) {
+        const runId = wait.items[index]?.runId ?? '';
         links.push({
-          runId: item.runId,
+          runId,
           nodeId,
           workflowId: wait.workflowId,
           version: wait.version,
           index,
-          ...(ended.has(item.runId) && { status: ended.get(item.runId) }),
-        }),
-      );
+          ...(ended.has(runId) && { status: ended.get(runId) }),
+        });
+      }
     return Promise.all(
       links.map(async (link) => ({
         ...link,

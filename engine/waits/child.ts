@@ -152,9 +152,54 @@ export function itemRunId(parentRunId: string, activationId: string, attempt: nu
   return childRunId(parentRunId, `${activationId}\u0000item ${index}`, attempt);
 }
 
-/** How many items have been started: the first `concurrency`, then one more per item that ended. */
-export function startedItems(request: ChildrenWaitRequest, pendingEnds: number): number {
-  return Math.min(request.items.length, request.concurrency + pendingEnds);
+/**
+ * The ends an earlier attempt of the same activation hands to a new fan-out (a redrive, a retry):
+ * its completed items, which are not run again — their effects happened, under their own keys.
+ * Failed, cancelled and never-started items run again as this attempt's children.
+ */
+export function carriedEnds<T extends { wait: string }>(previous: readonly T[], request: { kind: string }): T[] {
+  if (request.kind !== 'children') return [];
+  const { items } = request as ChildrenWaitRequest;
+  const byIndex = new Map<number, T>();
+  for (const entry of previous) {
+    const record = entry as unknown as ChildrenWaitRecord;
+    if (record.wait === 'children' && record.status === 'completed' && record.index < items.length)
+      if (!byIndex.has(record.index)) byIndex.set(record.index, entry);
+  }
+  return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry);
+}
+
+type EndedItem = { readonly index: number; readonly runId: string };
+
+/**
+ * The order items start in: every item but those carried from an earlier attempt (their recorded
+ * run id is not this attempt's), by index; the first `concurrency`, then one more per item that
+ * ended. `count`: how many have started; `at(k)`: the k-th to start; `endedHere`: the ends of this
+ * attempt's children. Without carried items (the usual case) nothing is allocated: this runs for
+ * every commit of a run with an open fan-out.
+ */
+function startOrder(
+  request: ChildrenWaitRequest,
+  pending: readonly EndedItem[],
+): { count: number; at: (k: number) => number; endedHere: number } {
+  const carried = pending.filter((record) => request.items[record.index]?.runId !== record.runId);
+  if (carried.length === 0)
+    return {
+      count: Math.min(request.items.length, request.concurrency + pending.length),
+      at: (k) => k,
+      endedHere: pending.length,
+    };
+  const skip = new Set(carried.map((record) => record.index));
+  const order: number[] = [];
+  for (let index = 0; index < request.items.length; index += 1) if (!skip.has(index)) order.push(index);
+  const endedHere = pending.length - carried.length;
+  return { count: Math.min(order.length, request.concurrency + endedHere), at: (k) => order[k] ?? -1, endedHere };
+}
+
+/** The items this wait has started, in the order they started. */
+export function startedItems(request: ChildrenWaitRequest, pending: readonly EndedItem[]): number[] {
+  const { count, at } = startOrder(request, pending);
+  return Array.from({ length: count }, (_, k) => at(k));
 }
 
 const indexByRunId = new WeakMap<ChildrenWaitRequest, Map<string, number>>();
@@ -174,17 +219,19 @@ export function itemIndexOf(request: ChildrenWaitRequest, runId: string): number
  * Walks down from the last started item and stops once it has found them all: at most
  * `concurrency` are running, and the ones that ended are mostly the first.
  */
-export function runningItems(request: ChildrenWaitRequest, pending: readonly { index: number }[]): number[] {
-  const started = startedItems(request, pending.length);
-  let left = started - pending.length;
+export function runningItems(request: ChildrenWaitRequest, pending: readonly EndedItem[]): number[] {
+  const { count, at, endedHere } = startOrder(request, pending);
+  let left = count - endedHere;
   if (left <= 0) return [];
   const ended = new Set(pending.map((record) => record.index));
   const running: number[] = [];
-  for (let index = started - 1; index >= 0 && left > 0; index -= 1)
+  for (let k = count - 1; k >= 0 && left > 0; k -= 1) {
+    const index = at(k);
     if (!ended.has(index)) {
       running.push(index);
       left -= 1;
     }
+  }
   return running.reverse();
 }
 
@@ -226,10 +273,10 @@ export function childrenStep(
     const outcome: ChildrenOutcome = { kind: 'children', onItemError: request.onItemError, ended };
     return { done: true, record, outcome: overLimit ? { ...outcome, overLimit } : outcome, cancel };
   }
-  const before = startedItems(request, pending.length);
-  const after = startedItems(request, pending.length + 1);
+  const before = startOrder(request, pending).count;
+  const after = startOrder(request, [...pending, record]);
   const start: number[] = [];
-  for (let next = before; next < after; next += 1) start.push(next);
+  for (let k = before; k < after.count; k += 1) start.push(after.at(k));
   return { done: false, record, start };
 }
 

@@ -30,6 +30,7 @@ export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal 
 export {
   childResolution,
   childRunId,
+  carriedEnds,
   childrenStep,
   itemIndexOf,
   itemRunId,

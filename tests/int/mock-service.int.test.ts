@@ -170,9 +170,19 @@ describe('the engine host and the mock service', () => {
       expect(await first.origin()).toBe(origin);
       expect((await fetch(`${origin}/health`)).status).toBe(200);
       await first.close();
-      const second = new MockServiceHost(dir.db, { STEPWISE_MOCK_PORT: '0' });
+      // No port asked for: the remembered one, so workflows made earlier still reach it.
+      const second = new MockServiceHost(dir.db, {});
       open.push(second);
       expect(await second.resume()).toBe(origin);
+      await second.close();
+      // A port asked for (STEPWISE_MOCK_PORT) wins over the remembered one.
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const asked = (probe.address() as { port: number }).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const third = new MockServiceHost(dir.db, { STEPWISE_MOCK_PORT: String(asked) });
+      open.push(third);
+      expect(await third.resume()).toBe(`http://127.0.0.1:${asked}`);
     } finally {
       dir.cleanup();
     }

@@ -2,6 +2,7 @@
 // running given the ends journaled so far, and what one more end does.
 import { describe, expect, it } from 'vitest';
 import {
+  carriedEnds,
   childrenStep,
   itemIndexOf,
   itemRunId,
@@ -52,12 +53,37 @@ describe('children wait', () => {
 
   it('starts `concurrency` items, then one per end; running = started and not ended', () => {
     const wait = request(6, 3);
-    expect(startedItems(wait, 0)).toBe(3);
+    expect(startedItems(wait, [])).toEqual([0, 1, 2]);
     expect(runningItems(wait, [])).toEqual([0, 1, 2]);
     // Item 1 ended: item 3 started.
     expect(runningItems(wait, ended(wait, [1]))).toEqual([0, 2, 3]);
     expect(runningItems(wait, ended(wait, [1, 3, 2, 4]))).toEqual([0, 5]);
-    expect(startedItems(wait, 5)).toBe(6);
+    expect(startedItems(wait, ended(wait, [1, 3, 2, 4, 0]))).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('a new attempt carries the items an earlier one completed: they do not start again', () => {
+    const first = request(6, 2);
+    // Attempt 1: items 0, 1 and 3 completed, item 2 failed, the rest never started.
+    const failed = { ...ended(first, [2])[0], status: 'failed' } as ChildrenWaitRecord;
+    const previous = [...ended(first, [0, 1, 3]), failed];
+    const again = { ...first, items: first.items.map((item, index) => ({ ...item, runId: `attempt2-${index}` })) };
+    const carried = carriedEnds(previous, again);
+    expect(carried.map((record) => record.index)).toEqual([0, 1, 3]);
+    expect(carriedEnds(previous, { kind: 'approval' })).toEqual([]);
+    // Started in index order, skipping the carried ones: 2 and 4 first (concurrency 2).
+    expect(startedItems(again, carried)).toEqual([2, 4]);
+    expect(runningItems(again, carried)).toEqual([2, 4]);
+    // Item 4 ends: item 5 starts; 2 and 5 run.
+    const step = childrenStep(
+      again,
+      carried,
+      4,
+      { runId: 'attempt2-4', status: 'completed', output: 40, error: null },
+      LIMIT,
+    );
+    expect(step).toMatchObject({ done: false, start: [5] });
+    const four = { ...(ended(again, [4])[0] as ChildrenWaitRecord) };
+    expect(runningItems(again, [...carried, four])).toEqual([2, 5]);
   });
 
   it('an end before the last is progress that starts the next item; the last resolves in item order', () => {
