@@ -9,6 +9,7 @@ import {
   type EventOf,
   type JournalEvent,
   type NodeFailure,
+  type NodeNote,
   type RunFailure,
 } from './events.js';
 import { PersistentMap } from './persistent-map.js';
@@ -55,7 +56,11 @@ export interface ActivationState {
   /** Journal seq of the event that resolved it (completion order for "first input wins"). */
   readonly resolvedSeq: number | null;
   readonly attempts: readonly AttemptRecord[];
+  /** What the node noted (NodeNoted), every attempt's, in order; each note with its attempt. */
+  readonly notes: readonly ActivationNote[];
 }
+
+export type ActivationNote = NodeNote & { readonly attempt: number };
 
 export interface RunState {
   readonly runId: string;
@@ -233,6 +238,13 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     }
     return next;
   },
+
+  // ── Node records ──
+  NodeNoted: (event, state) =>
+    update(state, event, (activation) => {
+      const attempt = event.attempt ?? activation.attempt;
+      return { ...activation, notes: [...activation.notes, ...event.data.notes.map((note) => ({ ...note, attempt }))] };
+    }),
 };
 
 function created(state: RunState, event: JournalEvent, input: unknown, status: 'scheduled' | 'skipped'): RunState {
@@ -254,6 +266,7 @@ function created(state: RunState, event: JournalEvent, input: unknown, status: '
     finishedAt: null,
     resolvedSeq: status === 'skipped' ? event.seq : null,
     attempts: [],
+    notes: [],
   };
   return {
     ...state,

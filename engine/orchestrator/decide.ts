@@ -79,6 +79,8 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
   RunCancelled: nothing,
   // The redriven activations are scheduled again by the fold itself.
   RunRedriven: nothing,
+  // A node's notes change nothing about its outcome.
+  NodeNoted: nothing,
 };
 
 /** Schedules or skips the successors of resolved nodes, until nothing more can be decided. */
