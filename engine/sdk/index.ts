@@ -35,6 +35,17 @@ export interface SandboxRequest {
   maxOutputBytes: number;
   /** Aborting it drops a queued request and stops a running one (the node was cancelled). */
   signal?: AbortSignal;
+  /**
+   * Gets what the code printed with `console.*` (capped; `dropped`: lines past the cap), once,
+   * before `evaluate` settles — also when the code threw or ran out of time.
+   */
+  onConsole?: (lines: ConsoleLine[], dropped: number) => void;
+}
+
+/** A line the code printed: strings as they are, other values as JSON, separated by spaces. */
+export interface ConsoleLine {
+  level: 'log' | 'info' | 'warn' | 'error';
+  text: string;
 }
 
 /**
@@ -60,7 +71,17 @@ export interface NodeContext<Config> {
   config: Config;
   /** Aborted when the run is cancelled, the engine shuts down or the start-to-close timeout passes. */
   signal: AbortSignal;
+  /**
+   * The node's log: journaled with the activation's end (a `NodeNoted` event, kind `log`, the
+   * fields as its data), shown in the run view and `stepwise show`. Capped and redacted like notes.
+   */
   log: Logger;
+  /**
+   * Notes a record in the journal (an LLM attempt, a console line), journaled with the activation's
+   * end in the same commit, also when it fails. At most 200 notes / 64 KiB per activation; past
+   * that a last note says how many were dropped. Credential values and URL user info are redacted.
+   */
+  note(note: NoteInput): void;
   sandbox: Sandbox;
   /** Named secrets (API keys, tokens), read by name from the node's config; values never go in config. */
   credentials: Credentials;
@@ -69,6 +90,17 @@ export interface NodeContext<Config> {
   /** The saved workflows, for nodes that start child runs. */
   workflows: WorkflowPins;
   now(): number;
+}
+
+export type NoteLevel = 'info' | 'warn' | 'error';
+
+export interface NoteInput {
+  /** What made it, e.g. `console`, `llm.attempt`. */
+  kind: string;
+  message: string;
+  level?: NoteLevel;
+  /** JSON data; kept whole when it fits the activation's budget, else replaced by a note of its size. */
+  data?: unknown;
 }
 
 export interface WorkflowPins {
