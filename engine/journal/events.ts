@@ -62,6 +62,8 @@ export const eventCatalogue = {
       parentRunId: z.string().nullable(),
       /** Who started it (a person's name, the CLI's user, `webhook`), when known. */
       startedBy: z.string().nullable().optional(),
+      /** Playback mode: nodes answer from recorded answers (`ctx.cache`) where they have one. */
+      playback: z.boolean().optional(),
     }),
   ),
   NodeScheduled: spec(z.strictObject({ input: z.unknown() }), { decision: true }),

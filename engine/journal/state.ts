@@ -74,6 +74,8 @@ export interface RunState {
   readonly parentRunId: string | null;
   /** Who started it, when known (an approval may forbid them to decide). */
   readonly startedBy: string | null;
+  /** Started in playback mode (recorded answers instead of paid calls). */
+  readonly playback: boolean;
   readonly activations: PersistentMap<ActivationState>;
   readonly openActivations: number;
   readonly waitingActivations: number;
@@ -94,6 +96,7 @@ export function initialState(runId: string): RunState {
     triggerNodeId: '',
     parentRunId: null,
     startedBy: null,
+    playback: false,
     activations: PersistentMap.empty(),
     openActivations: 0,
     waitingActivations: 0,
@@ -147,6 +150,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     triggerNodeId: event.data.triggerNodeId,
     parentRunId: event.data.parentRunId,
     startedBy: event.data.startedBy ?? null,
+    playback: event.data.playback === true,
     startedAt: event.at,
   }),
   NodeScheduled: (event, state) => created(state, event, event.data.input, 'scheduled'),

@@ -28,6 +28,8 @@ export interface Started {
   input: unknown;
   /** The run, for `{{ }}` expressions in the node's config. */
   run: RunInfo;
+  /** The run was started in playback mode. */
+  playback: boolean;
   workflow: CompiledWorkflow;
   startedAt: number;
   /** When its start-to-close limit passes: the attempt is abandoned, its lease no longer renewed. */

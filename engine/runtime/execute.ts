@@ -8,6 +8,7 @@ import { outputPorts } from '../model/ports.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
 import { ActivationNotes } from './node-notes.js';
+import { nodeCache, type CacheStore } from './node-cache.js';
 import { evaluateConfig, type RunInfo } from './expressions.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
 import { waitRequestSchema } from '../waits/index.js';
@@ -57,6 +58,8 @@ export interface ActivationRef {
   input: unknown;
   /** The run, for the `run` of `{{ }}` expressions; required to execute a node that has some. */
   run?: RunInfo;
+  /** The run was started in playback mode (`ctx.playback`). */
+  playback?: boolean;
 }
 
 export interface ExecutionServices {
@@ -65,6 +68,8 @@ export interface ExecutionServices {
   now: () => number;
   credentials: CredentialReader;
   workflows: WorkflowPins;
+  /** Where `ctx.cache` keeps its entries (the engine's store). */
+  cache: CacheStore;
 }
 
 /** The events that journal an outcome: the node's notes (if any), then the outcome itself. */
@@ -117,6 +122,8 @@ export function contextFor(
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
+    cache: nodeCache(services.cache, node.node.type, services.now, services.logger, () => credentials.used),
+    playback: activation.playback === true,
     now: services.now,
   };
 }

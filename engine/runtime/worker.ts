@@ -315,6 +315,7 @@ export class Worker implements CommitParticipant {
       attempt: row.attempt,
       input: activation.input,
       run: { id: row.runId, input: run.state.input, startedAt: run.state.startedAt },
+      playback: run.state.playback,
       workflow: run.workflow,
       startedAt: batch.at,
       deadline,

@@ -89,7 +89,23 @@ export interface NodeContext<Config> {
   limits: NodeLimits;
   /** The saved workflows, for nodes that start child runs. */
   workflows: WorkflowPins;
+  /**
+   * Answers recorded by earlier activations of this node type (any run), for nodes whose calls
+   * cost money (llm.chat). Shared by the engine's runs; bounded (least recently used go first).
+   */
+  cache: NodeCache;
+  /** The run was started in playback mode: use a recorded answer (`cache`) instead of calling out. */
+  playback: boolean;
   now(): number;
+}
+
+export interface NodeCache {
+  /**
+   * The value put under `key` (any JSON: the engine hashes its canonical JSON with sha-256, within
+   * the node type), or undefined. Never put a secret in a key or a value: entries outlive runs.
+   */
+  get(key: unknown): Promise<unknown>;
+  put(key: unknown, value: unknown): Promise<void>;
 }
 
 export type NoteLevel = 'info' | 'warn' | 'error';
