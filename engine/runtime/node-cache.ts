@@ -39,7 +39,7 @@ export function nodeCache(
       // A value too large to be worth keeping is simply not kept (the bound on the table's size).
       if (json === undefined || Buffer.byteLength(json, 'utf8') > RESPONSE_CACHE_LIMIT.valueBytes) return;
       try {
-        await store.cachePut(cacheKeyOf(nodeType, key), json, now());
+        await store.cachePut(cacheKeyOf(nodeType, key), json, now(), RESPONSE_CACHE_LIMIT.entries);
       } catch (error) {
         logger.warn('the node cache could not be written', { nodeType, error: String(error) });
       }

@@ -392,10 +392,10 @@ export interface Store {
    */
   cacheGet(key: string, now: number): Promise<string | undefined>;
   /**
-   * Records an answer (replacing one under the same key); past `RESPONSE_CACHE_LIMIT.entries` the
-   * least recently used entries go, in the same transaction.
+   * Records an answer (replacing one under the same key); past `maxEntries` the least recently
+   * used entries go, in the same transaction.
    */
-  cachePut(key: string, json: string, now: number): Promise<void>;
+  cachePut(key: string, json: string, now: number, maxEntries: number): Promise<void>;
   /** What is left to do: ready (unleased), leased, and timers due before `now + horizon`. */
   pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }>;
 

@@ -5,7 +5,6 @@ import type { JournalEvent, RunFailure } from '../../journal/events.js';
 import type { RunStatus } from '../../journal/state.js';
 import {
   noWork,
-  RESPONSE_CACHE_LIMIT,
   RUN_STATUSES,
   type ClaimRequest,
   type CommitBatch,
@@ -694,7 +693,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  cachePut(key: string, json: string, now: number): Promise<void> {
+  cachePut(key: string, json: string, now: number, maxEntries: number): Promise<void> {
     return run(() =>
       this.#db.transaction(() => {
         this.#db
@@ -705,7 +704,7 @@ export class SqliteStore implements Store {
           .run(key, json, now, now);
         const count =
           this.#db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM response_cache').get()?.count ?? 0;
-        const excess = count - RESPONSE_CACHE_LIMIT.entries;
+        const excess = count - maxEntries;
         if (excess > 0)
           this.#db
             .prepare(
