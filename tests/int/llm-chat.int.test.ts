@@ -572,6 +572,39 @@ describe('llm.chat journal records', () => {
 describe('llm.chat playback', () => {
   const flow = () => askFlow('playback', { providers: twoProviders(), system: 'Classify.' });
 
+  it('stepwise run --playback and fork --playback answer from the record', { timeout: 60_000 }, async () => {
+    const dir = tempDir('stepwise-llm-cli-');
+    try {
+      const file = join(dir.path, 'flow.json');
+      writeFileSync(file, JSON.stringify(flow()));
+      const first = await runCli(['run', file, '--input', '{"order":4}', '--json'], { db: dir.db });
+      expect(first.code, first.stderr).toBe(0);
+      expect(mock.requests).toHaveLength(1);
+      const played = await runCli(['run', file, '--input', '{"order":4}', '--playback', '--json'], { db: dir.db });
+      expect(played.code, played.stderr).toBe(0);
+      const outputOfCli = (stdout: string) => (JSON.parse(stdout) as { output: LlmOutput }).output;
+      expect(outputOfCli(played.stdout)).toMatchObject({
+        text: outputOfCli(first.stdout).text,
+        provider: outputOfCli(first.stdout).provider,
+        costEstimate: 0,
+      });
+      const { runId } = JSON.parse(first.stdout) as { runId: string };
+      const forked = await runCli(['fork', runId, '--at', '1', '--playback', '--json'], { db: dir.db });
+      expect(forked.code, forked.stderr).toBe(0);
+      const worked = await runCli(['worker', '--until-idle'], { db: dir.db });
+      expect(worked.code, worked.stderr).toBe(0);
+      const fork = JSON.parse(
+        (await runCli(['show', (JSON.parse(forked.stdout) as { runId: string }).runId, '--json'], { db: dir.db }))
+          .stdout,
+      ) as { status: string; events: JournalEvent[] };
+      expect(fork.status).toBe('completed');
+      expect(journaled(fork.events)).toEqual([[0, null, true]]);
+      expect(mock.requests).toHaveLength(1);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('a playback run of the same input answers from the recorded answer: no call, the same output, no cost', async () => {
     const engine = await engineWithKeys();
     const first = await runWorkflow(engine, flow(), { order: 1 });
