@@ -79,7 +79,48 @@ describe('the node log in the run view', () => {
     await page.getByTestId('node-log').getByText('Nothing logged.').waitFor();
   });
 
+  it(
+    'runs from the editor with "Playback" checked: journaled as a playback run, no model call',
+    { timeout: 90_000 },
+    async () => {
+      const graph = flow('playback-run', [
+        {
+          id: 'ask',
+          type: 'llm.chat',
+          typeVersion: 1,
+          name: 'Ask',
+          position: { x: 300, y: 0 },
+          config: { providers: [{ kind: 'openai', baseUrl: `${mock.url}/v1`, model: 'tagger' }] },
+        },
+      ]);
+      // A run with the input the dialog sends by default (null) records the answer.
+      await runOf(graph, null);
+      const calls = mock.requests.length;
+      const context = await suite.app().browser.newContext({ viewport: { width: 1440, height: 900 } });
+      suite.contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${suite.app().served.url}#/workflows/${encodeURIComponent(graph.id)}`);
+      await page.getByTestId('editor').waitFor();
+      await page.getByTestId('editor').getByRole('button', { name: 'Run', exact: true }).click();
+      const dialog = page.getByTestId('run-dialog');
+      await dialog.locator('.monaco-editor textarea').waitFor();
+      await dialog.locator('.monaco-editor .view-lines').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.type('null', { delay: 5 });
+      await dialog.getByTestId('run-playback').check();
+      await dialog.getByRole('button', { name: 'Run', exact: true }).click();
+      await page.waitForURL(/#\/runs\/[^/]+$/);
+      const runId = decodeURIComponent(/#\/runs\/([^/]+)$/.exec(page.url())?.[1] ?? '');
+      await until(async () => (await api().getRun({ runId })).status === 'completed', 'the run', 30_000);
+      const { events } = await api().getRunEvents({ runId, limit: 1000 });
+      expect(events[0]).toMatchObject({ type: 'RunStarted', data: { playback: true } });
+      expect(mock.requests).toHaveLength(calls);
+    },
+  );
+
   it('forks with "Playback" checked: the fork answers the model from the record', { timeout: 60_000 }, async () => {
+    const calls = mock.requests.length;
     const runId = await runOf(
       flow('playback-fork', [
         {
@@ -93,7 +134,7 @@ describe('the node log in the run view', () => {
       ]),
       { order: 9 },
     );
-    expect(mock.requests).toHaveLength(1);
+    expect(mock.requests).toHaveLength(calls + 1);
     const page = await openRun(runId);
     // Step 1 (the run started): the model's node runs again in the fork.
     await page.goto(`${suite.app().served.url}#/runs/${encodeURIComponent(runId)}/step/1`);
@@ -110,7 +151,7 @@ describe('the node log in the run view', () => {
     await until(async () => (await api().getRun({ runId: forkId })).status === 'completed', 'the fork', 30_000);
     const { events } = await api().getRunEvents({ runId: forkId, limit: 1000 });
     expect(events[0]).toMatchObject({ type: 'RunStarted', data: { playback: true } });
-    expect(mock.requests).toHaveLength(1);
+    expect(mock.requests).toHaveLength(calls + 1);
     await page.getByTestId('node-ask').click();
     await page
       .getByTestId('node-log')
