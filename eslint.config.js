@@ -35,6 +35,8 @@ const layers = {
   // The store is SQLite: Node built-ins and better-sqlite3 are its job.
   'engine/store': { imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
   'engine/sandbox': { imports: ['engine/sdk', 'engine/model'] },
+  // The built-in mock service templates call: a plain HTTP server, knowing nothing of the engine.
+  'engine/mock-service': { imports: [] },
   // Secrets: files, the environment and redaction. Values never cross into a pure layer.
   'engine/credentials': { imports: [] },
   // The only layer that sees the store, and the only place the built-in node types are wired.
@@ -58,6 +60,7 @@ const layers = {
   'engine/api': { pure: true, imports: ['engine/model', 'engine/journal', 'engine/waits', 'engine/sdk'] },
   'engine/host': {
     imports: [
+      'engine/mock-service',
       'engine/api',
       'engine/runtime',
       'engine/model',
@@ -69,6 +72,7 @@ const layers = {
   },
   'engine/cli': {
     imports: [
+      'engine/mock-service',
       'engine/runtime',
       'engine/host',
       'engine/replay',

@@ -7,6 +7,7 @@ import { code } from './code/index.js';
 import { fail } from './fail/index.js';
 import { httpRequest } from './http-request/index.js';
 import { llmChat } from './llm-chat/index.js';
+import { loopMap } from './loop-map/index.js';
 import { merge } from './merge/index.js';
 import { output } from './output/index.js';
 import { subworkflow } from './subworkflow/index.js';
@@ -34,6 +35,7 @@ export const builtinNodes: readonly AnyNodeDefinition[] = [
   waitSignal,
   approval,
   subworkflow,
+  loopMap,
   merge,
   fail,
   output,

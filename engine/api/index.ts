@@ -26,6 +26,7 @@ export {
   type RetryPolicy,
 } from '../model/workflow.js';
 export { parseDuration } from '../model/duration.js';
+export { helperDeclarations } from '../model/sandbox-helpers.js';
 export { outputPorts } from '../model/ports.js';
 export {
   APPROVE,

@@ -113,6 +113,8 @@ export const templateSchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string(),
+  /** It calls the built-in mock service (started when a workflow is made from it). */
+  mockService: z.boolean(),
 });
 export type Template = z.infer<typeof templateSchema>;
 
@@ -225,11 +227,13 @@ export const runDetailSchema = runSummarySchema.extend({
   approvals: z.array(approvalSchema),
   /** The runs forked from this one, oldest first. */
   forks: z.array(z.object({ runId: z.string(), seq: z.number().int() })),
-  /** Child runs its `subworkflow` nodes started (status null: not in this database). */
+  /** Child runs its `subworkflow` and `loop.map` nodes started (status null: not in this database). */
   children: z.array(
     z.object({
       runId: z.string(),
       nodeId: z.string(),
+      /** The `loop.map` item it ran; absent for a `subworkflow`'s child. */
+      index: z.number().int().optional(),
       workflowId: z.string(),
       version: z.number().int(),
       status: runStatusSchema.nullable(),

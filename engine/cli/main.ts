@@ -19,6 +19,7 @@ import { defaultActor } from '../runtime/run-commands.js';
 import { verifyRunExport } from '../runtime/run-export.js';
 import { lateTimerLine } from '../runtime/timers.js';
 import { serve } from '../host/serve.js';
+import { MOCK_SERVICE_DEFAULT_PORT, startMockService } from '../mock-service/server.js';
 import { HostStartError } from '../host/supervisor.js';
 import { runStatusSchema } from '../api/schemas.js';
 import { waitKindOf } from '../waits/index.js';
@@ -62,6 +63,8 @@ Commands:
   replay <export.json>          verify the export's hash chain, then re-run the orchestrator over its journal
   validate <file>               check a workflow file and list its problems
   serve [--port N]              the editor in a browser: UI and API on 127.0.0.1, with a token
+  mock-service [--port N]       the built-in mock service the templates call (a stand-in model,
+                                payments, CRM…; not a real provider), on 127.0.0.1 (default 7476)
 ${SECRETS_USAGE}
 
 Options:
@@ -158,6 +161,7 @@ async function dispatch(command: string, args: string[], values: Values, io: Io)
   if (command === 'validate') return validateCommand(requireArg(args, 'a workflow file'), values, io);
   if (command === 'replay') return replayCommand(requireArg(args, 'an export file'), values, io);
   if (command === 'serve') return serveCommand(values, io);
+  if (command === 'mock-service') return mockServiceCommand(values, io);
   if (command === 'secrets') return secretsCli(args, values, io);
   const commands: Record<string, (engine: Engine) => Promise<number> | number> = {
     run: (engine) => runCommand(engine, requireArg(args, 'a workflow file'), values, io),
@@ -213,6 +217,20 @@ async function serveCommand(values: Values, io: Io): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await app.close();
+  return EXIT.ok;
+}
+
+async function mockServiceCommand(values: Values, io: Io): Promise<number> {
+  const port = values.port === undefined ? MOCK_SERVICE_DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0–65535');
+  const service = await startMockService(port);
+  if (values.json) io.out(JSON.stringify({ url: service.origin, port: service.port }));
+  else io.out(`The Stepwise mock service (not a real provider) is running at ${service.origin}\n(Ctrl+C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await service.close();
   return EXIT.ok;
 }
 
@@ -482,6 +500,9 @@ async function decideCommand(
     ...(values.set !== undefined && { values: assignments(values.set, '--set', 'FIELD') }),
   });
   if (values.json) io.out(JSON.stringify({ ...runJson(summary), decision }));
+  // Still waiting right after a decision: it was a vote towards a quorum, not the end of the wait.
+  else if (summary.status === 'waiting')
+    io.out(`${decision} — recorded as a vote; run ${runId} waits for more approvals (its quorum is not met)`);
   else io.out(`${decision} — run ${runId} continues (a worker executes it)`);
   return EXIT.ok;
 }

@@ -9,6 +9,7 @@ import { Engine } from '../runtime/engine.js';
 import { lateTimerLine } from '../runtime/timers.js';
 import { openKeychainCredentials } from './keychain.js';
 import { listenLocalApi } from './local-http.js';
+import { MockServiceHost } from './mock-host.js';
 import { EngineService } from './service.js';
 import type { HostToParent, ParentToHost } from './ipc.js';
 
@@ -79,7 +80,18 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
     else toParent({ type: 'frame', client: null, frame });
   };
   const emit = <E extends EventName>(event: E, data: EventData<E>): void => broadcast({ t: 'evt', event, data });
-  const service = new EngineService({ engine, dbPath: values.db, templatesDir: values.templates, emit });
+  const mockService = new MockServiceHost(values.db);
+  const service = new EngineService({
+    engine,
+    dbPath: values.db,
+    templatesDir: values.templates,
+    mockService,
+    emit,
+  });
+  // Workflows made from templates earlier call the mock service: it runs whenever they may.
+  mockService.resume().catch((error: unknown) => {
+    process.stderr.write(`stepwise: the built-in mock service could not start: ${String(error)}\n`);
+  });
   // A worker that cannot register (the file locked for too long) is a host that cannot do its
   // job: stop, so that the supervisor starts a new one.
   const worker = engine.startWorker();
@@ -103,6 +115,7 @@ export async function hostMain(argv: readonly string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     stopWatching();
+    await mockService.close();
     await engine.close();
     process.exit(0);
   };

@@ -1,14 +1,11 @@
 // EngineApi implemented on an Engine: what the engine host answers to the renderer. It maps the
 // contract's types onto the engine's commands and queries, and nothing more: every workflow
 // change emits `workflowsChanged`; run changes are pushed by the host (see host-main.ts).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import {
   ApiError,
   type ApiErrorCode,
   formatWorkflowFile,
-  WORKFLOW_FILE_SUFFIX,
   workflowFileName,
   type EngineApi,
   type EventData,
@@ -21,7 +18,8 @@ import {
   type WorkflowDetail,
 } from '../api/index.js';
 import { CredentialError } from '../credentials/index.js';
-import { workflowSchema, type Workflow } from '../model/workflow.js';
+import { MOCK_SERVICE_DEFAULT_ORIGIN } from '../mock-service/server.js';
+import { workflowSchema } from '../model/workflow.js';
 import {
   EngineError,
   RunExportFormatError,
@@ -30,12 +28,15 @@ import {
   type RunSummary as EngineRunSummary,
 } from '../runtime/engine.js';
 import { WorkflowInvalidError } from '../validate/index.js';
+import { createFromTemplate, listTemplates } from './templates.js';
 import { findWebhookTrigger, signatureMatches, webhookInput } from './webhook.js';
 
 export interface EngineServiceOptions {
   engine: Engine;
   dbPath: string;
   templatesDir: string;
+  /** The built-in mock service, started when a template that calls it is used. */
+  mockService?: { origin(): Promise<string> };
   emit<E extends EventName>(event: E, data: EventData<E>): void;
 }
 
@@ -59,7 +60,7 @@ export class EngineService implements EngineApi {
   }
 
   listTemplates(): Promise<Template[]> {
-    return Promise.resolve(this.#templates().map(({ template }) => template));
+    return Promise.resolve(listTemplates(this.#options.templatesDir));
   }
 
   listWorkflows(): Promise<Result<'listWorkflows'>> {
@@ -72,11 +73,19 @@ export class EngineService implements EngineApi {
 
   createWorkflow({ name, template }: Params<'createWorkflow'>): Promise<WorkflowDetail> {
     return mapErrors(async () => {
-      const base =
-        template === undefined
-          ? this.#engine.workflows.empty(name)
-          : { ...this.#template(template), name: name.trim() || 'Untitled' };
-      return this.#changed(await this.#engine.workflows.create(base));
+      if (template === undefined)
+        return this.#changed(await this.#engine.workflows.create(this.#engine.workflows.empty(name)));
+      const workflows = this.#engine.workflows;
+      const mockService = this.#options.mockService;
+      const workflowId = await createFromTemplate(this.#options.templatesDir, template, name, {
+        create: (graph) => workflows.create(graph),
+        saveVersion: async (id) => {
+          await workflows.saveDraftAsVersion(id, 'made with a template');
+          this.#options.emit('workflowsChanged', { workflowId: id });
+        },
+        mockOrigin: () => (mockService ? mockService.origin() : Promise.resolve(MOCK_SERVICE_DEFAULT_ORIGIN)),
+      });
+      return this.#changed(workflowId);
     });
   }
 
@@ -466,29 +475,6 @@ export class EngineService implements EngineApi {
   #changed(workflowId: string): Promise<WorkflowDetail> {
     this.#options.emit('workflowsChanged', { workflowId });
     return this.#detail(workflowId);
-  }
-
-  #templates(): { template: Template; graph: Workflow }[] {
-    let files: string[];
-    try {
-      files = readdirSync(this.#options.templatesDir).filter((file) => file.endsWith(WORKFLOW_FILE_SUFFIX));
-    } catch {
-      return [];
-    }
-    return files.sort().flatMap((file) => {
-      const parsed = workflowSchema.safeParse(
-        JSON.parse(readFileSync(join(this.#options.templatesDir, file), 'utf8')) as unknown,
-      );
-      if (!parsed.success) return [];
-      const graph = parsed.data;
-      return [{ template: { file, id: graph.id, name: graph.name, description: graph.description ?? '' }, graph }];
-    });
-  }
-
-  #template(file: string): Workflow {
-    const found = this.#templates().find((entry) => entry.template.file === file);
-    if (!found) throw new ApiError('not-found', `no template "${file}"`);
-    return found.graph;
   }
 }
 

@@ -22,8 +22,10 @@ const details: EventHandlers<string> = {
   WaitCreated: ({ data: { wait } }) => `${waitKindOf(wait).label.toLowerCase()}: ${waitKindOf(wait).describe(wait)}`,
   TimerFired: ({ data }) =>
     `(${data.purpose})${data.lateMs > LATE_MS ? ` late by ${formatDuration(data.lateMs)}` : ''}`,
-  SignalReceived: ({ data: { signal, pending } }) =>
-    `${pending === true ? 'vote: ' : ''}${waitKindOf(signal.wait)?.record?.detail(signal) ?? `by ${signal.by}`}`,
+  SignalReceived: ({ data: { signal, pending } }) => {
+    const record = waitKindOf(signal.wait)?.record;
+    return `${pending === true ? `${record?.pendingLabel ?? 'vote'}: ` : ''}${record?.detail(signal) ?? `by ${signal.by}`}`;
+  },
   RunCompleted: (event) => short(event.data.output),
   RunFailed: ({ data: { error } }) => `${error.nodeId ? `at "${error.nodeId}": ` : ''}${error.message}`,
   RunCancelled: ({ data }) =>

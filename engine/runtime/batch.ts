@@ -30,6 +30,8 @@ export interface Started {
   run: RunInfo;
   /** The run was started in playback mode. */
   playback: boolean;
+  /** When the activation was scheduled: the time its sandbox helpers answer. */
+  scheduledAt: number;
   workflow: CompiledWorkflow;
   startedAt: number;
   /** When its start-to-close limit passes: the attempt is abandoned, its lease no longer renewed. */

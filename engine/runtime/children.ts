@@ -4,28 +4,54 @@
 // one batch, so no commit can leave a parent waiting on a child that was never created or that
 // ended unnoticed — whichever process or engine ends the child.
 import type { JournalEvent } from '../journal/events.js';
-import { isTerminal, type ActivationState, type RunState } from '../journal/state.js';
+import { isTerminal, type ActivationState, type RunState, type SignalState } from '../journal/state.js';
 import { TerminalError, type WorkflowPins } from '../sdk/index.js';
 import type { Store } from '../store/index.js';
-import { childResolution, childRunId, type ChildWaitRequest } from '../waits/index.js';
+import {
+  childResolution,
+  childRunId,
+  childrenStep,
+  itemIndexOf,
+  itemRunId,
+  runningItems,
+  startedItems,
+  type ChildEnd,
+  type ChildrenWaitRecord,
+  type ChildrenWaitRequest,
+  type ChildWaitRequest,
+} from '../waits/index.js';
 import type { Batch } from './batch.js';
 import type { ExecutionServices } from './execute.js';
 import type { RunBook } from './run-book.js';
 import { begin } from './run-commands.js';
 import { resolveWait } from './waits.js';
 
-type ChildWaiting = ActivationState & { wait: ChildWaitRequest };
+type ChildWaiting = ActivationState & { wait: ChildWaitRequest | ChildrenWaitRequest };
 
-/** The activations of a run that wait on a child (or did, until the run ended). */
+/** The activations of a run that wait on children (or did, until the run ended). */
 export function childActivations(state: RunState): ChildWaiting[] {
   return [...state.activations.values()].filter(
-    (activation): activation is ChildWaiting => activation.wait?.kind === 'child',
+    (activation): activation is ChildWaiting =>
+      activation.wait?.kind === 'child' || activation.wait?.kind === 'children',
   );
+}
+
+/** The ends of a fan-out's items journaled so far while its wait stayed open. */
+function pendingEnds(activation: ActivationState): ChildrenWaitRecord[] {
+  return activation.votes.filter((vote): vote is SignalState & ChildrenWaitRecord => vote.wait === 'children');
+}
+
+/** The child runs an activation started that have not ended (as far as its journal knows). */
+function runningChildren(activation: ChildWaiting): string[] {
+  const { wait } = activation;
+  if (wait.kind === 'child') return [wait.runId];
+  return runningItems(wait, pendingEnds(activation)).map((index) => wait.items[index]?.runId ?? '');
 }
 
 /**
  * Runs a batch touching `state` may also change: its parent (a child's end resolves it) and the
- * children it waits on (cancelling it cancels them). The group commit loads them with the run.
+ * children it waits on (cancelling it cancels them; a failed item cancels its siblings) — for a
+ * fan-out only the running ones, at most its concurrency, never all its items.
  */
 export function linkedRunIds(state: RunState): string[] {
   // Called for every run of every commit: a run with nothing waiting (most, while they execute)
@@ -35,7 +61,7 @@ export function linkedRunIds(state: RunState): string[] {
       ? []
       : childActivations(state)
           .filter((activation) => activation.status === 'waiting')
-          .map((activation) => activation.wait.runId);
+          .flatMap(runningChildren);
   if (state.parentRunId !== null) linked.push(state.parentRunId);
   return linked;
 }
@@ -70,36 +96,57 @@ export function followChildren(
   appended: readonly JournalEvent[],
 ): void {
   for (const event of appended) {
-    if (event.type === 'WaitCreated' && event.data.wait.kind === 'child')
-      startChild(batch, book, runId, event.activationId ?? '', event.attempt ?? 1, event.data.wait);
-    else if (event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
+    if (event.type === 'WaitCreated') {
+      const { wait } = event.data;
+      const activationId = event.activationId ?? '';
+      const attempt = event.attempt ?? 1;
+      if (wait.kind === 'child') {
+        // A node may not name just any run (an existing one, another parent's child).
+        expectRunId(wait.runId, childRunId(runId, activationId, attempt), runId, activationId);
+        startChild(batch, book, runId, wait, wait.runId, wait.input);
+      } else if (wait.kind === 'children') {
+        wait.items.forEach((item, index) =>
+          expectRunId(item.runId, itemRunId(runId, activationId, attempt, index), runId, activationId),
+        );
+        for (let index = 0; index < startedItems(wait, 0); index += 1) startItem(batch, book, runId, wait, index);
+      }
+    } else if (event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
       const state = batch.run(runId)?.state;
       if (!state) continue;
       if (event.type !== 'RunCompleted') cancelChildren(batch, state);
-      if (state.parentRunId !== null) endChild(batch, services, state);
+      if (state.parentRunId !== null) endChild(batch, book, services, state);
     }
   }
+}
+
+function expectRunId(named: string, expected: string, parentRunId: string, activationId: string): void {
+  if (named !== expected)
+    throw new Error(`child wait of ${parentRunId}/${activationId} names run ${named}, not ${expected}`);
+}
+
+function startItem(batch: Batch, book: RunBook, parentRunId: string, wait: ChildrenWaitRequest, index: number): void {
+  const item = wait.items[index];
+  if (!item) throw new Error(`a fan-out of ${wait.items.length} items has no item ${index}`);
+  startChild(batch, book, parentRunId, wait, item.runId, item.input);
 }
 
 function startChild(
   batch: Batch,
   book: RunBook,
   parentRunId: string,
-  activationId: string,
-  attempt: number,
-  wait: ChildWaitRequest,
+  wait: { workflowId: string; version: number },
+  runId: string,
+  input: unknown,
 ): void {
-  // A node may not name just any run (an existing one, another parent's child).
-  const expected = childRunId(parentRunId, activationId, attempt);
-  if (wait.runId !== expected)
-    throw new Error(`child wait of ${parentRunId}/${activationId} names run ${wait.runId}, not ${expected}`);
+  // Compiled when the node pinned it, or when a child of it was loaded into this batch (the one
+  // whose end starts the next item), so a fan-out goes on after a restart too.
   const workflow = book.cached(wait.workflowId, wait.version);
   const trigger = workflow?.manualTrigger ?? null;
   if (!workflow || trigger === null)
     throw new Error(`workflow "${wait.workflowId}" v${wait.version} was not pinned by this engine (ctx.workflows.pin)`);
   begin(
     batch,
-    { runId: wait.runId, workflowId: wait.workflowId, input: wait.input, parentRunId, forkOf: null },
+    { runId, workflowId: wait.workflowId, input, parentRunId, forkOf: null },
     workflow,
     trigger,
     `run ${parentRunId}`,
@@ -108,16 +155,8 @@ function startChild(
   );
 }
 
-/** The child ended: the parent's activation waiting on it resumes with the child's output or error. */
-function endChild(batch: Batch, services: ExecutionServices, child: RunState): void {
-  const parentRunId = child.parentRunId ?? '';
-  const parent = batch.run(parentRunId);
-  // A parent that ended first (cancelled, failed elsewhere) no longer waits for anything.
-  if (!parent || isTerminal(parent.state.status)) return;
-  const waiting = childActivations(parent.state).find(
-    (activation) => activation.status === 'waiting' && activation.wait.runId === child.runId,
-  );
-  if (!waiting) return;
+/** How a child ended, as its parent's wait is told. */
+function endOf(child: RunState): ChildEnd {
   const status = child.status === 'completed' ? 'completed' : child.status === 'failed' ? 'failed' : 'cancelled';
   const error =
     status === 'completed'
@@ -125,26 +164,72 @@ function endChild(batch: Batch, services: ExecutionServices, child: RunState): v
       : child.error
         ? { message: child.error.message, kind: child.error.kind }
         : { message: `the child run was ${status}`, kind: `subworkflow.${status}` };
-  resolveWait(
-    batch,
-    services,
-    parentRunId,
-    waiting,
-    childResolution({ runId: child.runId, status, output: status === 'completed' ? child.output : null, error }),
+  return { runId: child.runId, status, output: status === 'completed' ? child.output : null, error };
+}
+
+/**
+ * The child ended: the parent's activation waiting on it resumes with the child's output or error;
+ * for a fan-out, the end is journaled on the parent and the next item starts, until the last (or
+ * a failure) resumes the node.
+ */
+function endChild(batch: Batch, book: RunBook, services: ExecutionServices, child: RunState): void {
+  const parentRunId = child.parentRunId ?? '';
+  const parent = batch.run(parentRunId);
+  // A parent that ended first (cancelled, failed elsewhere) no longer waits for anything.
+  if (!parent || isTerminal(parent.state.status)) return;
+  const waiting = childActivations(parent.state).find(
+    (activation) =>
+      activation.status === 'waiting' &&
+      (activation.wait.kind === 'child'
+        ? activation.wait.runId === child.runId
+        : itemIndexOf(activation.wait, child.runId) >= 0),
   );
+  if (!waiting) return;
+  const { wait } = waiting;
+  if (wait.kind === 'child') {
+    resolveWait(batch, services, parentRunId, waiting, childResolution(endOf(child)));
+    return;
+  }
+  const limitBytes = parent.workflow.nodes.get(waiting.nodeId)?.maxOutputBytes ?? Number.POSITIVE_INFINITY;
+  const step = childrenStep(wait, pendingEnds(waiting), itemIndexOf(wait, child.runId), endOf(child), limitBytes);
+  if (!step.done) {
+    batch.record(parentRunId, {
+      activationId: waiting.activationId,
+      nodeId: waiting.nodeId,
+      attempt: waiting.attempt,
+      type: 'SignalReceived',
+      // Nobody was shown anything: the node's input need not be copied into every item's end.
+      data: { signal: step.record, shownInput: null, pending: true },
+    });
+    for (const index of step.start) startItem(batch, book, parentRunId, wait, index);
+    return;
+  }
+  // Resolved first: a sibling cancelled afterwards finds the node no longer waiting and is ignored.
+  resolveWait(batch, services, parentRunId, waiting, { record: step.record, outcome: step.outcome });
+  for (const index of step.cancel)
+    cancelRun(
+      batch,
+      wait.items[index]?.runId ?? '',
+      parent.state,
+      `item ${step.record.index} of its fan-out ${step.record.status}`,
+    );
 }
 
 function cancelChildren(batch: Batch, parent: RunState): void {
   // The fold has just marked the waiting activations cancelled; their children are what is still open.
-  for (const activation of childActivations(parent)) {
-    const child = batch.run(activation.wait.runId);
-    if (!child || isTerminal(child.state.status)) continue;
-    batch.record(activation.wait.runId, {
-      type: 'RunCancelled',
-      activationId: null,
-      nodeId: null,
-      attempt: null,
-      data: { reason: `parent run ${parent.runId} ${parent.status}`, by: `run ${parent.runId}` },
-    });
-  }
+  for (const activation of childActivations(parent))
+    for (const runId of runningChildren(activation))
+      cancelRun(batch, runId, parent, `parent run ${parent.runId} ${parent.status}`);
+}
+
+function cancelRun(batch: Batch, runId: string, parent: RunState, reason: string): void {
+  const child = batch.run(runId);
+  if (!child || isTerminal(child.state.status)) return;
+  batch.record(runId, {
+    type: 'RunCancelled',
+    activationId: null,
+    nodeId: null,
+    attempt: null,
+    data: { reason, by: `run ${parent.runId}` },
+  });
 }

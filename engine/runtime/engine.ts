@@ -14,7 +14,7 @@ import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { followChildren, linkedRunIds, workflowPins } from './children.js';
 import { EngineError } from './errors.js';
-import type { ExecutionServices } from './execute.js';
+import { atTime, type ExecutionServices } from './execute.js';
 import { GroupCommit, type CommitListener, type RunChange } from './group-commit.js';
 import { defaultHeartbeatMode, MIN_LEASE_MS, type HeartbeatMode } from './membership.js';
 import { RunBook } from './run-book.js';
@@ -179,7 +179,9 @@ export class Engine {
       if (error) return { ok: false, error: `syntax error: ${error.message}`, column: part.column + error.offset };
     }
     try {
-      const evaluated = await evaluateFields([{ path: [], parts: parsed.parts }], scope, this.#sandbox);
+      // `$date.now()` in a preview: the run's start, as close to an activation of it as there is.
+      const sandbox = atTime(this.#sandbox, scope.run.startedAt);
+      const evaluated = await evaluateFields([{ path: [], parts: parsed.parts }], scope, sandbox);
       if ('error' in evaluated) return { ok: false, error: evaluated.error };
       const [value] = evaluated.values;
       return value === undefined ? { ok: true } : { ok: true, value };

@@ -60,6 +60,11 @@ export interface ActivationRef {
   run?: RunInfo;
   /** The run was started in playback mode (`ctx.playback`). */
   playback?: boolean;
+  /**
+   * When the activation was scheduled (journaled): the time the sandbox helpers answer
+   * (`$date.now()`), the same on every attempt and after a crash. Absent: the services' clock now.
+   */
+  scheduledAt?: number;
 }
 
 export interface ExecutionServices {
@@ -118,7 +123,7 @@ export function contextFor(
     signal,
     log: notes.logger(),
     note: (note) => notes.add(note),
-    sandbox: services.sandbox,
+    sandbox: atTime(services.sandbox, activationTime(activation, services)),
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
@@ -140,13 +145,27 @@ export async function executeActivation(
     const config =
       node.templates.length === 0
         ? node.config
-        : await evaluateConfig(node, scopeOf(activation), services.sandbox, signal);
+        : await evaluateConfig(
+            node,
+            scopeOf(activation),
+            atTime(services.sandbox, activationTime(activation, services)),
+            signal,
+          );
     const result = await node.definition.execute(contextFor(node, activation, services, signal, scope, config));
     return withNotes(credentials.redact(withConfig(toOutcome(node, result), node, config)), notes);
   } catch (error) {
     // Notes made before the failure are kept: they are what explains it.
     return withNotes(credentials.redact({ kind: 'failed', error: toFailure(error) }), notes);
   }
+}
+
+function activationTime(activation: ActivationRef, services: ExecutionServices): number {
+  return activation.scheduledAt ?? services.now();
+}
+
+/** The sandbox as this activation's code sees it: its requests carry the activation's time. */
+export function atTime(sandbox: Sandbox, now: number): Sandbox {
+  return { evaluate: (request) => sandbox.evaluate({ ...request, now }) };
 }
 
 function scopeOf(activation: ActivationRef): { input: unknown; run: RunInfo } {

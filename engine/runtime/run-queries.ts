@@ -13,7 +13,7 @@ import {
 } from '../journal/state.js';
 import type { RunStatus } from '../journal/state.js';
 import type { ForkOrigin, RunCursor, RunFilter, RunPage, RunRecord, Store, WaitRecord } from '../store/index.js';
-import { waitKindOf } from '../waits/index.js';
+import { startedItems, waitKindOf, type ChildrenWaitRequest } from '../waits/index.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { replayJournal, type ReplayResult } from '../replay/index.js';
 import type { Clock } from './clock.js';
@@ -35,7 +35,7 @@ export interface RunDetail extends RunRecord {
   approvals: ApprovalView[];
   /** Runs forked from this one (each with the step it was forked at), oldest first. */
   forks: ForkOrigin[];
-  /** Child runs its `subworkflow` nodes started, in the order they were started. */
+  /** Child runs its `subworkflow` and `loop.map` nodes started, in the order they were started. */
   children: ChildRunLink[];
   events: JournalEvent[];
 }
@@ -45,6 +45,8 @@ export interface ChildRunLink {
   runId: string;
   /** The parent's node that started it. */
   nodeId: string;
+  /** The item of a `loop.map` it ran (absent for a `subworkflow`'s child). */
+  index?: number;
   workflowId: string;
   version: number;
   /** Null when the child is not in this database (the parent was imported). */
@@ -96,22 +98,7 @@ export class RunQueries {
       store.workflows.latestVersionNumber(record.workflowId),
       store.waits({ runId, limit: 10_000 }),
       store.listRuns({ forkOf: runId }, { limit: MAX_FORKS }),
-      // The parent's journal names its children (one per attempt that waited on one).
-      Promise.all(
-        events
-          .flatMap((event) =>
-            event.type === 'WaitCreated' && event.data.wait.kind === 'child'
-              ? [{ nodeId: event.nodeId ?? '', wait: event.data.wait }]
-              : [],
-          )
-          .map(async ({ nodeId, wait }) => ({
-            runId: wait.runId,
-            nodeId,
-            workflowId: wait.workflowId,
-            version: wait.version,
-            status: (await store.getRun(wait.runId))?.status ?? null,
-          })),
-      ),
+      this.#children(events),
     ]);
     // The row and the journal are two reads: the run's fields come from the journal, which the
     // activations do too, so the two always agree.
@@ -131,6 +118,57 @@ export class RunQueries {
       children,
       events,
     };
+  }
+
+  /**
+   * The child runs a parent's journal names: one per attempt of a `subworkflow` node (in the order
+   * they were started), then each started item of each `loop.map` fan-out (in item order, with its
+   * `index`). An item's
+   * status comes from the parent's record of its end when there is one; only the others are read.
+   */
+  async #children(events: readonly JournalEvent[]): Promise<ChildRunLink[]> {
+    const { store } = this.#deps;
+    const links: (Omit<ChildRunLink, 'status'> & { status?: RunStatus })[] = [];
+    const fanOuts = new Map<string, { nodeId: string; wait: ChildrenWaitRequest; pending: number }>();
+    const ended = new Map<string, RunStatus>();
+    for (const event of events) {
+      if (event.type === 'WaitCreated' && event.data.wait.kind === 'child') {
+        const { wait } = event.data;
+        links.push({
+          runId: wait.runId,
+          nodeId: event.nodeId ?? '',
+          workflowId: wait.workflowId,
+          version: wait.version,
+        });
+      } else if (event.type === 'WaitCreated' && event.data.wait.kind === 'children')
+        fanOuts.set(`${event.activationId ?? ''}@${event.attempt ?? 1}`, {
+          nodeId: event.nodeId ?? '',
+          wait: event.data.wait,
+          pending: 0,
+        });
+      else if (event.type === 'SignalReceived' && event.data.signal.wait === 'children') {
+        ended.set(event.data.signal.runId, event.data.signal.status);
+        const fanOut = fanOuts.get(`${event.activationId ?? ''}@${event.attempt ?? 1}`);
+        if (fanOut && event.data.pending === true) fanOut.pending += 1;
+      }
+    }
+    for (const { nodeId, wait, pending } of fanOuts.values())
+      wait.items.slice(0, startedItems(wait, pending)).forEach((item, index) =>
+        links.push({
+          runId: item.runId,
+          nodeId,
+          workflowId: wait.workflowId,
+          version: wait.version,
+          index,
+          ...(ended.has(item.runId) && { status: ended.get(item.runId) }),
+        }),
+      );
+    return Promise.all(
+      links.map(async (link) => ({
+        ...link,
+        status: link.status ?? (await store.getRun(link.runId))?.status ?? null,
+      })),
+    );
   }
 
   /**

@@ -316,6 +316,7 @@ export class Worker implements CommitParticipant {
       input: activation.input,
       run: { id: row.runId, input: run.state.input, startedAt: run.state.startedAt },
       playback: run.state.playback,
+      scheduledAt: activation.scheduledAt,
       workflow: run.workflow,
       startedAt: batch.at,
       deadline,

@@ -11,6 +11,8 @@ import {
   type QuickJSWASMModule,
 } from 'quickjs-emscripten';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../sdk/index.js';
+import { GLOBAL_GUARD_SOURCE } from './global-guard.js';
+import { HELPERS_SOURCE } from './helpers.js';
 import type { CapturedConsole, ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
 import type { ConsoleLine } from '../sdk/index.js';
 
@@ -108,6 +110,8 @@ export class Environment {
   readonly context: QuickJSContext;
   readonly #compiled = new Map<string, Compiled>();
   readonly #reseed: QuickJSHandle;
+  readonly #setTime: QuickJSHandle;
+  readonly #globalsIntact: QuickJSHandle;
   /** The host function the guest's `console` prints through; lines go to `printed`. */
   readonly sink: QuickJSHandle;
   printed: CapturedConsole = { lines: [], dropped: 0 };
@@ -119,7 +123,11 @@ export class Environment {
     this.runtime = module.newRuntime();
     this.runtime.setMaxStackSize(STACK_LIMIT_BYTES);
     this.context = this.runtime.newContext();
+    // Before LOCKDOWN: the helpers are frozen with every other global.
+    this.#setTime = this.context.unwrapResult(this.context.evalCode(HELPERS_SOURCE, 'helpers.js'));
+    this.#globalsIntact = this.context.unwrapResult(this.context.evalCode(GLOBAL_GUARD_SOURCE, 'global-guard.js'));
     this.#reseed = this.context.unwrapResult(this.context.evalCode(LOCKDOWN, 'lockdown.js'));
+    if (!this.#checkGlobals()) throw new Error('the sandbox globals could not be recorded'); // records them
     this.sink = this.context.newFunction('print', (levelHandle, textHandle) => {
       const level = this.context.getString(levelHandle) as ConsoleLine['level'];
       const text = this.context.getString(textHandle);
@@ -147,6 +155,13 @@ export class Environment {
     for (const handle of seed) handle.dispose();
   }
 
+  /** The activation's time, the one clock the helpers read (NaN: not known, `$date.now()` throws). */
+  setTime(ms: number | undefined): void {
+    const time = this.context.newNumber(ms ?? Number.NaN);
+    this.context.unwrapResult(this.context.callFunction(this.#setTime, this.context.undefined, time)).dispose();
+    time.dispose();
+  }
+
   /** The wrapper of `request`'s code, compiled once per source; a syntax error as a handle. */
   compiled(request: ThreadRequest): { ok: Compiled } | { error: QuickJSHandle } {
     const key = `${request.mode}\0${request.source}`;
@@ -170,14 +185,27 @@ export class Environment {
     return { ok: compiled };
   }
 
-  /** Whether user code left work queued (a promise job): then this environment is not reused. */
+  /** Whether user code left work queued (a promise job) or changed a global: then this environment is not reused. */
   get clean(): boolean {
-    return !this.runtime.hasPendingJob();
+    return !this.runtime.hasPendingJob() && this.#checkGlobals();
+  }
+
+  /** Whether every global is what it was at lockdown (see global-guard.ts); false when unsure. */
+  #checkGlobals(): boolean {
+    const result = this.context.callFunction(this.#globalsIntact, this.context.undefined);
+    if (result.error) {
+      result.error.dispose();
+      return false;
+    }
+    const intact = this.context.dump(result.value) === true;
+    result.value.dispose();
+    return intact;
   }
 
   /** False when QuickJS failed its own teardown. */
   dispose(): boolean {
-    if (!disposed(() => this.#reseed.dispose()) || !disposed(() => this.sink.dispose())) return false;
+    for (const handle of [this.#reseed, this.#setTime, this.#globalsIntact, this.sink])
+      if (!disposed(() => handle.dispose())) return false;
     for (const { call, serialize } of this.#compiled.values())
       if (!disposed(() => call.dispose()) || !disposed(() => serialize.dispose())) return false;
     this.#compiled.clear();
@@ -195,6 +223,7 @@ export function evaluate(environment: Environment, request: ThreadRequest, exhau
     runtime.setMemoryLimit(request.memoryLimitBytes);
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
     environment.reseed();
+    environment.setTime(request.now);
     environment.clearConsole();
     environment.served += 1;
     let outcome = run(environment, request);

@@ -11,7 +11,7 @@ export { APPROVE, FORM_FIELD_TYPES, personKey, REJECT, TIMEOUT_PORT } from '../w
 
 export { OUTPUT_LIMIT, OUTPUT_TOO_LARGE, outputTooLargeMessage, type RetryPolicy } from '../model/workflow.js';
 export type { WaitOutcome, WaitRequest } from '../waits/index.js';
-export { childRunId, compileJsonSchema } from '../waits/index.js';
+export { childRunId, compileJsonSchema, itemRunId, MAX_CHILD_CONCURRENCY, MAX_CHILD_ITEMS } from '../waits/index.js';
 export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
 export type { Schedule } from '../model/cron.js';
 
@@ -35,6 +35,11 @@ export interface SandboxRequest {
   maxOutputBytes: number;
   /** Aborting it drops a queued request and stops a running one (the node was cancelled). */
   signal?: AbortSignal;
+  /**
+   * The activation's time (ms), what `$date.now()` answers: set by the engine (the time the
+   * activation was scheduled, journaled), so a retry or a recovery sees the same. Nodes leave it out.
+   */
+  now?: number;
   /**
    * Gets what the code printed with `console.*` (capped; `dropped`: lines past the cap), once,
    * before `evaluate` settles — also when the code threw or ran out of time.

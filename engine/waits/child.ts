@@ -88,3 +88,171 @@ export const childWait = defineWaitKind<ChildWaitRequest, never, ChildWaitRecord
     inbox: (record) => ({ decision: `child:${record.status}`, comment: null }),
   },
 });
+
+// ---------------------------------------------------------------------------------------------
+// children: the fan-out of a `loop.map` node — one child run per item, at most `concurrency` at
+// once. The same seam as `child` (started by the commit that parks the node, ended by the commits
+// that end the children), with progress: each child's end but the last is journaled on the parent
+// as a pending record (`SignalReceived` with `pending: true`, folded into the activation's `votes`)
+// and starts the next item; so after a crash the finished items are known from the parent's journal
+// and never run again, and which items run is a function of that journal alone.
+
+/**
+ * Items of one fan-out. Bounded because the whole list is journaled in one `WaitCreated` and each
+ * child is a run with its own journal: 10,000 keeps the event and the parent's fold (every end
+ * scans what ended so far) small, and a larger job is better split in batches by the workflow.
+ */
+export const MAX_CHILD_ITEMS = 10_000;
+/** Children running at once, at most: more would only queue behind the engine's own concurrency. */
+export const MAX_CHILD_CONCURRENCY = 100;
+
+export const childrenRequestSchema = z.strictObject({
+  kind: z.literal('children'),
+  workflowId: z.string().min(1),
+  /** Resolved when the node first executed, as for `child`. */
+  version: z.number().int().positive(),
+  concurrency: z.number().int().min(1).max(MAX_CHILD_CONCURRENCY),
+  /** `fail`: the first failed item fails the wait and cancels the running others; `collect`: it is an entry. */
+  onItemError: z.enum(['fail', 'collect']),
+  /** In item order; started in that order. Each run id is `itemRunId(parent, activation, attempt, index)`. */
+  items: z
+    .array(z.strictObject({ runId: z.string().min(1), input: z.unknown() }))
+    .min(1)
+    .max(MAX_CHILD_ITEMS),
+});
+export type ChildrenWaitRequest = z.infer<typeof childrenRequestSchema>;
+
+const childErrorSchema = z.strictObject({ message: z.string(), kind: z.string() });
+
+/** One item's end, as the parent's journal records it. */
+export const childrenRecordSchema = z.strictObject({
+  wait: z.literal('children'),
+  by: z.string(),
+  index: z.number().int().min(0),
+  runId: z.string(),
+  status: z.enum(childStatuses),
+  output: z.unknown(),
+  error: childErrorSchema.nullable(),
+  /** The output's size as JSON text (UTF-16 units: never more than its UTF-8 bytes). */
+  size: z.number().int().min(0),
+});
+export type ChildrenWaitRecord = z.infer<typeof childrenRecordSchema>;
+
+/** What `resume` gets: the items that ended, in item order (all of them, unless one failed the wait). */
+export interface ChildrenOutcome {
+  kind: 'children';
+  onItemError: 'fail' | 'collect';
+  ended: ChildrenWaitRecord[];
+  /** Set when the outputs so far were already over the node's output limit: the fan-out stopped. */
+  overLimit?: { size: number; limitBytes: number };
+}
+
+/** The run id of item `index`: distinct per item, and as stable as `childRunId`. */
+export function itemRunId(parentRunId: string, activationId: string, attempt: number, index: number): string {
+  return childRunId(parentRunId, `${activationId}\u0000item ${index}`, attempt);
+}
+
+/** How many items have been started: the first `concurrency`, then one more per item that ended. */
+export function startedItems(request: ChildrenWaitRequest, pendingEnds: number): number {
+  return Math.min(request.items.length, request.concurrency + pendingEnds);
+}
+
+const indexByRunId = new WeakMap<ChildrenWaitRequest, Map<string, number>>();
+
+/** The item a child run is for (-1: none). Cached per request: a request object is immutable. */
+export function itemIndexOf(request: ChildrenWaitRequest, runId: string): number {
+  let map = indexByRunId.get(request);
+  if (!map) {
+    map = new Map(request.items.map((item, index) => [item.runId, index]));
+    indexByRunId.set(request, map);
+  }
+  return map.get(runId) ?? -1;
+}
+
+/**
+ * The items started and not yet ended, given the ends journaled as pending (the wait still open).
+ * Walks down from the last started item and stops once it has found them all: at most
+ * `concurrency` are running, and the ones that ended are mostly the first.
+ */
+export function runningItems(request: ChildrenWaitRequest, pending: readonly { index: number }[]): number[] {
+  const started = startedItems(request, pending.length);
+  let left = started - pending.length;
+  if (left <= 0) return [];
+  const ended = new Set(pending.map((record) => record.index));
+  const running: number[] = [];
+  for (let index = started - 1; index >= 0 && left > 0; index -= 1)
+    if (!ended.has(index)) {
+      running.push(index);
+      left -= 1;
+    }
+  return running.reverse();
+}
+
+/** What one child's end does to the fan-out: a pending record (and the next item to start) or the end. */
+export type ChildrenStep =
+  | { done: false; record: ChildrenWaitRecord; start: number[] }
+  | { done: true; record: ChildrenWaitRecord; outcome: ChildrenOutcome; cancel: number[] };
+
+/**
+ * Pure: the fan-out after item `index` ended, given the ends journaled before it. `limitBytes`, the
+ * node's output limit: once the outputs so far cannot fit in it the fan-out stops there, rather
+ * than running every other item for an output that will be refused.
+ */
+export function childrenStep(
+  request: ChildrenWaitRequest,
+  pending: readonly ChildrenWaitRecord[],
+  index: number,
+  end: ChildEnd,
+  limitBytes: number,
+): ChildrenStep {
+  const output = end.status === 'completed' ? end.output : null;
+  const record: ChildrenWaitRecord = {
+    wait: 'children',
+    by: `run ${end.runId}`,
+    index,
+    runId: end.runId,
+    status: end.status,
+    output,
+    error: end.error,
+    size: JSON.stringify(output)?.length ?? 0,
+  };
+  // The output array's text is at least its entries' texts and a comma or bracket each.
+  const size = pending.reduce((sum, ended) => sum + ended.size + 1, record.size + 1);
+  const overLimit = size > limitBytes ? { size, limitBytes } : undefined;
+  const failedWait = end.status !== 'completed' && request.onItemError === 'fail';
+  if (failedWait || overLimit || pending.length + 1 === request.items.length) {
+    const ended = [...pending, record].sort((a, b) => a.index - b.index);
+    const cancel = runningItems(request, pending).filter((running) => running !== index);
+    const outcome: ChildrenOutcome = { kind: 'children', onItemError: request.onItemError, ended };
+    return { done: true, record, outcome: overLimit ? { ...outcome, overLimit } : outcome, cancel };
+  }
+  const before = startedItems(request, pending.length);
+  const after = startedItems(request, pending.length + 1);
+  const start: number[] = [];
+  for (let next = before; next < after; next += 1) start.push(next);
+  return { done: false, record, start };
+}
+
+export const childrenWait = defineWaitKind<ChildrenWaitRequest, never, ChildrenWaitRecord, ChildrenOutcome>({
+  kind: 'children',
+  label: 'Child runs',
+  phrase: 'child runs',
+  request: childrenRequestSchema,
+  timers: () => [],
+  inbox: () => null,
+  parked: () => true,
+  describe: (request) =>
+    `${request.items.length} runs of "${request.workflowId}" v${request.version}, ${request.concurrency} at a time`,
+  onTimer: () => {
+    throw new Error('a children wait sets no timers');
+  },
+  signal: null,
+  record: {
+    schema: childrenRecordSchema,
+    summary: (record) => `item ${record.index}: child run ${record.runId} ${record.status}`,
+    detail: (record) =>
+      `item ${record.index}: child run ${record.runId} ${record.status}${record.error ? ` (${record.error.message})` : ''}`,
+    pendingLabel: 'progress',
+    inbox: (record) => ({ decision: `children:${record.status}`, comment: null }),
+  },
+});

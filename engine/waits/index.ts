@@ -10,7 +10,16 @@ import {
   signalWait,
   type SignalOutcome,
 } from './signal.js';
-import { childRecordSchema, childRequestSchema, childWait, type ChildOutcome } from './child.js';
+import {
+  childRecordSchema,
+  childRequestSchema,
+  childrenRecordSchema,
+  childrenRequestSchema,
+  childrenWait,
+  childWait,
+  type ChildOutcome,
+  type ChildrenOutcome,
+} from './child.js';
 import { timerRequestSchema, timerWait, type TimerOutcome } from './timer.js';
 import type { WaitKind } from './wait-kind.js';
 
@@ -18,7 +27,22 @@ export * from './wait-kind.js';
 export * from './card.js';
 export { approvalSignalSchema, cardOf, type ApprovalSignal, type ApprovalWaitRequest } from './approval.js';
 export { compileJsonSchema, jsonSchemaObject, payloadProblem, type SignalSignal } from './signal.js';
-export { childResolution, childRunId, type ChildEnd, type ChildWaitRequest } from './child.js';
+export {
+  childResolution,
+  childRunId,
+  childrenStep,
+  itemIndexOf,
+  itemRunId,
+  MAX_CHILD_CONCURRENCY,
+  MAX_CHILD_ITEMS,
+  runningItems,
+  startedItems,
+  type ChildEnd,
+  type ChildrenOutcome,
+  type ChildrenWaitRecord,
+  type ChildrenWaitRequest,
+  type ChildWaitRequest,
+} from './child.js';
 export { misfirePolicies, type MisfirePolicy } from './timer.js';
 export { isoTime } from '../model/duration.js';
 
@@ -28,6 +52,7 @@ export const waitRequestSchema = z.discriminatedUnion('kind', [
   approvalRequestSchema,
   signalRequestSchema,
   childRequestSchema,
+  childrenRequestSchema,
 ]);
 export type WaitRequest = z.infer<typeof waitRequestSchema>;
 
@@ -36,11 +61,12 @@ export const signalRecordSchema = z.discriminatedUnion('wait', [
   approvalRecordSchema,
   signalWaitRecordSchema,
   childRecordSchema,
+  childrenRecordSchema,
 ]);
 export type SignalRecord = z.infer<typeof signalRecordSchema>;
 
 /** What a node's `resume` gets when its wait ends. */
-export type WaitOutcome = TimerOutcome | ApprovalOutcome | SignalOutcome | ChildOutcome;
+export type WaitOutcome = TimerOutcome | ApprovalOutcome | SignalOutcome | ChildOutcome | ChildrenOutcome;
 
 /** A kind with its types erased, for code that handles every kind the same way. Safe because a
  * kind is only ever called with requests and records whose kind names it (see `waitKindOf`). */
@@ -51,6 +77,7 @@ const KINDS: Record<WaitRequest['kind'], AnyWaitKind> = {
   approval: approvalWait,
   signal: signalWait,
   child: childWait,
+  children: childrenWait,
 };
 
 /** The kind of a request (`kind`) or of a record (`wait`); undefined for a name no kind has. */

@@ -99,6 +99,8 @@ export interface WaitKind<Request extends { kind: string }, Signal, Record exten
     summary(record: Record): string;
     /** For the journal's line: the summary and any comment. */
     detail(record: Record): string;
+    /** What a record that did not end the wait is called in the journal's line (default "vote"). */
+    pendingLabel?: string;
     /** What the inbox row keeps once it is decided. */
     inbox(record: Record): { decision: string; comment: string | null };
   } | null;

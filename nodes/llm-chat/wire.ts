@@ -9,7 +9,10 @@ export interface ChatRequest {
   prompt: string;
   temperature: number | undefined;
   maxTokens: number;
-  /** Ollama can constrain its answer to a JSON Schema (`format`); the others are asked in words. */
+  /**
+   * OpenAI-compatible servers (`response_format`) and Ollama (`format`) constrain the answer to a
+   * JSON Schema; Anthropic's messages API has no such field, so there the prompt must ask in words.
+   */
   outputSchema: Record<string, unknown> | undefined;
 }
 
@@ -55,6 +58,15 @@ export function buildRequest(
           messages,
           max_tokens: chat.maxTokens,
           ...(chat.temperature === undefined ? {} : { temperature: chat.temperature }),
+          // Not strict: OpenAI's strict mode rejects schemas without additionalProperties: false.
+          ...(chat.outputSchema === undefined
+            ? {}
+            : {
+                response_format: {
+                  type: 'json_schema',
+                  json_schema: { name: 'output', schema: chat.outputSchema, strict: false },
+                },
+              }),
         },
       };
     case 'anthropic':

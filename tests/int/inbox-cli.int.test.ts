@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { edge, node, refundFlow, runCli, sleep, tempDir, workflow } from '../support/harness.js';
+import { approvalFlow, edge, node, refundFlow, runCli, sleep, tempDir, workflow } from '../support/harness.js';
 
 const dir = tempDir('stepwise-inbox-cli-');
 afterAll(() => dir.cleanup());
@@ -105,5 +105,19 @@ describe('stepwise inbox', () => {
     expect(shown).toMatchObject({ status: 'completed', output: { amount: 900, form: { to: 'carol' } } });
     // `--by` on run names who started it.
     expect(shown.events.find((event) => event.type === 'RunStarted')?.data.startedBy).toBe('alice');
+  });
+
+  it('`stepwise approve` under a quorum says the approval was a vote and the run still waits', async () => {
+    const flow = join(dir.path, 'quorum.json');
+    writeFileSync(flow, JSON.stringify(approvalFlow('quorum-cli', { quorum: 2 })));
+    const parked = await cli('run', flow, '--json');
+    expect(parked.code, parked.stderr).toBe(3);
+    const { runId } = JSON.parse(parked.stdout) as { runId: string };
+    const first = await cli('approve', runId, '--by', 'alice');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/recorded as a vote; run \S+ waits for more approvals/);
+    const second = await cli('approve', runId, '--by', 'bob');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/approved — run \S+ continues/);
   });
 });

@@ -4,7 +4,13 @@
 // Gantt. Stepping never touches the network: states come from the RunTimeline, decorations are
 // memoized per node. While the run goes on, new events are appended live (use-run-journal).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { activationsOf, type JournalEvent, type NodeType, type ReplayCheck } from '../../../engine/api/index.js';
+import {
+  activationsOf,
+  type JournalEvent,
+  type NodeType,
+  type ReplayCheck,
+  type RunDetail,
+} from '../../../engine/api/index.js';
 import { navigate, parseRoute, runHref } from '../app/routes.js';
 import { ReadOnlyCanvas } from '../editor/Canvas.js';
 import { createCatalog } from '../editor/catalog.js';
@@ -180,6 +186,10 @@ function LoadedRunView({
   const shownActivation = shownNode ? view.latest.get(shownNode) : undefined;
   const inherited = shownActivation ? inheritances.get(shownActivation.activationId) : undefined;
   const follow = useCallback(() => setPinned(null), []);
+  const childRuns = useMemo(
+    () => (shownNode ? run.children.filter((child) => child.nodeId === shownNode) : NO_CHILDREN),
+    [run.children, shownNode],
+  );
 
   const [inspectorOpen, toggleInspector] = usePanel('inspector', true);
   const [bottomOpen, toggleBottom] = usePanel('bottom', true);
@@ -287,6 +297,7 @@ function LoadedRunView({
               onFollow={follow}
               onKeep={setPinned}
               latest={position === lastSeq}
+              childRuns={childRuns}
             />
           </aside>
         )}
@@ -297,3 +308,4 @@ function LoadedRunView({
 }
 
 const NOTHING_CHANGED: ReadonlySet<NodePart> = new Set();
+const NO_CHILDREN: RunDetail['children'] = [];

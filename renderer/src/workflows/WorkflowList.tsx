@@ -290,6 +290,11 @@ export function WorkflowList({
                 >
                   <strong>{template.name}</strong>
                   <span>{template.description}</span>
+                  {template.mockService && (
+                    <em className="template-mock" data-testid="template-mock">
+                      Runs offline against the built-in mock service (not a real provider)
+                    </em>
+                  )}
                 </button>
               </li>
             ))}

@@ -35,6 +35,7 @@ export function ConfigField(props: {
       </label>
       <Widget
         id={id}
+        nodeId={node.id}
         field={field}
         schema={schema}
         value={value}

@@ -2,6 +2,7 @@
 // when the value changes from outside (undo, restore), recognised as a value other than the last
 // one this field stored.
 import { lazy, Suspense, useState } from 'react';
+import type { CheckMode } from './code-checking.js';
 import type { MonacoLanguage } from './MonacoField.js';
 
 const MonacoField = lazy(() => import('./MonacoField.js'));
@@ -10,6 +11,10 @@ export function MonacoText(props: {
   id: string;
   text: string;
   language: MonacoLanguage;
+  /** JavaScript only: the ambient declarations its TypeScript checking uses. */
+  declarations?: string;
+  /** JavaScript only: checked as a function body or as an expression. */
+  check?: CheckMode;
   height: number;
   ariaLabel: string;
   /** Stores the typed text; returns the text form of what was stored, or null when nothing was. */
@@ -33,6 +38,8 @@ export function MonacoText(props: {
         key={generation}
         id={props.id}
         language={props.language}
+        {...(props.declarations !== undefined && { declarations: props.declarations })}
+        {...(props.check !== undefined && { check: props.check })}
         defaultValue={props.text}
         height={props.height}
         ariaLabel={props.ariaLabel}

@@ -2,7 +2,9 @@
 // A new widget is one entry in FIELD_WIDGETS; the first entry that accepts a schema renders it.
 import type { ComponentType } from 'react';
 import { AuthWidget } from './AuthWidget.js';
+import type { CheckMode } from './code-checking.js';
 import { MonacoText } from './MonacoText.js';
+import { useSandboxDeclarations } from './useSandboxDeclarations.js';
 
 /** The part of a config property's JSON Schema the inspector reads. */
 export interface FieldSchema {
@@ -18,6 +20,8 @@ export interface FieldSchema {
 export interface FieldWidgetProps {
   /** The control's id, which the field's label points at. */
   id: string;
+  /** The node whose config this is (the code editor types `input` from its last run). */
+  nodeId: string;
   field: string;
   schema: FieldSchema;
   value: unknown;
@@ -39,14 +43,17 @@ const isString = (format?: string) => (schema: FieldSchema) =>
 const textOf = (value: unknown) => (typeof value === 'string' ? value : '');
 const orDefault = (text: string) => (text === '' ? undefined : text);
 
-/** JavaScript in Monaco (code and expressions), stored as typed. */
-function scriptWidget(height: number): ComponentType<FieldWidgetProps> {
-  return function ScriptWidget({ id, field, value, set }: FieldWidgetProps) {
+/** JavaScript in Monaco (code and expressions), stored as typed, checked against the sandbox's globals. */
+function scriptWidget(height: number, check: CheckMode): ComponentType<FieldWidgetProps> {
+  return function ScriptWidget({ id, nodeId, field, value, set }: FieldWidgetProps) {
+    const declarations = useSandboxDeclarations(nodeId);
     return (
       <MonacoText
         id={id}
         text={textOf(value)}
         language="javascript"
+        declarations={declarations}
+        check={check}
         height={height}
         ariaLabel={field}
         onText={(next) => {
@@ -150,8 +157,8 @@ function JsonWidget({ id, field, value, set }: FieldWidgetProps) {
 export const FIELD_WIDGETS: readonly FieldWidget[] = [
   { name: 'enum', accepts: (schema) => schema.enum !== undefined, Component: EnumWidget },
   { name: 'credential-auth', accepts: (schema) => schema.format === 'credential-auth', Component: AuthWidget },
-  { name: 'code', accepts: isString('code'), Component: scriptWidget(180) },
-  { name: 'expression', accepts: isString('expression'), Component: scriptWidget(40) },
+  { name: 'code', accepts: isString('code'), Component: scriptWidget(180, 'function') },
+  { name: 'expression', accepts: isString('expression'), Component: scriptWidget(40, 'expression') },
   { name: 'markdown', accepts: isString('markdown'), Component: MarkdownWidget },
   { name: 'date-time', accepts: isString('date-time'), Component: textWidget('2026-12-01T09:00:00Z') },
   { name: 'string', accepts: isString(), Component: textWidget() },

@@ -13,14 +13,26 @@ self.MonacoEnvironment = {
   },
 };
 
-// Syntax checks only: code runs in a sandbox with `input` as its one global, not in a browser.
-monaco.typescript.javascriptDefaults.setDiagnosticsOptions({
-  noSemanticValidation: true,
-  noSyntaxValidation: false,
-  // 1108: "A 'return' statement can only be used within a function body" — code fields are function bodies.
-  diagnosticCodesToIgnore: [1108],
+// Code and expressions are checked as JavaScript (checkJs) against what the sandbox has: the
+// ES2022 library, no DOM and no Node (no `window`, `fetch`, `require`, `process`), plus the
+// declarations of `input`, `console` and the helpers that each editor sets (SANDBOX_DECLARATIONS).
+// Monaco's own diagnostics are off: a field is a function body, checked wrapped (code-checking.ts).
+// Advisory: the server's syntax check stays the gate.
+monaco.typescript.javascriptDefaults.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: true });
+monaco.typescript.javascriptDefaults.setCompilerOptions({
+  allowNonTsExtensions: true,
+  allowJs: true,
+  checkJs: true,
+  lib: ['es2022'],
+  target: monaco.typescript.ScriptTarget.ESNext,
 });
-monaco.typescript.javascriptDefaults.setCompilerOptions({ allowNonTsExtensions: true, noLib: true, allowJs: true });
+
+/** The one ambient declaration file: the editor in view sets its node's (one inspector at a time). */
+const SANDBOX_DECLARATIONS = 'inmemory://stepwise/sandbox.d.ts';
+
+export function setSandboxDeclarations(content: string): void {
+  monaco.typescript.javascriptDefaults.setExtraLibs([{ content, filePath: SANDBOX_DECLARATIONS }]);
+}
 
 loader.config({ monaco });
 

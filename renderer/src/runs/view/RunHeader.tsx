@@ -1,5 +1,5 @@
 // The run view's header: what the run is (workflow, id, status, pinned version and whether newer
-// ones exist, timing, fork links, imported) and what can be done with it (redrive, cancel, fork,
+// ones exist, timing, fork links, its parent run, imported) and what can be done with it (redrive, cancel, fork,
 // export, verify replay). Commands go to the engine; the live journal shows their effect.
 import { useState } from 'react';
 import type { ReplayCheck, RunDetail, Version } from '../../../../engine/api/index.js';
@@ -96,6 +96,14 @@ export function RunHeader({ run, version, position, verify, onVerified, onFork, 
           {live ? 'running for' : 'took'} {formatMs(Math.max(0, finished - run.createdAt))}
         </span>
         <a href={runsHref({ workflowId: run.workflowId })}>all runs of this workflow</a>
+        {run.parentRunId !== null && (
+          <span data-testid="parent-run">
+            child of run{' '}
+            <a href={runHref(run.parentRunId)} data-testid="parent-run-link" data-run-id={run.parentRunId}>
+              {run.parentRunId}
+            </a>
+          </span>
+        )}
         {run.forkOf && (
           <span data-testid="fork-of">
             forked from <a href={runHref(run.forkOf.runId, run.forkOf.seq)}>{run.forkOf.runId}</a> at step{' '}

@@ -1,5 +1,5 @@
 // The run view's right panel: one node as of the current step (status, input, output, error,
-// attempts, its log, idempotency key, timings, wait) and the event at this step, with the parts the step
+// attempts, its log, idempotency key, timings, wait, the child runs it started) and the event at this step, with the parts the step
 // changed marked (`data-changed="true"`). A node waiting for an approval at the latest step shows the
 // approval card, to decide right here. A node with no activation yet is "not reached": its input
 // and output read `null`, as a node that has not produced one.
@@ -11,6 +11,7 @@ import {
   type ActivationState,
   type JournalEvent,
   type NodeStateAt,
+  type RunDetail,
 } from '../../../../engine/api/index.js';
 import { ApprovalCard, decidedText } from '../../approvals/ApprovalCard.js';
 import { runHref } from '../../app/routes.js';
@@ -37,7 +38,39 @@ export interface RunInspectorProps {
   onKeep: (nodeId: string) => void;
   /** The step shown is the run's latest: a wait still open there can be decided. */
   latest: boolean;
+  /** The child runs this node started (`subworkflow`, `loop.map`), with their status now. */
+  childRuns: readonly ChildRun[];
 }
+
+type ChildRun = RunDetail['children'][number];
+
+/** Child runs listed at most: a `loop.map` may start 10,000; the rest are counted. */
+const CHILD_RUNS_SHOWN = 200;
+
+/** The runs a node started, each a link to its run view; the same array until the run is read again. */
+const ChildRuns = memo(function ChildRuns({ runs }: { runs: readonly ChildRun[] }) {
+  return (
+    <>
+      <h3>Child runs</h3>
+      <ol className="run-children" data-testid="child-runs">
+        {runs.slice(0, CHILD_RUNS_SHOWN).map((child) => (
+          <li key={child.runId}>
+            {child.index !== undefined && <span className="muted">item {child.index} · </span>}
+            <a href={runHref(child.runId)} data-testid="child-run-link" data-run-id={child.runId}>
+              {child.runId}
+            </a>{' '}
+            <span className={`run-pill run-pill-${child.status ?? 'unknown'}`} data-testid="child-run-status">
+              {child.status ?? 'not in this database'}
+            </span>
+          </li>
+        ))}
+      </ol>
+      {runs.length > CHILD_RUNS_SHOWN && (
+        <p className="muted">and {runs.length - CHILD_RUNS_SHOWN} more (all in the runs list, by run id)</p>
+      )}
+    </>
+  );
+});
 
 /** A section heading, marked when the step changed that part. */
 function PartHeading({ part, changed, children }: { part: NodePart; changed: boolean; children: ReactNode }) {
@@ -255,6 +288,7 @@ function RunInspectorView(props: RunInspectorProps) {
             )}
           </>
         )}
+        {props.childRuns.length > 0 && <ChildRuns runs={props.childRuns} />}
       </section>
       <section className="run-inspector-event" data-testid="step-event">
         <h3>Event at step {position}</h3>
