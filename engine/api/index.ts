@@ -27,7 +27,7 @@ export {
 } from '../model/workflow.js';
 export { parseDuration } from '../model/duration.js';
 export { helperDeclarations } from '../model/sandbox-helpers.js';
-export { outputPorts } from '../model/ports.js';
+export { outputPorts, UNDO_PORT } from '../model/ports.js';
 export {
   APPROVE,
   cardOf,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { journalEventSchema } from '../journal/codec.js';
 import { nodeFailureSchema, runFailureSchema } from '../journal/events.js';
 import { NODE_RUN_STATUSES, type NodeRunStatus } from '../journal/node-states.js';
+import { RUN_STATUSES } from '../journal/state.js';
 import { retryPolicySchema, workflowSchema } from '../model/workflow.js';
 import { inboxCardSchema, signalRecordSchema, waitRequestSchema } from '../waits/index.js';
 
@@ -66,6 +67,8 @@ export const nodeTypeSchema = z.object({
     out: z.array(z.string()),
     /** More output ports named by the node's config (see `outputPorts`). */
     outFromConfig: z.object({ list: z.string(), key: z.string() }).optional(),
+    /** Offers the `undo` port (saga compensation; see `outputPorts`). */
+    undo: z.boolean().optional(),
   }),
   /** JSON Schema (draft 2020-12) of the config as the user writes it: defaults, enums, help text. */
   configSchema: z.record(z.string(), json),
@@ -118,7 +121,7 @@ export const templateSchema = z.object({
 });
 export type Template = z.infer<typeof templateSchema>;
 
-export const runStatusSchema = z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']);
+export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 export const runSummarySchema = z.object({

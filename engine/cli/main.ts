@@ -655,6 +655,12 @@ function printRunResult(detail: RunDetail, values: Values, io: Io): void {
   );
   if (detail.status === 'completed') io.out(`output: ${JSON.stringify(detail.output, null, 2)}`);
   if (detail.status === 'failed') io.out(`error: ${errorText(detail.error)}`);
+  if (detail.status === 'compensated')
+    io.out(
+      `compensated: every completed step was undone${detail.error ? ` after: ${errorText(detail.error)}` : ' after the cancellation'}`,
+    );
+  if (detail.status === 'compensation_failed')
+    io.out(`COMPENSATION FAILED: ${errorText(detail.error)} — a step stays done; see: stepwise show ${detail.runId}`);
   for (const line of waitingFor(detail)) io.out(`waiting: ${line}`);
   if (detail.settled === 'parked')
     io.out(`continue with: stepwise approve ${detail.runId}  (or reject), then: stepwise worker`);
@@ -676,7 +682,14 @@ function waitingFor(detail: RunDetail): string[] {
 
 function exitCodeOf(detail: RunDetail): number {
   if (detail.status === 'completed') return EXIT.ok;
-  if (detail.status === 'failed' || detail.status === 'cancelled') return EXIT.failed;
+  // A compensated run failed (or was cancelled) all the same; its steps were undone.
+  if (
+    detail.status === 'failed' ||
+    detail.status === 'cancelled' ||
+    detail.status === 'compensated' ||
+    detail.status === 'compensation_failed'
+  )
+    return EXIT.failed;
   return EXIT.parked;
 }
 

@@ -493,6 +493,7 @@ export function describeNodeTypes(engine: Engine): NodeType[] {
       in: [...definition.ports.in],
       out: [...definition.ports.out],
       ...(definition.ports.outFromConfig && { outFromConfig: { ...definition.ports.outFromConfig } }),
+      ...(definition.ports.undo === true && { undo: true }),
     },
     configSchema: z.toJSONSchema(definition.config, { io: 'input', unrepresentable: 'any' }),
     retry: definition.retry,

@@ -32,6 +32,13 @@ const details: EventHandlers<string> = {
     [data.by ? `by ${data.by}` : '', data.reason ? `— ${data.reason}` : ''].filter(Boolean).join(' '),
   NodeInherited: ({ data }) =>
     `from run ${data.from.runId} at #${data.from.seq}${data.edited ? ' (output edited)' : ''} ${short(data.output)}`,
+  CompensationStarted: ({ data }) =>
+    data.cause === 'cancelled'
+      ? 'after the cancellation: undoing completed steps'
+      : `after ${data.error?.nodeId ? `"${data.error.nodeId}" failed` : 'the failure'}: undoing completed steps`,
+  RunCompensated: () => 'every completed step was undone',
+  RunCompensationFailed: ({ data }) =>
+    `compensation "${data.error.nodeId ?? ''}" (undoing "${data.compensates}") failed: ${data.error.message}`,
   RunRedriven: ({ data }) => `by ${data.by}: ${data.activationIds.join(', ')} again`,
   NodeNoted: ({ data: { notes } }) =>
     clipText(`${notes.length} note${notes.length === 1 ? '' : 's'}: ${notes.map((note) => note.message).join(' · ')}`),

@@ -129,6 +129,21 @@ export const eventCatalogue = {
       edited: z.boolean(),
     }),
   ),
+  /**
+   * The run failed (or was cancelled) after nodes with an `undo` edge completed: their
+   * compensations run now, one at a time, latest completion first. `error` is the failure (null
+   * for a cancellation).
+   */
+  CompensationStarted: spec(
+    z.strictObject({ cause: z.enum(['failed', 'cancelled']), error: runFailureSchema.nullable() }),
+    { decision: true },
+  ),
+  /** Every compensation completed. */
+  RunCompensated: spec(z.strictObject({}), { decision: true }),
+  /** A compensation failed for good: `error.nodeId` is the compensation node, `compensates` the node it undoes. */
+  RunCompensationFailed: spec(z.strictObject({ error: runFailureSchema, compensates: z.string() }), {
+    decision: true,
+  }),
   /** A failed run continues: `activationIds` (the failed one and those its failure cancelled) are scheduled again. */
   RunRedriven: spec(z.strictObject({ by: z.string(), activationIds: z.array(z.string()) })),
 

@@ -17,7 +17,35 @@ import { PersistentMap } from './persistent-map.js';
 export type ActivationStatus =
   'scheduled' | 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+/**
+ * Every status a run can have, in the order lists show them. `compensating`: running the
+ * compensations of completed nodes after a failure or a cancellation (saga).
+ */
+export const RUN_STATUSES = [
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'compensating',
+  'compensated',
+  'compensation_failed',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Why a run compensates: it failed (with this error) or was cancelled. */
+export interface CompensationState {
+  readonly cause: 'failed' | 'cancelled';
+  readonly error: RunFailure | null;
+}
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set([
+  'completed',
+  'failed',
+  'cancelled',
+  'compensated',
+  'compensation_failed',
+]);
 
 const OPEN: ReadonlySet<ActivationStatus> = new Set(['scheduled', 'running', 'retrying', 'waiting']);
 
@@ -74,6 +102,8 @@ export interface RunState {
   readonly parentRunId: string | null;
   /** Who started it, when known (an approval may forbid them to decide). */
   readonly startedBy: string | null;
+  /** Set once the run starts compensating (saga); null otherwise. */
+  readonly compensation: CompensationState | null;
   /** Started in playback mode (recorded answers instead of paid calls). */
   readonly playback: boolean;
   readonly activations: PersistentMap<ActivationState>;
@@ -96,6 +126,7 @@ export function initialState(runId: string): RunState {
     triggerNodeId: '',
     parentRunId: null,
     startedBy: null,
+    compensation: null,
     playback: false,
     activations: PersistentMap.empty(),
     openActivations: 0,
@@ -111,7 +142,7 @@ export function isOpen(status: ActivationStatus): boolean {
 }
 
 export function isTerminal(status: RunStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled';
+  return TERMINAL.has(status);
 }
 
 /** The run's activations in the order they were created. */
@@ -134,7 +165,8 @@ export function evolve(state: RunState, event: JournalEvent): RunState {
   // Handlers return a new object that nothing else holds yet: finishing it in place saves a copy.
   const next = handle(evolvers, event, state) as Mutable<RunState>;
   next.lastSeq = event.seq;
-  if (!isTerminal(next.status)) next.status = liveStatus(next);
+  // A compensating run stays so (even while a compensation waits) until it ends.
+  if (!isTerminal(next.status) && next.status !== 'compensating') next.status = liveStatus(next);
   return next;
 }
 
@@ -220,6 +252,23 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
   RunFailed: (event, state) =>
     cancelOpen({ ...state, status: 'failed', error: event.data.error, finishedAt: event.at }),
   RunCancelled: (event, state) => cancelOpen({ ...state, status: 'cancelled', finishedAt: event.at }),
+  // The open activations (other branches) are cut off as a failure cuts them off; the run lives
+  // on for its compensations (a cancelled run is live again).
+  CompensationStarted: (event, state) =>
+    cancelOpen({
+      ...state,
+      status: 'compensating',
+      error: event.data.error,
+      compensation: { cause: event.data.cause, error: event.data.error },
+      finishedAt: null,
+    }),
+  RunCompensated: (event, state) => ({ ...state, status: 'compensated', finishedAt: event.at }),
+  RunCompensationFailed: (event, state) => ({
+    ...state,
+    status: 'compensation_failed',
+    error: event.data.error,
+    finishedAt: event.at,
+  }),
   // Completed, but never executed in this run: no attempt is recorded.
   NodeInherited: (event, state) => update(state, event, (activation) => completed(activation, event)),
   // The run is live again; each named activation gets a new attempt (the same activation id, so

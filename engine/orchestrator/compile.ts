@@ -4,6 +4,7 @@ import type { Workflow, WorkflowEdge, WorkflowNode, WorkflowVersion } from '../m
 import type { NodeRegistry, RegisteredNode } from '../registry/index.js';
 import { DEFAULT_START_TO_CLOSE_MS, OUTPUT_LIMIT, type RetryPolicy } from '../sdk/index.js';
 import type { TemplateField } from '../model/template.js';
+import { UNDO_PORT } from '../model/ports.js';
 import { templatesOf, validateWorkflow, WorkflowInvalidError } from '../validate/index.js';
 
 export interface CompiledNode {
@@ -22,9 +23,14 @@ export interface CompiledNode {
   timeoutMs: number;
   /** Largest output (JSON bytes) one execution may produce. */
   maxOutputBytes: number;
+  /** Edges of the normal flow (an `undo` edge is neither: it names a compensation). */
   incoming: WorkflowEdge[];
   outgoing: WorkflowEdge[];
   hasErrorEdge: boolean;
+  /** The node that reverses this one (its `undo` edge's target); null when none. */
+  undo: string | null;
+  /** The node this one reverses: it runs only as that node's compensation. Null for a normal node. */
+  compensates: string | null;
 }
 
 export interface CompiledWorkflow {
@@ -63,10 +69,19 @@ export function compileWorkflow(
       incoming: [],
       outgoing: [],
       hasErrorEdge: false,
+      undo: null,
+      compensates: null,
     });
   }
   for (const edge of graph.edges) {
     const source = nodes.get(edge.source);
+    if (edge.sourceHandle === UNDO_PORT && source?.definition.ports.undo === true) {
+      // Validation allows one undo edge per node, into a node that has no other edges.
+      source.undo = edge.target;
+      const target = nodes.get(edge.target);
+      if (target) target.compensates = edge.source;
+      continue;
+    }
     nodes.get(edge.target)?.incoming.push(edge);
     source?.outgoing.push(edge);
     if (source && edge.sourceHandle === 'error') source.hasErrorEdge = true;

@@ -8,6 +8,7 @@ import {
   type JournalEvent,
   type NewEvent,
   type NodeFailure,
+  type RunFailure,
 } from '../journal/events.js';
 import { hashOf } from '../journal/persistent-map.js';
 import { isTerminal, type ActivationState, type RunState } from '../journal/state.js';
@@ -21,11 +22,15 @@ export function activationIdOf(nodeId: string, scope: readonly number[] = []): s
 
 /** The decisions that follow `event`, which has already been applied to `state`. */
 export function decide(workflow: CompiledWorkflow, state: RunState, event: JournalEvent): NewEvent[] {
+  // A cancellation ends the run at once, unless completed nodes must be undone first.
+  if (event.type === 'RunCancelled') return startCompensation(workflow, state, 'cancelled', null) ?? [];
   if (isTerminal(state.status)) return [];
+  if (state.status === 'compensating') return compensationStep(workflow, state, event);
   const plan = handle(planners, event, workflow, state);
   if (plan === null) return [];
   const { decisions, resolved } = plan;
-  if (decisions.some((decision) => decision.type === 'RunFailed')) return decisions;
+  if (decisions.some((decision) => decision.type === 'RunFailed' || decision.type === 'CompensationStarted'))
+    return decisions;
   decisions.push(...propagate(workflow, state, resolved, decisions));
   const completion = completionDecision(workflow, state, decisions);
   if (completion) decisions.push(completion);
@@ -43,7 +48,7 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
     const resolved: string[] = [];
     for (const [nodeId, compiled] of workflow.nodes) {
       if (nodeId === event.data.triggerNodeId) decisions.push(scheduled(nodeId, event.data.input));
-      else if (compiled.incoming.length === 0) {
+      else if (compiled.incoming.length === 0 && compiled.compensates === null) {
         // Other entry points (other triggers, unreachable islands) do not run in this run.
         decisions.push(skipped(nodeId));
         resolved.push(nodeId);
@@ -61,6 +66,8 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
     if (retry) return { decisions: [retry], resolved: [] };
     if (compiled.hasErrorEdge) return { decisions: [], resolved: [compiled.node.id] };
     const error = { ...event.data.error, nodeId: compiled.node.id };
+    const compensation = startCompensation(workflow, state, 'failed', error);
+    if (compensation) return { decisions: compensation, resolved: [] };
     return {
       decisions: [{ type: 'RunFailed', activationId: null, nodeId: null, attempt: null, data: { error } }],
       resolved: [],
@@ -79,9 +86,72 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
   RunCancelled: nothing,
   // The redriven activations are scheduled again by the fold itself.
   RunRedriven: nothing,
+  // Decisions of the compensation path (compensationStep below decides while compensating).
+  CompensationStarted: nothing,
+  RunCompensated: nothing,
+  RunCompensationFailed: nothing,
   // A node's notes change nothing about its outcome.
   NodeNoted: nothing,
 };
+
+// ── Saga compensation ───────────────────────────────────────────────────────────────────────
+// A node with an `undo` edge that completed in this run is undone when the run fails or is
+// cancelled: its compensation node runs with the node's output as input, one at a time, the
+// latest completion first. Everything is derived from the state, so a replay decides the same.
+
+/** The completed nodes not yet undone, latest completion first. */
+function toUndo(workflow: CompiledWorkflow, state: RunState): { original: ActivationState; undo: string }[] {
+  const pending: { original: ActivationState; undo: string }[] = [];
+  for (const activation of state.activations.values()) {
+    const undo = workflow.nodes.get(activation.nodeId)?.undo ?? null;
+    // Executed here (a fork's inherited outputs were produced, and are undone, by the origin run).
+    if (undo === null || activation.status !== 'completed' || activation.attempts.length === 0) continue;
+    if (state.activations.has(activationIdOf(undo))) continue;
+    pending.push({ original: activation, undo });
+  }
+  return pending.sort((a, b) => (b.original.resolvedSeq ?? 0) - (a.original.resolvedSeq ?? 0));
+}
+
+/** `CompensationStarted` and the first compensation; null when nothing completed needs undoing. */
+function startCompensation(
+  workflow: CompiledWorkflow,
+  state: RunState,
+  cause: 'failed' | 'cancelled',
+  error: RunFailure | null,
+): NewEvent[] | null {
+  const first = toUndo(workflow, state)[0];
+  if (!first) return null;
+  return [
+    { type: 'CompensationStarted', activationId: null, nodeId: null, attempt: null, data: { cause, error } },
+    scheduled(first.undo, first.original.output),
+  ];
+}
+
+/** While compensating: a compensation's outcome schedules the next one, a retry, or ends the run. */
+function compensationStep(workflow: CompiledWorkflow, state: RunState, event: JournalEvent): NewEvent[] {
+  if (event.type !== 'NodeCompleted' && event.type !== 'NodeFailed') return [];
+  const compiled = event.nodeId === null ? undefined : workflow.nodes.get(event.nodeId);
+  const activation = event.activationId === null ? undefined : state.activations.get(event.activationId);
+  // Only compensations move a compensating run on (a cut-off branch's late outcome is not journaled).
+  if (!compiled || !activation || compiled.compensates === null) return [];
+  if (event.type === 'NodeFailed') {
+    const retry = retryDecision(state.runId, activation, compiled.retry, event);
+    if (retry) return [retry];
+    const error = { ...event.data.error, nodeId: compiled.node.id };
+    return [
+      {
+        type: 'RunCompensationFailed',
+        activationId: null,
+        nodeId: null,
+        attempt: null,
+        data: { error, compensates: compiled.compensates },
+      },
+    ];
+  }
+  const next = toUndo(workflow, state)[0];
+  if (next) return [scheduled(next.undo, next.original.output)];
+  return [{ type: 'RunCompensated', activationId: null, nodeId: null, attempt: null, data: {} }];
+}
 
 /** Schedules or skips the successors of resolved nodes, until nothing more can be decided. */
 function propagate(

@@ -1,5 +1,6 @@
 // The node registry: node types by type + typeVersion. Old versions stay registered so that
 // runs pinned to them keep their semantics. Imported by the validator and the runtime.
+import { offersUndo } from '../model/ports.js';
 import type { AnyNodeDefinition, ExpressionSyntax } from '../sdk/index.js';
 
 export type RegisteredNode = AnyNodeDefinition;
@@ -25,7 +26,8 @@ export class NodeRegistry {
   register(definition: AnyNodeDefinition): void {
     const key = `${definition.type}@${definition.typeVersion}`;
     if (this.#byKey.has(key)) throw new Error(`node type ${key} is registered twice`);
-    this.#byKey.set(key, definition);
+    // Whether it offers `undo` follows from its role and side effects: one rule for every type.
+    this.#byKey.set(key, { ...definition, ports: { ...definition.ports, undo: offersUndo(definition) } });
   }
 
   get(type: string, typeVersion: number): RegisteredNode | undefined {

@@ -95,6 +95,7 @@ export function followChildren(
   runId: string,
   appended: readonly JournalEvent[],
 ): void {
+  let ended = false;
   for (const event of appended) {
     if (event.type === 'WaitCreated') {
       const { wait } = event.data;
@@ -110,14 +111,25 @@ export function followChildren(
         );
         for (let index = 0; index < startedItems(wait, 0); index += 1) startItem(batch, book, runId, wait, index);
       }
-    } else if (event.type === 'RunCompleted' || event.type === 'RunFailed' || event.type === 'RunCancelled') {
+    } else if (event.type === 'RunFailed' || event.type === 'RunCancelled' || event.type === 'CompensationStarted') {
+      // The fold cut off the waiting activations: their children stop too.
       const state = batch.run(runId)?.state;
-      if (!state) continue;
-      if (event.type !== 'RunCompleted') cancelChildren(batch, state);
-      if (state.parentRunId !== null) endChild(batch, book, services, state);
+      if (state) cancelChildren(batch, state);
     }
+    if (ENDINGS.has(event.type)) ended = true;
   }
+  // A cancellation followed by compensations has not ended the run yet: its parent hears at the end.
+  const state = batch.run(runId)?.state;
+  if (ended && state && isTerminal(state.status) && state.parentRunId !== null) endChild(batch, book, services, state);
 }
+
+const ENDINGS: ReadonlySet<JournalEvent['type']> = new Set([
+  'RunCompleted',
+  'RunFailed',
+  'RunCancelled',
+  'RunCompensated',
+  'RunCompensationFailed',
+]);
 
 function expectRunId(named: string, expected: string, parentRunId: string, activationId: string): void {
   if (named !== expected)
@@ -157,7 +169,8 @@ function startChild(
 
 /** How a child ended, as its parent's wait is told. */
 function endOf(child: RunState): ChildEnd {
-  const status = child.status === 'completed' ? 'completed' : child.status === 'failed' ? 'failed' : 'cancelled';
+  // A compensated child failed (or was cancelled) and undid its steps: to its parent it failed.
+  const status = child.status === 'completed' ? 'completed' : child.status === 'cancelled' ? 'cancelled' : 'failed';
   const error =
     status === 'completed'
       ? null
@@ -224,7 +237,8 @@ function cancelChildren(batch: Batch, parent: RunState): void {
 
 function cancelRun(batch: Batch, runId: string, parent: RunState, reason: string): void {
   const child = batch.run(runId);
-  if (!child || isTerminal(child.state.status)) return;
+  // A compensating child finishes undoing its steps (a cancellation would cut that short).
+  if (!child || isTerminal(child.state.status) || child.state.status === 'compensating') return;
   batch.record(runId, {
     type: 'RunCancelled',
     activationId: null,

@@ -92,6 +92,11 @@ const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
   RunCompleted: () => [{ kind: 'clear' }],
   RunFailed: () => [{ kind: 'clear' }],
   RunCancelled: () => [{ kind: 'clear' }],
+  // The cut-off branches' ready rows, timers and open inbox rows go; the store writes the first
+  // compensation's ready row (recorded after this) after the clear.
+  CompensationStarted: () => [{ kind: 'clear' }],
+  RunCompensated: () => [{ kind: 'clear' }],
+  RunCompensationFailed: () => [{ kind: 'clear' }],
   NodeInherited: (event) => [dequeue(event)],
   RunRedriven: (event, runId, state) =>
     event.data.activationIds.flatMap((activationId) => {

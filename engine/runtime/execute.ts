@@ -4,7 +4,7 @@ import type { NewEvent, NodeFailure, NodeNote } from '../journal/events.js';
 import { idempotencyKeyOf } from '../journal/node-states.js';
 import { describeIssues } from '../model/issues.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
-import { outputPorts } from '../model/ports.js';
+import { outputPorts, UNDO_PORT } from '../model/ports.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
 import { ActivationNotes } from './node-notes.js';
@@ -270,7 +270,8 @@ function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {
           },
         };
   }
-  const ports = outputPorts(node.definition.ports, node.config);
+  // `undo` leads to the node's compensation, never to the normal flow.
+  const ports = outputPorts(node.definition.ports, node.config).filter((port) => port !== UNDO_PORT);
   if (ports.length > 0 && !ports.includes(result.port))
     return {
       kind: 'failed',

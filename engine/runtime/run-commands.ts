@@ -137,6 +137,9 @@ export class RunCommands {
       if (!run) throw new EngineError(`no run "${runId}"`, 'not-found');
       if (isTerminal(run.state.status))
         throw new EngineError(`run ${runId} is already ${run.state.status}`, 'finished');
+      // Its compensations undo what it did; stopping them halfway would leave that half done.
+      if (run.state.status === 'compensating')
+        throw new EngineError(`run ${runId} is compensating: its compensations finish first`, 'finished');
       batch.record(runId, {
         type: 'RunCancelled',
         activationId: null,

@@ -256,6 +256,10 @@ export class Worker implements CommitParticipant {
     // Stopping: what this commit started is not dispatched; leaving frees its leases, so another
     // worker (or this one's next start) recovers it with the same attempt.
     if (this.#state !== 'running') return;
+    // A run that started compensating cut its other branches off: their executions stop before
+    // its first compensation starts.
+    for (const write of commit.runs)
+      if (write.events.some((event) => event.type === 'CompensationStarted')) this.#dispatcher.abort(write.runId);
     for (const started of batch.started) this.#dispatcher.run(started);
     if (commit.claim) {
       // A full page may leave more behind it.
@@ -349,6 +353,8 @@ export class Worker implements CommitParticipant {
         if (!run) throw new Error(`run ${runId} is not in the store`);
         // The run ended meanwhile (cancelled, failed elsewhere): the outcome has nowhere to go.
         if (isTerminal(run.state.status)) return;
+        // Cut off when the run started compensating: its outcome no longer counts.
+        if (run.state.activations.get(activationId)?.status === 'cancelled') return;
         batch.requireLease(runId, activationId, attempt);
         for (const event of outcomeEvents(started, outcome)) batch.record(runId, event);
       },

@@ -223,7 +223,11 @@ export interface RunWrite {
   events: JournalEvent[];
   /** The `runs` row after `events`; null when the write appends nothing. */
   projection: RunProjection | null;
-  /** The run ended: its ready rows and timers go and its open waits are cancelled (after `work`). */
+  /**
+   * The run ended, or started compensating: its ready rows and timers go and its open waits are
+   * cancelled — after `work`'s inbox changes, before its ready and timer rows (a batch keeps only
+   * those recorded after the clear: the first compensation's).
+   */
   clear: boolean;
   work: WorkChanges;
   /** Activations whose lease (at this attempt) the committing worker must still hold. */
@@ -405,7 +409,7 @@ export interface Store {
 /** The node cache's bound: entries (least recently used go first) and the largest value kept. */
 export const RESPONSE_CACHE_LIMIT = { entries: 5000, valueBytes: 256 * 1024 } as const;
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+export { RUN_STATUSES } from '../journal/state.js';
 
 export function noWork(): WorkChanges {
   return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitVote: [], waitDecide: [] };

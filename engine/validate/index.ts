@@ -6,7 +6,7 @@ import { workflowSchema, type Workflow } from '../model/workflow.js';
 import type { NodeRegistry } from '../registry/index.js';
 import type { ConfigProblem } from '../sdk/index.js';
 import { findCycle, reachableFrom } from '../model/graph.js';
-import { outputPorts } from '../model/ports.js';
+import { outputPorts, UNDO_PORT } from '../model/ports.js';
 import {
   configTemplates,
   expressionsOf,
@@ -33,7 +33,8 @@ export type ProblemCode =
   | 'graph.no-trigger'
   | 'graph.many-manual-triggers'
   | 'node.unreachable'
-  | 'node.inputs-unconnected';
+  | 'node.inputs-unconnected'
+  | 'edge.undo';
 
 export interface Problem {
   severity: 'error' | 'warning';
@@ -115,6 +116,7 @@ export function validateWorkflow(
   const nodesById = new Map(workflow.nodes.map((node) => [node.id, node]));
   for (const node of workflow.nodes) problems.push(...checkNode(node, registry, options));
   problems.push(...checkEdges(workflow, registry));
+  problems.push(...checkUndoEdges(workflow, registry));
 
   const cycle = findCycle(workflow);
   if (cycle)
@@ -288,7 +290,14 @@ function checkEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {
     const sourceType = source && registry.get(source.type, source.typeVersion);
     const targetType = target && registry.get(target.type, target.typeVersion);
     const sourcePorts = sourceType && source ? outputPorts(sourceType.ports, source.config) : [];
-    if (sourceType && !sourcePorts.includes(edge.sourceHandle))
+    if (sourceType && !sourcePorts.includes(edge.sourceHandle) && edge.sourceHandle === UNDO_PORT)
+      problems.push(
+        at(
+          'edge.undo',
+          `node "${edge.source}" (${sourceType.type}) has no undo port: only nodes with side effects can be compensated (this one is ${sourceType.role === 'trigger' ? 'a trigger' : 'pure'})`,
+        ),
+      );
+    else if (sourceType && !sourcePorts.includes(edge.sourceHandle))
       problems.push(
         at(
           'edge.unknown-port',
@@ -309,6 +318,79 @@ function checkEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {
         severity: 'warning',
       });
     seen.add(key);
+  }
+  return problems;
+}
+
+/**
+ * Saga compensation: an `undo` edge names the node that reverses its source. That node runs only
+ * as the compensation (with the source's output as input), so it takes the edge into `in` and has
+ * no other edges; and a node is undone by one node.
+ */
+function checkUndoEdges(workflow: Workflow, registry: NodeRegistry): Problem[] {
+  const problems: Problem[] = [];
+  const nodesById = new Map(workflow.nodes.map((node) => [node.id, node]));
+  const undoEdges = workflow.edges.filter((edge) => {
+    const source = nodesById.get(edge.source);
+    return edge.sourceHandle === UNDO_PORT && source && registry.get(source.type, source.typeVersion)?.ports.undo;
+  });
+  const at = (edgeId: string, nodeId: string, message: string): Problem => ({
+    ...problem('error', 'edge.undo', message),
+    edgeId,
+    nodeId,
+  });
+  const undoneBy = new Map<string, string>();
+  for (const edge of undoEdges) {
+    const target = nodesById.get(edge.target);
+    if (!target) continue;
+    const earlier = undoneBy.get(edge.source);
+    if (earlier !== undefined)
+      problems.push(
+        at(
+          edge.id,
+          edge.source,
+          `node "${edge.source}" has more than one undo edge ("${earlier}" and "${edge.target}"): one node undoes it`,
+        ),
+      );
+    undoneBy.set(edge.source, edge.target);
+    if (edge.target === edge.source)
+      problems.push(
+        at(edge.id, edge.source, `node "${edge.source}" cannot undo itself: draw its undo edge to another node`),
+      );
+    if (registry.get(target.type, target.typeVersion)?.role === 'trigger')
+      problems.push(
+        at(
+          edge.id,
+          target.id,
+          `the undo edge of "${edge.source}" goes into trigger "${target.id}": a compensation cannot be a trigger`,
+        ),
+      );
+    if (edge.targetHandle !== 'in')
+      problems.push(
+        at(
+          edge.id,
+          target.id,
+          `the undo edge of "${edge.source}" must go into the "in" port of "${target.id}", not "${edge.targetHandle}"`,
+        ),
+      );
+    const others = workflow.edges.filter((other) => other !== edge && other.target === target.id);
+    if (others.length > 0)
+      problems.push(
+        at(
+          edge.id,
+          target.id,
+          `node "${target.id}" undoes "${edge.source}" and runs only as its compensation: it cannot have other incoming edges (from ${others.map((other) => `"${other.source}"`).join(', ')})`,
+        ),
+      );
+    const outgoing = workflow.edges.filter((other) => other.source === target.id);
+    if (outgoing.length > 0)
+      problems.push(
+        at(
+          edge.id,
+          target.id,
+          `node "${target.id}" undoes "${edge.source}": a compensation has no outgoing edges (it leads to ${outgoing.map((other) => `"${other.target}"`).join(', ')})`,
+        ),
+      );
   }
   return problems;
 }

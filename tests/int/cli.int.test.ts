@@ -60,6 +60,50 @@ describe('stepwise CLI', () => {
     expect(result.stdout).toMatch(/error: node "x": no stock \[fail\]/);
   });
 
+  it('exits 1 for a compensated run and for a failed compensation, and says which', async () => {
+    const calls: string[] = [];
+    const server = createServer((request, response) => {
+      calls.push(request.url ?? '');
+      response.writeHead(request.url === '/broken-refund' ? 500 : 200, { 'content-type': 'application/json' });
+      response.end('{"id":"ch_1"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const saga = (refundPath: string) =>
+      workflow(
+        `saga${refundPath.replace(/\W/g, '')}`,
+        [
+          node('start', 'trigger.manual'),
+          node('charge', 'http.request', { method: 'POST', url: `${base}/charge` }),
+          node('provision', 'fail', { message: 'no capacity' }),
+          node(
+            'refund',
+            'http.request',
+            { method: 'POST', url: `${base}${refundPath}` },
+            { retry: { maxAttempts: 1 } },
+          ),
+        ],
+        [edge('start', 'charge'), edge('charge', 'provision'), edge('charge:undo', 'refund')],
+      );
+    try {
+      const compensated = await cli('run', file('saga.json', saga('/refund')));
+      expect(compensated.code, compensated.stderr).toBe(1);
+      expect(compensated.stdout).toMatch(/ compensated\n/);
+      expect(compensated.stdout).toMatch(
+        /compensated: every completed step was undone after: node "provision": no capacity/,
+      );
+      expect(calls).toEqual(['/charge', '/refund']);
+      const broken = await cli('run', file('saga-broken.json', saga('/broken-refund')), '--json');
+      expect(broken.code).toBe(1);
+      expect(JSON.parse(broken.stdout)).toMatchObject({ status: 'compensation_failed', error: { nodeId: 'refund' } });
+      const text = await cli('show', (JSON.parse(broken.stdout) as { runId: string }).runId);
+      expect(text.stdout).toMatch(/status\s+compensation_failed/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('exits 2 with every validation error for an invalid workflow, and for bad usage', async () => {
     const invalid = file('invalid.json', chain('bad', [node('a', 'code', {}), node('b', 'teleport')]));
     const result = await cli('run', invalid);

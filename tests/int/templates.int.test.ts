@@ -73,6 +73,16 @@ const SCENARIOS: Record<string, Scenario> = {
     },
     calls: ['POST /documents/extract', 'POST /v1/chat/completions', 'POST /records'],
   },
+  'signup-saga.stepwise.json': {
+    expectOutput: (output) =>
+      expect(output).toMatchObject({
+        customerId: expect.stringMatching(/^cus_/),
+        chargeId: expect.stringMatching(/^ch_/),
+        workspaceId: expect.stringMatching(/^ws_/),
+        welcomeEmailId: expect.stringMatching(/^em_/),
+      }),
+    calls: ['POST /crm/customers', 'POST /payments/charges', 'POST /provisioning/workspaces', 'POST /email/messages'],
+  },
   'research-agent.stepwise.json': {
     expectOutput: (output, run) => {
       expect(output).toMatchObject({ answer: expect.stringContaining('[Stepwise mock model mock-writer]') });
@@ -164,4 +174,33 @@ describe('templates', () => {
       // Every call the run made to the mock service succeeded.
       expect(mock.calls.slice(before).filter((call) => call.status >= 400)).toEqual([]);
     });
+
+  it(
+    'signup-saga.stepwise.json with the plan "fail": provisioning fails, the charge is refunded, then the customer deleted',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const created = await service.createWorkflow({ name: '', template: 'signup-saga.stepwise.json' });
+      await service.saveVersion({ workflowId: created.id });
+      const before = mock.calls.length;
+      const started = await service.startRun({
+        workflowId: created.id,
+        input: { email: 'grace@example.com', name: 'Grace Hopper', plan: 'fail', amount: 49 },
+      });
+      const run = await engine.waitForRun(started.runId, { until: 'finished', timeoutMs: 30_000 });
+      expect(run.status).toBe('compensated');
+      expect(run.error?.nodeId).toBe('provision');
+      const calls = mock.calls
+        .slice(before)
+        .map((call) => `${call.method} ${call.path.replace(/_[0-9a-f]+$/, '_…')} ${call.status}`);
+      expect(calls).toEqual([
+        'POST /crm/customers 201',
+        'POST /payments/charges 201',
+        'POST /provisioning/workspaces 422',
+        'POST /payments/refunds 201',
+        'DELETE /crm/customers/cus_… 200',
+      ]);
+    },
+  );
 });

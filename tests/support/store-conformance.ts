@@ -516,6 +516,37 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.getRun('run-0000')).toMatchObject({ status: 'cancelled', finishedAt: T0 + 200, lastSeq: 3 });
     });
 
+    withStore(
+      'a clear keeps the ready rows and timers written with it (a run starting its compensations)',
+      async (store) => {
+        await seed(store, 1);
+        const compensating = {
+          ...newRun('run-0000', T0, { create: null, expectedLastSeq: 2 }),
+          events: [],
+          projection: null,
+          clear: true,
+          work: {
+            ...noWork(),
+            readyPut: [ready('run-0000', 'refund', T0 + 5)],
+            timerPut: [
+              {
+                runId: 'run-0000',
+                activationId: 'refund',
+                purpose: 'retry' as const,
+                nodeId: 'refund',
+                attempt: 2,
+                dueAt: T0 + 9,
+              },
+            ],
+          },
+        };
+        expect(await store.commit(batch([compensating]))).toEqual({ ok: true, claimed: [] });
+        // The seeded row of activation "a" went; the compensation's row and timer stay.
+        expect(await store.pending(T0 + 10, 100)).toEqual({ ready: 1, leased: 0, timers: 1 });
+        expect((await store.dueTimers(T0 + 10, 10)).map((due) => due.activationId)).toEqual(['refund']);
+      },
+    );
+
     withStore('inbox rows: opened, decided once; an ended run cancels its open ones', async (store) => {
       await seed(store, 2);
       const wait = (runId: string) => ({
@@ -646,6 +677,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         completed: 0,
         failed: 0,
         cancelled: 0,
+        compensating: 0,
+        compensated: 0,
+        compensation_failed: 0,
       });
     });
 

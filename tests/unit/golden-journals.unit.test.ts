@@ -39,7 +39,7 @@ interface Point {
   /** Events that must not appear at all. */
   absent?: EventPattern[];
   /** The last event, and the run status it leaves. */
-  ends: 'RunCompleted' | 'RunFailed' | 'RunCancelled';
+  ends: 'RunCompleted' | 'RunFailed' | 'RunCancelled' | 'RunCompensated';
 }
 
 // Every fixture needs an entry: a re-recording that loses its point (the worker was not killed in
@@ -144,9 +144,27 @@ const POINTS: Record<string, Point> = {
     ],
     ends: 'RunCompleted',
   },
+  'run-compensated.json': {
+    shows: 'a saga: provisioning fails, the charge is refunded, then the customer deleted',
+    inOrder: [
+      { type: 'NodeCompleted', nodeId: 'customer' },
+      { type: 'NodeCompleted', nodeId: 'charge' },
+      { type: 'NodeFailed', nodeId: 'provision', data: { error: { kind: 'http.4xx' } } },
+      { type: 'CompensationStarted', data: { cause: 'failed', error: { nodeId: 'provision' } } },
+      { type: 'NodeCompleted', nodeId: 'refund' },
+      { type: 'NodeCompleted', nodeId: 'delete-customer' },
+    ],
+    absent: [{ type: 'RunFailed' }, { type: 'NodeScheduled', nodeId: 'end' }],
+    ends: 'RunCompensated',
+  },
 };
 
-const STATUS_AFTER = { RunCompleted: 'completed', RunFailed: 'failed', RunCancelled: 'cancelled' } as const;
+const STATUS_AFTER = {
+  RunCompleted: 'completed',
+  RunFailed: 'failed',
+  RunCancelled: 'cancelled',
+  RunCompensated: 'compensated',
+} as const;
 
 function read(name: string): Recorded {
   return JSON.parse(readFileSync(join(folder, name), 'utf8')) as Recorded;

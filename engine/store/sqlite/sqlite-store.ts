@@ -425,6 +425,9 @@ export class SqliteStore implements Store {
     for (const { activationId, ...vote } of work.waitVote) s.voteWait.run(JSON.stringify(vote), runId, activationId);
     for (const decided of work.waitDecide)
       s.decideWait.run(decided.decision, decided.by, decided.at, decided.comment, runId, decided.activationId);
+    // An ended (or compensating) run keeps no work from before, and its inbox rows still open become
+    // cancelled; the ready and timer rows below are those recorded after the clear.
+    if (write.clear) for (const statement of s.clearRun) statement.run(runId);
     for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
     for (const row of work.readyPut)
       s.putReady.run(
@@ -440,8 +443,6 @@ export class SqliteStore implements Store {
     for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
     for (const timer of work.timerPut)
       s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
-    // Last: an ended run keeps no work, and its inbox rows still open become cancelled.
-    if (write.clear) for (const statement of s.clearRun) statement.run(runId);
   }
 
   claim(request: ClaimRequest): Promise<ReadyRecord[]> {

@@ -1,6 +1,6 @@
 // The app's places, as URL hashes: one parser and one builder per place, so links, reloads and
 // shared URLs agree. `#/runs?workflow=…` carries the runs list's filters.
-import type { RunStatus } from '../../../engine/api/index.js';
+import { runStatusSchema, type RunStatus } from '../../../engine/api/index.js';
 
 export interface RunsFilter {
   workflowId?: string;
@@ -17,7 +17,7 @@ export type Route =
   | { page: 'runs'; filter: RunsFilter }
   | { page: 'run'; runId: string; step?: number };
 
-const STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+const STATUSES: readonly RunStatus[] = runStatusSchema.options;
 
 function positiveInt(text: string | null | undefined): number | undefined {
   if (text === null || text === undefined || !/^\d+$/.test(text)) return undefined;

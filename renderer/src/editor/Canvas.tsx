@@ -15,7 +15,7 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useContext, useMemo, useState, type DragEvent } from 'react';
-import type { Problem, Workflow } from '../../../engine/api/index.js';
+import { UNDO_PORT, type Problem, type Workflow } from '../../../engine/api/index.js';
 import { useToast } from '../ui/toast.js';
 import type { NodeCatalog } from './catalog.js';
 import { EditorContext, useEditor, useEditorState } from './editor-context.js';
@@ -27,6 +27,11 @@ import { stepGeometry } from './step-layout.js';
 import { nodeTypes, type StepFlowNode, type StepNodeData } from './StepNode.js';
 
 const LARGE_GRAPH = 200;
+
+/** Marks an undo edge's element (styles and tests find it by this). */
+const UNDO_EDGE_ATTRIBUTES: NonNullable<Edge['domAttributes']> & { 'data-edge-kind': string } = {
+  'data-edge-kind': 'undo',
+};
 
 export const NODE_TYPE_MIME = 'application/x-stepwise-node-type';
 
@@ -137,7 +142,10 @@ export function Canvas({
   const edges = useMemo(() => {
     const selected = new Set(selectedEdges);
     const toEdge = (edge: Workflow['edges'][number]): Edge => {
-      const className = edgeClasses(decorations, edge.id);
+      const undo = edge.sourceHandle === UNDO_PORT;
+      // An undo edge names a compensation, not a path of the flow: drawn dashed.
+      const className =
+        [edgeClasses(decorations, edge.id), undo ? 'edge-undo' : ''].filter(Boolean).join(' ') || undefined;
       const label = edgeLabel(decorations, edge.id);
       const isSelected = selected.has(edge.id);
       const cached = edgeCache.get(edge);
@@ -150,7 +158,8 @@ export function Canvas({
         target: edge.target,
         targetHandle: edge.targetHandle,
         selected: isSelected,
-        ...(className && { className }),
+        ...(undo && { domAttributes: UNDO_EDGE_ATTRIBUTES }),
+        ...(className !== undefined && { className }),
         ...(label !== undefined && { label }),
       };
       edgeCache.set(edge, flowEdge);

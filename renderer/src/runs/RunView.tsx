@@ -205,7 +205,7 @@ function LoadedRunView({
     [version.graph, view],
   );
   const activations = useMemo(() => (tab === 'gantt' ? activationsOf(view.state) : []), [tab, view]);
-  const live = run.status === 'running' || run.status === 'waiting';
+  const live = run.status === 'running' || run.status === 'waiting' || run.status === 'compensating';
   const now = useNow(live && tab === 'gantt' && bottomOpen);
 
   return (

@@ -1,13 +1,16 @@
 // One row of the runs list: status pill, id with its fork / import markers, workflow, pinned
 // version, start, duration (live while the run goes on), the failure reason, and a row menu.
 import { memo, useState, type MouseEvent } from 'react';
-import type { RunSummary } from '../../../../engine/api/index.js';
+import type { RunStatus, RunSummary } from '../../../../engine/api/index.js';
 import { runHref } from '../../app/routes.js';
-import { absoluteTime, formatDuration, relativeTime } from './format.js';
+import { absoluteTime, formatDuration, relativeTime, statusLabel } from './format.js';
 import { ACTION_LABELS, actionRefusal, type RunAction } from './run-actions.js';
 import { useNow } from './use-now.js';
 
 export const ROW_HEIGHT = 36;
+
+/** Statuses whose row shows why the run failed (a compensated run failed too, then undid its steps). */
+const FAILED: ReadonlySet<RunStatus> = new Set(['failed', 'compensating', 'compensated', 'compensation_failed']);
 
 export interface RunRowProps {
   run: RunSummary;
@@ -64,7 +67,7 @@ export const RunRow = memo(function RunRow(props: RunRowProps) {
         />
       </div>
       <div role="gridcell" className="cell-status">
-        <span className={`run-pill run-pill-${run.status}`}>{run.status}</span>
+        <span className={`run-pill run-pill-${run.status}`}>{statusLabel(run.status)}</span>
       </div>
       <div role="gridcell" className="cell-id">
         <a href={runHref(run.runId)} tabIndex={-1} className="run-id">
@@ -91,14 +94,14 @@ export const RunRow = memo(function RunRow(props: RunRowProps) {
         <Started at={run.createdAt} />
       </div>
       <div role="gridcell" className="cell-duration">
-        {run.status === 'running' || run.status === 'waiting' ? (
+        {run.status === 'running' || run.status === 'waiting' || run.status === 'compensating' ? (
           <LiveDuration from={run.createdAt} />
         ) : (
           formatDuration((run.finishedAt ?? run.updatedAt) - run.createdAt)
         )}
       </div>
       <div role="gridcell" className="cell-failure" title={failureTitle(run)}>
-        {run.status === 'failed' && run.error && (
+        {FAILED.has(run.status) && run.error && (
           <>
             {run.error.nodeId !== null && <code>{run.error.nodeId}</code>} {run.error.message}
           </>
@@ -172,7 +175,7 @@ function LiveDuration({ from }: { from: number }) {
 }
 
 function failureTitle(run: RunSummary): string | undefined {
-  if (run.status !== 'failed' || !run.error) return undefined;
+  if (!FAILED.has(run.status) || !run.error) return undefined;
   const where = run.error.nodeId === null ? 'the run' : `node ${run.error.nodeId}`;
   return `Failed at ${where} (${run.error.kind}): ${run.error.message}`;
 }

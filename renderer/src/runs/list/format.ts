@@ -34,3 +34,8 @@ export function formatDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
+
+/** A run status as people read it: `compensation_failed` → "compensation failed". */
+export function statusLabel(status: string): string {
+  return status.replace(/_/g, ' ');
+}

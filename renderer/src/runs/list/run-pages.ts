@@ -2,10 +2,16 @@
 // user scrolls, kept up to date from runsChanged (rows updated in place, new runs put on top).
 // Plain TypeScript with a subscribe/snapshot pair, so the view reads it with useSyncExternalStore
 // and it can be driven without React.
-import type { EngineApi, RunChange, RunStatus, RunSummary } from '../../../../engine/api/index.js';
+import {
+  runStatusSchema,
+  type EngineApi,
+  type RunChange,
+  type RunStatus,
+  type RunSummary,
+} from '../../../../engine/api/index.js';
 import type { RunsFilter } from '../../app/routes.js';
 
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = runStatusSchema.options;
 
 export interface RunPagesSnapshot {
   rows: readonly RunSummary[];

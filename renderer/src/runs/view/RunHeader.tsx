@@ -2,12 +2,13 @@
 // ones exist, timing, fork links, its parent run, imported) and what can be done with it (redrive, cancel, fork,
 // export, verify replay). Commands go to the engine; the live journal shows their effect.
 import { useState } from 'react';
-import type { ReplayCheck, RunDetail, Version } from '../../../../engine/api/index.js';
+import { UNDO_PORT, type ReplayCheck, type RunDetail, type Version } from '../../../../engine/api/index.js';
 import { useApi } from '../../app/client-context.js';
 import { saveWorkflowFile } from '../../app/platform.js';
 import { runHref, runsHref, workflowHref } from '../../app/routes.js';
 import { ConfirmModal } from '../../ui/Modal.js';
 import { errorText, useToast } from '../../ui/toast.js';
+import { statusLabel } from '../list/format.js';
 import { formatMs } from './run-step.js';
 import { useNow } from './use-now.js';
 
@@ -28,8 +29,13 @@ export function RunHeader({ run, version, position, verify, onVerified, onFork, 
   const [confirm, setConfirm] = useState<'redrive' | 'cancel' | null>(null);
   const [busy, setBusy] = useState(false);
   const live = run.status === 'running' || run.status === 'waiting';
-  const now = useNow(live);
-  const finished = live ? now : (run.finishedAt ?? run.updatedAt);
+  // What the failing compensation was undoing: the source of its undo edge.
+  const undoing =
+    run.status === 'compensation_failed'
+      ? version.graph.edges.find((edge) => edge.sourceHandle === UNDO_PORT && edge.target === run.error?.nodeId)?.source
+      : undefined;
+  const now = useNow(live || run.status === 'compensating');
+  const finished = live || run.status === 'compensating' ? now : (run.finishedAt ?? run.updatedAt);
 
   const act = async (label: string, work: () => Promise<unknown>) => {
     setBusy(true);
@@ -50,7 +56,7 @@ export function RunHeader({ run, version, position, verify, onVerified, onFork, 
           <a href={workflowHref(run.workflowId)}>{version.graph.name}</a>
         </h1>
         <span className={`run-pill run-pill-${run.status}`} data-testid="run-status" data-status={run.status}>
-          {run.status}
+          {statusLabel(run.status)}
         </span>
         {run.imported && (
           <span
@@ -122,7 +128,21 @@ export function RunHeader({ run, version, position, verify, onVerified, onFork, 
           </span>
         )}
       </div>
-      {run.error && (
+      {run.status === 'compensation_failed' && run.error && (
+        <p className="run-compensation-failed" role="alert" data-testid="compensation-failed">
+          Compensation failed: “{run.error.nodeId}”{undoing ? `, undoing “${undoing}”,` : ''} did not finish:{' '}
+          {run.error.message} <span className="muted">[{run.error.kind}]</span>. What it was to undo stays done: fix it
+          by hand.
+        </p>
+      )}
+      {(run.status === 'compensating' || run.status === 'compensated') && (
+        <p className="run-compensation" data-testid="run-compensation">
+          {run.status === 'compensating'
+            ? 'Undoing the completed steps (their compensations run in reverse order)…'
+            : 'Every completed step with a compensation was undone.'}
+        </p>
+      )}
+      {run.error && run.status !== 'compensation_failed' && (
         <p className="run-failure" data-testid="run-failure">
           Failed{run.error.nodeId ? ` at “${run.error.nodeId}”` : ''}: {run.error.message}{' '}
           <span className="muted">[{run.error.kind}]</span>
