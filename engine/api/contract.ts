@@ -93,7 +93,13 @@ export const engineMethods = {
 
   /** Runs the draft: saves a version first when the draft changed, then starts a run pinned to it. */
   runDraft: method(
-    z.strictObject({ workflowId: workflowIdSchema, input: z.unknown().optional(), by: personSchema.optional() }),
+    z.strictObject({
+      workflowId: workflowIdSchema,
+      input: z.unknown().optional(),
+      by: personSchema.optional(),
+      /** Playback: nodes answer from recorded answers (llm.chat) where they have one. */
+      playback: z.boolean().optional(),
+    }),
     z.object({ run: runSummarySchema, versionCreated: z.boolean() }),
   ),
   /** Runs newest first, filtered, a page at a time, with counts by status (for the same filter, any status). */
@@ -133,6 +139,8 @@ export const engineMethods = {
       input: z.unknown().optional(),
       /** Who starts it (an approval may forbid them to decide). */
       by: personSchema.optional(),
+      /** Playback: nodes answer from recorded answers (llm.chat) where they have one. */
+      playback: z.boolean().optional(),
     }),
     runSummarySchema,
   ),
@@ -165,6 +173,8 @@ export const engineMethods = {
       seq: z.number().int().min(1),
       on: z.union([z.enum(['same', 'latest']), z.number().int().min(1)]).optional(),
       setOutput: z.record(z.string(), z.unknown()).optional(),
+      /** Playback: nodes that run again answer from recorded answers where they have one. */
+      playback: z.boolean().optional(),
     }),
     runSummarySchema,
   ),

@@ -1,5 +1,5 @@
 // Human-readable output of the CLI (the `--json` output is the API objects as they are).
-import { eventDetail, short } from '../journal/describe.js';
+import { eventDetail, noteLine, short } from '../journal/describe.js';
 import type { JournalEvent } from '../journal/events.js';
 import { formatDuration, isoTime } from '../model/duration.js';
 import type { RunDetail, RunSummary } from '../runtime/engine.js';
@@ -62,6 +62,10 @@ export function formatEvent(event: JournalEvent): string {
   const time = isoTime(event.at).slice(11, 23);
   const subject = event.nodeId === null ? '' : ` ${event.nodeId}`;
   const attempt = event.attempt === null || event.attempt === 1 ? '' : ` attempt ${event.attempt}`;
-  const detail = eventDetail(event);
+  // A node's notes get a line each (a code node's console, LLM attempts): the one-line summary would cut them.
+  const detail =
+    event.type === 'NodeNoted'
+      ? `${event.data.notes.length} note${event.data.notes.length === 1 ? '' : 's'}:${event.data.notes.map((note) => `\n        ${noteLine(note)}`).join('')}`
+      : eventDetail(event);
   return `#${String(event.seq).padStart(3)} ${time} ${event.type}${subject}${attempt}${detail ? ` ${detail}` : ''}`;
 }

@@ -36,9 +36,9 @@ const SYNC_MODES = ['FULL', 'NORMAL'] as const;
 const USAGE = `Usage: stepwise <command> [options]
 
 Commands:
-  run <file> [--input JSON | --input-file FILE] [--by NAME]
+  run <file> [--input JSON | --input-file FILE] [--by NAME] [--playback]
                                 pin the workflow, start a run and execute it until it finishes or parks
-  start <file> [--input JSON | --input-file FILE] [--by NAME]
+  start <file> [--input JSON | --input-file FILE] [--by NAME] [--playback]
                                 pin the workflow and enqueue a run; execute nothing
   worker [--until-idle]         execute runs: recover, run ready work, fire timers
   runs [--status S] [--limit N] list runs, newest first (S: ${RUN_STATUSES.join(', ')})
@@ -54,7 +54,7 @@ Commands:
                                 deliver the signal to the run's wait.signal node waiting for it
                                 (the payload is checked against the node's schema)
   cancel <runId> [--reason TEXT]
-  fork <runId> --at SEQ [--on same|latest|VERSION] [--set-output NODE=JSON ...]
+  fork <runId> --at SEQ [--on same|latest|VERSION] [--set-output NODE=JSON ...] [--playback]
                                 a new run from step SEQ: nodes completed by then are inherited,
                                 not executed again; enqueued (a worker executes it)
   redrive <runId>               a failed run continues from its failed nodes; enqueued
@@ -73,6 +73,8 @@ Options:
   --sync MODE   FULL (default) or NORMAL
   --input-file FILE  (run, start) the run input as a JSON file; "-" reads standard input
   --data JSON, --data-file FILE  (signal) the payload, as JSON text or a JSON file ("-": standard input)
+  --playback    (run, start, fork) use recorded model answers: llm.chat answers a request it
+                answered before from its record, without calling (or paying) the provider
   --concurrency N   (run, worker) activations executing at once (default 64)
   --lease-ms MS     (run, worker) how long the activations of a worker that died stay
                     leased before another worker takes them over (default 10000)
@@ -92,6 +94,7 @@ const OPTIONS = {
   'data-file': { type: 'string' },
   note: { type: 'string' },
   'until-idle': { type: 'boolean', default: false },
+  playback: { type: 'boolean', default: false },
   concurrency: { type: 'string' },
   'lease-ms': { type: 'string' },
   'disk-full-timeout': { type: 'string' },
@@ -328,6 +331,7 @@ async function pinAndStart(engine: Engine, file: string, values: Values, io: Io)
     version: saved.version,
     input,
     by: values.by ?? defaultActor(),
+    ...(values.playback && { playback: true }),
   });
 }
 
@@ -535,7 +539,12 @@ async function forkCommand(engine: Engine, idOrPrefix: string, values: Values, i
   const seq = positiveInt(values.at, '--at');
   const on = forkTarget(values.on);
   const setOutput = assignments(values['set-output'] ?? [], '--set-output', 'NODE');
-  const fork = await engine.commands.fork(await engine.queries.resolveId(idOrPrefix), { seq, on, setOutput });
+  const fork = await engine.commands.fork(await engine.queries.resolveId(idOrPrefix), {
+    seq,
+    on,
+    setOutput,
+    ...(values.playback && { playback: true }),
+  });
   if (values.json) io.out(JSON.stringify({ ...runJson(fork), forkOf: fork.forkOf }));
   else
     io.out(

@@ -174,13 +174,14 @@ export class EngineService implements EngineApi {
     });
   }
 
-  runDraft({ workflowId, input, by }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
+  runDraft({ workflowId, input, by, playback }: Params<'runDraft'>): Promise<Result<'runDraft'>> {
     return mapErrors(async () => {
       const saved = await this.#saveVersion(workflowId, 'Run from the editor');
       const run = await this.#engine.commands.start(workflowId, {
         version: saved.version,
         input,
         ...(by !== undefined && { by }),
+        ...(playback === true && { playback }),
       });
       return { run: apiRun(run), versionCreated: saved.created };
     });
@@ -229,13 +230,14 @@ export class EngineService implements EngineApi {
     });
   }
 
-  startRun({ workflowId, version, input, by }: Params<'startRun'>): Promise<RunSummary> {
+  startRun({ workflowId, version, input, by, playback }: Params<'startRun'>): Promise<RunSummary> {
     return mapErrors(async () =>
       apiRun(
         await this.#engine.commands.start(workflowId, {
           input,
           ...(version !== undefined && { version }),
           ...(by !== undefined && { by }),
+          ...(playback === true && { playback }),
         }),
       ),
     );
@@ -260,13 +262,14 @@ export class EngineService implements EngineApi {
     );
   }
 
-  forkRun({ runId, seq, on, setOutput }: Params<'forkRun'>): Promise<RunSummary> {
+  forkRun({ runId, seq, on, setOutput, playback }: Params<'forkRun'>): Promise<RunSummary> {
     return mapErrors(async () =>
       apiRun(
         await this.#engine.commands.fork(runId, {
           seq,
           ...(on !== undefined && { on }),
           ...(setOutput !== undefined && { setOutput }),
+          ...(playback === true && { playback }),
         }),
       ),
     );

@@ -40,7 +40,18 @@ const details: EventHandlers<string> = {
   RunCompensationFailed: ({ data }) =>
     `compensation "${data.error.nodeId ?? ''}" (undoing "${data.compensates}") failed: ${data.error.message}`,
   RunRedriven: ({ data }) => `by ${data.by}: ${data.activationIds.join(', ')} again`,
+  NodeNoted: ({ data: { notes } }) =>
+    clipText(`${notes.length} note${notes.length === 1 ? '' : 's'}: ${notes.map((note) => note.message).join(' · ')}`),
 };
+
+/** A node's note as one line: level, kind and message. */
+export function noteLine(note: { level: string; kind: string; message: string }): string {
+  return `${note.level.padEnd(5)} ${note.kind}: ${note.message}`;
+}
+
+function clipText(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
 
 /** JSON, cut to 120 characters. */
 export function short(value: unknown): string {

@@ -19,6 +19,17 @@ export type NodeFailure = z.infer<typeof nodeFailureSchema>;
 export const runFailureSchema = nodeFailureSchema.extend({ nodeId: z.string().nullable() });
 export type RunFailure = z.infer<typeof runFailureSchema>;
 
+/** A note a node made during an activation (a log line, a console line, an LLM attempt), journaled at its end. */
+export const nodeNoteSchema = z.strictObject({
+  at: z.number(),
+  level: z.enum(['info', 'warn', 'error']),
+  /** What made it: `log` (ctx.log), `console` (a code node), `llm.attempt`, `notes.dropped`, … */
+  kind: z.string(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+export type NodeNote = z.infer<typeof nodeNoteSchema>;
+
 export const timerPurposeSchema = z.enum(['retry', 'wait', 'wait-timeout']);
 export type TimerPurpose = z.infer<typeof timerPurposeSchema>;
 
@@ -51,6 +62,8 @@ export const eventCatalogue = {
       parentRunId: z.string().nullable(),
       /** Who started it (a person's name, the CLI's user, `webhook`), when known. */
       startedBy: z.string().nullable().optional(),
+      /** Playback mode: nodes answer from recorded answers (`ctx.cache`) where they have one. */
+      playback: z.boolean().optional(),
     }),
   ),
   NodeScheduled: spec(z.strictObject({ input: z.unknown() }), { decision: true }),
@@ -133,6 +146,13 @@ export const eventCatalogue = {
   }),
   /** A failed run continues: `activationIds` (the failed one and those its failure cancelled) are scheduled again. */
   RunRedriven: spec(z.strictObject({ by: z.string(), activationIds: z.array(z.string()) })),
+
+  // ── Node records ────────────────────────────────────────────────────────────────────────────
+  /**
+   * What a node noted during one activation (capped, redacted), journaled just before the event
+   * that ends the activation (completed, failed, waiting), in the same commit.
+   */
+  NodeNoted: spec(z.strictObject({ notes: z.array(nodeNoteSchema) })),
 } as const satisfies Record<string, EventSpec>;
 
 export type EventCatalogue = typeof eventCatalogue;

@@ -9,6 +9,7 @@ import {
   type EventOf,
   type JournalEvent,
   type NodeFailure,
+  type NodeNote,
   type RunFailure,
 } from './events.js';
 import { PersistentMap } from './persistent-map.js';
@@ -83,7 +84,11 @@ export interface ActivationState {
   /** Journal seq of the event that resolved it (completion order for "first input wins"). */
   readonly resolvedSeq: number | null;
   readonly attempts: readonly AttemptRecord[];
+  /** What the node noted (NodeNoted), every attempt's, in order; each note with its attempt. */
+  readonly notes: readonly ActivationNote[];
 }
+
+export type ActivationNote = NodeNote & { readonly attempt: number };
 
 export interface RunState {
   readonly runId: string;
@@ -99,6 +104,8 @@ export interface RunState {
   readonly startedBy: string | null;
   /** Set once the run starts compensating (saga); null otherwise. */
   readonly compensation: CompensationState | null;
+  /** Started in playback mode (recorded answers instead of paid calls). */
+  readonly playback: boolean;
   readonly activations: PersistentMap<ActivationState>;
   readonly openActivations: number;
   readonly waitingActivations: number;
@@ -120,6 +127,7 @@ export function initialState(runId: string): RunState {
     parentRunId: null,
     startedBy: null,
     compensation: null,
+    playback: false,
     activations: PersistentMap.empty(),
     openActivations: 0,
     waitingActivations: 0,
@@ -174,6 +182,7 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     triggerNodeId: event.data.triggerNodeId,
     parentRunId: event.data.parentRunId,
     startedBy: event.data.startedBy ?? null,
+    playback: event.data.playback === true,
     startedAt: event.at,
   }),
   NodeScheduled: (event, state) => created(state, event, event.data.input, 'scheduled'),
@@ -286,6 +295,13 @@ const evolvers: EventHandlers<RunState, [RunState]> = {
     }
     return next;
   },
+
+  // ── Node records ──
+  NodeNoted: (event, state) =>
+    update(state, event, (activation) => {
+      const attempt = event.attempt ?? activation.attempt;
+      return { ...activation, notes: [...activation.notes, ...event.data.notes.map((note) => ({ ...note, attempt }))] };
+    }),
 };
 
 function created(state: RunState, event: JournalEvent, input: unknown, status: 'scheduled' | 'skipped'): RunState {
@@ -307,6 +323,7 @@ function created(state: RunState, event: JournalEvent, input: unknown, status: '
     finishedAt: null,
     resolvedSeq: status === 'skipped' ? event.seq : null,
     attempts: [],
+    notes: [],
   };
   return {
     ...state,

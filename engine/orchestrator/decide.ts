@@ -90,6 +90,8 @@ const planners: EventHandlers<Plan, [CompiledWorkflow, RunState]> = {
   CompensationStarted: nothing,
   RunCompensated: nothing,
   RunCompensationFailed: nothing,
+  // A node's notes change nothing about its outcome.
+  NodeNoted: nothing,
 };
 
 // ── Saga compensation ───────────────────────────────────────────────────────────────────────

@@ -28,6 +28,8 @@ export interface Started {
   input: unknown;
   /** The run, for `{{ }}` expressions in the node's config. */
   run: RunInfo;
+  /** The run was started in playback mode. */
+  playback: boolean;
   /** When the activation was scheduled: the time its sandbox helpers answer. */
   scheduledAt: number;
   workflow: CompiledWorkflow;

@@ -190,6 +190,8 @@ function startChild(
     workflow,
     trigger,
     `run ${parentRunId}`,
+    // A playback run's children play back too: a replayed parent should not pay for its children.
+    { playback: batch.run(parentRunId)?.state.playback === true },
   );
 }
 

@@ -3,11 +3,20 @@
 // `engine.timeout`, retried by policy), and the leases the heartbeat must keep renewing.
 import { formatDuration } from '../model/duration.js';
 import type { Started } from './batch.js';
-import { executeActivation, type ExecutionOutcome, type ExecutionServices } from './execute.js';
+import {
+  activationScope,
+  executeActivation,
+  withNotes,
+  type ActivationScope,
+  type ExecutionOutcome,
+  type ExecutionServices,
+} from './execute.js';
 
 export interface Execution {
   started: Started;
   controller: AbortController;
+  /** Kept here so an attempt abandoned at its deadline still journals what it noted until then. */
+  scope: ActivationScope;
 }
 
 export class Dispatcher {
@@ -28,10 +37,10 @@ export class Dispatcher {
     const node = started.workflow.nodes.get(started.nodeId);
     const key = keyOf(started.runId, started.activationId);
     const controller = new AbortController();
-    const execution: Execution = { started, controller };
+    const execution: Execution = { started, controller, scope: activationScope(this.#services) };
     this.#inFlight.set(key, execution);
     const outcome: Promise<ExecutionOutcome> = node
-      ? executeActivation(node, started, this.#services, controller.signal)
+      ? executeActivation(node, started, this.#services, controller.signal, execution.scope)
       : Promise.resolve({ kind: 'failed', error: missingNode(started.nodeId) });
     void outcome.then((result) => this.#settle(key, execution, result));
   }
@@ -42,14 +51,21 @@ export class Dispatcher {
       const { started } = execution;
       if (now < started.deadline) continue;
       execution.controller.abort(new Error('start-to-close timeout'));
-      this.#settle(key, execution, {
-        kind: 'failed',
-        error: {
-          message: `node "${started.nodeId}" did not finish within its start-to-close limit of ${formatDuration(started.deadline - started.startedAt)}; the attempt was abandoned`,
-          kind: 'engine.timeout',
-          retryable: true,
-        },
-      });
+      this.#settle(
+        key,
+        execution,
+        withNotes(
+          {
+            kind: 'failed',
+            error: {
+              message: `node "${started.nodeId}" did not finish within its start-to-close limit of ${formatDuration(started.deadline - started.startedAt)}; the attempt was abandoned`,
+              kind: 'engine.timeout',
+              retryable: true,
+            },
+          },
+          execution.scope.notes,
+        ),
+      );
     }
   }
 

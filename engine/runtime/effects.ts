@@ -104,6 +104,7 @@ const effects: EventHandlers<readonly WorkOp[], [string, RunState]> = {
       if (activation?.status !== 'scheduled') return [];
       return [ready(runId, { ...event, activationId, nodeId: activation.nodeId }, activation.attempt)];
     }),
+  NodeNoted: none,
 };
 
 function ready(runId: string, event: JournalEvent, attempt: number): WorkOp {

@@ -125,6 +125,7 @@ export class Engine {
       now: () => this.clock.now(),
       credentials: this.credentials,
       workflows: workflowPins(this.#store, book),
+      cache: this.#store,
     };
     this.#services = services;
     this.#commits = new GroupCommit(this.#store, this.#book, this.clock, logger, {

@@ -1,12 +1,14 @@
 // Runs one node activation: builds its `ctx`, calls the executor, and turns whatever happens
 // (a result, a wait, a thrown error, a broken promise) into a plain outcome to journal.
-import type { NewEvent, NodeFailure } from '../journal/events.js';
+import type { NewEvent, NodeFailure, NodeNote } from '../journal/events.js';
 import { idempotencyKeyOf } from '../journal/node-states.js';
 import { describeIssues } from '../model/issues.js';
 import { describeDepthExcess, jsonDepthExcess } from '../model/json-limits.js';
 import { outputPorts, UNDO_PORT } from '../model/ports.js';
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../model/workflow.js';
 import { ActivationCredentials, type CredentialReader } from './node-credentials.js';
+import { ActivationNotes } from './node-notes.js';
+import { nodeCache, type CacheStore } from './node-cache.js';
 import { evaluateConfig, type RunInfo } from './expressions.js';
 import type { CompiledNode } from '../orchestrator/compile.js';
 import { waitRequestSchema } from '../waits/index.js';
@@ -21,11 +23,32 @@ import {
   type WorkflowPins,
 } from '../sdk/index.js';
 
-export type ExecutionOutcome =
+export type ExecutionOutcome = (
   | { kind: 'completed'; port: string | null; output: unknown }
   /** `config`: the config its `{{ }}` fields evaluated to, kept for `resume` (undefined: none). */
   | { kind: 'waiting'; wait: WaitRequest; config?: unknown }
-  | { kind: 'failed'; error: NodeFailure };
+  | { kind: 'failed'; error: NodeFailure }
+) & {
+  /** What the node noted (redacted, capped): journaled as `NodeNoted` just before the outcome. */
+  notes?: readonly NodeNote[];
+};
+
+/** What one activation accumulates while it runs: the credentials it read and the notes it made. */
+export interface ActivationScope {
+  credentials: ActivationCredentials;
+  notes: ActivationNotes;
+}
+
+export function activationScope(services: Pick<ExecutionServices, 'credentials' | 'now'>): ActivationScope {
+  const credentials = new ActivationCredentials(services.credentials);
+  return { credentials, notes: new ActivationNotes(services.now, () => credentials.used) };
+}
+
+/** The outcome with the notes made so far (none: unchanged). */
+export function withNotes(outcome: ExecutionOutcome, notes: ActivationNotes): ExecutionOutcome {
+  const noted = notes.drain();
+  return noted.length === 0 ? outcome : { ...outcome, notes: noted };
+}
 
 export interface ActivationRef {
   runId: string;
@@ -35,6 +58,8 @@ export interface ActivationRef {
   input: unknown;
   /** The run, for the `run` of `{{ }}` expressions; required to execute a node that has some. */
   run?: RunInfo;
+  /** The run was started in playback mode (`ctx.playback`). */
+  playback?: boolean;
   /**
    * When the activation was scheduled (journaled): the time the sandbox helpers answer
    * (`$date.now()`), the same on every attempt and after a crash. Absent: the services' clock now.
@@ -48,10 +73,21 @@ export interface ExecutionServices {
   now: () => number;
   credentials: CredentialReader;
   workflows: WorkflowPins;
+  /** Where `ctx.cache` keeps its entries (the engine's store). */
+  cache: CacheStore;
 }
 
-/** The event that journals an outcome. */
-export function outcomeEvent(ref: Omit<ActivationRef, 'input' | 'runId'>, outcome: ExecutionOutcome): NewEvent {
+/** The events that journal an outcome: the node's notes (if any), then the outcome itself. */
+export function outcomeEvents(ref: Omit<ActivationRef, 'input' | 'runId'>, outcome: ExecutionOutcome): NewEvent[] {
+  const base = { activationId: ref.activationId, nodeId: ref.nodeId, attempt: ref.attempt };
+  const notes: NewEvent[] =
+    outcome.notes && outcome.notes.length > 0
+      ? [{ ...base, type: 'NodeNoted', data: { notes: [...outcome.notes] } }]
+      : [];
+  return [...notes, outcomeEvent(ref, outcome)];
+}
+
+function outcomeEvent(ref: Omit<ActivationRef, 'input' | 'runId'>, outcome: ExecutionOutcome): NewEvent {
   const base = { activationId: ref.activationId, nodeId: ref.nodeId, attempt: ref.attempt };
   switch (outcome.kind) {
     case 'completed':
@@ -72,9 +108,10 @@ export function contextFor(
   activation: ActivationRef,
   services: ExecutionServices,
   signal: AbortSignal,
-  credentials = new ActivationCredentials(services.credentials),
+  scope: ActivationScope = activationScope(services),
   config: unknown = node.config,
 ): NodeContext<unknown> {
+  const { credentials, notes } = scope;
   return {
     runId: activation.runId,
     activationId: activation.activationId,
@@ -84,11 +121,14 @@ export function contextFor(
     input: activation.input,
     config,
     signal,
-    log: credentials.logger(services.logger),
+    log: notes.logger(),
+    note: (note) => notes.add(note),
     sandbox: atTime(services.sandbox, activationTime(activation, services)),
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
+    cache: nodeCache(services.cache, node.node.type, services.now, services.logger, () => credentials.used),
+    playback: activation.playback === true,
     now: services.now,
   };
 }
@@ -98,8 +138,9 @@ export async function executeActivation(
   activation: ActivationRef,
   services: ExecutionServices,
   signal: AbortSignal,
+  scope: ActivationScope = activationScope(services),
 ): Promise<ExecutionOutcome> {
-  const credentials = new ActivationCredentials(services.credentials);
+  const { credentials, notes } = scope;
   try {
     const config =
       node.templates.length === 0
@@ -110,10 +151,11 @@ export async function executeActivation(
             atTime(services.sandbox, activationTime(activation, services)),
             signal,
           );
-    const result = await node.definition.execute(contextFor(node, activation, services, signal, credentials, config));
-    return credentials.redact(withConfig(toOutcome(node, result), node, config));
+    const result = await node.definition.execute(contextFor(node, activation, services, signal, scope, config));
+    return withNotes(credentials.redact(withConfig(toOutcome(node, result), node, config)), notes);
   } catch (error) {
-    return credentials.redact({ kind: 'failed', error: toFailure(error) });
+    // Notes made before the failure are kept: they are what explains it.
+    return withNotes(credentials.redact({ kind: 'failed', error: toFailure(error) }), notes);
   }
 }
 
@@ -142,11 +184,14 @@ export function executeInline(
   activation: ActivationRef,
   services: ExecutionServices,
 ): ExecutionOutcome {
-  const credentials = new ActivationCredentials(services.credentials);
-  return credentials.redact(
-    settleNow(node, 'execute', () =>
-      node.definition.execute(contextFor(node, activation, services, neverAborted(), credentials)),
+  const scope = activationScope(services);
+  return withNotes(
+    scope.credentials.redact(
+      settleNow(node, 'execute', () =>
+        node.definition.execute(contextFor(node, activation, services, neverAborted(), scope)),
+      ),
     ),
+    scope.notes,
   );
 }
 
@@ -168,15 +213,18 @@ export function resumeActivation(
       error: { message: `${node.node.type} cannot resume from a wait`, kind: 'engine.no-resume', retryable: false },
     };
   const resume = definition.resume.bind(definition);
-  const credentials = new ActivationCredentials(services.credentials);
-  return credentials.redact(
-    withConfig(
-      settleNow(node, 'resume', () =>
-        resume(contextFor(node, activation, services, neverAborted(), credentials, config), outcome),
+  const scope = activationScope(services);
+  return withNotes(
+    scope.credentials.redact(
+      withConfig(
+        settleNow(node, 'resume', () =>
+          resume(contextFor(node, activation, services, neverAborted(), scope, config), outcome),
+        ),
+        node,
+        config,
       ),
-      node,
-      config,
     ),
+    scope.notes,
   );
 }
 

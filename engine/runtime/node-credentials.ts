@@ -2,7 +2,7 @@
 // remembers it, and whatever leaves the activation (its error, details, logs, output) is redacted
 // of the values it read and of any URL user info.
 import { CredentialError, howToSet, redactText, redactValue, type CredentialStore } from '../credentials/index.js';
-import { NodeError, type Credentials, type Logger } from '../sdk/index.js';
+import { NodeError, type Credentials } from '../sdk/index.js';
 import type { ExecutionOutcome } from './execute.js';
 
 export type CredentialReader = Pick<CredentialStore, 'get'>;
@@ -33,16 +33,9 @@ export class ActivationCredentials implements Credentials {
     return value;
   }
 
-  /** The node's logger, redacting what it is given. */
-  logger(base: Logger): Logger {
-    const wrap =
-      (level: keyof Logger) =>
-      (message: string, fields?: Record<string, unknown>): void =>
-        base[level](
-          redactText(message, this.#used),
-          fields && (redactValue(fields, this.#used) as Record<string, unknown>),
-        );
-    return { info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+  /** The values read so far: what the activation's notes are redacted of. */
+  get used(): readonly string[] {
+    return this.#used;
   }
 
   /** The outcome as it may be journaled. */

@@ -37,7 +37,15 @@ export class RunCommands {
    */
   async start(
     workflowId: string,
-    options: { input?: unknown; version?: number; parentRunId?: string; trigger?: string; by?: string } = {},
+    options: {
+      input?: unknown;
+      version?: number;
+      parentRunId?: string;
+      trigger?: string;
+      by?: string;
+      /** Nodes answer from recorded answers where they have one (`ctx.playback`). */
+      playback?: boolean;
+    } = {},
   ): Promise<RunRecord> {
     const { store, book, commits } = this.#deps;
     const versionNumber = options.version ?? (await store.workflows.latestVersionNumber(workflowId));
@@ -64,7 +72,9 @@ export class RunCommands {
       runIds: [],
       creates: runId,
       apply: (batch) =>
-        begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger, starter(options.by)),
+        begin(batch, { runId, workflowId, input, parentRunId, forkOf: null }, workflow, trigger, starter(options.by), {
+          playback: options.playback === true,
+        }),
     });
     return this.#record(runId);
   }
@@ -158,7 +168,7 @@ export class RunCommands {
    */
   async fork(
     originId: string,
-    options: { seq: number; on?: ForkTarget; setOutput?: Readonly<Record<string, unknown>> },
+    options: { seq: number; on?: ForkTarget; setOutput?: Readonly<Record<string, unknown>>; playback?: boolean },
   ): Promise<RunRecord> {
     const { store, book, commits } = this.#deps;
     const origin = await store.getRun(originId);
@@ -191,7 +201,9 @@ export class RunCommands {
       runIds: [],
       creates: runId,
       apply: (batch) => {
-        begin(batch, { runId, workflowId, input, parentRunId: null, forkOf: from }, workflow, trigger, null);
+        begin(batch, { runId, workflowId, input, parentRunId: null, forkOf: from }, workflow, trigger, null, {
+          playback: options.playback === true,
+        });
         // Inherit each node once the fork's orchestrator has scheduled it, in the origin's
         // completion order; what is left scheduled is the fork's own work.
         const left = new Map(inherited);
@@ -274,6 +286,7 @@ export function begin(
   workflow: CompiledWorkflow,
   triggerNodeId: string,
   startedBy: string | null,
+  mode: { playback?: boolean } = {},
 ): void {
   const { runId, workflowId, input, parentRunId } = run;
   batch.create({ ...run, version: workflow.version }, workflow, initialState(runId));
@@ -290,6 +303,7 @@ export function begin(
       triggerNodeId,
       parentRunId,
       ...(startedBy !== null && { startedBy }),
+      ...(mode.playback === true && { playback: true }),
     },
   });
 }

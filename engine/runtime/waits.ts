@@ -6,7 +6,7 @@ import type { TimerRecord } from '../store/index.js';
 import { waitKindOf, type SignalRecord, type WaitOutcome, type WaitResolution } from '../waits/index.js';
 import type { Batch } from './batch.js';
 import { EngineError } from './errors.js';
-import { outcomeEvent, resumeActivation, type ExecutionServices } from './execute.js';
+import { outcomeEvents, resumeActivation, type ExecutionServices } from './execute.js';
 
 /** How a fired timer ended: its normal port, skipped (`missed`), asked a person, a retry, a timeout. */
 export type FiredOutcome = 'fired' | 'skipped' | 'asked' | 'retried' | 'timed-out' | 'failed';
@@ -186,5 +186,5 @@ export function resolveWait(
     });
   const config = activation.waitConfig === undefined ? node.config : activation.waitConfig;
   const outcome = resumeActivation(node, { ...ref, input: activation.input }, services, resolution.outcome, config);
-  batch.record(runId, outcomeEvent(ref, outcome));
+  for (const event of outcomeEvents(ref, outcome)) batch.record(runId, event);
 }

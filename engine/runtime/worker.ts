@@ -9,7 +9,7 @@ import type { ClaimRequest, CommitBatch, ReadyRecord, Store } from '../store/ind
 import type { Batch, Started } from './batch.js';
 import type { Clock } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
-import { executeInline, outcomeEvent, type ExecutionOutcome, type ExecutionServices } from './execute.js';
+import { executeInline, outcomeEvents, type ExecutionOutcome, type ExecutionServices } from './execute.js';
 import type { CommitItem, CommitListener, CommitParticipant, GroupCommit } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
@@ -319,6 +319,7 @@ export class Worker implements CommitParticipant {
       attempt: row.attempt,
       input: activation.input,
       run: { id: row.runId, input: run.state.input, startedAt: run.state.startedAt },
+      playback: run.state.playback,
       scheduledAt: activation.scheduledAt,
       workflow: run.workflow,
       startedAt: batch.at,
@@ -326,7 +327,8 @@ export class Worker implements CommitParticipant {
     };
     // `{{ }}` expressions run in the sandbox, which answers asynchronously: not inline then.
     if (node?.definition.inline && node.templates.length === 0) {
-      batch.record(row.runId, outcomeEvent(started, executeInline(node, started, this.#deps.services)));
+      for (const event of outcomeEvents(started, executeInline(node, started, this.#deps.services)))
+        batch.record(row.runId, event);
       return;
     }
     lease(deadline);
@@ -354,7 +356,7 @@ export class Worker implements CommitParticipant {
         // Cut off when the run started compensating: its outcome no longer counts.
         if (run.state.activations.get(activationId)?.status === 'cancelled') return;
         batch.requireLease(runId, activationId, attempt);
-        batch.record(runId, outcomeEvent(started, outcome));
+        for (const event of outcomeEvents(started, outcome)) batch.record(runId, event);
       },
       settle: this.#logRefusal('an outcome'),
       holdsLease: (leaseRun, leaseActivation) => leaseRun === runId && leaseActivation === activationId,

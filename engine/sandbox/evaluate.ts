@@ -13,7 +13,8 @@ import {
 import { OUTPUT_TOO_LARGE, outputTooLargeMessage } from '../sdk/index.js';
 import { GLOBAL_GUARD_SOURCE } from './global-guard.js';
 import { HELPERS_SOURCE } from './helpers.js';
-import type { ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
+import type { CapturedConsole, ThreadFailure, ThreadOutcome, ThreadRequest } from './protocol.js';
+import type { ConsoleLine } from '../sdk/index.js';
 
 const STACK_LIMIT_BYTES = 256 * 1024; // larger limits overflow the host stack before the guest's
 const USER_CODE_FILE = 'code.js';
@@ -22,6 +23,9 @@ const LINE_OFFSET = { function: 3, expression: 4 } as const;
 const MARKER = '__stepwiseSandbox';
 /** Compiled sources kept per environment; the oldest is dropped past this. */
 const MAX_COMPILED = 200;
+/** What one activation's console keeps (a memory bound; the journal keeps fewer: NOTES_LIMIT); lines past it are counted. */
+export const CONSOLE_LIMIT = { lines: 1000, chars: 256 * 1024, lineChars: 4096 } as const;
+const CONSOLE_LEVELS: readonly ConsoleLine['level'][] = ['log', 'info', 'warn', 'error'];
 
 /**
  * Freezes every object user code can reach: everything reachable from globalThis (values, accessors,
@@ -89,6 +93,8 @@ const LOCKDOWN = `(() => {
 
 export interface Evaluation {
   outcome: ThreadOutcome;
+  /** What the code printed before it returned, threw or was stopped. */
+  console: CapturedConsole;
   /** False when QuickJS failed its own teardown: the module's heap cannot be trusted any more. */
   intact: boolean;
 }
@@ -106,6 +112,10 @@ export class Environment {
   readonly #reseed: QuickJSHandle;
   readonly #setTime: QuickJSHandle;
   readonly #globalsIntact: QuickJSHandle;
+  /** The host function the guest's `console` prints through; lines go to `printed`. */
+  readonly sink: QuickJSHandle;
+  printed: CapturedConsole = { lines: [], dropped: 0 };
+  #printedChars = 0;
   /** Activations run here so far. */
   served = 0;
 
@@ -118,6 +128,24 @@ export class Environment {
     this.#globalsIntact = this.context.unwrapResult(this.context.evalCode(GLOBAL_GUARD_SOURCE, 'global-guard.js'));
     this.#reseed = this.context.unwrapResult(this.context.evalCode(LOCKDOWN, 'lockdown.js'));
     if (!this.#checkGlobals()) throw new Error('the sandbox globals could not be recorded'); // records them
+    this.sink = this.context.newFunction('print', (levelHandle, textHandle) => {
+      const level = this.context.getString(levelHandle) as ConsoleLine['level'];
+      const text = this.context.getString(textHandle);
+      const line = text.length > CONSOLE_LIMIT.lineChars ? `${text.slice(0, CONSOLE_LIMIT.lineChars)}…` : text;
+      const { printed } = this;
+      if (printed.lines.length >= CONSOLE_LIMIT.lines || this.#printedChars + line.length > CONSOLE_LIMIT.chars) {
+        printed.dropped += 1;
+        return;
+      }
+      printed.lines.push({ level: CONSOLE_LEVELS.includes(level) ? level : 'log', text: line });
+      this.#printedChars += line.length;
+    });
+  }
+
+  /** Starts an activation's console afresh. */
+  clearConsole(): void {
+    this.printed = { lines: [], dropped: 0 };
+    this.#printedChars = 0;
   }
 
   /** A fresh seed for Math.random, so no activation can predict or observe another's draws. */
@@ -176,7 +204,7 @@ export class Environment {
 
   /** False when QuickJS failed its own teardown. */
   dispose(): boolean {
-    for (const handle of [this.#reseed, this.#setTime, this.#globalsIntact])
+    for (const handle of [this.#reseed, this.#setTime, this.#globalsIntact, this.sink])
       if (!disposed(() => handle.dispose())) return false;
     for (const { call, serialize } of this.#compiled.values())
       if (!disposed(() => call.dispose()) || !disposed(() => serialize.dispose())) return false;
@@ -196,19 +224,20 @@ export function evaluate(environment: Environment, request: ThreadRequest, exhau
     runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + request.timeoutMs));
     environment.reseed();
     environment.setTime(request.now);
+    environment.clearConsole();
     environment.served += 1;
     let outcome = run(environment, request);
     // Out of memory, QuickJS may throw null (no memory left for an error): the refused growth tells.
     if (!outcome.ok && exhausted()) outcome = { ok: false, error: outOfMemory(request) };
     // After an interrupt or out of memory its heap may be inconsistent, and its teardown abort.
     if (!outcome.ok && (outcome.error.kind === 'code.memory' || outcome.error.kind === 'code.timeout'))
-      return { outcome, intact: false };
+      return { outcome, intact: false, console: environment.printed };
     runtime.removeInterruptHandler();
-    return { outcome, intact: true };
+    return { outcome, intact: true, console: environment.printed };
   } catch (error) {
     // Unwound through QuickJS: its heap is inconsistent and tearing it down would abort. The
     // thread is replaced, and the instance goes with it.
-    if (error instanceof SandboxDamaged) return { outcome: error.outcome, intact: false };
+    if (error instanceof SandboxDamaged) return { outcome: error.outcome, intact: false, console: environment.printed };
     throw error;
   }
 }
@@ -233,11 +262,28 @@ function wrapperOf(request: ThreadRequest): string {
     request.mode === 'function'
       ? `"use strict";\n${request.source}\n`
       : `"use strict";\nreturn (\n${request.source}\n);`;
+  // `console` is a parameter, made per call around the host's sink: the global object is frozen,
+  // and a console of its own per activation keeps nothing from one activation to the next.
   return `(function () {
-  const __fn = Object.freeze(new Function('input', ${JSON.stringify(body)}));
+  const __fn = Object.freeze(new Function('input', 'console', ${JSON.stringify(body)}));
+  const __text = (value) => {
+    if (typeof value === 'string') return value;
+    if (value instanceof Error) return value.name + ': ' + value.message;
+    if (typeof value === 'function') return '[Function' + (value.name ? ': ' + value.name : '') + ']';
+    if (typeof value === 'bigint') return String(value) + 'n';
+    if (value === undefined || typeof value === 'symbol') return String(value);
+    try { const text = JSON.stringify(value); return text === undefined ? String(value) : text; } catch { return String(value); }
+  };
   let __result;
   return Object.freeze([
-    Object.freeze(function (__json) { __result = undefined; __result = __fn(JSON.parse(__json)); }),
+    Object.freeze(function (__json, __sink) {
+      __result = undefined;
+      const __print = (level) => Object.freeze((...values) => { __sink(level, values.map(__text).join(' ')); });
+      const __console = Object.freeze({
+        log: __print('log'), info: __print('info'), warn: __print('warn'), error: __print('error'), debug: __print('log'),
+      });
+      __result = __fn(JSON.parse(__json), __console);
+    }),
     Object.freeze(function (__max) {
       const __value = __result;
       __result = undefined;
@@ -264,7 +310,7 @@ function run(environment: Environment, request: ThreadRequest): ThreadOutcome {
   if ('error' in compiled) return failed(context, compiled.error, request);
   const { call, serialize } = compiled.ok;
   const json = context.newString(request.inputJson);
-  const called = callGuarded(context, call, json, {
+  const called = callGuarded(context, call, [json, environment.sink], {
     kind: 'code.error',
     message: 'InternalError: stack overflow (recursion too deep)',
   });
@@ -272,7 +318,7 @@ function run(environment: Environment, request: ThreadRequest): ThreadOutcome {
   if (called.error) return failed(context, called.error, request);
   called.value.dispose();
   const max = context.newNumber(request.maxOutputBytes);
-  const result = callGuarded(context, serialize, max, failureOf({ [MARKER]: 'too-deep' }, request));
+  const result = callGuarded(context, serialize, [max], failureOf({ [MARKER]: 'too-deep' }, request));
   max.dispose();
   if (result.error) return failed(context, result.error, request);
   const text = context.typeof(result.value) === 'string' ? context.getString(result.value) : null;
@@ -286,9 +332,9 @@ function run(environment: Environment, request: ThreadRequest): ThreadOutcome {
 
 /** Native recursion in WebAssembly (JSON.stringify, a deep structure) can exhaust the thread's own
  * stack before QuickJS's check: V8 unwinds through QuickJS, and `onOverflow` is the outcome. */
-function callGuarded(context: QuickJSContext, fn: QuickJSHandle, arg: QuickJSHandle, onOverflow: ThreadFailure) {
+function callGuarded(context: QuickJSContext, fn: QuickJSHandle, args: QuickJSHandle[], onOverflow: ThreadFailure) {
   try {
-    return context.callFunction(fn, context.undefined, arg);
+    return context.callFunction(fn, context.undefined, ...args);
   } catch (error) {
     if (error instanceof RangeError) throw new SandboxDamaged(onOverflow);
     throw error;

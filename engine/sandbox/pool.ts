@@ -137,7 +137,7 @@ export class SandboxPool implements Sandbox {
   #assign(slot: Slot, job: Job): void {
     let request: ThreadRequest;
     try {
-      const { input, signal: _signal, ...rest } = job.request;
+      const { input, signal: _signal, onConsole: _onConsole, ...rest } = job.request;
       request = { ...rest, inputJson: JSON.stringify(input ?? null) };
     } catch (error) {
       settle(
@@ -172,6 +172,7 @@ export class SandboxPool implements Sandbox {
       this.#queue.unshift(job);
       return this.#pump();
     }
+    if (message.console) job.request.onConsole?.(message.console.lines, message.console.dropped);
     settle(job, outcome.ok ? undefined : failure(outcome.error), outcome.ok ? parse(outcome.json) : undefined);
     this.#pump();
   }

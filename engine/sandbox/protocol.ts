@@ -1,9 +1,9 @@
 // The messages between the sandbox pool (engine thread) and a sandbox thread. Everything crosses as
 // plain data: the input and the result as JSON text, a failure as its kind and message.
-import type { SandboxRequest } from '../sdk/index.js';
+import type { ConsoleLine, SandboxRequest } from '../sdk/index.js';
 
 /** A request as the thread gets it: no AbortSignal (the pool handles cancellation). */
-export interface ThreadRequest extends Omit<SandboxRequest, 'input' | 'signal'> {
+export interface ThreadRequest extends Omit<SandboxRequest, 'input' | 'signal' | 'onConsole'> {
   inputJson: string;
 }
 
@@ -27,4 +27,10 @@ export type ThreadMessage =
   /** Sent only after loading a WebAssembly instance: the code starts now, time it from here. */
   | { id: number; started: true }
   /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
-  | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean };
+  | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean; console?: CapturedConsole };
+
+/** What the code printed (`dropped`: lines past the cap). */
+export interface CapturedConsole {
+  lines: ConsoleLine[];
+  dropped: number;
+}

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { Environment, evaluate } from './evaluate.js';
-import type { ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
+import type { CapturedConsole, ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
 
 // @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
 interface WasmMemory {
@@ -58,6 +58,7 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   let outcome: ThreadOutcome;
   let retire = false;
   let reused = false;
+  let printed: CapturedConsole | undefined;
   try {
     const warm = loaded?.memoryLimitBytes === request.memoryLimitBytes;
     const module = await moduleFor(request.memoryLimitBytes);
@@ -73,6 +74,7 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
     exhausted = false;
     const evaluation = evaluate(environment, request, () => exhausted);
     outcome = evaluation.outcome;
+    printed = evaluation.console;
     retire ||= !evaluation.intact;
     // A promise job left queued would run in someone else's activation; garbage QuickJS does not
     // collect (its GC threshold cannot count in this build) would shrink the next one's memory:
@@ -88,7 +90,13 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
     retire = true;
   }
   retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
-  post({ id, outcome, retire, reused });
+  post({
+    id,
+    outcome,
+    retire,
+    reused,
+    ...(printed && printed.lines.length + printed.dropped > 0 && { console: printed }),
+  });
   // Made while idle: a locked-down context costs more than a small activation.
   try {
     if (!retire && loaded) environment ??= new Environment(loaded.module);

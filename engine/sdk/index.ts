@@ -40,6 +40,17 @@ export interface SandboxRequest {
    * activation was scheduled, journaled), so a retry or a recovery sees the same. Nodes leave it out.
    */
   now?: number;
+  /**
+   * Gets what the code printed with `console.*` (capped; `dropped`: lines past the cap), once,
+   * before `evaluate` settles — also when the code threw or ran out of time.
+   */
+  onConsole?: (lines: ConsoleLine[], dropped: number) => void;
+}
+
+/** A line the code printed: strings as they are, other values as JSON, separated by spaces. */
+export interface ConsoleLine {
+  level: 'log' | 'info' | 'warn' | 'error';
+  text: string;
 }
 
 /**
@@ -65,7 +76,17 @@ export interface NodeContext<Config> {
   config: Config;
   /** Aborted when the run is cancelled, the engine shuts down or the start-to-close timeout passes. */
   signal: AbortSignal;
+  /**
+   * The node's log: journaled with the activation's end (a `NodeNoted` event, kind `log`, the
+   * fields as its data), shown in the run view and `stepwise show`. Capped and redacted like notes.
+   */
   log: Logger;
+  /**
+   * Notes a record in the journal (an LLM attempt, a console line), journaled with the activation's
+   * end in the same commit, also when it fails. At most 200 notes / 64 KiB per activation; past
+   * that a last note says how many were dropped. Credential values and URL user info are redacted.
+   */
+  note(note: NoteInput): void;
   sandbox: Sandbox;
   /** Named secrets (API keys, tokens), read by name from the node's config; values never go in config. */
   credentials: Credentials;
@@ -73,7 +94,34 @@ export interface NodeContext<Config> {
   limits: NodeLimits;
   /** The saved workflows, for nodes that start child runs. */
   workflows: WorkflowPins;
+  /**
+   * Answers recorded by earlier activations of this node type (any run), for nodes whose calls
+   * cost money (llm.chat). Shared by the engine's runs; bounded (least recently used go first).
+   */
+  cache: NodeCache;
+  /** The run was started in playback mode: use a recorded answer (`cache`) instead of calling out. */
+  playback: boolean;
   now(): number;
+}
+
+export interface NodeCache {
+  /**
+   * The value put under `key` (any JSON: the engine hashes its canonical JSON with sha-256, within
+   * the node type), or undefined. Never put a secret in a key or a value: entries outlive runs.
+   */
+  get(key: unknown): Promise<unknown>;
+  put(key: unknown, value: unknown): Promise<void>;
+}
+
+export type NoteLevel = 'info' | 'warn' | 'error';
+
+export interface NoteInput {
+  /** What made it, e.g. `console`, `llm.attempt`. */
+  kind: string;
+  message: string;
+  level?: NoteLevel;
+  /** JSON data; kept whole when it fits the activation's budget, else replaced by a note of its size. */
+  data?: unknown;
 }
 
 export interface WorkflowPins {

@@ -390,11 +390,24 @@ export interface Store {
   dueSchedules(now: number, limit: number): Promise<ScheduleRecord[]>;
   /** The earliest next fire time after `after`; null when there is none. */
   nextScheduleDue(after: number): Promise<number | null>;
+  /**
+   * A recorded answer (the node cache, `ctx.cache`): its JSON, or undefined; a hit marks it used
+   * at `now`. `key` is already a hash.
+   */
+  cacheGet(key: string, now: number): Promise<string | undefined>;
+  /**
+   * Records an answer (replacing one under the same key); past `maxEntries` the least recently
+   * used entries go, in the same transaction.
+   */
+  cachePut(key: string, json: string, now: number, maxEntries: number): Promise<void>;
   /** What is left to do: ready (unleased), leased, and timers due before `now + horizon`. */
   pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }>;
 
   close(): Promise<void>;
 }
+
+/** The node cache's bound: entries (least recently used go first) and the largest value kept. */
+export const RESPONSE_CACHE_LIMIT = { entries: 5000, valueBytes: 256 * 1024 } as const;
 
 export { RUN_STATUSES } from '../journal/state.js';
 

@@ -8,7 +8,7 @@ export const code = defineNode({
   typeVersion: 1,
   title: 'Code',
   description:
-    'Runs a JavaScript function body in a sandbox (no file system, network or process). `input` is the node input; the return value is the output.',
+    "Runs a JavaScript function body in a sandbox (no file system, network or process). `input` is the node input; the return value is the output; `console.log` lines go to the run's log.",
   category: 'Data',
   icon: 'code',
   ports: { in: ['in'], out: ['out', 'error'] },
@@ -46,6 +46,17 @@ export const code = defineNode({
       memoryLimitBytes: ctx.config.memoryLimitMb * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
       signal: ctx.signal,
+      // The run's log: each printed line a note (kept also when the code throws or times out).
+      onConsole: (lines, dropped) => {
+        for (const { level, text } of lines)
+          ctx.note({ kind: 'console', level: level === 'log' ? 'info' : level, message: text });
+        if (dropped > 0)
+          ctx.note({
+            kind: 'console',
+            level: 'warn',
+            message: `${dropped} more console line${dropped === 1 ? '' : 's'} dropped`,
+          });
+      },
     });
     return { port: 'out', output };
   },

@@ -1,7 +1,9 @@
 // llm.chat: asks a language model (OpenAI-compatible, Anthropic or Ollama wire format), failing
 // over along an ordered list of providers on 5xx, 429, timeouts, slow answers and invalid output;
-// a request error (4xx, the prompt too long) fails the node. Every provider attempt is in the
-// output's `attempts` (or the failure's details); API keys come from credentials by name.
+// a request error (4xx, the prompt too long) fails the node. Every provider attempt is a journal
+// record (`ctx.note`, kind `llm.attempt`) and in the output's `attempts` (or the failure's
+// details); API keys come from credentials by name. Each answer is recorded in the node cache
+// under a hash of what was asked (never the key), and a playback run answers from it for free.
 import { z } from 'zod';
 import {
   compileJsonSchema,
@@ -124,6 +126,31 @@ interface AttemptRecord {
   usage: Usage | null;
   error: ErrorClass | null;
   message?: string;
+  /** Answered from a recorded answer (playback): nothing was sent, nothing paid. */
+  cached?: true;
+}
+
+/** What the node cache keeps of an answer: never the API key, which is not part of the key either. */
+const cachedAnswerSchema = z.strictObject({
+  text: z.string(),
+  json: z.unknown().optional(),
+  usage: z.strictObject({ inputTokens: z.number(), outputTokens: z.number() }),
+});
+type CachedAnswer = z.infer<typeof cachedAnswerSchema>;
+
+/** What an answer is cached under: the wire format, where, the model and everything sent. */
+function cacheKeyOf(provider: ProviderConfig, chat: ChatRequest): unknown {
+  return { kind: provider.kind, baseUrl: provider.baseUrl, ...chat };
+}
+
+/** One line for the run's log. */
+function attemptLine(record: AttemptRecord): string {
+  const who = `provider ${record.provider + 1} (${record.kind} ${record.model})`;
+  const tokens = record.usage ? `, ${record.usage.inputTokens}+${record.usage.outputTokens} tokens` : '';
+  if (record.cached) return `${who}: recorded answer (playback, not sent)${tokens}`;
+  if (record.error === 'circuit-open') return `${who}: skipped, its circuit breaker is open`;
+  const what = record.error === null ? 'answered' : `${record.error}${record.message ? ` — ${record.message}` : ''}`;
+  return `${who} attempt ${record.attempt}: ${what} in ${record.latencyMs} ms${tokens}`;
 }
 
 type AttemptResult =
@@ -314,22 +341,65 @@ export const llmChat = defineNode({
     const settings: BreakerSettings = config.breaker;
     const fallbackPrompt = typeof ctx.input === 'string' ? ctx.input : JSON.stringify(ctx.input ?? null);
     const attempts: AttemptRecord[] = [];
+    // Each attempt is journaled as it is made (with the activation's end, also when it fails).
+    const record = (attempt: AttemptRecord): void => {
+      attempts.push(attempt);
+      ctx.note({
+        kind: 'llm.attempt',
+        level: attempt.error === null ? 'info' : 'warn',
+        message: attemptLine(attempt),
+        data: { ...attempt, cached: attempt.cached === true },
+      });
+    };
+    const chatOf = (provider: ProviderConfig): ChatRequest => ({
+      model: provider.model,
+      system: provider.system ?? config.system,
+      prompt: provider.prompt ?? config.prompt ?? fallbackPrompt,
+      temperature: config.temperature,
+      maxTokens: config.maxTokens,
+      outputSchema: config.outputSchema,
+    });
+    const answer = (index: number, provider: ProviderConfig, cached: CachedAnswer, cost: number | null) => ({
+      port: 'out',
+      output: {
+        text: cached.text,
+        ...(schema === null ? {} : { json: cached.json }),
+        provider: { index, kind: provider.kind, model: provider.model },
+        usage: cached.usage,
+        costEstimate: cost,
+        attempts,
+      },
+    });
+
+    // Playback: the first provider, in order, with a recorded answer to exactly this request answers.
+    if (ctx.playback)
+      for (const [index, provider] of config.providers.entries()) {
+        const parsed = cachedAnswerSchema.safeParse(await ctx.cache.get(cacheKeyOf(provider, chatOf(provider))));
+        if (!parsed.success || (schema !== null && parsed.data.json === undefined)) continue;
+        const { kind, model } = provider;
+        record({
+          provider: index,
+          kind,
+          model,
+          attempt: 0,
+          latencyMs: 0,
+          status: null,
+          usage: parsed.data.usage,
+          error: null,
+          cached: true,
+        });
+        // Nothing was paid for this answer.
+        return answer(index, provider, parsed.data, 0);
+      }
 
     for (const [index, provider] of config.providers.entries()) {
       const { kind, model } = provider;
       const key = CircuitBreakers.key(kind, provider.baseUrl, model);
       const apiKey = provider.credential === undefined ? null : ctx.credentials.get(provider.credential);
-      const chat: ChatRequest = {
-        model,
-        system: provider.system ?? config.system,
-        prompt: provider.prompt ?? config.prompt ?? fallbackPrompt,
-        temperature: config.temperature,
-        maxTokens: config.maxTokens,
-        outputSchema: config.outputSchema,
-      };
+      const chat = chatOf(provider);
       for (let attempt = 1; attempt <= provider.maxAttempts; attempt += 1) {
         if (circuitBreakers.admit(key, settings, ctx.now()) === 'open') {
-          attempts.push({
+          record({
             provider: index,
             kind,
             model,
@@ -352,7 +422,7 @@ export const llmChat = defineNode({
         const latencyMs = Math.round(performance.now() - started);
         if (result.ok) {
           circuitBreakers.succeeded(key);
-          attempts.push({
+          record({
             provider: index,
             kind,
             model,
@@ -362,19 +432,15 @@ export const llmChat = defineNode({
             usage: result.usage,
             error: null,
           });
-          return {
-            port: 'out',
-            output: {
-              text: result.text,
-              ...(schema === null ? {} : { json: result.json }),
-              provider: { index, kind, model },
-              usage: result.usage,
-              costEstimate: costEstimate(kind, model, result.usage),
-              attempts,
-            },
+          const answered: CachedAnswer = {
+            text: result.text,
+            ...(schema === null ? {} : { json: result.json }),
+            usage: result.usage,
           };
+          await ctx.cache.put(cacheKeyOf(provider, chat), answered);
+          return answer(index, provider, answered, costEstimate(kind, model, result.usage));
         }
-        attempts.push({
+        record({
           provider: index,
           kind,
           model,

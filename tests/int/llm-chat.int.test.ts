@@ -8,7 +8,21 @@ import { CredentialStore, MemoryVault } from '../../engine/credentials/index.js'
 import type { Engine, RunDetail } from '../../engine/runtime/engine.js';
 import { circuitBreakers } from '../../nodes/llm-chat/index.js';
 import { dbPathOf, runWorkflow, testEngine } from '../support/engine.js';
-import { chain, edge, node, workflow } from '../support/harness.js';
+import { writeFileSync } from 'node:fs';
+import type { JournalEvent, NodeNote } from '../../engine/journal/events.js';
+import {
+  chain,
+  edge,
+  finished,
+  node,
+  printed,
+  runCli,
+  spawnCli,
+  startHoldingServer,
+  tempDir,
+  until,
+  workflow,
+} from '../support/harness.js';
 import { start, type MockLlm } from '../support/mock-llm.js';
 
 const SECRET = 'sk-test-9f8e7d6c5b4a-never-journaled';
@@ -483,4 +497,226 @@ describe('llm.chat durability and secrets', () => {
     const [first] = twoProviders();
     expect(fields({ providers: [{ ...first, credential: '{{ input.key }}' }] })).toEqual(['providers.0.credential']);
   });
+});
+
+/** The `llm.attempt` notes journaled for node "ask", in order: [provider index, error class, cached]. */
+function journaled(events: readonly JournalEvent[]): [number, string | null, boolean][] {
+  return events
+    .flatMap((event) => (event.type === 'NodeNoted' && event.nodeId === 'ask' ? event.data.notes : []))
+    .filter((note: NodeNote) => note.kind === 'llm.attempt')
+    .map((note) => {
+      const data = note.data as { provider: number; error: string | null; cached: boolean };
+      return [data.provider, data.error, data.cached];
+    });
+}
+
+describe('llm.chat journal records', () => {
+  it('each attempt of the failover matrix is a journal record with its error class, latency and tokens', async () => {
+    const engine = await engineWithKeys();
+    // The newest matching fault answers first.
+    mock.setFault({ status: 429, retryAfter: '600' }, { model: 'primary', times: 1 });
+    mock.setFault({ status: 503 }, { model: 'primary', times: 1 });
+    mock.setFault({ text: '{"ok":true}' }, { model: 'backup' });
+    mock.setFault({ text: 'not json' }, { model: 'backup', times: 1 });
+    const run = await runWorkflow(
+      engine,
+      askFlow('records', {
+        providers: [
+          { kind: 'openai', baseUrl: `${mock.url}/v1`, model: 'primary', maxAttempts: 3 },
+          { kind: 'openai', baseUrl: `${mock.url}/v1`, model: 'backup', maxAttempts: 2, credential: 'llm_key' },
+        ],
+        outputSchema: { type: 'object' },
+        maxRetryAfterMs: 1000,
+      }),
+    );
+    mock.clearFaults();
+    expect(run.status).toBe('completed');
+    // 503 → retried; 429 with a Retry-After over the budget → next provider; not JSON → retried.
+    expect(journaled(run.events)).toEqual([
+      [0, 'http-5xx', false],
+      [0, 'http-429', false],
+      [1, 'not-json', false],
+      [1, null, false],
+    ]);
+    const notes = run.events.flatMap((event) => (event.type === 'NodeNoted' ? event.data.notes : []));
+    expect(notes[0]).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(/^provider 1 \(openai primary\) attempt 1: http-5xx/),
+    });
+    expect(notes[3]).toMatchObject({
+      level: 'info',
+      message: expect.stringMatching(/^provider 2 \(openai backup\) attempt 2: answered in \d+ ms, \d+\+\d+ tokens$/),
+      data: {
+        kind: 'openai',
+        model: 'backup',
+        status: 200,
+        usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+      },
+    });
+    // Journaled with the completion, in its commit.
+    const noted = run.events.find((event) => event.type === 'NodeNoted');
+    expect(run.events.find((event) => event.type === 'NodeCompleted' && event.nodeId === 'ask')?.seq).toBe(
+      (noted?.seq ?? 0) + 1,
+    );
+    expect(JSON.stringify(run.events)).not.toContain(SECRET);
+  });
+
+  it('a request error fails the node, and its attempts are journaled with the failure', async () => {
+    mock.setFault({ status: 400, contextLength: true }, { model: 'primary' });
+    const run = await runWorkflow(await engineWithKeys(), askFlow('records-400', { providers: twoProviders() }));
+    expect(run.status).toBe('failed');
+    expect(journaled(run.events)).toEqual([[0, 'context-length', false]]);
+  });
+});
+
+describe('llm.chat playback', () => {
+  const flow = () => askFlow('playback', { providers: twoProviders(), system: 'Classify.' });
+
+  it('stepwise run --playback and fork --playback answer from the record', { timeout: 60_000 }, async () => {
+    const dir = tempDir('stepwise-llm-cli-');
+    try {
+      const file = join(dir.path, 'flow.json');
+      writeFileSync(file, JSON.stringify(flow()));
+      const first = await runCli(['run', file, '--input', '{"order":4}', '--json'], { db: dir.db });
+      expect(first.code, first.stderr).toBe(0);
+      expect(mock.requests).toHaveLength(1);
+      const played = await runCli(['run', file, '--input', '{"order":4}', '--playback', '--json'], { db: dir.db });
+      expect(played.code, played.stderr).toBe(0);
+      const outputOfCli = (stdout: string) => (JSON.parse(stdout) as { output: LlmOutput }).output;
+      expect(outputOfCli(played.stdout)).toMatchObject({
+        text: outputOfCli(first.stdout).text,
+        provider: outputOfCli(first.stdout).provider,
+        costEstimate: 0,
+      });
+      const { runId } = JSON.parse(first.stdout) as { runId: string };
+      const forked = await runCli(['fork', runId, '--at', '1', '--playback', '--json'], { db: dir.db });
+      expect(forked.code, forked.stderr).toBe(0);
+      const worked = await runCli(['worker', '--until-idle'], { db: dir.db });
+      expect(worked.code, worked.stderr).toBe(0);
+      const fork = JSON.parse(
+        (await runCli(['show', (JSON.parse(forked.stdout) as { runId: string }).runId, '--json'], { db: dir.db }))
+          .stdout,
+      ) as { status: string; events: JournalEvent[] };
+      expect(fork.status).toBe('completed');
+      expect(journaled(fork.events)).toEqual([[0, null, true]]);
+      expect(mock.requests).toHaveLength(1);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('a playback run of the same input answers from the recorded answer: no call, the same output, no cost', async () => {
+    const engine = await engineWithKeys();
+    const first = await runWorkflow(engine, flow(), { order: 1 });
+    expect(mock.requests).toHaveLength(1);
+    const played = await engine.commands.start(first.workflowId, { input: { order: 1 }, playback: true });
+    const replayed = await engine.waitForRun(played.runId, { timeoutMs: 15_000 });
+    expect(mock.requests).toHaveLength(1);
+    const [original, again] = [outputOf(first), outputOf(replayed)];
+    expect({ ...again, attempts: undefined, costEstimate: undefined }).toEqual({
+      ...original,
+      attempts: undefined,
+      costEstimate: undefined,
+    });
+    expect(again.costEstimate).toBe(0);
+    expect(journaled(replayed.events)).toEqual([[0, null, true]]);
+    expect(replayed.events[0]).toMatchObject({ type: 'RunStarted', data: { playback: true } });
+
+    // A fork in playback mode from before the node ran: the node runs again, from the record.
+    const fork = await engine.commands.fork(first.runId, { seq: 1, playback: true });
+    const forked = await engine.waitForRun(fork.runId, { timeoutMs: 15_000 });
+    expect(outputOf(forked).text).toBe(original.text);
+    expect(mock.requests).toHaveLength(1);
+
+    // A run that is not in playback mode calls the provider, recorded answer or not.
+    await engine.waitForRun((await engine.commands.start(first.workflowId, { input: { order: 1 } })).runId, {
+      timeoutMs: 15_000,
+    });
+    expect(mock.requests).toHaveLength(2);
+  });
+
+  it('a playback run whose request was never answered calls the provider (and records the answer)', async () => {
+    const engine = await engineWithKeys();
+    const saved = await engine.workflows.save(flow());
+    engine.startWorker();
+    const miss = await engine.commands.start(saved.workflowId, {
+      input: { order: 2 },
+      playback: true,
+      version: saved.version,
+    });
+    const missed = await engine.waitForRun(miss.runId, { timeoutMs: 15_000 });
+    expect(mock.requests).toHaveLength(1);
+    expect(journaled(missed.events)).toEqual([[0, null, false]]);
+    const hit = await engine.commands.start(saved.workflowId, {
+      input: { order: 2 },
+      playback: true,
+      version: saved.version,
+    });
+    expect(outputOf(await engine.waitForRun(hit.runId, { timeoutMs: 15_000 })).text).toBe(outputOf(missed).text);
+    expect(mock.requests).toHaveLength(1);
+    // Another parameter is another request: not answered from the record.
+    const other = await engine.workflows.save(
+      askFlow('playback', { providers: twoProviders(), system: 'Classify.', temperature: 0.5 }),
+    );
+    const differs = await engine.commands.start(other.workflowId, {
+      input: { order: 2 },
+      playback: true,
+      version: other.version,
+    });
+    await engine.waitForRun(differs.runId, { timeoutMs: 15_000 });
+    expect(mock.requests).toHaveLength(2);
+  });
+
+  it(
+    'killed after the answer was checkpointed, the run goes on without asking the model again',
+    { timeout: 60_000 },
+    async () => {
+      const dir = tempDir('stepwise-llm-crash-');
+      const held = await startHoldingServer();
+      try {
+        const file = join(dir.path, 'flow.json');
+        writeFileSync(
+          file,
+          JSON.stringify(
+            workflow(
+              'crash',
+              [
+                node('start', 'trigger.manual'),
+                node('ask', 'llm.chat', { providers: twoProviders() }, { retry: { maxAttempts: 1 } }),
+                node('store', 'http.request', { method: 'POST', url: `${held.url}/store` }),
+                node('end', 'output'),
+              ],
+              [edge('start', 'ask'), edge('ask', 'store'), edge('store', 'end')],
+            ),
+          ),
+        );
+        const started = await runCli(['start', file, '--input', '{"order":3}', '--json'], { db: dir.db });
+        expect(started.code, started.stderr).toBe(0);
+        const worker = spawnCli(['worker'], { db: dir.db });
+        const exit = finished(worker);
+        await printed(worker, 'stepwise worker: running');
+        // The model answered and the next node is executing: the answer is committed.
+        await until(() => held.held.length === 1, 'the store request', 20_000);
+        worker.kill('SIGKILL');
+        expect((await exit).signal).toBe('SIGKILL');
+        expect(mock.requests).toHaveLength(1);
+
+        const again = spawnCli(['worker', '--until-idle'], { db: dir.db });
+        const done = finished(again);
+        await until(() => held.held.length === 2, 'the store request again', 30_000);
+        held.answer(1, { stored: true });
+        const result = await done;
+        expect(result.code, result.stderr).toBe(0);
+        const { runId } = JSON.parse(started.stdout) as { runId: string };
+        const shown = JSON.parse((await runCli(['show', runId, '--json'], { db: dir.db })).stdout) as {
+          status: string;
+        };
+        expect(shown.status).toBe('completed');
+        expect(mock.requests).toHaveLength(1);
+      } finally {
+        await held.close();
+        dir.cleanup();
+      }
+    },
+  );
 });

@@ -165,7 +165,6 @@ describe('credentials in workflows', () => {
   });
 
   it('redacts a credential value from a node error, its details, its logs and its output, and URL user info', async () => {
-    const lines: string[] = [];
     const leaky = defineNode({
       type: 'test.leaky',
       typeVersion: 1,
@@ -192,11 +191,6 @@ describe('credentials in workflows', () => {
     const engine = testEngine({
       registry: new NodeRegistry([...builtinNodes, leaky]),
       credentials: new CredentialStore(new MemoryVault(), {}),
-      logger: {
-        info: (message, fields) => lines.push(message + JSON.stringify(fields)),
-        warn: (message, fields) => lines.push(message + JSON.stringify(fields)),
-        error: (message, fields) => lines.push(message + JSON.stringify(fields)),
-      },
     });
     await engine.credentials.set('api', SECRET);
     const flow = chain('leak', [node('l', 'test.leaky', {})]);
@@ -206,8 +200,14 @@ describe('credentials in workflows', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error?.message).toBe('https://[redacted]@api.example.com rejected key [redacted]');
     expect(failed.error?.details).toEqual({ sent: '[redacted]', nested: ['x[redacted]x'] });
-    expect(lines.join('\n')).toContain('calling with [redacted]');
-    expect(lines.join('\n')).not.toContain(SECRET);
+    // The node's log is journaled (NodeNoted), redacted like its error and output.
+    for (const run of [ok, failed]) {
+      const notes = run.events.flatMap((event) => (event.type === 'NodeNoted' ? event.data.notes : []));
+      expect(notes).toMatchObject([
+        { level: 'warn', kind: 'log', message: 'calling with [redacted]', data: { header: 'Bearer [redacted]' } },
+      ]);
+      expect(JSON.stringify(run.events)).not.toContain(SECRET);
+    }
     // The grep finds what was written: the redaction marker is there, the value is not.
     expect(filesContaining(dirname(dbPathOf(engine)), '[redacted]')).not.toEqual([]);
     expect(filesContaining(dirname(dbPathOf(engine)), SECRET)).toEqual([]);

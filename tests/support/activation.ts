@@ -21,6 +21,7 @@ export function activation(
     finishedAt: null,
     resolvedSeq: null,
     attempts: [],
+    notes: [],
     ...partial,
   };
 }

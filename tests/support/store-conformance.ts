@@ -827,6 +827,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       }
     });
 
+    withStore(
+      'the node cache gives back what was put, and past its cap drops the least recently used',
+      async (store) => {
+        expect(await store.cacheGet('k1', T0)).toBeUndefined();
+        await store.cachePut('k1', '{"text":"one"}', T0, 2);
+        await store.cachePut('k2', '{"text":"two"}', T0 + 1, 2);
+        expect(await store.cacheGet('k1', T0 + 2)).toBe('{"text":"one"}'); // k1 is now the more recently used
+        await store.cachePut('k3', '{"text":"three"}', T0 + 3, 2);
+        expect(await store.cacheGet('k2', T0 + 4)).toBeUndefined();
+        expect(await store.cacheGet('k1', T0 + 4)).toBe('{"text":"one"}');
+        await store.cachePut('k3', '{"text":"three again"}', T0 + 5, 2);
+        expect(await store.cacheGet('k3', T0 + 6)).toBe('{"text":"three again"}');
+      },
+    );
+
     withStore('workflow versions are content-addressed; the draft follows unedited versions', async (store) => {
       const edited = chain('conformance', [node('a', 'code', { code: 'return 2' })]);
       expect((await store.workflows.saveVersion(graph, null, T0)).created).toBe(false);

@@ -125,6 +125,25 @@ const POINTS: Record<string, Point> = {
     ],
     ends: 'RunCompleted',
   },
+  'code-console-playback.json': {
+    shows: "a playback run; a code node's console lines journaled (NodeNoted) just before its completion",
+    inOrder: [
+      { type: 'RunStarted', data: { playback: true } },
+      { type: 'NodeStarted', nodeId: 'tally' },
+      {
+        type: 'NodeNoted',
+        nodeId: 'tally',
+        data: {
+          notes: [
+            { level: 'info', kind: 'console', message: 'items 2 total 225' },
+            { level: 'warn', kind: 'console', message: '{"over":125}' },
+          ],
+        },
+      },
+      { type: 'NodeCompleted', nodeId: 'tally', data: { output: { total: 225 } } },
+    ],
+    ends: 'RunCompleted',
+  },
   'run-compensated.json': {
     shows: 'a saga: provisioning fails, the charge is refunded, then the customer deleted',
     inOrder: [

@@ -27,7 +27,7 @@ const golden = (name: string): JournalEvent[] =>
 
 describe('the event catalogue', () => {
   it('has a schema, a shape version and a decision flag for every event type', () => {
-    expect(EVENT_TYPES).toHaveLength(18);
+    expect(EVENT_TYPES).toHaveLength(19);
     for (const type of EVENT_TYPES) {
       expect(eventCatalogue[type].schema).toBeInstanceOf(z.ZodType);
       // SignalReceived is at v2: its decision moved into the wait kind's own record.

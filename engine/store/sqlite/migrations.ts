@@ -184,4 +184,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_by_next ON schedules(next_at);
     `,
   },
+  {
+    name: '009-response-cache',
+    // Answers nodes recorded for playback (llm.chat), by the sha-256 of what was asked: the value's
+    // JSON, and when it was last used, so the least recently used go first past the cap.
+    sql: `
+      CREATE TABLE response_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        used_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX response_cache_by_use ON response_cache(used_at);
+    `,
+  },
 ];

@@ -684,6 +684,38 @@ export class SqliteStore implements Store {
     });
   }
 
+  cacheGet(key: string, now: number): Promise<string | undefined> {
+    return run(() => {
+      const row = this.#db
+        .prepare<[string], { value: string }>('SELECT value FROM response_cache WHERE key = ?')
+        .get(key);
+      if (row) this.#db.prepare('UPDATE response_cache SET used_at = ? WHERE key = ?').run(now, key);
+      return row?.value;
+    });
+  }
+
+  cachePut(key: string, json: string, now: number, maxEntries: number): Promise<void> {
+    return run(() =>
+      this.#db.transaction(() => {
+        this.#db
+          .prepare(
+            `INSERT INTO response_cache (key, value, created_at, used_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, used_at = excluded.used_at`,
+          )
+          .run(key, json, now, now);
+        const count =
+          this.#db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM response_cache').get()?.count ?? 0;
+        const excess = count - maxEntries;
+        if (excess > 0)
+          this.#db
+            .prepare(
+              'DELETE FROM response_cache WHERE key IN (SELECT key FROM response_cache ORDER BY used_at, key LIMIT ?)',
+            )
+            .run(excess);
+      })(),
+    );
+  }
+
   countWaits(status: WaitStatus): Promise<number> {
     return run(
       () =>

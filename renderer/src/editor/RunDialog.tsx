@@ -26,8 +26,8 @@ export function RunDialog(props: {
   errors: number;
   /** Saves what is on screen and says which version a run would be pinned to. */
   describeDraft: () => Promise<DraftVersionInfo>;
-  /** Starts the run; rejects with a message for people. */
-  run: (input: unknown) => Promise<StartedRun>;
+  /** Starts the run (`playback`: recorded model answers); rejects with a message for people. */
+  run: (input: unknown, options: { playback: boolean }) => Promise<StartedRun>;
   onStarted: (run: StartedRun) => void;
   onClose: () => void;
 }) {
@@ -38,6 +38,7 @@ export function RunDialog(props: {
   const [info, setInfo] = useState<Info>({ state: 'loading' });
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
+  const [playback, setPlayback] = useState(false);
   // Ctrl+Enter can reach both Monaco's command and the dialog's handler: start one run only.
   const submitting = useRef(false);
   const parsed = parseInput(text);
@@ -69,7 +70,7 @@ export function RunDialog(props: {
     setBusy(true);
     setFailure(null);
     try {
-      const started = await run(parsed.value);
+      const started = await run(parsed.value, { playback });
       setHistory(rememberInput(localStorage, workflowId, parsed.value));
       onStarted(started);
     } catch (error) {
@@ -77,7 +78,7 @@ export function RunDialog(props: {
       submitting.current = false;
       setBusy(false);
     }
-  }, [blocked, onStarted, parsed, run, workflowId]);
+  }, [blocked, onStarted, parsed, playback, run, workflowId]);
 
   const pick = (entry: string) => {
     setText(entry);
@@ -164,6 +165,18 @@ export function RunDialog(props: {
               ? versionNote(info.info)
               : `Could not check the draft's version: ${info.error}`}
         </p>
+        <label
+          className="run-dialog-playback"
+          title="LLM nodes answer a request they answered before from its record, without calling (or paying) the provider"
+        >
+          <input
+            type="checkbox"
+            data-testid="run-playback"
+            checked={playback}
+            onChange={(change) => setPlayback(change.target.checked)}
+          />{' '}
+          Playback (use recorded model answers)
+        </label>
         {failure !== null && (
           <p className="run-dialog-failure" role="alert" data-testid="run-failure">
             {failure}

@@ -23,7 +23,7 @@ export function useDraftActions(options: {
   onInvalid: () => void;
 }): {
   saveVersion: (note: string) => Promise<void>;
-  runDraft: (input: unknown) => Promise<StartedRun>;
+  runDraft: (input: unknown, options?: { playback: boolean }) => Promise<StartedRun>;
   describeDraft: () => Promise<DraftVersionInfo>;
 } {
   const { workflowId, flush, onVersioned, onInvalid } = options;
@@ -70,10 +70,15 @@ export function useDraftActions(options: {
   }, [api, flush, workflowId]);
 
   const runDraft = useCallback(
-    async (input: unknown): Promise<StartedRun> => {
+    async (input: unknown, options?: { playback: boolean }): Promise<StartedRun> => {
       try {
         await flush();
-        const started = await api.runDraft({ workflowId, input, by: starter });
+        const started = await api.runDraft({
+          workflowId,
+          input,
+          by: starter,
+          ...(options?.playback === true && { playback: true }),
+        });
         onVersioned();
         const run = { runId: started.run.runId, status: started.run.status, version: started.run.version };
         toast(

@@ -49,6 +49,7 @@ const TONES: Record<EventType, EventTone> = {
   RunCancelled: 'failure',
   NodeInherited: 'done',
   RunRedriven: 'retry',
+  NodeNoted: 'plain',
 };
 
 /** How a row of this type is coloured and which icon it gets. */

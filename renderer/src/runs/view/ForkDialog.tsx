@@ -47,6 +47,7 @@ export function ForkDialog({
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [refusal, setRefusal] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [playback, setPlayback] = useState(false);
 
   useEffect(() => {
     api.listVersions({ workflowId: run.workflowId }).then(setVersions, () => setVersions([]));
@@ -75,6 +76,7 @@ export function ForkDialog({
         seq: position,
         on: on === 'version' ? chosen : on,
         ...(Object.keys(setOutput).length > 0 && { setOutput }),
+        ...(playback && { playback: true }),
       });
       onClose();
       navigate(runHref(fork.runId));
@@ -127,6 +129,18 @@ export function ForkDialog({
             </select>
           </label>
         </fieldset>
+        <label
+          className="fork-playback"
+          title="LLM nodes that run again answer a request they answered before from its record, without calling (or paying) the provider"
+        >
+          <input
+            type="checkbox"
+            data-testid="fork-playback"
+            checked={playback}
+            onChange={(change) => setPlayback(change.target.checked)}
+          />{' '}
+          Playback (use recorded model answers)
+        </label>
         <fieldset>
           <legend>Edit an output (optional)</legend>
           {completed.length === 0 ? (

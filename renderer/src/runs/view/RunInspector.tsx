@@ -1,5 +1,5 @@
 // The run view's right panel: one node as of the current step (status, input, output, error,
-// attempts, idempotency key, timings, wait, the child runs it started) and the event at this step, with the parts the step
+// attempts, its log, idempotency key, timings, wait, the child runs it started) and the event at this step, with the parts the step
 // changed marked (`data-changed="true"`). A node waiting for an approval at the latest step shows the
 // approval card, to decide right here. A node with no activation yet is "not reached": its input
 // and output read `null`, as a node that has not produced one.
@@ -116,6 +116,31 @@ const Attempts = memo(function Attempts({ attempts }: { attempts: ActivationStat
   );
 });
 
+/** What the node noted (its console, its log, LLM attempts), journaled with each attempt's end. */
+const NodeLog = memo(function NodeLog({ notes }: { notes: ActivationState['notes'] }) {
+  const attempts = new Set(notes.map((note) => note.attempt)).size;
+  return (
+    <ol className="run-log" data-testid="node-log">
+      {notes.map((note, index) => (
+        <li key={index} className={`run-log-${note.level}`} data-kind={note.kind}>
+          <span className="muted">
+            {attempts > 1 && `#${note.attempt} `}
+            {time(note.at)} {note.kind}
+          </span>{' '}
+          <span className="run-log-message">{note.message}</span>
+          {note.data !== undefined && (
+            <details>
+              <summary>data</summary>
+              <Json value={note.data} label="Note data" />
+            </details>
+          )}
+        </li>
+      ))}
+      {notes.length === 0 && <li className="muted">Nothing logged.</li>}
+    </ol>
+  );
+});
+
 function RunInspectorView(props: RunInspectorProps) {
   const { runId, position, nodeId, nodeName, node, activation, event, changed, inherited } = props;
   // A decision made on this card: the card goes as the run moves on, this line says what was decided.
@@ -213,6 +238,8 @@ function RunInspectorView(props: RunInspectorProps) {
               Attempts
             </PartHeading>
             <Attempts attempts={activation.attempts} />
+            <h3>Log</h3>
+            <NodeLog notes={activation.notes} />
             <dl className="run-facts">
               <dt>Idempotency key</dt>
               <dd>
