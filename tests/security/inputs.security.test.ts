@@ -167,7 +167,7 @@ describe('CLI options', () => {
     const result = await cli(['runs', '--status', 'bogus']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      '--status must be one of running, waiting, completed, failed, cancelled (got "bogus")',
+      '--status must be one of running, waiting, completed, failed, cancelled, compensating, compensated, compensation_failed (got "bogus")',
     );
     expect((await cli(['runs', '--status', 'completed'])).code).toBe(0);
   });
