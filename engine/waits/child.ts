@@ -147,9 +147,13 @@ export interface ChildrenOutcome {
   overLimit?: { size: number; limitBytes: number };
 }
 
-/** The run id of item `index`: distinct per item, and as stable as `childRunId`. */
+/**
+ * The run id of item `index`: the activation's child run id and the index. Distinct per item by
+ * construction (10,000 hashed ids would collide once in ~20,000 fan-outs), as stable as
+ * `childRunId`, and still time-ordered.
+ */
 export function itemRunId(parentRunId: string, activationId: string, attempt: number, index: number): string {
-  return childRunId(parentRunId, `${activationId}\u0000item ${index}`, attempt);
+  return `${childRunId(parentRunId, activationId, attempt)}-${index.toString(36)}`;
 }
 
 /**

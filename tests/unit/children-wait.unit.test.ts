@@ -47,6 +47,9 @@ describe('children wait', () => {
     expect(new Set(ids).size).toBe(5);
     expect(itemRunId('000000001abc', 'map', 1, 3)).toBe(ids[3]);
     expect(itemRunId('000000001abc', 'map', 2, 3)).not.toBe(ids[3]);
+    // Distinct by construction, for the largest fan-out there may be.
+    const many = new Set(Array.from({ length: 10_000 }, (_, index) => itemRunId('000000001abc', 'map', 1, index)));
+    expect(many.size).toBe(10_000);
     expect(itemIndexOf(wait, ids[4] ?? '')).toBe(4);
     expect(itemIndexOf(wait, 'elsewhere')).toBe(-1);
   });
