@@ -12,6 +12,7 @@ import {
   rememberInput,
   versionNote,
 } from './run-inputs.js';
+import { PlaybackOption } from '../ui/PlaybackOption.js';
 import './run-dialog.css';
 
 const RunInputEditor = lazy(() => import('./RunInputEditor.js'));
@@ -165,18 +166,13 @@ export function RunDialog(props: {
               ? versionNote(info.info)
               : `Could not check the draft's version: ${info.error}`}
         </p>
-        <label
+        <PlaybackOption
+          testId="run-playback"
           className="run-dialog-playback"
           title="LLM nodes answer a request they answered before from its record, without calling (or paying) the provider"
-        >
-          <input
-            type="checkbox"
-            data-testid="run-playback"
-            checked={playback}
-            onChange={(change) => setPlayback(change.target.checked)}
-          />{' '}
-          Playback (use recorded model answers)
-        </label>
+          checked={playback}
+          onChange={setPlayback}
+        />
         {failure !== null && (
           <p className="run-dialog-failure" role="alert" data-testid="run-failure">
             {failure}

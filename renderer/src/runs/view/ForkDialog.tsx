@@ -9,6 +9,7 @@ import { navigate, runHref } from '../../app/routes.js';
 import { MonacoText } from '../../editor/inspector/MonacoText.js';
 import { Modal } from '../../ui/Modal.js';
 import { errorText } from '../../ui/toast.js';
+import { PlaybackOption } from '../../ui/PlaybackOption.js';
 
 export interface ForkableNode {
   id: string;
@@ -129,18 +130,13 @@ export function ForkDialog({
             </select>
           </label>
         </fieldset>
-        <label
+        <PlaybackOption
+          testId="fork-playback"
           className="fork-playback"
           title="LLM nodes that run again answer a request they answered before from its record, without calling (or paying) the provider"
-        >
-          <input
-            type="checkbox"
-            data-testid="fork-playback"
-            checked={playback}
-            onChange={(change) => setPlayback(change.target.checked)}
-          />{' '}
-          Playback (use recorded model answers)
-        </label>
+          checked={playback}
+          onChange={setPlayback}
+        />
         <fieldset>
           <legend>Edit an output (optional)</legend>
           {completed.length === 0 ? (
