@@ -12,7 +12,7 @@ import type { LoadedRun } from './run-book.js';
 /** Events kept in memory at most: a long pure loop still checkpoints. */
 export const MAX_DEFERRED_EVENTS = 64;
 /** Real time a deferred batch waits at most for the commit that carries it (a slow pure node). */
-export const MAX_DEFER_MS = 50;
+export const MAX_DEFER_MS = 250;
 
 /** Batches made since the last durable commit: their writes merged, their items not yet settled. */
 export interface Deferred {
