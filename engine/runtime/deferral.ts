@@ -23,6 +23,8 @@ export interface Deferred {
   events: number;
   /** `Date.now()` when the first of them was deferred. */
   since: number;
+  /** The first batch's writes: tells these deferred writes from a later deferral's. */
+  first: CommitBatch;
 }
 
 /**
@@ -66,7 +68,7 @@ export function defer(
 ): Deferred {
   const merged: Deferred = deferred
     ? { ...deferred, commit: mergeCommits(deferred.commit, commit), items: [...deferred.items, ...items] }
-    : { commit, items: [...items], states: new Map(), events: 0, since: now };
+    : { commit, items: [...items], states: new Map(), events: 0, since: now, first: commit };
   for (const [runId, run] of states) merged.states.set(runId, run);
   merged.events += commit.runs.reduce((sum, write) => sum + write.events.length, 0);
   return merged;

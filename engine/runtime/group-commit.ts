@@ -347,10 +347,14 @@ export class GroupCommit {
     for (const item of items) await this.#book.ensure(item.runIds);
   }
 
-  /** Deferred writes not carried on by then (a slow pure node) are committed by a cycle of their own. */
+  /**
+   * Deferred writes not carried on by then (a slow pure node) are committed by a cycle of their
+   * own. Only these writes: a later deferral (they were committed meanwhile) has its own bound.
+   */
   #flushSoon(): void {
+    const armed = this.#deferred;
     setTimeout(() => {
-      if (this.#deferred) this.schedule();
+      if (armed && this.#deferred?.first === armed.first) this.schedule();
     }, MAX_DEFER_MS).unref();
   }
 
