@@ -301,25 +301,25 @@ export class GroupCommit {
         this.commits += 1;
         this.#retryDelay = RETRY_AFTER_MS;
         this.#loggedDelay = this.#fullSince = null;
-        const own = batch.states();
+        const ownStates = batch.states();
         this.#deferred = null;
-        const states = deferred ? [...new Map([...deferred.states, ...own])] : own;
+        const states = deferred ? [...new Map([...deferred.states, ...ownStates])] : ownStates;
         const last = states.at(-1);
         if (last) this.#lastCommitted = { runId: last[0], seq: last[1].state.lastSeq };
-        this.#book.adopt(own);
+        this.#book.adopt(ownStates);
         if (deferred) settleAll(deferred.items, new Map());
         settleAll(items, refused);
         participant?.committed(batch, commit, result.claimed, true);
         this.#publish(states, batch.at);
         return;
       }
-      if (deferred) {
-        // Whoever moved a run or took a lease on, the in-memory pure work may stand on it: it goes,
-        // and the items are built again on what the store holds.
-        await this.#dropDeferred(
-          items,
-          new Error(`the deferred pure work conflicted: ${describeConflicts(result.conflicts)}`),
-        );
+      // A conflict on a run with deferred pure work: that work may stand on what another process
+      // changed (a run moved on, a lease taken over), so it goes, and the items are built again
+      // on what the store holds. Other runs' deferred work stays.
+      const involved = deferred ? conflictRunIds(result.conflicts).filter((runId) => deferred.states.has(runId)) : [];
+      if (involved.length > 0) {
+        // Stale, like an item whose lease was lost: dropped without an error.
+        await this.#dropDeferred(items, null, involved);
         continue;
       }
       if (rebuild + 1 >= MAX_REBUILDS) {
@@ -332,18 +332,30 @@ export class GroupCommit {
   }
 
   /**
-   * Forgets the deferred writes: their runs are read again from the store and their executions
-   * here stopped; the pure work they recorded is redone from the last commit (the first pure
-   * node's lease, in the store, lapses and is recovered).
+   * Forgets the deferred writes (of `only` these runs, else all): their runs are read again from
+   * the store and their executions here stopped; the pure work they recorded is redone from the
+   * last commit (the first pure node's lease, in the store, lapses and is recovered). Their items
+   * settle with `error` (null: stale, like an item whose lease was lost).
    */
-  async #dropDeferred(items: readonly CommitItem[], error: unknown): Promise<void> {
+  async #dropDeferred(items: readonly CommitItem[], error: unknown, only?: readonly string[]): Promise<void> {
     const deferred = this.#deferred;
     if (!deferred) return;
-    this.#deferred = null;
-    const runIds = [...deferred.states.keys()];
+    const runIds = only ?? [...deferred.states.keys()];
+    const dropped = new Set(runIds);
+    const kept = deferred.commit.runs.filter((write) => !dropped.has(write.runId));
+    const touches = (item: CommitItem): boolean => item.runIds.some((runId) => dropped.has(runId));
+    this.#deferred =
+      kept.length === 0
+        ? null
+        : {
+            ...deferred,
+            commit: { ...deferred.commit, runs: kept },
+            items: deferred.items.filter((item) => !touches(item)),
+            states: new Map([...deferred.states].filter(([runId]) => !dropped.has(runId))),
+          };
     for (const runId of runIds) this.#book.forget(runId);
     this.#participant?.dropped(runIds);
-    for (const item of deferred.items) item.settle(error);
+    for (const item of deferred.items) if (touches(item)) item.settle(error);
     for (const item of items) await this.#book.ensure(item.runIds);
   }
 
@@ -507,6 +519,10 @@ function seconds(ms: number): string {
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function conflictRunIds(conflicts: readonly CommitConflict[]): string[] {
+  return conflicts.flatMap((conflict) => (conflict.kind === 'schedule-moved' ? [] : [conflict.runId]));
 }
 
 function describeConflicts(conflicts: readonly CommitConflict[]): string {

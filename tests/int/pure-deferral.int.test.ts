@@ -4,13 +4,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayJournal } from '../../engine/replay/index.js';
-import { defaultRegistry } from '../../engine/runtime/engine.js';
+import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { dbPathOf, readDb, testEngine } from '../support/engine.js';
 import { chain, node } from '../support/harness.js';
 
 const pureChain = (count: number) =>
   Array.from({ length: count }, (_, index) =>
     node(`c${index + 1}`, 'code', { code: 'return { n: (input.n ?? 0) + 1 };' }),
+  );
+
+/** Code nodes of a few milliseconds each: a chain long enough to act on while it runs. */
+const slowChain = (count: number) =>
+  Array.from({ length: count }, (_, index) =>
+    node(`s${index + 1}`, 'code', {
+      code: 'let s = 0; for (let i = 0; i < 300000; i++) s = (s + i) % 7; return { s };',
+    }),
   );
 
 describe('pure work and the commit', () => {
@@ -85,12 +93,7 @@ describe('pure work and the commit', () => {
 
   it('a cancel stops a pure chain: nothing completes after the run is cancelled', async () => {
     const engine = testEngine();
-    const slow = Array.from({ length: 40 }, (_, index) =>
-      node(`s${index + 1}`, 'code', {
-        code: 'let s = 0; for (let i = 0; i < 300000; i++) s = (s + i) % 7; return { s };',
-      }),
-    );
-    const { workflowId } = await engine.saveWorkflow(chain('slow-pure', slow));
+    const { workflowId } = await engine.saveWorkflow(chain('slow-pure', slowChain(40)));
     const worker = engine.startWorker();
     await worker.started;
     const { runId } = await engine.startRun(workflowId, {});
@@ -102,5 +105,35 @@ describe('pure work and the commit', () => {
     expect(cancelled).toBeGreaterThan(0);
     expect(events.slice(cancelled + 1).filter((event) => event.type === 'NodeCompleted')).toEqual([]);
     expect(events.filter((event) => event.type === 'NodeCompleted').length).toBeLessThan(40);
+  });
+
+  it('a run another process moved on drops the deferred pure work; the worker carries on', async () => {
+    const errors: string[] = [];
+    const logger = {
+      info: () => {},
+      warn: () => {},
+      error: (message: string, fields?: Record<string, unknown>) => errors.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const engine = testEngine({ logger });
+    const { workflowId } = await engine.saveWorkflow(chain('slow-pure-2', slowChain(40)));
+    const { workflowId: quick } = await engine.saveWorkflow(chain('quick-pure', pureChain(3)));
+    const worker = engine.startWorker();
+    await worker.started;
+    const { runId } = await engine.startRun(workflowId, {});
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Another process cancels it: this worker's next commit of the run finds it moved on.
+    const other = Engine.open({ dbPath: dbPathOf(engine), synchronous: 'NORMAL' });
+    await other.commands.cancel(runId);
+    await other.close();
+    const next = await engine.startRun(quick, { input: { n: 1 } });
+    expect(await engine.waitForRun(next.runId, { timeoutMs: 10_000 })).toMatchObject({ output: { n: 4 } });
+    await worker.settled();
+    const events = await engine.queries.events(runId);
+    const cancelled = events.findIndex((event) => event.type === 'RunCancelled');
+    expect(cancelled).toBeGreaterThan(0);
+    expect(events.slice(cancelled + 1)).toEqual([]);
+    expect((await engine.queries.get(runId))?.status).toBe('cancelled');
+    // Dropped at the first conflict: no commit kept failing on it.
+    expect(errors).toEqual([]);
   });
 });
