@@ -17,6 +17,7 @@ import type {
 } from '../store/index.js';
 import { DatabaseError } from '../store/index.js';
 import { Batch, type FollowUp } from './batch.js';
+import { defer, MAX_DEFER_MS, mayDefer, mergeCommits, type Deferred } from './deferral.js';
 import type { Clock } from './clock.js';
 import { errorText } from './errors.js';
 import type { LoadedRun, RunBook } from './run-book.js';
@@ -40,6 +41,8 @@ export interface CommitItem {
   holdsLease?(runId: string, activationId: string): boolean;
   /** True when the item fires this schedule: if another worker fired it first, the item is dropped. */
   firesSchedule?(workflowId: string, nodeId: string): boolean;
+  /** A pure node's completion: its writes may wait in memory for a later commit (`deferral.ts`). */
+  readonly pure?: boolean;
 }
 
 /** What a worker adds to each cycle. */
@@ -51,8 +54,14 @@ export interface CommitParticipant {
   fill(batch: Batch): void;
   /** Ready activations to claim from the store in the same commit, if any. */
   claim(batch: Batch): ClaimRequest | null;
-  /** The batch is durable: dispatch what it started; `claimed` are now leased to this worker. */
-  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[]): void;
+  /**
+   * The batch is durable (`durable`), or deferred — it started only pure work, dispatched now
+   * though its leases are not in the store yet: dispatch what it started; `claimed` are now
+   * leased to this worker.
+   */
+  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[], durable: boolean): void;
+  /** Deferred writes of these runs were dropped (a conflict): stop their executions here. */
+  dropped(runIds: readonly string[]): void;
   /** Whether `gather` would bring something now. */
   readonly wantsCycle: boolean;
 }
@@ -74,6 +83,8 @@ export interface GroupCommitOptions {
   follow?: FollowUp;
   /** Runs a batch touching this run may also change (its parent, its children): loaded with it. */
   linked?: (state: RunState) => string[];
+  /** Let batches of pure work wait in memory for the next commit that must be durable (default on). */
+  deferPure?: boolean;
 }
 
 export class GroupCommit {
@@ -104,6 +115,10 @@ export class GroupCommit {
   readonly failed = new Promise<DatabaseError>((resolve) => (this.#fail = resolve));
   /** Store commits made (each is one fsync at synchronous=FULL). */
   commits = 0;
+  /** Pure work recorded in memory, carried by the next commit that reaches the store. */
+  #deferred: Deferred | null = null;
+  /** Off: every batch is committed on its own (`GroupCommitOptions.deferPure`). */
+  readonly #deferPure: boolean;
 
   constructor(store: Store, book: RunBook, clock: Clock, logger: Logger, options: GroupCommitOptions = {}) {
     this.#store = store;
@@ -113,6 +128,7 @@ export class GroupCommit {
     this.#diskFullTimeoutMs = options.diskFullTimeoutMs ?? DISK_FULL_TIMEOUT_MS;
     this.#follow = options.follow;
     this.#linked = options.linked;
+    this.#deferPure = options.deferPure ?? true;
   }
 
   /** The error the group commit gave up with (see `failed`); null while it works. */
@@ -168,7 +184,10 @@ export class GroupCommit {
 
   /** Resolves when nothing is queued, waiting for a retry or being committed. */
   async idle(): Promise<void> {
-    while (this.#cycle || this.#scheduled || this.#queue.length > 0 || this.#waiting.length > 0) {
+    // Whoever waits for idle (a stop, a test settling) wants what is recorded durable.
+    if (this.#deferred && !this.#cycle) this.schedule();
+    while (this.#cycle || this.#scheduled || this.#queue.length > 0 || this.#waiting.length > 0 || this.#deferred) {
+      if (this.#deferred && !this.#cycle && !this.#scheduled && this.#queue.length === 0) this.schedule();
       if (this.#cycle) await this.#cycle;
       // Only items waiting out a busy store's backoff: check now and then rather than spin.
       else if (!this.#scheduled && this.#queue.length === 0)
@@ -192,6 +211,7 @@ export class GroupCommit {
     } catch (error) {
       // Whatever went wrong, nobody may wait forever on an item of this cycle.
       for (const item of items) item.settle(error);
+      await this.#dropDeferred([], error);
       throw error;
     }
   }
@@ -240,17 +260,35 @@ export class GroupCommit {
     for (let rebuild = 0; ; rebuild += 1) {
       const { batch, refused } = this.#build(items, participant);
       const claim = participant?.claim(batch) ?? null;
-      if (batch.empty && claim === null) {
+      const deferred = this.#deferred;
+      if (batch.empty && claim === null && !deferred) {
         settleAll(items, refused);
         return;
       }
-      const commit: CommitBatch = { ...batch.toCommit(), ...(claim && { claim }) };
+      const own: CommitBatch = { ...batch.toCommit(), ...(claim && { claim }) };
+      const now = Date.now();
+      if (participant && this.#deferPure && mayDefer(items, refused, batch, own, deferred, now)) {
+        const states = batch.states();
+        this.#deferred = defer(deferred, own, items, states, now);
+        if (!deferred) this.#flushSoon();
+        // The book holds these in-memory states so the next batch builds on them; a conflict
+        // drops them (`#dropDeferred`).
+        this.#book.adopt(states);
+        participant.committed(batch, own, [], false);
+        return;
+      }
+      const commit = deferred ? mergeCommits(deferred.commit, own) : own;
       let result: CommitResult;
       try {
         result = await this.#store.commit(commit);
       } catch (error) {
+        // Busy or full: the deferred writes stay, and go with the retried items.
         if (isFull(error)) await this.#storeFull(items, error);
         else if (isTransient(error)) this.#retryLater(items, error, 'the store is busy');
+        else if (deferred) {
+          await this.#dropDeferred(items, error);
+          continue;
+        }
         // One item's writes break the store (not a conflict): commit them one by one to find it.
         else if (items.length > 1) for (const item of items) await this.#commit([item], participant);
         else {
@@ -263,14 +301,26 @@ export class GroupCommit {
         this.commits += 1;
         this.#retryDelay = RETRY_AFTER_MS;
         this.#loggedDelay = this.#fullSince = null;
-        const states = batch.states();
+        const ownStates = batch.states();
+        this.#deferred = null;
+        const states = deferred ? [...new Map([...deferred.states, ...ownStates])] : ownStates;
         const last = states.at(-1);
         if (last) this.#lastCommitted = { runId: last[0], seq: last[1].state.lastSeq };
-        this.#book.adopt(states);
+        this.#book.adopt(ownStates);
+        if (deferred) settleAll(deferred.items, new Map());
         settleAll(items, refused);
-        participant?.committed(batch, commit, result.claimed);
+        participant?.committed(batch, commit, result.claimed, true);
         this.#publish(states, batch.at);
         return;
+      }
+      // A conflict on a run with deferred pure work: that work may stand on what another process
+      // changed (a run moved on, a lease taken over), so it goes, and the items are built again
+      // on what the store holds. Other runs' deferred work stays.
+      const involved = deferred ? conflictRunIds(result.conflicts).filter((runId) => deferred.states.has(runId)) : [];
+      if (involved.length > 0) {
+        // Stale, like an item whose lease was lost: dropped without an error.
+        await this.#dropDeferred(items, null, involved);
+        continue;
       }
       if (rebuild + 1 >= MAX_REBUILDS) {
         const error = new Error(`the runs kept changing under this commit: ${describeConflicts(result.conflicts)}`);
@@ -279,6 +329,45 @@ export class GroupCommit {
       }
       items = await this.#resolveConflicts(items, result.conflicts);
     }
+  }
+
+  /**
+   * Forgets the deferred writes (of `only` these runs, else all): their runs are read again from
+   * the store and their executions here stopped; the pure work they recorded is redone from the
+   * last commit (the first pure node's lease, in the store, lapses and is recovered). Their items
+   * settle with `error` (null: stale, like an item whose lease was lost).
+   */
+  async #dropDeferred(items: readonly CommitItem[], error: unknown, only?: readonly string[]): Promise<void> {
+    const deferred = this.#deferred;
+    if (!deferred) return;
+    const runIds = only ?? [...deferred.states.keys()];
+    const dropped = new Set(runIds);
+    const kept = deferred.commit.runs.filter((write) => !dropped.has(write.runId));
+    const touches = (item: CommitItem): boolean => item.runIds.some((runId) => dropped.has(runId));
+    this.#deferred =
+      kept.length === 0
+        ? null
+        : {
+            ...deferred,
+            commit: { ...deferred.commit, runs: kept },
+            items: deferred.items.filter((item) => !touches(item)),
+            states: new Map([...deferred.states].filter(([runId]) => !dropped.has(runId))),
+          };
+    for (const runId of runIds) this.#book.forget(runId);
+    this.#participant?.dropped(runIds);
+    for (const item of deferred.items) if (touches(item)) item.settle(error);
+    for (const item of items) await this.#book.ensure(item.runIds);
+  }
+
+  /**
+   * Deferred writes not carried on by then (a slow pure node) are committed by a cycle of their
+   * own. Only these writes: a later deferral (they were committed meanwhile) has its own bound.
+   */
+  #flushSoon(): void {
+    const armed = this.#deferred;
+    setTimeout(() => {
+      if (armed && this.#deferred?.first === armed.first) this.schedule();
+    }, MAX_DEFER_MS).unref();
   }
 
   #build(
@@ -381,7 +470,8 @@ export class GroupCommit {
       { cause: error },
     );
     this.#failure = failure;
-    const pending = [...items, ...this.#waiting.splice(0), ...this.#queue.splice(0)];
+    const pending = [...items, ...this.#waiting.splice(0), ...this.#queue.splice(0), ...(this.#deferred?.items ?? [])];
+    this.#deferred = null;
     for (const item of pending) item.settle(failure);
     this.#fail(failure);
   }
@@ -429,6 +519,10 @@ function seconds(ms: number): string {
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function conflictRunIds(conflicts: readonly CommitConflict[]): string[] {
+  return conflicts.flatMap((conflict) => (conflict.kind === 'schedule-moved' ? [] : [conflict.runId]));
 }
 
 function describeConflicts(conflicts: readonly CommitConflict[]): string {

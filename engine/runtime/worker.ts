@@ -62,6 +62,8 @@ export class Worker implements CommitParticipant {
   #cancelPoll: (() => void) | undefined;
   #cancelSweep: (() => void) | undefined;
   #drained: (() => void) | undefined;
+  /** Pure activations dispatched from a deferred batch: their leases are not in the store yet. */
+  readonly #unleased = new Set<string>();
 
   constructor(deps: WorkerDeps, options: WorkerOptions) {
     this.#deps = deps;
@@ -73,7 +75,9 @@ export class Worker implements CommitParticipant {
       workerId: this.workerId,
       leaseMs: options.leaseMs,
       mode: options.heartbeat,
-      executing: () => this.#dispatcher.executing(),
+      // Only leases the store has: a deferred one is not renewed, nor taken for lost.
+      executing: () =>
+        this.#dispatcher.executing().filter((lease) => !this.#unleased.has(`${lease.runId}\0${lease.activationId}`)),
       // Another worker took these over: stop ours (their outcomes would be refused anyway).
       onLost: (lost) => {
         for (const lease of lost) this.#dispatcher.abortAttempt(lease);
@@ -252,10 +256,12 @@ export class Worker implements CommitParticipant {
     };
   }
 
-  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[]): void {
+  committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[], durable: boolean): void {
+    if (durable) this.#unleased.clear();
     // Stopping: what this commit started is not dispatched; leaving frees its leases, so another
     // worker (or this one's next start) recovers it with the same attempt.
     if (this.#state !== 'running') return;
+    if (!durable) for (const started of batch.started) this.#unleased.add(`${started.runId}\0${started.activationId}`);
     // A run that started compensating cut its other branches off: their executions stop before
     // its first compensation starts.
     for (const write of commit.runs)
@@ -271,6 +277,12 @@ export class Worker implements CommitParticipant {
       for (const timer of write.work.timerPut) this.#timers.lower(timer.dueAt);
       if (write.projection && isTerminal(write.projection.status)) this.#dispatcher.abort(write.runId);
     }
+  }
+
+  dropped(runIds: readonly string[]): void {
+    for (const runId of runIds) this.#dispatcher.abort(runId);
+    for (const key of this.#unleased)
+      if (runIds.some((runId) => key.startsWith(`${runId}\0`))) this.#unleased.delete(key);
   }
 
   // ── Items ──────────────────────────────────────────────────────────────────────────────────
@@ -346,8 +358,11 @@ export class Worker implements CommitParticipant {
 
   #outcome(started: Started, outcome: ExecutionOutcome): void {
     const { runId, activationId, attempt } = started;
+    const sideEffects = started.workflow.nodes.get(started.nodeId)?.definition.sideEffects;
     this.#outcomes.push({
       runIds: [runId],
+      // A failure may retry (a timer) or route to compensation: only a completion is deferred.
+      pure: sideEffects === 'pure' && outcome.kind === 'completed',
       apply: (batch) => {
         const run = batch.run(runId);
         if (!run) throw new Error(`run ${runId} is not in the store`);

@@ -15,7 +15,7 @@ export { childRunId, compileJsonSchema, itemRunId, MAX_CHILD_CONCURRENCY, MAX_CH
 export { misfirePolicies, type MisfirePolicy } from '../waits/index.js';
 export type { Schedule } from '../model/cron.js';
 
-/** How a node touches the world; replay and recovery decide by it. */
+/** How a node touches the world; the commit of its start and completion decide by it (runtime/deferral.ts). */
 export type SideEffectClass = 'pure' | 'read' | 'write' | 'irreversible';
 
 export interface Logger {
@@ -172,6 +172,11 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
   /** Config schema (with defaults); validation errors name the field. */
   config: z.ZodType<Config>;
   retry: RetryPolicy;
+  /**
+   * 'pure': nothing outside the engine sees an execution (no I/O, no child run), so its start and
+   * completion may stay in memory until a later commit and a crash may run it again unseen. Any
+   * other class has its start made durable before it executes.
+   */
   sideEffects: SideEffectClass;
   /** 'all': runs once every live incoming edge delivered (merge). Default 'any'. */
   join?: 'all' | 'any';

@@ -1,0 +1,139 @@
+// Effect classes decide the commit: a chain of pure nodes waits in memory for one commit, while a
+// node with an outside effect still finds its start durable before its effect, on real files.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replayJournal } from '../../engine/replay/index.js';
+import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
+import { dbPathOf, readDb, testEngine } from '../support/engine.js';
+import { chain, node } from '../support/harness.js';
+
+const pureChain = (count: number) =>
+  Array.from({ length: count }, (_, index) =>
+    node(`c${index + 1}`, 'code', { code: 'return { n: (input.n ?? 0) + 1 };' }),
+  );
+
+/** Code nodes of a few milliseconds each: a chain long enough to act on while it runs. */
+const slowChain = (count: number) =>
+  Array.from({ length: count }, (_, index) =>
+    node(`s${index + 1}`, 'code', {
+      code: 'let s = 0; for (let i = 0; i < 300000; i++) s = (s + i) % 7; return { s };',
+    }),
+  );
+
+describe('pure work and the commit', () => {
+  /** Whether, when a request arrived, the database held a NodeStarted for the http node. */
+  const startedBeforeEffect: boolean[] = [];
+  let server: Server;
+  let url = '';
+  let dbPath = '';
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const key = request.headers['idempotency-key'];
+      const [runId] = typeof key === 'string' ? key.split(':') : [''];
+      // A second, read-only connection: what a crash at this instant would leave.
+      const started = readDb(dbPath, (db) =>
+        db
+          .prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND type = 'NodeStarted' AND node_id = 'call'")
+          .get(runId),
+      ) as { n: number };
+      startedBeforeEffect.push(started.n > 0);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/effect`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('a sequential chain of ten code nodes costs at most two commits, and journals every step', async () => {
+    const engine = testEngine();
+    const { workflowId } = await engine.saveWorkflow(chain('pure10', pureChain(10)));
+    const worker = engine.startWorker();
+    await worker.started;
+    // A warm-up run: the sandbox threads start with the first code nodes (slower than the bound).
+    const warm = await engine.startRun(workflowId, { input: { n: 0 } });
+    await engine.waitForRun(warm.runId, { timeoutMs: 10_000 });
+    await worker.settled();
+    const before = engine.stats().commits;
+    const { runId } = await engine.startRun(workflowId, { input: { n: 0 } });
+    const run = await engine.waitForRun(runId, { timeoutMs: 10_000 });
+    expect(run.status).toBe('completed');
+    expect(run.output).toEqual({ n: 10 });
+    // Without deferral: one commit for the start, then one per code node (11).
+    expect(engine.stats().commits - before).toBeLessThanOrEqual(2);
+    // The journal's shape is the one every recorded run has: each code node started and completed.
+    const events = await engine.queries.events(runId);
+    for (let index = 1; index <= 10; index += 1) {
+      const types = events.filter((event) => event.nodeId === `c${index}`).map((event) => event.type);
+      expect(types, `c${index}`).toEqual(['NodeScheduled', 'NodeStarted', 'NodeCompleted']);
+    }
+    const version = await engine.workflows.version(workflowId, run.version);
+    if (!version) throw new Error('no version');
+    expect(replayJournal(runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
+  });
+
+  it('the start of a node with an outside effect is durable before its effect', async () => {
+    const engine = testEngine();
+    dbPath = dbPathOf(engine);
+    const middle = [
+      ...pureChain(5),
+      node('call', 'http.request', { method: 'POST', url }),
+      node('after', 'code', { code: 'return { done: true };' }),
+    ];
+    const { workflowId } = await engine.saveWorkflow(chain('pure-then-http', middle));
+    const worker = engine.startWorker();
+    await worker.started;
+    // One at a time: each chain alone in its commits, as in a sequential run.
+    for (let index = 0; index < 5; index += 1) {
+      const { runId } = await engine.startRun(workflowId, { input: { n: index } });
+      expect(await engine.waitForRun(runId, { timeoutMs: 10_000 })).toMatchObject({ status: 'completed' });
+    }
+    expect(startedBeforeEffect).toEqual([true, true, true, true, true]);
+  });
+
+  it('a cancel stops a pure chain: nothing completes after the run is cancelled', async () => {
+    const engine = testEngine();
+    const { workflowId } = await engine.saveWorkflow(chain('slow-pure', slowChain(40)));
+    const worker = engine.startWorker();
+    await worker.started;
+    const { runId } = await engine.startRun(workflowId, {});
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await engine.commands.cancel(runId);
+    await worker.settled();
+    const events = await engine.queries.events(runId);
+    const cancelled = events.findIndex((event) => event.type === 'RunCancelled');
+    expect(cancelled).toBeGreaterThan(0);
+    expect(events.slice(cancelled + 1).filter((event) => event.type === 'NodeCompleted')).toEqual([]);
+    expect(events.filter((event) => event.type === 'NodeCompleted').length).toBeLessThan(40);
+  });
+
+  it('a run another process moved on drops the deferred pure work; the worker carries on', async () => {
+    const errors: string[] = [];
+    const logger = {
+      info: () => {},
+      warn: () => {},
+      error: (message: string, fields?: Record<string, unknown>) => errors.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const engine = testEngine({ logger });
+    const { workflowId } = await engine.saveWorkflow(chain('slow-pure-2', slowChain(40)));
+    const { workflowId: quick } = await engine.saveWorkflow(chain('quick-pure', pureChain(3)));
+    const worker = engine.startWorker();
+    await worker.started;
+    const { runId } = await engine.startRun(workflowId, {});
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Another process cancels it: this worker's next commit of the run finds it moved on.
+    const other = Engine.open({ dbPath: dbPathOf(engine), synchronous: 'NORMAL' });
+    await other.commands.cancel(runId);
+    await other.close();
+    const next = await engine.startRun(quick, { input: { n: 1 } });
+    expect(await engine.waitForRun(next.runId, { timeoutMs: 10_000 })).toMatchObject({ output: { n: 4 } });
+    await worker.settled();
+    const events = await engine.queries.events(runId);
+    const cancelled = events.findIndex((event) => event.type === 'RunCancelled');
+    expect(cancelled).toBeGreaterThan(0);
+    expect(events.slice(cancelled + 1)).toEqual([]);
+    expect((await engine.queries.get(runId))?.status).toBe('cancelled');
+    // Dropped at the first conflict: no commit kept failing on it.
+    expect(errors).toEqual([]);
+  });
+});
