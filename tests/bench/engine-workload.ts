@@ -9,8 +9,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ENGINE_MODULE } from './builds.js';
 import { percentile } from './table.js';
 
+/** W10, issue 11's workload: 10 sequential steps (`code` nodes, n → n+1) per workflow. */
 export const CODE_NODES = 10;
-export const ACTIVATIONS_PER_RUN = CODE_NODES + 2; // + trigger + output
+/** The steps counted per workflow: the code nodes; the trigger and output are not steps. */
+export const STEPS_PER_RUN = CODE_NODES;
 
 export interface WorkloadRequest {
   buildDir: string;
@@ -21,16 +23,27 @@ export interface WorkloadRequest {
   inFlight: number;
   /** Latency: this many runs one after another. */
   sequential: number;
+  /**
+   * Profile: stop after the throughput phase and report its window on the profiler's clock (the
+   * process runs under `--cpu-prof`; profile.bench.ts keeps only that window's samples).
+   */
+  profile?: boolean;
 }
 
 export interface WorkloadResult {
-  nodeCompletionsPerSecond: number;
+  /** Throughput phase: steps (code nodes) completed durably per second. */
+  stepsPerSecond: number;
   runsPerSecond: number;
-  /** Process CPU (all threads, user + system) per node in the throughput phase, in µs. */
-  cpuPerNode: number;
+  /** Process CPU (all threads, user + system) per step in the throughput phase, in µs. */
+  cpuPerStep: number;
+  /** Sequential phase: mean, p50 and p99 of a run's latency, from `startRun` to its terminal commit. */
+  runMean: number;
   runP50: number;
   runP99: number;
-  commitsPerNode: number;
+  /** Sequential phase: store commits (each one fsync at FULL) per run. */
+  commitsPerRun: number;
+  /** The throughput phase on `process.hrtime`'s clock, in µs (the CPU profile's clock). */
+  window: { from: number; to: number };
 }
 
 /** Awaited everywhere: the reworked engine makes some of these async. */
@@ -98,6 +111,7 @@ function runMany(
   count: number,
   inFlight: number,
 ): Promise<number[]> {
+  if (count === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     const startedAt = new Map<string, number>();
@@ -144,6 +158,11 @@ function runMany(
   });
 }
 
+/** `process.hrtime` in µs: CLOCK_MONOTONIC, the clock V8's CPU profiler stamps its samples with. */
+function microseconds(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 async function measure(request: WorkloadRequest): Promise<WorkloadResult> {
   const Engine = await loadEngine(request.buildDir);
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
@@ -158,23 +177,29 @@ async function measure(request: WorkloadRequest): Promise<WorkloadResult> {
     await runMany(engine, worker, workflowId, WARMUP_SEQUENTIAL, 1);
     await runMany(engine, worker, workflowId, WARMUP_CONCURRENT, request.inFlight);
 
+    const from = microseconds();
     const throughputStart = performance.now();
     const cpuStart = process.cpuUsage();
     await runMany(engine, worker, workflowId, request.runs, request.inFlight);
     const cpu = process.cpuUsage(cpuStart);
     const seconds = (performance.now() - throughputStart) / 1000;
+    const window = { from, to: microseconds() };
+    const steps = request.runs * STEPS_PER_RUN;
 
+    const sequential = request.profile ? 0 : request.sequential;
     const commitsBefore = (await engine.stats()).commits;
-    const latencies = await runMany(engine, worker, workflowId, request.sequential, 1);
+    const latencies = await runMany(engine, worker, workflowId, sequential, 1);
     const commits = (await engine.stats()).commits - commitsBefore;
     latencies.sort((a, b) => a - b);
     return {
-      nodeCompletionsPerSecond: (request.runs * ACTIVATIONS_PER_RUN) / seconds,
+      stepsPerSecond: steps / seconds,
       runsPerSecond: request.runs / seconds,
-      cpuPerNode: (cpu.user + cpu.system) / (request.runs * ACTIVATIONS_PER_RUN),
+      cpuPerStep: (cpu.user + cpu.system) / steps,
+      runMean: latencies.reduce((sum, latency) => sum + latency, 0) / latencies.length,
       runP50: percentile(latencies, 0.5),
       runP99: percentile(latencies, 0.99),
-      commitsPerNode: commits / (request.sequential * ACTIVATIONS_PER_RUN),
+      commitsPerRun: commits / sequential,
+      window,
     };
   } finally {
     await engine.close();

@@ -1,13 +1,14 @@
 // `npm run bench` (engine table): throughput and sequential latency of this checkout's engine and
-// of a base build's (BENCH_BASE, default HEAD~1) side by side, on a linear workflow of 10 trivial
-// code nodes at synchronous=FULL and NORMAL. Every measurement is a fresh process
-// (engine-workload.ts), and base and this alternate, so the machine's noise hits both alike.
+// of a base build's (BENCH_BASE, default HEAD~1) side by side, on W10 — issue 11's workload, a
+// workflow of 10 sequential trivial code nodes — at synchronous=FULL and NORMAL, then this build's
+// W10 figures against the issue's goals. Every measurement is a fresh process (engine-workload.ts),
+// and base and this alternate, so the machine's noise hits both alike.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { baseBuild, thisBuild, type Build } from './builds.js';
-import { ACTIVATIONS_PER_RUN, CODE_NODES, type WorkloadRequest, type WorkloadResult } from './engine-workload.js';
+import { STEPS_PER_RUN, type WorkloadRequest, type WorkloadResult } from './engine-workload.js';
 import { median, printTable, signedChange } from './table.js';
 
 function envCount(name: string, fallback: number): number {
@@ -19,7 +20,7 @@ function envCount(name: string, fallback: number): number {
 
 const RUNS = envCount('BENCH_RUNS', 1000);
 const IN_FLIGHT = 50;
-const SEQUENTIAL = envCount('BENCH_SEQUENTIAL', 300);
+const SEQUENTIAL = envCount('BENCH_SEQUENTIAL', 200);
 const ROUNDS = envCount('BENCH_ROUNDS', 7);
 const MODES = (process.env.BENCH_MODES ?? 'FULL,NORMAL')
   .split(',')
@@ -103,28 +104,32 @@ if (process.env.BENCH_JSON)
 const compared = builds.length === 2 ? base.build : undefined;
 const ms = (value: number): string => `${value.toFixed(2)} ms`;
 const metrics: readonly { read: (result: WorkloadResult) => number; format: (value: number) => string }[] = [
-  { read: (result) => result.nodeCompletionsPerSecond, format: (value) => value.toFixed(0) },
+  { read: (result) => result.stepsPerSecond, format: (value) => value.toFixed(0) },
   { read: (result) => result.runsPerSecond, format: (value) => value.toFixed(0) },
-  { read: (result) => result.cpuPerNode, format: (value) => `${value.toFixed(0)} µs` },
+  { read: (result) => result.cpuPerStep, format: (value) => `${value.toFixed(0)} µs` },
+  { read: (result) => result.runMean, format: ms },
   { read: (result) => result.runP50, format: ms },
   { read: (result) => result.runP99, format: ms },
-  { read: (result) => result.commitsPerNode, format: (value) => value.toFixed(2) },
+  { read: (result) => result.commitsPerRun, format: (value) => value.toFixed(2) },
 ];
-/** The widest spread of completions/s between one build's rounds, relative to its median. */
+/** The widest spread of steps/s between one build's rounds, relative to its median. */
 let noise = 0;
 const table: string[][] = [
   [
     'synchronous',
     'build',
-    'node completions/s',
-    'runs/s',
-    'CPU/node',
-    'run p50',
-    'run p99',
-    'commits/node',
-    'completions/s range',
+    'steps/s',
+    'workflows/s',
+    'CPU/step',
+    'workflow mean',
+    'workflow p50',
+    'workflow p99',
+    'commits/workflow',
+    'steps/s range',
   ],
 ];
+/** This build's medians per mode, for the W10 table. */
+const ours = new Map<string, number[]>();
 for (const mode of MODES) {
   const medians = new Map<Build, number[]>();
   for (const build of builds) {
@@ -132,11 +137,12 @@ for (const mode of MODES) {
     const values = metrics.map((metric) => median(rounds.map(metric.read)));
     medians.set(build, values);
     // The spread over rounds: how large a change this machine's noise alone produces.
-    const throughputs = rounds.map((result) => result.nodeCompletionsPerSecond);
+    const throughputs = rounds.map((result) => result.stepsPerSecond);
     const range = `${Math.min(...throughputs).toFixed(0)}–${Math.max(...throughputs).toFixed(0)}`;
     noise = Math.max(noise, (Math.max(...throughputs) - Math.min(...throughputs)) / median(throughputs));
     table.push([mode, build.label, ...metrics.map((metric, index) => metric.format(values[index] ?? NaN)), range]);
   }
+  ours.set(mode, medians.get(current) ?? []);
   if (compared) {
     const before = medians.get(compared) ?? [];
     const after = medians.get(current) ?? [];
@@ -145,28 +151,71 @@ for (const mode of MODES) {
 }
 
 console.log(
-  `\nStepwise engine benchmark — ${CODE_NODES} code nodes + trigger + output = ${ACTIVATIONS_PER_RUN} activations per run.\n` +
+  `\nStepwise engine benchmark — W10: ${STEPS_PER_RUN} sequential code-node steps per workflow (n → n+1; trigger and output not counted).\n` +
     (compared
       ? `Compared: base = ${compared.ref} (${compared.sha}), this = ${current.ref} (${current.sha}).\n`
       : `This build only: ${current.ref} (${current.sha}).\n`) +
     `Each of ${ROUNDS} rounds measures every mode ${compared ? 'once per build, base then this' : 'once'}, each time in a fresh process: ` +
-    `${RUNS} runs with ${IN_FLIGHT} in flight, then ${SEQUENTIAL} sequential runs. Medians over the rounds.\n` +
+    `${RUNS} workflows with ${IN_FLIGHT} in flight, then ${SEQUENTIAL} one after another. Medians over the rounds.\n` +
     `Load average ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? Number.NaN).toFixed(1)} at the end, on ${availableParallelism()} cores.\n`,
 );
 printTable(table);
 if (compared)
   console.log(
-    '\nchange = this / base − 1. Completions/s, runs/s: + is faster. CPU/node, run p50/p99: + is slower. ' +
-      'Commits/node: + is more fsyncs.\nCPU/node (process CPU per node in the throughput phase) depends far less on ' +
-      "other processes' load than completions/s: when the completions/s range is wide, judge the engine's cost by it.",
+    '\nchange = this / base − 1. Steps/s, workflows/s: + is faster. CPU/step, workflow latency: + is slower. ' +
+      'Commits/workflow: + is more fsyncs.\nCPU/step (process CPU per step in the throughput phase) depends far less on ' +
+      "other processes' load than steps/s: when the steps/s range is wide, judge the engine's cost by it.",
   );
 
 // A threshold of 5 % means nothing when rounds of one build differ by several times that.
 if (compared && noise > 0.1)
   console.log(
-    `\nNoisy: completions/s of one build differed by up to ${(noise * 100).toFixed(0)} % of its median between rounds, ` +
-      'so the change row cannot resolve a few per cent. Judge by CPU/node, raise BENCH_ROUNDS, or run on a quieter machine.',
+    `\nNoisy: steps/s of one build differed by up to ${(noise * 100).toFixed(0)} % of its median between rounds, ` +
+      'so the change row cannot resolve a few per cent. Judge by CPU/step, raise BENCH_ROUNDS, or run on a quieter machine.',
   );
-console.log(
-  '\nTargets (2 cores): ≥ 10,000 node completions/s at FULL with 50 in flight; a sequential 10-node run < 2 ms at NORMAL; ≤ 1 commit (fsync) per node at FULL.',
-);
+
+console.log(`\nW10 (issue 11), this build (${current.label}), medians over ${ROUNDS} rounds:\n`);
+printTable(w10Table(MODES, ours));
+
+/** Issue 11's goals for W10 on this 2-core machine; they are set at FULL (every commit fsynced). */
+function w10Table(modes: readonly string[], medians: ReadonlyMap<string, readonly number[]>): string[][] {
+  // Indexes into `metrics`.
+  const steps = 0;
+  const mean = 3;
+  const commits = 6;
+  const rows: string[][] = [['synchronous', 'figure', 'measured', 'goal', 'met']];
+  for (const mode of modes) {
+    const values = medians.get(mode) ?? [];
+    const full = mode === 'FULL';
+    const figures: { figure: string; format: string; goal: string; met: boolean | undefined }[] = [
+      {
+        figure: `concurrent steps/s (${IN_FLIGHT} in flight)`,
+        format: (values[steps] ?? NaN).toFixed(0),
+        goal: full ? '≥ 11,000' : '—',
+        met: full ? (values[steps] ?? 0) >= 11_000 : undefined,
+      },
+      {
+        figure: 'sequential latency per workflow (mean)',
+        format: ms(values[mean] ?? NaN),
+        goal: full ? '≤ 1.8 ms' : '—',
+        met: full ? (values[mean] ?? Infinity) <= 1.8 : undefined,
+      },
+      {
+        // Issue 11's direction: a chain of ten pure nodes costs one or two fsyncs, not eleven.
+        figure: 'commits per workflow (sequential)',
+        format: (values[commits] ?? NaN).toFixed(2),
+        goal: full ? '≤ 2' : '—',
+        met: full ? (values[commits] ?? Infinity) <= 2 : undefined,
+      },
+    ];
+    for (const figure of figures)
+      rows.push([
+        mode,
+        figure.figure,
+        figure.format,
+        figure.goal,
+        figure.met === undefined ? '' : figure.met ? 'yes' : 'no',
+      ]);
+  }
+  return rows;
+}

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const benches: readonly { name: string; script: string }[] = [
   { name: 'engine', script: 'engine.bench.js' },
+  { name: 'profile', script: 'profile.bench.js' },
   { name: 'sandbox', script: 'sandbox.bench.js' },
   { name: 'journal', script: 'journal.bench.js' },
   { name: 'editor', script: 'editor.bench.js' },

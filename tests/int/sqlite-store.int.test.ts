@@ -11,6 +11,7 @@ import {
   type Store,
   type StoreLocation,
 } from '../../engine/store/index.js';
+import { LARGE_VALUE_CHARS } from '../../engine/store/sqlite/large-values.js';
 import { chain, tempDir } from '../support/harness.js';
 import { storeConformance } from '../support/store-conformance.js';
 
@@ -96,6 +97,51 @@ describe('SQLite store', () => {
       await expect(store.readEvents('r1', 3, 1)).rejects.toThrow(
         'event #4 of run r1 (NodeStarted) was written by a newer Stepwise (shape v9; this version reads up to v1)',
       );
+      await store.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('keeps inline an event whose fields are each under the large-value size though their sum is not', async () => {
+    const dir = tempDir('stepwise-store-');
+    try {
+      const store = new SqliteStore(dir.db, { synchronous: 'NORMAL' });
+      await store.workflows.saveVersion(chain('w', []), null, 1);
+      // The output's JSON is 2 characters under the threshold; with the port, the data is over it.
+      const output = 'y'.repeat(LARGE_VALUE_CHARS - 4);
+      expect(JSON.stringify({ port: 'out', output }).length).toBeGreaterThan(LARGE_VALUE_CHARS);
+      const events: JournalEvent[] = [
+        {
+          seq: 1,
+          at: 1,
+          type: 'NodeCompleted',
+          activationId: 'a',
+          nodeId: 'a',
+          attempt: 1,
+          data: { port: 'out', output },
+        },
+      ];
+      const write = {
+        runId: 'r1',
+        create: { runId: 'r1', workflowId: 'w', version: 1, input: null, parentRunId: null },
+        expectedLastSeq: 0,
+        events,
+        projection: { status: 'running' as const, output: null, error: null, lastSeq: 1, finishedAt: null },
+        clear: false,
+        work: noWork(),
+        leases: [],
+      };
+      expect(await store.commit({ workerId: null, at: 1, runs: [write] })).toEqual({ ok: true, claimed: [] });
+      const raw = new Database(dir.db, { readonly: true });
+      const row = raw
+        .prepare<[], { values: number; refs: string | null }>(
+          'SELECT (SELECT count(*) FROM large_values) AS "values", (SELECT refs FROM events) AS refs',
+        )
+        .get();
+      raw.close();
+      expect(row).toEqual({ values: 0, refs: null });
+      expect(await store.readEvents('r1', 0)).toEqual(events);
       await store.close();
     } finally {
       dir.cleanup();

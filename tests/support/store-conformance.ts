@@ -124,6 +124,37 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.hasClaimable(T0 - 1)).toBe(false);
     });
 
+    withStore('a batch of many runs and events reads back run by run, in order', async (store) => {
+      // 30 + 50 + 1 + 64 events: a store that writes them in chunks (a multi-row INSERT) crosses one inside a run.
+      const sizes = [30, 50, 1, 64];
+      const journal = (runId: string, count: number, at: number): JournalEvent[] => [
+        started(runId, at),
+        ...Array.from({ length: count - 1 }, (_, index) => scheduled(index + 2, `n${index}`, at)),
+      ];
+      const writes = sizes.map((count, index) => {
+        const runId = `run-many-${index}`;
+        return newRun(runId, T0, {
+          events: journal(runId, count, T0),
+          projection: { status: 'running', output: null, error: null, lastSeq: count, finishedAt: null },
+        });
+      });
+      expect(await store.commit(batch(writes))).toEqual({ ok: true, claimed: [] });
+      for (const [index, count] of sizes.entries()) {
+        const runId = `run-many-${index}`;
+        expect(await store.readEvents(runId, 0)).toEqual(journal(runId, count, T0));
+        expect((await store.getRun(runId))?.lastSeq).toBe(count);
+      }
+      // The next commit appends after them.
+      const more: RunWrite = {
+        ...newRun('run-many-2', T0 + 1, { create: null, expectedLastSeq: 1 }),
+        events: [scheduled(2, 'later', T0 + 1)],
+        projection: { status: 'running', output: null, error: null, lastSeq: 2, finishedAt: null },
+        work: noWork(),
+      };
+      expect(await store.commit(batch([more]))).toEqual({ ok: true, claimed: [] });
+      expect(await store.readEvents('run-many-2', 1)).toEqual([scheduled(2, 'later', T0 + 1)]);
+    });
+
     withStore(
       'schedules: a save keeps an unchanged row’s time; a fire is claimed once, all or nothing',
       async (store) => {

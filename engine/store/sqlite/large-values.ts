@@ -36,6 +36,10 @@ export class LargeValues {
 
   /** An event's data: each top-level field that is large stored once; `refs` names them (null when none). */
   data(data: object): { json: string; refs: string | null } {
+    // The common case in one stringify: shorter than the threshold as a whole, no field is large,
+    // and the whole is exactly what the fields below would join to.
+    const whole = JSON.stringify(data);
+    if (whole.length < LARGE_VALUE_CHARS) return { json: whole, refs: null };
     const parts: string[] = [];
     let refs: Record<string, string> | null = null;
     for (const [key, value] of Object.entries(data)) {

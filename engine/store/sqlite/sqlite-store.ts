@@ -12,11 +12,13 @@ import {
   type ChangeCursor,
   type CommitResult,
   type ImportedRun,
+  type NewRun,
   type ReadyRecord,
   type RunChange,
   type RunCursor,
   type RunFilter,
   type RunPage,
+  type RunProjection,
   type RunRecord,
   type RunWrite,
   type ScheduleAdvance,
@@ -28,6 +30,7 @@ import {
   type WaitRecord,
   type WaitStatus,
   type WaitVote,
+  type WorkChanges,
   type WorkerRecord,
 } from '../store.js';
 import { inboxCardSchema, PLAIN_CARD, type InboxCard } from '../../waits/index.js';
@@ -283,7 +286,7 @@ export class SqliteStore implements Store {
           // Nothing of a refused batch stays, the schedule rows moved above included.
           if (conflicts.length > 0) throw new Refused(conflicts);
           if (batch.runs.length > 0) {
-            const changeId = (this.#s.nextChange.get()?.n ?? 0) + 1;
+            const changeId = this.#nextChange();
             for (const write of batch.runs) this.#write(write, batch.at, changeId);
           }
           return { ok: true, claimed: batch.claim ? this.#claim(batch.claim) : [] };
@@ -293,6 +296,10 @@ export class SqliteStore implements Store {
       if (error instanceof Refused) return { ok: false, conflicts: error.conflicts };
       throw error;
     });
+  }
+
+  #nextChange(): number {
+    return (this.#s.nextChange.get()?.n ?? 0) + 1;
   }
 
   #advanceSchedule(advance: ScheduleAdvance): boolean {
@@ -341,14 +348,19 @@ export class SqliteStore implements Store {
   }
 
   #check(write: RunWrite, workerId: string | null): CommitConflict[] {
+    return [...this.#checkRun(write), ...this.#checkLeases(write, workerId)];
+  }
+
+  #checkRun(write: RunWrite): CommitConflict[] {
+    if (write.create) return this.#s.runExists.get(write.runId) ? [{ kind: 'run-exists', runId: write.runId }] : [];
+    const lastSeq = this.#s.lastSeq.get(write.runId)?.last_seq ?? null;
+    return lastSeq === write.expectedLastSeq
+      ? []
+      : [{ kind: 'run-moved', runId: write.runId, expectedLastSeq: write.expectedLastSeq, lastSeq }];
+  }
+
+  #checkLeases(write: RunWrite, workerId: string | null): CommitConflict[] {
     const conflicts: CommitConflict[] = [];
-    if (write.create) {
-      if (this.#s.runExists.get(write.runId)) conflicts.push({ kind: 'run-exists', runId: write.runId });
-    } else {
-      const lastSeq = this.#s.lastSeq.get(write.runId)?.last_seq ?? null;
-      if (lastSeq !== write.expectedLastSeq)
-        conflicts.push({ kind: 'run-moved', runId: write.runId, expectedLastSeq: write.expectedLastSeq, lastSeq });
-    }
     for (const lease of write.leases) {
       const row = this.#s.readyRow.get(write.runId, lease.activationId);
       if (!row || workerId === null || row.lease_owner !== workerId || row.attempt !== lease.attempt)
@@ -361,51 +373,9 @@ export class SqliteStore implements Store {
     const s = this.#s;
     const { runId, create, projection, work } = write;
     const values = this.#values;
-    if (create) {
-      const input = values.column(create.input);
-      s.insertRun.run(
-        runId,
-        create.workflowId,
-        create.version,
-        input.json,
-        input.ref,
-        create.parentRunId,
-        create.forkOf?.runId ?? null,
-        create.forkOf?.seq ?? null,
-        at,
-        at,
-        changeId,
-      );
-    }
-    for (const event of write.events) {
-      const data = values.data(event.data);
-      s.insertEvent.run(
-        runId,
-        event.seq,
-        event.type,
-        eventCodec.version(event.type),
-        event.activationId,
-        event.nodeId,
-        event.attempt,
-        data.json,
-        data.refs,
-        event.at,
-      );
-    }
-    if (projection) {
-      const output = values.column(projection.output);
-      s.updateRun.run(
-        projection.status,
-        output.json,
-        output.ref,
-        projection.error === null ? null : JSON.stringify(projection.error),
-        projection.lastSeq,
-        at,
-        projection.finishedAt,
-        changeId,
-        runId,
-      );
-    }
+    if (create) this.#insertRunRow(runId, create, at, changeId);
+    this.#insertEvents(runId, write.events);
+    if (projection) this.#updateRunRow(runId, projection, at, changeId);
     for (const wait of work.waitOpen) {
       const input = values.column(wait.input);
       s.openWait.run(
@@ -428,9 +398,70 @@ export class SqliteStore implements Store {
     // An ended (or compensating) run keeps no work from before, and its inbox rows still open become
     // cancelled; the ready and timer rows below are those recorded after the clear.
     if (write.clear) for (const statement of s.clearRun) statement.run(runId);
-    for (const activationId of work.readyDelete) s.deleteReady.run(runId, activationId);
-    for (const row of work.readyPut)
-      s.putReady.run(
+    this.#deleteReadyRows(runId, work.readyDelete);
+    this.#putReadyRows(runId, work.readyPut);
+    for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
+    for (const timer of work.timerPut)
+      s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
+  }
+
+  #insertRunRow(runId: string, create: NewRun, at: number, changeId: number): void {
+    const input = this.#values.column(create.input);
+    this.#s.insertRun.run(
+      runId,
+      create.workflowId,
+      create.version,
+      input.json,
+      input.ref,
+      create.parentRunId,
+      create.forkOf?.runId ?? null,
+      create.forkOf?.seq ?? null,
+      at,
+      at,
+      changeId,
+    );
+  }
+
+  #insertEvents(runId: string, events: readonly JournalEvent[]): void {
+    for (const event of events) {
+      const data = this.#values.data(event.data);
+      this.#s.insertEvent.run(
+        runId,
+        event.seq,
+        event.type,
+        eventCodec.version(event.type),
+        event.activationId,
+        event.nodeId,
+        event.attempt,
+        data.json,
+        data.refs,
+        event.at,
+      );
+    }
+  }
+
+  #updateRunRow(runId: string, projection: RunProjection, at: number, changeId: number): void {
+    const output = this.#values.column(projection.output);
+    this.#s.updateRun.run(
+      projection.status,
+      output.json,
+      output.ref,
+      projection.error === null ? null : JSON.stringify(projection.error),
+      projection.lastSeq,
+      at,
+      projection.finishedAt,
+      changeId,
+      runId,
+    );
+  }
+
+  #deleteReadyRows(runId: string, activationIds: readonly string[]): void {
+    for (const activationId of activationIds) this.#s.deleteReady.run(runId, activationId);
+  }
+
+  #putReadyRows(runId: string, rows: WorkChanges['readyPut']): void {
+    for (const row of rows)
+      this.#s.putReady.run(
         runId,
         row.activationId,
         row.nodeId,
@@ -440,9 +471,6 @@ export class SqliteStore implements Store {
         row.leaseUntil,
         row.deadline,
       );
-    for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
-    for (const timer of work.timerPut)
-      s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
   }
 
   claim(request: ClaimRequest): Promise<ReadyRecord[]> {
@@ -459,11 +487,12 @@ export class SqliteStore implements Store {
   }
 
   hasClaimable(now: number, runId?: string): Promise<boolean> {
-    return run(
-      () =>
-        (runId === undefined ? this.#s.hasClaimable.get({ now }) : this.#s.hasClaimableRun.get({ now, runId })) !==
-        undefined,
-    );
+    return run(() => this.#hasClaimable(now, runId));
+  }
+
+  #hasClaimable(now: number, runId: string | undefined): boolean {
+    const row = runId === undefined ? this.#s.hasClaimable.get({ now }) : this.#s.hasClaimableRun.get({ now, runId });
+    return row !== undefined;
   }
 
   registerWorker(worker: WorkerRecord): Promise<void> {
