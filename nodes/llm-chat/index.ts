@@ -351,6 +351,21 @@ export const llmChat = defineNode({
         data: { ...attempt, cached: attempt.cached === true },
       });
     };
+    // An attempt that sent nothing: answered from the record, or skipped by an open breaker.
+    const notCalled = (
+      index: number,
+      provider: ProviderConfig,
+      outcome: Pick<AttemptRecord, 'usage' | 'error' | 'cached'>,
+    ): void =>
+      record({
+        provider: index,
+        kind: provider.kind,
+        model: provider.model,
+        attempt: 0,
+        latencyMs: 0,
+        status: null,
+        ...outcome,
+      });
     const chatOf = (provider: ProviderConfig): ChatRequest => ({
       model: provider.model,
       system: provider.system ?? config.system,
@@ -376,18 +391,7 @@ export const llmChat = defineNode({
       for (const [index, provider] of config.providers.entries()) {
         const parsed = cachedAnswerSchema.safeParse(await ctx.cache.get(cacheKeyOf(provider, chatOf(provider))));
         if (!parsed.success || (schema !== null && parsed.data.json === undefined)) continue;
-        const { kind, model } = provider;
-        record({
-          provider: index,
-          kind,
-          model,
-          attempt: 0,
-          latencyMs: 0,
-          status: null,
-          usage: parsed.data.usage,
-          error: null,
-          cached: true,
-        });
+        notCalled(index, provider, { usage: parsed.data.usage, error: null, cached: true });
         // Nothing was paid for this answer.
         return answer(index, provider, parsed.data, 0);
       }
@@ -399,16 +403,7 @@ export const llmChat = defineNode({
       const chat = chatOf(provider);
       for (let attempt = 1; attempt <= provider.maxAttempts; attempt += 1) {
         if (circuitBreakers.admit(key, settings, ctx.now()) === 'open') {
-          record({
-            provider: index,
-            kind,
-            model,
-            attempt: 0,
-            latencyMs: 0,
-            status: null,
-            usage: null,
-            error: 'circuit-open',
-          });
+          notCalled(index, provider, { usage: null, error: 'circuit-open' });
           break;
         }
         const started = performance.now();

@@ -5,70 +5,14 @@
 //    concurrency and misplaced outputs). It is refused, naming the parent.
 // 2. Redriving a parent whose loop.map failed ran the completed items again as new child runs with
 //    new idempotency keys. The new attempt carries the completed items; only the others run.
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/runtime/engine.js';
 import { testEngine } from '../support/engine.js';
-import { chain, edge, node, readBody, sleep, until, workflow } from '../support/harness.js';
+import { chain, edge, node, sleep, until, workflow } from '../support/harness.js';
+import { startItemServer, type ItemServer } from '../support/item-server.js';
 
-type Behaviour = 'ok' | 'fail' | 'hold';
-
-interface ItemServer {
-  url: string;
-  calls: { i: number; key: string | undefined }[];
-  inFlight: number;
-  maxInFlight: number;
-  behaviour: (i: number) => Behaviour;
-  release(): void;
-  close(): Promise<void>;
-}
-
-const servers: ItemServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
-
-async function startItemServer(): Promise<ItemServer> {
-  const held: { i: number; response: ServerResponse }[] = [];
-  const answer = (i: number, response: ServerResponse, how: Behaviour): void => {
-    state.inFlight -= 1;
-    if (response.destroyed) return;
-    if (how === 'fail') response.writeHead(400, { 'content-type': 'text/plain' }).end(`item ${i} is malformed`);
-    else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ i }));
-  };
-  const server = createServer((request, response) => {
-    void readBody(request).then((text) => {
-      const { i } = JSON.parse(text) as { i: number };
-      const key = request.headers['idempotency-key'];
-      state.calls.push({ i, key: typeof key === 'string' ? key : undefined });
-      state.inFlight += 1;
-      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-      const how = state.behaviour(i);
-      if (how === 'hold') held.push({ i, response });
-      else answer(i, response, how);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const state: ItemServer = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls: [],
-    inFlight: 0,
-    maxInFlight: 0,
-    behaviour: () => 'ok',
-    release() {
-      state.behaviour = () => 'ok';
-      for (const { i, response } of held.splice(0)) answer(i, response, 'ok');
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(state);
-  return state;
-}
+/** Each call with its idempotency key, in arrival order. */
+const callsWithKeys = (server: ItemServer) => server.calls.map((i, n) => ({ i, key: server.keys[n] }));
 
 function itemWorkflow(url: string) {
   return chain('item', [
@@ -105,13 +49,14 @@ describe('loop.map and redrive', () => {
   it('redriving a failed item\'s child run is refused, naming its parent; the open "collect" fan-out goes on in item order', async () => {
     const server = await startItemServer();
     // Item 0 fails at once (and again when redriven); items 1 and 2 are held until released.
-    server.behaviour = (i) => (i === 0 ? 'fail' : 'hold');
+    server.failing = (i) => i === 0;
+    server.answerNow = (i) => i === 0;
     const engine = testEngine();
     await engine.workflows.save(itemWorkflow(server.url));
     await engine.workflows.save(mapWorkflow({ concurrency: 1, onItemError: 'collect' }));
     const runId = await start(engine, { items: items(3) });
     // Item 0 failed, item 1 started (concurrency 1) and is held.
-    await until(() => server.calls.some((call) => call.i === 1), 'item 1 called');
+    await until(() => server.calls.includes(1), 'item 1 called');
     const parked = await engine.queries.get(runId);
     const failedChild = parked?.children.find((child) => child.index === 0);
     expect(failedChild?.status).toBe('failed');
@@ -123,7 +68,7 @@ describe('loop.map and redrive', () => {
     );
     await sleep(300);
     // Concurrency 1: item 2 must not start while item 1 is still running.
-    expect(server.calls.map((call) => call.i)).not.toContain(2);
+    expect(server.calls).not.toContain(2);
     expect(server.maxInFlight).toBe(1);
 
     server.release();
@@ -144,7 +89,7 @@ describe('loop.map and redrive', () => {
 
   it('redriving a run whose loop.map failed on its last item keeps the completed items: only the failed one runs again', async () => {
     const server = await startItemServer();
-    server.behaviour = (i) => (i === 2 ? 'fail' : 'ok');
+    server.failing = (i) => i === 2;
     const engine = testEngine();
     await engine.workflows.save(itemWorkflow(server.url));
     await engine.workflows.save(mapWorkflow({ concurrency: 1 }));
@@ -152,17 +97,17 @@ describe('loop.map and redrive', () => {
     const failed = await engine.waitForRun(runId, { until: 'finished', timeoutMs: 30_000 });
     expect(failed.status).toBe('failed');
     expect(failed.error?.kind).toBe('loop.map.item-failed');
-    const before = server.calls.map((call) => ({ ...call }));
+    const before = callsWithKeys(server);
     expect(before.map((call) => call.i)).toEqual([0, 1, 2]);
 
     // The item is fixed on the server side; the run is redriven from its failed node.
-    server.behaviour = () => 'ok';
+    server.failing = () => false;
     await engine.commands.redrive(runId, { by: 'ops' });
     const done = await engine.waitForRun(runId, { until: 'finished', timeoutMs: 30_000 });
     expect(done.status).toBe('completed');
     // Items 0 and 1 had completed (their charges, e-mails… happened): they must not be paid again —
     // or, at the very least, be sent again with the same idempotency keys so the target dedupes.
-    const again = server.calls.slice(before.length);
+    const again = callsWithKeys(server).slice(before.length);
     for (const call of again.filter((entry) => entry.i !== 2)) {
       const first = before.find((entry) => entry.i === call.i);
       expect(call.key, `item ${call.i} was called again with a new idempotency key`).toBe(first?.key);

@@ -5,88 +5,24 @@
 // crash: a real worker process killed with SIGKILL after 3 of 12 items finished; after a restart
 // only the 9 others run.
 import Database from 'better-sqlite3';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventDetail } from '../../engine/journal/describe.js';
 import { replayExport } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { testEngine } from '../support/engine.js';
+import { startItemServer } from '../support/item-server.js';
 import {
   chain,
   edge,
   finished,
   node,
   printed,
-  readBody,
   runCli,
   spawnCli,
   tempDir,
   until,
   workflow,
 } from '../support/harness.js';
-
-/** An item endpoint: POST /item {i} → {i, doubled}; counts calls per item and requests in flight. */
-interface ItemServer {
-  url: string;
-  /** Calls per item `i`, in arrival order. */
-  calls: number[];
-  inFlight: number;
-  maxInFlight: number;
-  /** Answered so far. */
-  answered: number;
-  /** Whether to answer a request for item `i` now (else it is held until `release`). */
-  answerNow: (i: number) => boolean;
-  /** Answers every held request, and from now on every request at once. */
-  release(): void;
-  close(): Promise<void>;
-}
-
-const servers: ItemServer[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
-
-async function startItemServer(options: { delayMs?: number; failItem?: number } = {}): Promise<ItemServer> {
-  const held: { i: number; response: ServerResponse }[] = [];
-  const answer = (i: number, response: ServerResponse): void => {
-    state.inFlight -= 1;
-    if (response.destroyed) return;
-    state.answered += 1;
-    if (i === options.failItem) response.writeHead(400, { 'content-type': 'text/plain' }).end(`item ${i} is malformed`);
-    else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ i, doubled: i * 2 }));
-  };
-  const server = createServer((request, response) => {
-    void readBody(request).then((text) => {
-      const { i } = JSON.parse(text) as { i: number };
-      state.calls.push(i);
-      state.inFlight += 1;
-      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-      if (!state.answerNow(i)) held.push({ i, response });
-      else setTimeout(() => answer(i, response), options.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const state: ItemServer = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls: [],
-    inFlight: 0,
-    maxInFlight: 0,
-    answered: 0,
-    answerNow: () => true,
-    release() {
-      state.answerNow = () => true;
-      for (const { i, response } of held.splice(0)) answer(i, response);
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(state);
-  return state;
-}
 
 /** Child: trigger → POST {i} to the item server → output (`{status, headers, body}`). */
 function itemWorkflow(url: string) {
@@ -175,7 +111,8 @@ describe('loop.map', () => {
   }, 60_000);
 
   it('a failed item fails the node naming its index and run, cancels the running items, or takes `error`; "collect" keeps going', async () => {
-    const server = await startItemServer({ failItem: 1 });
+    const server = await startItemServer();
+    server.failing = (i) => i === 1;
     // Item 1 fails at once; 0 and 2 are held, so they are running when it does.
     server.answerNow = (i) => i === 1;
     const engine = testEngine();
