@@ -266,6 +266,12 @@ describe('the global object between activations', () => {
       'if (!Reflect.defineProperty(globalThis, "$date", { value: {} })) throw new TypeError("refused")',
       'globalThis.__defineGetter__("$data", () => ({}))',
       'Object.getOwnPropertyDescriptor(Object, "defineProperty").value.call(null, globalThis, "$text", { value: {} })',
+      // What the check after each activation does not look at, QuickJS refuses itself (global-guard.ts).
+      'Object.defineProperty(new Proxy(globalThis, {}), "JSON", { get: () => ({}) })',
+      'Object.defineProperty(new Proxy(globalThis, {}), "JSON", { value: JSON, enumerable: true })',
+      'Object.defineProperty(new Proxy(globalThis, {}), "$extra", { value: {} })',
+      'delete globalThis.JSON',
+      'class Base { constructor() { return globalThis; } }; new (class extends Base { JSON = {} })()',
     ]) {
       const error = await failure(run(`${attempt}; return 1;`));
       expect(error.message).toMatch(/TypeError/);
@@ -273,6 +279,17 @@ describe('the global object between activations', () => {
         value('[typeof $text.slugify, typeof JSON.stringify, typeof $math.sum, typeof $date.now, typeof $data.get]'),
       ).resolves.toEqual(['function', 'function', 'function', 'function', 'function']);
     }
+  });
+
+  it('a global replaced through a way the define functions cannot see is not seen by the next activation', async () => {
+    // A proxy's own [[DefineOwnProperty]] reaches the global without passing the guarded functions:
+    // the replacement holds inside its activation, and the environment is retired after it.
+    await expect(
+      value(
+        '(Object.defineProperty(new Proxy(globalThis, {}), "$text", { value: { tampered: true } }), $text.tampered)',
+      ),
+    ).resolves.toBe(true);
+    await expect(value('[typeof $text.slugify, typeof $text.tampered]')).resolves.toEqual(['function', 'undefined']);
   });
 });
 
