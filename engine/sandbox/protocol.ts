@@ -16,6 +16,12 @@ export interface ThreadFailure {
 
 export type ThreadOutcome = { ok: true; json: string | null } | { ok: false; error: ThreadFailure };
 
+/** What a thread is started with. */
+export interface ThreadData {
+  /** One Int32 (a SharedArrayBuffer): the id of a job handed to the thread that must not start. */
+  cancelled: SharedArrayBuffer;
+}
+
 export interface ThreadJob {
   id: number;
   request: ThreadRequest;
@@ -26,6 +32,8 @@ export interface ThreadJob {
 export type ThreadMessage =
   /** Sent only after loading a WebAssembly instance: the code starts now, time it from here. */
   | { id: number; started: true }
+  /** Not run: cancelled while it waited in the thread (ThreadData.cancelled). */
+  | { id: number; skipped: true }
   /** `retire`: the thread's memory grew past what an idle thread may keep, or QuickJS failed; replace it. */
   | { id: number; outcome: ThreadOutcome; retire: boolean; reused: boolean; console?: CapturedConsole };
 

@@ -1,10 +1,10 @@
 // A sandbox thread: runs one activation of user code at a time for the pool (pool.ts), in one
 // locked-down QuickJS environment it reuses (evaluate.ts). The thread owns its WebAssembly instance, whose memory
 // maximum is the activation's memory limit: that is the bound on real memory that holds.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { Environment, evaluate } from './evaluate.js';
-import type { CapturedConsole, ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
+import type { CapturedConsole, ThreadData, ThreadJob, ThreadMessage, ThreadOutcome } from './protocol.js';
 
 // @types/node declares no WebAssembly namespace (lib.dom does): the one constructor used here.
 interface WasmMemory {
@@ -27,6 +27,10 @@ const ACTIVATIONS_PER_ENVIRONMENT = 10_000;
 let environment: Environment | undefined;
 /** Set when the memory could not grow during the current activation. */
 let exhausted = false;
+/** The id of a job handed here that was cancelled before it started (see pool.ts). */
+const cancelled = new Int32Array((workerData as ThreadData).cancelled);
+/** Set once this thread told the pool to replace it: it runs nothing more (the pool hands on what it sent). */
+let retired = false;
 
 async function moduleFor(memoryLimitBytes: number): Promise<QuickJSWASMModule> {
   if (loaded?.memoryLimitBytes === memoryLimitBytes) return loaded.module;
@@ -55,6 +59,8 @@ function post(message: ThreadMessage): void {
 }
 
 async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
+  if (retired) return;
+  if (Atomics.load(cancelled, 0) === id) return post({ id, skipped: true });
   let outcome: ThreadOutcome;
   let retire = false;
   let reused = false;
@@ -90,6 +96,7 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
     retire = true;
   }
   retire ||= (loaded?.memory.buffer.byteLength ?? 0) > RETIRE_BYTES;
+  retired = retire;
   post({
     id,
     outcome,
@@ -105,4 +112,9 @@ async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   }
 }
 
-parentPort?.on('message', (job: ThreadJob) => void handle(job));
+// One job at a time, in order: the pool may hand over the next while one runs (loading an
+// instance awaits, and a second job must not start meanwhile).
+let queue = Promise.resolve();
+parentPort?.on('message', (job: ThreadJob) => {
+  queue = queue.then(() => handle(job)).catch(() => undefined); // handle() answers its own failures
+});

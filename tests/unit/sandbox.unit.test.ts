@@ -127,6 +127,33 @@ describe('sandbox pool', () => {
     }
   });
 
+  it('hands a job waiting in a thread that is replaced (a timeout, a cancel) to another thread', async () => {
+    // One thread: the second request is handed to it while the first runs (pool.ts, PIPELINED).
+    const pool = new SandboxPool({ threads: 1 });
+    try {
+      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+      const endless = pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 200 });
+      const behindTimeout = pool.evaluate({ ...request, source: 'return 2;', timeoutMs: 5000 });
+      expect((await failure(endless)).kind).toBe('code.timeout');
+      await expect(behindTimeout).resolves.toBe(2);
+
+      const controller = new AbortController();
+      const cancelled = pool.evaluate({
+        ...request,
+        source: 'while (true) {}',
+        timeoutMs: 5000,
+        signal: controller.signal,
+      });
+      const behindCancel = pool.evaluate({ ...request, source: 'return 3;', timeoutMs: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      expect((await failure(cancelled)).kind).toBe('node.cancelled');
+      await expect(behindCancel).resolves.toBe(3);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
   it('stops a running activation when its signal is aborted, and keeps working', async () => {
     const pool = new SandboxPool({ threads: 1 });
     try {
