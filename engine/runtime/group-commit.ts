@@ -129,6 +129,7 @@ export class GroupCommit {
     this.#follow = options.follow;
     this.#linked = options.linked;
     this.#deferPure = options.deferPure ?? true;
+    book.pin((runId) => this.#deferred?.states.has(runId) ?? false);
   }
 
   /** The error the group commit gave up with (see `failed`); null while it works. */

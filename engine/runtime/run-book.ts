@@ -15,15 +15,32 @@ export interface LoadedRun {
 
 const MAX_CACHED_RUNS = 10_000;
 
+export interface RunBookOptions {
+  /** Runs kept in memory beyond those `pinned` (default 10,000). */
+  maxCachedRuns?: number;
+}
+
 export class RunBook {
   readonly #runs = new Map<string, LoadedRun>();
   readonly #compiled = new Map<string, CompiledWorkflow>();
   readonly #store: Store;
   readonly #registry: NodeRegistry;
+  readonly #maxCachedRuns: number;
+  /** Runs whose state here is ahead of the store (deferred pure work): never evicted. */
+  #pinned: (runId: string) => boolean = () => false;
 
-  constructor(store: Store, registry: NodeRegistry) {
+  constructor(store: Store, registry: NodeRegistry, options: RunBookOptions = {}) {
     this.#store = store;
     this.#registry = registry;
+    this.#maxCachedRuns = options.maxCachedRuns ?? MAX_CACHED_RUNS;
+  }
+
+  /**
+   * Says which runs the book must keep: their state exists only here (the group commit's
+   * deferred writes), and reading them back from the store would build on a state that is behind.
+   */
+  pin(pinned: (runId: string) => boolean): void {
+    this.#pinned = pinned;
   }
 
   /** The compiled version, or undefined when it is not stored. */
@@ -79,9 +96,12 @@ export class RunBook {
       if (isTerminal(run.state.status)) this.#runs.delete(runId);
       else this.#remember(runId, run);
     }
+    let excess = this.#runs.size - this.#maxCachedRuns;
     for (const oldest of this.#runs.keys()) {
-      if (this.#runs.size <= MAX_CACHED_RUNS) break;
+      if (excess <= 0) break;
+      if (this.#pinned(oldest)) continue;
       this.#runs.delete(oldest);
+      excess -= 1;
     }
   }
 
