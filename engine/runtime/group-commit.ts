@@ -60,10 +60,20 @@ export interface CommitParticipant {
    * leased to this worker.
    */
   committed(batch: Batch, commit: CommitBatch, claimed: ReadyRecord[], durable: boolean): void;
-  /** Deferred writes of these runs were dropped (a conflict): stop their executions here. */
-  dropped(runIds: readonly string[]): void;
+  /**
+   * Deferred writes of these runs were dropped (a conflict): stop their executions here. `leases`:
+   * what the store still has leased to this worker there (the pure nodes whose start is durable),
+   * to be taken up again now rather than when their leases lapse.
+   */
+  dropped(runIds: readonly string[], leases: readonly HeldLease[]): void;
   /** Whether `gather` would bring something now. */
   readonly wantsCycle: boolean;
+}
+
+export interface HeldLease {
+  runId: string;
+  activationId: string;
+  attempt: number;
 }
 
 /** A run a commit changed, as its row now reads (the store's change feed, without its counter). */
@@ -335,8 +345,8 @@ export class GroupCommit {
   /**
    * Forgets the deferred writes (of `only` these runs, else all): their runs are read again from
    * the store and their executions here stopped; the pure work they recorded is redone from the
-   * last commit (the first pure node's lease, in the store, lapses and is recovered). Their items
-   * settle with `error` (null: stale, like an item whose lease was lost).
+   * last commit, from the pure nodes whose leases the store holds (the participant takes them up
+   * again). Their items settle with `error` (null: stale, like an item whose lease was lost).
    */
   async #dropDeferred(items: readonly CommitItem[], error: unknown, only?: readonly string[]): Promise<void> {
     const deferred = this.#deferred;
@@ -355,7 +365,11 @@ export class GroupCommit {
             states: new Map([...deferred.states].filter(([runId]) => !dropped.has(runId))),
           };
     for (const runId of runIds) this.#book.forget(runId);
-    this.#participant?.dropped(runIds);
+    // The merged commit checks exactly the leases the store holds for this worker (mergeCommits).
+    const held = deferred.commit.runs
+      .filter((write) => dropped.has(write.runId))
+      .flatMap((write) => write.leases.map((lease) => ({ runId: write.runId, ...lease })));
+    this.#participant?.dropped(runIds, held);
     for (const item of deferred.items) if (touches(item)) item.settle(error);
     for (const item of items) await this.#book.ensure(item.runIds);
   }

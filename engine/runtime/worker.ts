@@ -10,7 +10,7 @@ import type { Batch, Started } from './batch.js';
 import type { Clock } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
 import { executeInline, outcomeEvents, type ExecutionOutcome, type ExecutionServices } from './execute.js';
-import type { CommitItem, CommitListener, CommitParticipant, GroupCommit } from './group-commit.js';
+import type { CommitItem, CommitListener, CommitParticipant, GroupCommit, HeldLease } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
 import type { Schedules } from './schedules.js';
@@ -279,10 +279,15 @@ export class Worker implements CommitParticipant {
     }
   }
 
-  dropped(runIds: readonly string[]): void {
+  dropped(runIds: readonly string[], leases: readonly HeldLease[]): void {
     for (const runId of runIds) this.#dispatcher.abort(runId);
     for (const key of this.#unleased)
       if (runIds.some((runId) => key.startsWith(`${runId}\0`))) this.#unleased.delete(key);
+    if (this.#state !== 'running') return;
+    // Still ours in the store, renewed by the heartbeat until their deadline: started again here,
+    // like an activation claimed back (the commit checks the lease; a run that ended cleans up).
+    for (const lease of leases) this.#claimed.push(this.#retakenItem(lease));
+    if (leases.length > 0) this.#deps.commits.schedule();
   }
 
   // ── Items ──────────────────────────────────────────────────────────────────────────────────
@@ -345,6 +350,35 @@ export class Worker implements CommitParticipant {
     }
     lease(deadline);
     batch.started.push(started);
+  }
+
+  /** A lease this worker holds for an activation it no longer executes (see `dropped`). */
+  #retakenItem(lease: HeldLease): CommitItem {
+    const { runId, activationId, attempt } = lease;
+    return {
+      runIds: [runId],
+      fresh: true,
+      apply: (batch) => {
+        const nodeId = batch.run(runId)?.state.activations.get(activationId)?.nodeId;
+        if (nodeId === undefined) return;
+        this.#start(
+          batch,
+          {
+            runId,
+            activationId,
+            nodeId,
+            attempt,
+            availableAt: batch.at,
+            leaseOwner: this.workerId,
+            leaseUntil: batch.at + this.options.leaseMs,
+            deadline: null,
+          },
+          true,
+        );
+      },
+      settle: this.#logRefusal('an activation taken up again'),
+      holdsLease: (leaseRun, leaseActivation) => leaseRun === runId && leaseActivation === activationId,
+    };
   }
 
   #claimedItem(row: ReadyRecord): CommitItem {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayJournal } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { dbPathOf, readDb, testEngine } from '../support/engine.js';
-import { chain, node } from '../support/harness.js';
+import { chain, edge, node, workflow } from '../support/harness.js';
 
 const pureChain = (count: number) =>
   Array.from({ length: count }, (_, index) =>
@@ -135,5 +135,50 @@ describe('pure work and the commit', () => {
     expect((await engine.queries.get(runId))?.status).toBe('cancelled');
     // Dropped at the first conflict: no commit kept failing on it.
     expect(errors).toEqual([]);
+  });
+
+  it('a run moved on (not ended) by another process: the dropped pure work is redone at once', async () => {
+    // start → (wait.signal "go" ‖ 40 slow code nodes) → merge → output. Another process delivers
+    // "go" while the chain runs: this worker's deferred writes of the run are dropped, and the
+    // pure node whose start is durable (leased to this worker until its deadline) must be taken up
+    // again now, not when its lease lapses.
+    const engine = testEngine();
+    const slow = slowChain(40);
+    const ids = slow.map((spec) => spec.id);
+    const graph = workflow(
+      'moved-on',
+      [
+        node('start', 'trigger.manual'),
+        node('w', 'wait.signal', { name: 'go' }),
+        ...slow,
+        node('m', 'merge'),
+        node('end', 'output'),
+      ],
+      [
+        edge('start', 'w'),
+        edge('w', 'm'),
+        edge('start', ids[0] as string),
+        ...ids.slice(1).map((id, index) => edge(ids[index] as string, id)),
+        edge(ids.at(-1) as string, 'm'),
+        edge('m', 'end'),
+      ],
+    );
+    const { workflowId } = await engine.saveWorkflow(graph);
+    const worker = engine.startWorker();
+    await worker.started;
+    const { runId } = await engine.startRun(workflowId, {});
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const other = Engine.open({ dbPath: dbPathOf(engine), synchronous: 'NORMAL' });
+    await other.commands.sendSignal(runId, 'go', { ok: true });
+    await other.close();
+    const run = await engine.waitForRun(runId, { timeoutMs: 8_000 });
+    expect(run.status).toBe('completed');
+    const events = await engine.queries.events(runId);
+    const completed = events.filter((event) => event.type === 'NodeCompleted').map((event) => event.nodeId);
+    // Every node completed once in the journal, whatever was redone in memory.
+    for (const id of [...ids, 'w', 'm']) expect(completed.filter((nodeId) => nodeId === id)).toHaveLength(1);
+    const version = await engine.workflows.version(workflowId, run.version);
+    if (!version) throw new Error('no version');
+    expect(replayJournal(runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
   });
 });
