@@ -81,7 +81,6 @@ async function run(
       timeoutMs,
       memoryLimitBytes: MEMORY_LIMIT_BYTES,
       maxOutputBytes: ctx.limits.outputBytes,
-      signal: ctx.signal,
     });
   } catch (error) {
     // A stop by the sandbox (time, memory, output size) belongs to the expressions as a whole.

@@ -1,10 +1,11 @@
-// Executes started activations: one abort signal each (a run's cancellation aborts them all), the
+// Executes started activations: one cancellation each (a run's cancellation aborts them all), the
 // engine-enforced start-to-close limit (past it the attempt is abandoned and fails as
 // `engine.timeout`, retried by policy), and the leases the heartbeat must keep renewing.
 import { formatDuration } from '../model/duration.js';
 import type { Started } from './batch.js';
 import {
   activationScope,
+  Cancellation,
   executeActivation,
   withNotes,
   type ActivationScope,
@@ -14,7 +15,7 @@ import {
 
 export interface Execution {
   started: Started;
-  controller: AbortController;
+  cancellation: Cancellation;
   /** Kept here so an attempt abandoned at its deadline still journals what it noted until then. */
   scope: ActivationScope;
 }
@@ -36,11 +37,11 @@ export class Dispatcher {
   run(started: Started): void {
     const node = started.workflow.nodes.get(started.nodeId);
     const key = keyOf(started.runId, started.activationId);
-    const controller = new AbortController();
-    const execution: Execution = { started, controller, scope: activationScope(this.#services) };
+    const cancellation = new Cancellation();
+    const execution: Execution = { started, cancellation, scope: activationScope(this.#services) };
     this.#inFlight.set(key, execution);
     const outcome: Promise<ExecutionOutcome> = node
-      ? executeActivation(node, started, this.#services, controller.signal, execution.scope)
+      ? executeActivation(node, started, this.#services, cancellation, execution.scope)
       : Promise.resolve({ kind: 'failed', error: missingNode(started.nodeId) });
     void outcome.then((result) => this.#settle(key, execution, result));
   }
@@ -50,7 +51,7 @@ export class Dispatcher {
     for (const [key, execution] of this.#inFlight) {
       const { started } = execution;
       if (now < started.deadline) continue;
-      execution.controller.abort(new Error('start-to-close timeout'));
+      execution.cancellation.abort(new Error('start-to-close timeout'));
       this.#settle(
         key,
         execution,
@@ -72,18 +73,18 @@ export class Dispatcher {
   /** Aborts this process's executions of a run (it was cancelled or failed). */
   abort(runId: string): void {
     for (const execution of this.#inFlight.values())
-      if (execution.started.runId === runId) execution.controller.abort(new Error('the run ended'));
+      if (execution.started.runId === runId) execution.cancellation.abort(new Error('the run ended'));
   }
 
   /** Aborts one attempt (its lease was lost); a newer attempt of the activation runs on. */
   abortAttempt(lease: { runId: string; activationId: string; attempt: number }): void {
     const execution = this.#inFlight.get(keyOf(lease.runId, lease.activationId));
-    if (execution?.started.attempt === lease.attempt) execution.controller.abort(new Error('the lease was lost'));
+    if (execution?.started.attempt === lease.attempt) execution.cancellation.abort(new Error('the lease was lost'));
   }
 
   /** The worker stops: executions still running are aborted and their outcomes never journaled. */
   abandonAll(): void {
-    for (const execution of this.#inFlight.values()) execution.controller.abort(new Error('the worker stopped'));
+    for (const execution of this.#inFlight.values()) execution.cancellation.abort(new Error('the worker stopped'));
     this.#inFlight.clear();
   }
 

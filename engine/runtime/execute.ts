@@ -50,6 +50,31 @@ export function withNotes(outcome: ExecutionOutcome, notes: ActivationNotes): Ex
   return noted.length === 0 ? outcome : { ...outcome, notes: noted };
 }
 
+/**
+ * An activation's cancellation: a flag the sandbox asks (`SandboxRequest.cancelled`), and an
+ * AbortSignal made only when a node reads `ctx.signal` — an AbortController per activation was a
+ * few per cent of the engine thread on a chain of code nodes, and most nodes never look at it.
+ */
+export class Cancellation {
+  #reason: Error | undefined;
+  #controller: AbortController | undefined;
+  readonly isCancelled = (): boolean => this.#reason !== undefined;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 export interface ActivationRef {
   runId: string;
   activationId: string;
@@ -107,7 +132,7 @@ export function contextFor(
   node: CompiledNode,
   activation: ActivationRef,
   services: ExecutionServices,
-  signal: AbortSignal,
+  cancellation: Cancellation,
   scope: ActivationScope = activationScope(services),
   config: unknown = node.config,
 ): NodeContext<unknown> {
@@ -120,10 +145,12 @@ export function contextFor(
     idempotencyKey: idempotencyKeyOf(activation.runId, activation.activationId),
     input: activation.input,
     config,
-    signal,
+    get signal() {
+      return cancellation.signal;
+    },
     log: notes.logger(),
     note: (note) => notes.add(note),
-    sandbox: atTime(services.sandbox, activationTime(activation, services)),
+    sandbox: atTime(services.sandbox, activationTime(activation, services), cancellation),
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
@@ -137,7 +164,7 @@ export async function executeActivation(
   node: CompiledNode,
   activation: ActivationRef,
   services: ExecutionServices,
-  signal: AbortSignal,
+  cancellation: Cancellation,
   scope: ActivationScope = activationScope(services),
 ): Promise<ExecutionOutcome> {
   const { credentials, notes } = scope;
@@ -148,10 +175,9 @@ export async function executeActivation(
         : await evaluateConfig(
             node,
             scopeOf(activation),
-            atTime(services.sandbox, activationTime(activation, services)),
-            signal,
+            atTime(services.sandbox, activationTime(activation, services), cancellation),
           );
-    const result = await node.definition.execute(contextFor(node, activation, services, signal, scope, config));
+    const result = await node.definition.execute(contextFor(node, activation, services, cancellation, scope, config));
     return withNotes(credentials.redact(withConfig(toOutcome(node, result), node, config)), notes);
   } catch (error) {
     // Notes made before the failure are kept: they are what explains it.
@@ -163,9 +189,11 @@ function activationTime(activation: ActivationRef, services: ExecutionServices):
   return activation.scheduledAt ?? services.now();
 }
 
-/** The sandbox as this activation's code sees it: its requests carry the activation's time. */
-export function atTime(sandbox: Sandbox, now: number): Sandbox {
-  return { evaluate: (request) => sandbox.evaluate({ ...request, now }) };
+/** The sandbox as this activation's code sees it: its requests carry the activation's time and
+ * its cancellation. */
+export function atTime(sandbox: Sandbox, now: number, cancellation?: Cancellation): Sandbox {
+  if (!cancellation) return { evaluate: (request) => sandbox.evaluate({ ...request, now }) };
+  return { evaluate: (request) => sandbox.evaluate({ ...request, now, cancelled: cancellation.isCancelled }) };
 }
 
 function scopeOf(activation: ActivationRef): { input: unknown; run: RunInfo } {
@@ -188,7 +216,7 @@ export function executeInline(
   return withNotes(
     scope.credentials.redact(
       settleNow(node, 'execute', () =>
-        node.definition.execute(contextFor(node, activation, services, neverAborted(), scope)),
+        node.definition.execute(contextFor(node, activation, services, new Cancellation(), scope)),
       ),
     ),
     scope.notes,
@@ -218,7 +246,7 @@ export function resumeActivation(
     scope.credentials.redact(
       withConfig(
         settleNow(node, 'resume', () =>
-          resume(contextFor(node, activation, services, neverAborted(), scope, config), outcome),
+          resume(contextFor(node, activation, services, new Cancellation(), scope, config), outcome),
         ),
         node,
         config,
@@ -249,10 +277,6 @@ function settleNow(
   } catch (error) {
     return { kind: 'failed', error: toFailure(error) };
   }
-}
-
-function neverAborted(): AbortSignal {
-  return new AbortController().signal;
 }
 
 function toOutcome(node: CompiledNode, result: NodeResult): ExecutionOutcome {

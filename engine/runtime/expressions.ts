@@ -99,9 +99,8 @@ export async function evaluateConfig(
   node: CompiledNode,
   scope: { input: unknown; run: RunInfo },
   sandbox: Sandbox,
-  signal: AbortSignal,
 ): Promise<unknown> {
-  const evaluated = await evaluateFields(node.templates, scope, sandbox, signal);
+  const evaluated = await evaluateFields(node.templates, scope, sandbox);
   if ('error' in evaluated)
     throw new TerminalError(
       `config.${fieldName(evaluated.field.path)}: {{${evaluated.source}}} failed: ${evaluated.error}`,

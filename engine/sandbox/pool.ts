@@ -30,6 +30,12 @@ const THREAD_HEAP_MB = 192;
  * tells the thread which waiting job was cancelled (ThreadData.cancelled).
  */
 const PIPELINED = 1;
+/**
+ * How often the requests the pool holds are asked whether they were cancelled (`signal`,
+ * `cancelled`): asking is cheaper than a listener on an AbortSignal per request, and a cancel is
+ * at most this late.
+ */
+const CANCEL_POLL_MS = 10;
 
 /** The compiled thread entry: beside this file in dist/; from sources (vitest runs TypeScript)
  * there is no JavaScript beside it, so the one `npm run build` put in dist/ runs. */
@@ -52,7 +58,6 @@ interface Job {
   fresh?: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  onAbort?: () => void;
   /** Settled already (cancelled while a thread held it): what the thread answers is ignored. */
   done?: boolean;
 }
@@ -76,6 +81,7 @@ export class SandboxPool implements Sandbox {
   readonly #queue: Job[] = [];
   #nextId = 0;
   #closed = false;
+  #cancelPoll: NodeJS.Timeout | undefined;
 
   constructor(options: SandboxPoolOptions = {}) {
     const size = options.threads ?? availableParallelism();
@@ -86,20 +92,18 @@ export class SandboxPool implements Sandbox {
   evaluate(request: SandboxRequest): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(stopped('the engine is closing'));
-      if (request.signal?.aborted) return reject(stopped('cancelled'));
+      if (isCancelled(request)) return reject(stopped('cancelled'));
       const job: Job = { id: (this.#nextId += 1), request, resolve, reject };
-      if (request.signal) {
-        job.onAbort = () => this.#cancel(job);
-        request.signal.addEventListener('abort', job.onAbort, { once: true });
-      }
       this.#queue.push(job);
       this.#pump();
+      this.#pollCancels();
     });
   }
 
   /** Stops every thread; what is queued or running fails as cancelled. */
   async dispose(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#cancelPoll);
     for (const job of this.#queue.splice(0)) settle(job, stopped('the engine is closing'));
     await Promise.all([...this.#slots].map((slot) => this.#stop(slot, stopped('the engine is closing'))));
   }
@@ -161,7 +165,7 @@ export class SandboxPool implements Sandbox {
   #assign(slot: Slot, job: Job): void {
     let request: ThreadRequest;
     try {
-      const { input, signal: _signal, onConsole: _onConsole, ...rest } = job.request;
+      const { input, signal: _signal, cancelled: _cancelled, onConsole: _onConsole, ...rest } = job.request;
       request = { ...rest, inputJson: JSON.stringify(input ?? null) };
     } catch (error) {
       settle(
@@ -211,6 +215,18 @@ export class SandboxPool implements Sandbox {
   #arm(slot: Slot, job: Job): void {
     const limit = job.request.timeoutMs + TERMINATE_GRACE_MS;
     slot.watchdog = setTimeout(() => void this.#stop(slot, failure(timedOut(job.request))), limit);
+  }
+
+  /** While the pool holds requests, asks each every CANCEL_POLL_MS whether it was cancelled. */
+  #pollCancels(): void {
+    if (this.#cancelPoll || this.#closed) return;
+    this.#cancelPoll = setTimeout(() => {
+      this.#cancelPoll = undefined;
+      const held = [...this.#queue, ...this.#slots.flatMap((slot) => slot.jobs)];
+      for (const job of held) if (!job.done && isCancelled(job.request)) this.#cancel(job);
+      if (this.#queue.length > 0 || this.#slots.some((slot) => slot.jobs.length > 0)) this.#pollCancels();
+    }, CANCEL_POLL_MS);
+    this.#cancelPoll.unref();
   }
 
   #cancel(job: Job): void {
@@ -278,10 +294,13 @@ export class SandboxPool implements Sandbox {
   }
 }
 
+function isCancelled(request: SandboxRequest): boolean {
+  return request.signal?.aborted === true || request.cancelled?.() === true;
+}
+
 function settle(job: Job, error: unknown, value?: unknown): void {
   if (job.done) return;
   job.done = true;
-  if (job.onAbort) job.request.signal?.removeEventListener('abort', job.onAbort);
   if (error === undefined) job.resolve(value);
   else job.reject(error);
 }

@@ -36,6 +36,11 @@ export interface SandboxRequest {
   /** Aborting it drops a queued request and stops a running one (the node was cancelled). */
   signal?: AbortSignal;
   /**
+   * The same as `signal`, asked instead of listened to (the pool asks every few ms): what
+   * `ctx.sandbox` passes for the activation, so no node needs an AbortSignal to be cancellable.
+   */
+  cancelled?: () => boolean;
+  /**
    * The activation's time (ms), what `$date.now()` answers: set by the engine (the time the
    * activation was scheduled, journaled), so a retry or a recovery sees the same. Nodes leave it out.
    */

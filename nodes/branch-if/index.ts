@@ -32,7 +32,6 @@ export const branchIf = defineNode({
       // 16 MiB) fits. Memory is only taken as the expression uses it.
       memoryLimitBytes: 64 * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
-      signal: ctx.signal,
     });
     return { port: value ? 'true' : 'false', output: ctx.input };
   },

@@ -45,7 +45,6 @@ export const code = defineNode({
       timeoutMs: ctx.config.timeoutMs,
       memoryLimitBytes: ctx.config.memoryLimitMb * 1024 * 1024,
       maxOutputBytes: ctx.limits.outputBytes,
-      signal: ctx.signal,
       // The run's log: each printed line a note (kept also when the code throws or times out).
       onConsole: (lines, dropped) => {
         for (const { level, text } of lines)

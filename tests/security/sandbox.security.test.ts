@@ -180,6 +180,24 @@ describe('sandbox', () => {
     expect(after.output).toBe(600000);
   });
 
+  it('stops the code of a run that is cancelled, freeing its sandbox thread at once', async () => {
+    const engine = testEngine({ sandboxThreads: 1 });
+    const worker = engine.startWorker();
+    await worker.started;
+    const { workflowId } = await engine.saveWorkflow(codeFlow('endless', 'while (true) {}', { timeoutMs: 60_000 }));
+    const { runId } = await engine.startRun(workflowId, {});
+    while (!(await engine.queries.events(runId)).some((event) => event.type === 'NodeStarted' && event.nodeId === 'c'))
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await engine.commands.cancel(runId);
+    // The only thread was running the loop: this one runs only once that thread has gone.
+    const started = Date.now();
+    const { workflowId: quick } = await engine.saveWorkflow(codeFlow('quick', 'return 7;'));
+    const next = await engine.startRun(quick, {});
+    expect(await engine.waitForRun(next.runId, { timeoutMs: 10_000 })).toMatchObject({ output: 7 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await engine.queries.get(runId))?.status).toBe('cancelled');
+  });
+
   it('stops a node over its time limit within its timeout plus one second, even while it allocates', async () => {
     const engine = testEngine();
     // Warm: the thread and its WebAssembly instance exist, so what is timed is the limit.
