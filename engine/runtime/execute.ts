@@ -15,6 +15,7 @@ import { waitRequestSchema } from '../waits/index.js';
 import {
   NodeError,
   type Logger,
+  type NodeCache,
   type NodeContext,
   type NodeResult,
   type Sandbox,
@@ -137,6 +138,10 @@ export function contextFor(
   config: unknown = node.config,
 ): NodeContext<unknown> {
   const { credentials, notes } = scope;
+  // Made on first use, like `signal`: most nodes touch neither (a chain of code nodes is
+  // allocation-bound).
+  let log: Logger | undefined;
+  let cache: NodeCache | undefined;
   return {
     runId: activation.runId,
     activationId: activation.activationId,
@@ -148,13 +153,23 @@ export function contextFor(
     get signal() {
       return cancellation.signal;
     },
-    log: notes.logger(),
+    get log() {
+      return (log ??= notes.logger());
+    },
     note: (note) => notes.add(note),
     sandbox: atTime(services.sandbox, activationTime(activation, services), cancellation),
     credentials,
     limits: { outputBytes: node.maxOutputBytes },
     workflows: services.workflows,
-    cache: nodeCache(services.cache, node.node.type, services.now, services.logger, () => credentials.used),
+    get cache() {
+      return (cache ??= nodeCache(
+        services.cache,
+        node.node.type,
+        services.now,
+        services.logger,
+        () => credentials.used,
+      ));
+    },
     playback: activation.playback === true,
     now: services.now,
   };
