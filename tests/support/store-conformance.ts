@@ -231,6 +231,19 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       expect(await store.pending(T0 + 1, 0)).toEqual({ ready: 1, leased: 0, timers: 0 });
     });
 
+    withStore('a stale run whose events overlap the stored ones is a conflict, not an error', async (store) => {
+      await seed(store, 1);
+      // Computed on seq 1: its next event is seq 2, which the store holds already.
+      const stale: RunWrite = {
+        ...newRun('run-0000', T0 + 1, { create: null, expectedLastSeq: 1 }),
+        events: [scheduled(2, 'b', T0 + 1)],
+      };
+      expect(await store.commit(batch([stale]))).toEqual({
+        ok: false,
+        conflicts: [{ kind: 'run-moved', runId: 'run-0000', expectedLastSeq: 1, lastSeq: 2 }],
+      });
+    });
+
     withStore('commits are all or nothing when a write fails half-way', async (store) => {
       await seed(store, 1);
       const unserialisable = { ...scheduled(3, 'b', T0 + 1), data: { input: 10n } } as unknown as JournalEvent;

@@ -154,9 +154,10 @@ export class SqliteStore implements Store {
         `INSERT INTO runs (id, workflow_id, version, status, input, input_ref, parent_run_id, fork_of_run_id, fork_of_seq, last_seq, created_at, updated_at, change_id)
          VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       ),
+      // Also the check that the run did not move on: no row changed, it did (see #write).
       updateRun: db.prepare(
         `UPDATE runs SET status = ?, output = ?, output_ref = ?, error = ?, last_seq = ?, updated_at = ?, finished_at = ?, change_id = ?
-         WHERE id = ?`,
+         WHERE id = ? AND last_seq = ?`,
       ),
       nextChange: db.prepare<[], { n: number | null }>('SELECT max(change_id) AS n FROM runs'),
       insertEvent: db.prepare(
@@ -287,7 +288,12 @@ export class SqliteStore implements Store {
           if (conflicts.length > 0) throw new Refused(conflicts);
           if (batch.runs.length > 0) {
             const changeId = this.#nextChange();
-            for (const write of batch.runs) this.#write(write, batch.at, changeId);
+            for (const write of batch.runs) {
+              const moved = this.#write(write, batch.at, changeId);
+              if (moved) conflicts.push(moved);
+            }
+            // Whatever the other runs wrote goes with the refusal (the transaction rolls back).
+            if (conflicts.length > 0) throw new Refused(conflicts);
           }
           return { ok: true, claimed: batch.claim ? this.#claim(batch.claim) : [] };
         })
@@ -351,12 +357,19 @@ export class SqliteStore implements Store {
     return [...this.#checkRun(write), ...this.#checkLeases(write, workerId)];
   }
 
+  /** A write that updates the run's row is checked by that update (#write): one statement less per run. */
   #checkRun(write: RunWrite): CommitConflict[] {
     if (write.create) return this.#s.runExists.get(write.runId) ? [{ kind: 'run-exists', runId: write.runId }] : [];
+    if (write.projection) return [];
+    const moved = this.#moved(write);
+    return moved ? [moved] : [];
+  }
+
+  #moved(write: RunWrite): CommitConflict | null {
     const lastSeq = this.#s.lastSeq.get(write.runId)?.last_seq ?? null;
     return lastSeq === write.expectedLastSeq
-      ? []
-      : [{ kind: 'run-moved', runId: write.runId, expectedLastSeq: write.expectedLastSeq, lastSeq }];
+      ? null
+      : { kind: 'run-moved', runId: write.runId, expectedLastSeq: write.expectedLastSeq, lastSeq };
   }
 
   #checkLeases(write: RunWrite, workerId: string | null): CommitConflict[] {
@@ -369,13 +382,16 @@ export class SqliteStore implements Store {
     return conflicts;
   }
 
-  #write(write: RunWrite, at: number, changeId: number): void {
+  /** Writes one run's part; the conflict, with nothing else written, when the run moved on. */
+  #write(write: RunWrite, at: number, changeId: number): CommitConflict | null {
     const s = this.#s;
     const { runId, create, projection, work } = write;
     const values = this.#values;
     if (create) this.#insertRunRow(runId, create, at, changeId);
+    // Before the events: a run that moved on would refuse them as a duplicate key, not a conflict.
+    if (projection && !this.#updateRunRow(runId, projection, at, changeId, write.expectedLastSeq))
+      return this.#moved(write);
     this.#insertEvents(runId, write.events);
-    if (projection) this.#updateRunRow(runId, projection, at, changeId);
     for (const wait of work.waitOpen) {
       const input = values.column(wait.input);
       s.openWait.run(
@@ -403,6 +419,7 @@ export class SqliteStore implements Store {
     for (const timer of work.timerDelete) s.deleteTimer.run(runId, timer.activationId, timer.purpose);
     for (const timer of work.timerPut)
       s.putTimer.run(runId, timer.activationId, timer.purpose, timer.nodeId, timer.attempt, timer.dueAt);
+    return null;
   }
 
   #insertRunRow(runId: string, create: NewRun, at: number, changeId: number): void {
@@ -440,9 +457,16 @@ export class SqliteStore implements Store {
     }
   }
 
-  #updateRunRow(runId: string, projection: RunProjection, at: number, changeId: number): void {
+  /** False when the run's row is not at `expectedLastSeq` (it moved on): nothing changed then. */
+  #updateRunRow(
+    runId: string,
+    projection: RunProjection,
+    at: number,
+    changeId: number,
+    expectedLastSeq: number,
+  ): boolean {
     const output = this.#values.column(projection.output);
-    this.#s.updateRun.run(
+    const { changes } = this.#s.updateRun.run(
       projection.status,
       output.json,
       output.ref,
@@ -452,7 +476,9 @@ export class SqliteStore implements Store {
       projection.finishedAt,
       changeId,
       runId,
+      expectedLastSeq,
     );
+    return changes === 1;
   }
 
   #deleteReadyRows(runId: string, activationIds: readonly string[]): void {
