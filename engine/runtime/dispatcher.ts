@@ -76,6 +76,11 @@ export class Dispatcher {
       if (execution.started.runId === runId) execution.cancellation.abort(new Error('the run ended'));
   }
 
+  /** Aborts this process's execution of one activation (the commit that started it was dropped). */
+  abortActivation(runId: string, activationId: string): void {
+    this.#inFlight.get(keyOf(runId, activationId))?.cancellation.abort(new Error('its start was dropped'));
+  }
+
   /** Aborts one attempt (its lease was lost); a newer attempt of the activation runs on. */
   abortAttempt(lease: { runId: string; activationId: string; attempt: number }): void {
     const execution = this.#inFlight.get(keyOf(lease.runId, lease.activationId));

@@ -280,9 +280,14 @@ export class Worker implements CommitParticipant {
   }
 
   dropped(runIds: readonly string[], leases: readonly HeldLease[]): void {
-    for (const runId of runIds) this.#dispatcher.abort(runId);
-    for (const key of this.#unleased)
-      if (runIds.some((runId) => key.startsWith(`${runId}\0`))) this.#unleased.delete(key);
+    // Only what the dropped writes started stops: an activation of the run started by a durable
+    // commit (another branch) runs on, and its lease in the store still holds.
+    for (const key of this.#unleased) {
+      const [runId = '', activationId = ''] = key.split('\0');
+      if (!runIds.includes(runId)) continue;
+      this.#dispatcher.abortActivation(runId, activationId);
+      this.#unleased.delete(key);
+    }
     if (this.#state !== 'running') return;
     // Still ours in the store, renewed by the heartbeat until their deadline: started again here,
     // like an activation claimed back (the commit checks the lease; a run that ended cleans up).
@@ -300,6 +305,9 @@ export class Worker implements CommitParticipant {
   #start(batch: Batch, row: ReadyRecord, checkLease: boolean): void {
     const run = batch.run(row.runId);
     const activation = run?.state.activations.get(row.activationId);
+    // Started by an earlier item of this batch (a claim and a retake of the same lease): once.
+    if (batch.started.some((started) => started.runId === row.runId && started.activationId === row.activationId))
+      return;
     if (!run || !activation || isTerminal(run.state.status)) {
       batch.work(row.runId, { kind: 'ready', activationId: row.activationId, row: null });
       return;

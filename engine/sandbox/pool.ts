@@ -36,6 +36,13 @@ const PIPELINED = 1;
  * at most this late.
  */
 const CANCEL_POLL_MS = 10;
+/** A job waiting behind one that has run this long goes to a thread that is free (`#reclaim`). */
+const RECLAIM_AFTER_MS = 10;
+/**
+ * How long a thread may take to skip a job it holds that was settled here (cancelled or taken
+ * back) once it is that job's turn; a thread that started it anyway is terminated after this.
+ */
+const SKIP_GRACE_MS = 50;
 
 /** The compiled thread entry: beside this file in dist/; from sources (vitest runs TypeScript)
  * there is no JavaScript beside it, so the one `npm run build` put in dist/ runs. */
@@ -58,7 +65,7 @@ interface Job {
   fresh?: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  /** Settled already (cancelled while a thread held it): what the thread answers is ignored. */
+  /** Settled already, or a stand-in for a job taken back: what a thread answers for it is ignored. */
   done?: boolean;
 }
 
@@ -71,6 +78,8 @@ interface Slot {
   /** Shared with the thread: the id of a waiting job cancelled here (ThreadData.cancelled). */
   cancelled: Int32Array;
   watchdog: NodeJS.Timeout | undefined;
+  /** When the first of `jobs` started, as far as the pool knows (its watchdog was armed). */
+  headSince: number;
   error: unknown;
   idleSince: number;
 }
@@ -132,11 +141,37 @@ export class SandboxPool implements Sandbox {
     return idle.find((slot) => slot.memoryLimitBytes === memoryLimitBytes) ?? idle[0];
   }
 
-  /** A busy thread whose instance fits the limit, with room for one more (see PIPELINED). */
+  /** A busy thread whose instance fits the limit, with room for one more (see PIPELINED); not one
+   * that is to skip its first job (the shared cell names one job at a time). */
   #busy(memoryLimitBytes: number): Slot | undefined {
     return this.#slots.find(
-      (slot) => slot.memoryLimitBytes === memoryLimitBytes && slot.jobs.length > 0 && slot.jobs.length <= PIPELINED,
+      (slot) =>
+        slot.memoryLimitBytes === memoryLimitBytes &&
+        slot.jobs.length > 0 &&
+        slot.jobs.length <= PIPELINED &&
+        slot.jobs[0]?.done !== true,
     );
+  }
+
+  /**
+   * A thread is free and nothing is queued: a job waiting in another thread behind one that has run
+   * RECLAIM_AFTER_MS is taken back (that thread is told to skip it; should it have started it
+   * meanwhile, what it answers is ignored) and goes to the free one. So a long job holds up no
+   * other while a thread is free.
+   */
+  #reclaim(): void {
+    if (this.#queue.length > 0 || this.#closed) return;
+    const free = this.#slots.length < this.size || this.#slots.some((slot) => slot.jobs.length === 0);
+    if (!free) return;
+    const now = performance.now();
+    for (const slot of this.#slots) {
+      const waiting = slot.jobs[1];
+      if (!waiting || waiting.done || now - slot.headSince < RECLAIM_AFTER_MS) continue;
+      Atomics.store(slot.cancelled, 0, waiting.id);
+      slot.jobs[1] = { ...waiting, done: true };
+      this.#queue.push(waiting);
+    }
+    this.#pump();
   }
 
   #spawn(): Slot | undefined {
@@ -152,6 +187,7 @@ export class SandboxPool implements Sandbox {
       jobs: [],
       cancelled: new Int32Array(data.cancelled),
       watchdog: undefined,
+      headSince: 0,
       error: undefined,
       idleSince: 0,
     };
@@ -199,7 +235,10 @@ export class SandboxPool implements Sandbox {
       slot.idleSince = performance.now();
       slot.thread.unref(); // an idle thread does not keep the process alive
     }
-    if ('skipped' in message || job.done) return this.#pump();
+    if ('skipped' in message || job.done) {
+      this.#pump();
+      return this.#reclaim();
+    }
     const { outcome } = message;
     // What earlier activations left in the environment may be what ran out: once more, afresh.
     if (!outcome.ok && outcome.error.kind === 'code.memory' && message.reused && !job.fresh) {
@@ -210,9 +249,17 @@ export class SandboxPool implements Sandbox {
     if (message.console) job.request.onConsole?.(message.console.lines, message.console.dropped);
     settle(job, outcome.ok ? undefined : failure(outcome.error), outcome.ok ? parse(outcome.json) : undefined);
     this.#pump();
+    this.#reclaim();
   }
 
   #arm(slot: Slot, job: Job): void {
+    slot.headSince = performance.now();
+    // Settled here while the thread held it: the thread skips it at once, or started it before it
+    // could know (then it goes, and what it holds behind it goes to another).
+    if (job.done) {
+      slot.watchdog = setTimeout(() => void this.#stop(slot), SKIP_GRACE_MS);
+      return;
+    }
     const limit = job.request.timeoutMs + TERMINATE_GRACE_MS;
     slot.watchdog = setTimeout(() => void this.#stop(slot, failure(timedOut(job.request))), limit);
   }
@@ -224,6 +271,7 @@ export class SandboxPool implements Sandbox {
       this.#cancelPoll = undefined;
       const held = [...this.#queue, ...this.#slots.flatMap((slot) => slot.jobs)];
       for (const job of held) if (!job.done && isCancelled(job.request)) this.#cancel(job);
+      this.#reclaim();
       if (this.#queue.length > 0 || this.#slots.some((slot) => slot.jobs.length > 0)) this.#pollCancels();
     }, CANCEL_POLL_MS);
     this.#cancelPoll.unref();
@@ -238,8 +286,8 @@ export class SandboxPool implements Sandbox {
     }
     const slot = this.#slots.find((candidate) => candidate.jobs.includes(job));
     if (!slot) return;
-    // Running: the thread goes. Waiting there: the thread skips it (unless it started meanwhile:
-    // then what it answers is ignored).
+    // Running: the thread goes. Waiting there: the thread skips it (should it have started it
+    // meanwhile, it goes SKIP_GRACE_MS after that job's turn comes: see #arm).
     if (slot.jobs[0] === job) void this.#stop(slot, stopped('cancelled'));
     else {
       Atomics.store(slot.cancelled, 0, job.id);

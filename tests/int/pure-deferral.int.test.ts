@@ -138,10 +138,11 @@ describe('pure work and the commit', () => {
   });
 
   it('a run moved on (not ended) by another process: the dropped pure work is redone at once', async () => {
-    // start → (wait.signal "go" ‖ 40 slow code nodes) → merge → output. Another process delivers
-    // "go" while the chain runs: this worker's deferred writes of the run are dropped, and the
-    // pure node whose start is durable (leased to this worker until its deadline) must be taken up
-    // again now, not when its lease lapses.
+    // start → (wait.signal "go" ‖ a 1.5 s code node ‖ 40 slow code nodes) → merge → output.
+    // Another process delivers "go" while the chain runs: this worker's deferred writes of the run
+    // are dropped; the pure node whose start is durable (leased to this worker until its deadline)
+    // must be taken up again now, not when its lease lapses, and the 1.5 s node, started durably,
+    // runs on.
     const engine = testEngine();
     const slow = slowChain(40);
     const ids = slow.map((spec) => spec.id);
@@ -150,6 +151,8 @@ describe('pure work and the commit', () => {
       [
         node('start', 'trigger.manual'),
         node('w', 'wait.signal', { name: 'go' }),
+        // Started by the run's first (durable) commit, still running when the deferred writes go.
+        node('q', 'code', { code: 'const end = Date.now() + 1500; while (Date.now() < end); return 1;' }),
         ...slow,
         node('m', 'merge'),
         node('end', 'output'),
@@ -157,6 +160,8 @@ describe('pure work and the commit', () => {
       [
         edge('start', 'w'),
         edge('w', 'm'),
+        edge('start', 'q'),
+        edge('q', 'm'),
         edge('start', ids[0] as string),
         ...ids.slice(1).map((id, index) => edge(ids[index] as string, id)),
         edge(ids.at(-1) as string, 'm'),
@@ -176,7 +181,8 @@ describe('pure work and the commit', () => {
     const events = await engine.queries.events(runId);
     const completed = events.filter((event) => event.type === 'NodeCompleted').map((event) => event.nodeId);
     // Every node completed once in the journal, whatever was redone in memory.
-    for (const id of [...ids, 'w', 'm']) expect(completed.filter((nodeId) => nodeId === id)).toHaveLength(1);
+    for (const id of [...ids, 'w', 'q', 'm']) expect(completed.filter((nodeId) => nodeId === id)).toHaveLength(1);
+    expect(events.filter((event) => event.type === 'NodeFailed')).toEqual([]);
     const version = await engine.workflows.version(workflowId, run.version);
     if (!version) throw new Error('no version');
     expect(replayJournal(runId, version, events, defaultRegistry())).toMatchObject({ ok: true });

@@ -154,6 +154,67 @@ describe('sandbox pool', () => {
     }
   });
 
+  it('takes a job back from behind a long one when another thread is free', async () => {
+    const pool = new SandboxPool({ threads: 2 });
+    try {
+      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+      await Promise.all([pool.evaluate({ ...request, source: 'return 0;', timeoutMs: 5000 })]); // a thread is warm
+      const started = Date.now();
+      const long = pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 3000 });
+      const short = pool.evaluate({
+        ...request,
+        source: 'const end = Date.now() + 200; while (Date.now() < end); return 1;',
+        timeoutMs: 5000,
+      });
+      // Both threads busy: this one is handed to one of them, maybe behind the endless loop.
+      const behind = pool.evaluate({ ...request, source: 'return 2;', timeoutMs: 5000 });
+      await expect(behind).resolves.toBe(2);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await expect(short).resolves.toBe(1);
+      expect((await failure(long)).kind).toBe('code.timeout');
+    } finally {
+      await pool.dispose();
+    }
+  });
+
+  it('stops a job cancelled while it waited in a thread, even if the thread had started it', async () => {
+    const pool = new SandboxPool({ threads: 1 });
+    try {
+      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+      await pool.evaluate({ ...request, source: 'return 0;', timeoutMs: 5000 }); // the thread is warm
+      const first = pool.evaluate({
+        ...request,
+        source: 'const end = Date.now() + 100; while (Date.now() < end); return 1;',
+        timeoutMs: 5000,
+      });
+      const controller = new AbortController();
+      // Its rejection is awaited after the blocking below: handled from now on.
+      const endless = failure(
+        pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 5000, signal: controller.signal }),
+      );
+      const after = pool.evaluate({ ...request, source: 'return 3;', timeoutMs: 5000 });
+      // The engine thread is busy (a commit): the thread ends the first job and starts the endless
+      // one before this side hears of it. Blocked in the check phase, so that the next loop turn
+      // runs the pool's cancel poll (timers) before the thread's answer (poll): the cancel finds
+      // the endless job still waiting, as far as this side knows.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const blockUntil = Date.now() + 400;
+          while (Date.now() < blockUntil);
+          controller.abort();
+          resolve();
+        }),
+      );
+      const cancelledAt = Date.now();
+      await expect(first).resolves.toBe(1);
+      expect((await endless).kind).toBe('node.cancelled');
+      await expect(after).resolves.toBe(3);
+      expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
   it('stops a running activation when its signal is aborted, and keeps working', async () => {
     const pool = new SandboxPool({ threads: 1 });
     try {
