@@ -98,10 +98,20 @@ describe('QuickJS sandbox', () => {
 });
 
 describe('sandbox pool', () => {
-  it('queues requests while every thread is busy, and never runs one cancelled while queued', async () => {
-    const pool = new SandboxPool({ threads: 1 });
+  const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+
+  /** A pool of `threads` for one test, disposed after it. */
+  async function withPool(threads: number, use: (pool: SandboxPool) => Promise<void>): Promise<void> {
+    const pool = new SandboxPool({ threads });
     try {
-      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+      await use(pool);
+    } finally {
+      await pool.dispose();
+    }
+  }
+
+  it('queues requests while every thread is busy, and never runs one cancelled while queued', async () => {
+    await withPool(1, async (pool) => {
       const busy = pool.evaluate({
         ...request,
         source: 'const end = Date.now() + 300; while (Date.now() < end); return 1;',
@@ -122,16 +132,12 @@ describe('sandbox pool', () => {
       // Had the cancelled loop run, this would wait for its 5 s timeout.
       await expect(after).resolves.toBe(2);
       expect(Date.now() - started).toBeLessThan(4000);
-    } finally {
-      await pool.dispose();
-    }
+    });
   });
 
   it('hands a job waiting in a thread that is replaced (a timeout, a cancel) to another thread', async () => {
     // One thread: the second request is handed to it while the first runs (pool.ts, PIPELINED).
-    const pool = new SandboxPool({ threads: 1 });
-    try {
-      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+    await withPool(1, async (pool) => {
       const endless = pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 200 });
       const behindTimeout = pool.evaluate({ ...request, source: 'return 2;', timeoutMs: 5000 });
       expect((await failure(endless)).kind).toBe('code.timeout');
@@ -149,15 +155,11 @@ describe('sandbox pool', () => {
       controller.abort();
       expect((await failure(cancelled)).kind).toBe('node.cancelled');
       await expect(behindCancel).resolves.toBe(3);
-    } finally {
-      await pool.dispose();
-    }
+    });
   });
 
   it('takes a job back from behind a long one when another thread is free', async () => {
-    const pool = new SandboxPool({ threads: 2 });
-    try {
-      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+    await withPool(2, async (pool) => {
       await Promise.all([pool.evaluate({ ...request, source: 'return 0;', timeoutMs: 5000 })]); // a thread is warm
       const started = Date.now();
       const long = pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 3000 });
@@ -172,15 +174,11 @@ describe('sandbox pool', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       await expect(short).resolves.toBe(1);
       expect((await failure(long)).kind).toBe('code.timeout');
-    } finally {
-      await pool.dispose();
-    }
+    });
   });
 
   it('stops a job cancelled while it waited in a thread, even if the thread had started it', async () => {
-    const pool = new SandboxPool({ threads: 1 });
-    try {
-      const request = { input: null, mode: 'function', memoryLimitBytes: 16 << 20, maxOutputBytes: 1 << 20 } as const;
+    await withPool(1, async (pool) => {
       await pool.evaluate({ ...request, source: 'return 0;', timeoutMs: 5000 }); // the thread is warm
       const first = pool.evaluate({
         ...request,
@@ -210,22 +208,16 @@ describe('sandbox pool', () => {
       expect((await endless).kind).toBe('node.cancelled');
       await expect(after).resolves.toBe(3);
       expect(Date.now() - cancelledAt).toBeLessThan(2000);
-    } finally {
-      await pool.dispose();
-    }
+    });
   });
 
   it('stops a running activation when its signal is aborted, and keeps working', async () => {
-    const pool = new SandboxPool({ threads: 1 });
-    try {
+    await withPool(1, async (pool) => {
       const controller = new AbortController();
       const running = pool.evaluate({
+        ...request,
         source: 'while (true) {}',
-        input: null,
-        mode: 'function',
         timeoutMs: 20_000,
-        memoryLimitBytes: 16 << 20,
-        maxOutputBytes: 1 << 20,
         signal: controller.signal,
       });
       setTimeout(() => controller.abort(), 200);
@@ -233,8 +225,6 @@ describe('sandbox pool', () => {
       expect((await failure(running)).kind).toBe('node.cancelled');
       expect(Date.now() - started).toBeLessThan(5000);
       await expect(run('return "still here";')).resolves.toBe('still here');
-    } finally {
-      await pool.dispose();
-    }
+    });
   });
 });
