@@ -17,10 +17,17 @@ import {
   type ConfigProblem,
 } from '../../engine/sdk/index.js';
 import { evaluateAll } from '../expressions.js';
+import { configPortProblems, type ConfigPortRules } from '../config-ports.js';
 import { checkExpression } from '../syntax.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const RESERVED_PORTS = new Set<string>([APPROVE.port, REJECT.port, TIMEOUT_PORT, 'error']);
+const OUTCOME_PORTS: ConfigPortRules = {
+  pattern: NAME,
+  patternText: 'letters, digits, _ and -',
+  reserved: new Set<string>([APPROVE.port, REJECT.port, TIMEOUT_PORT, 'error']),
+  owner: 'approval',
+  item: 'an outcome',
+};
 /** The card's field expressions run in the sandbox with the branch node's time limit. */
 const FIELD_TIMEOUT_MS = 1000;
 
@@ -97,14 +104,13 @@ function check(config: Config): ConfigProblem[] {
   };
   duration('timeout', config.timeout);
   duration('remindAfter', config.remindAfter);
-  const ports = new Set<string>();
-  config.outcomes.forEach(({ port }, index) => {
-    const field = `outcomes.${index}.port`;
-    if (!NAME.test(port)) problems.push({ field, message: `"${port}" is not a port name (letters, digits, _ and -)` });
-    else if (RESERVED_PORTS.has(port)) problems.push({ field, message: `"${port}" is a port every approval has` });
-    else if (ports.has(port)) problems.push({ field, message: `"${port}" is already an outcome` });
-    ports.add(port);
-  });
+  problems.push(
+    ...configPortProblems(
+      config.outcomes.map(({ port }) => port),
+      (index) => `outcomes.${index}.port`,
+      OUTCOME_PORTS,
+    ),
+  );
   config.fields.forEach(({ value }, index) => problems.push(...checkExpression(value, `fields.${index}.value`)));
   const names = new Set<string>();
   config.form.forEach((field, index) => {

@@ -3,11 +3,18 @@
 import { z } from 'zod';
 import { defineNode, NO_RETRY, type ConfigProblem } from '../../engine/sdk/index.js';
 import { firstTruthy } from '../expressions.js';
+import { configPortProblems, type ConfigPortRules } from '../config-ports.js';
 import { checkExpression } from '../syntax.js';
 
 const DEFAULT_PORT = 'default';
 const PORT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const RESERVED_PORTS = new Set([DEFAULT_PORT, 'error']);
+const CASE_PORTS: ConfigPortRules = {
+  pattern: PORT_NAME,
+  patternText: 'letters, digits, _ and -, at most 64',
+  reserved: new Set([DEFAULT_PORT, 'error']),
+  owner: 'switch',
+  item: 'a case',
+};
 
 const config = z.strictObject({
   cases: z
@@ -31,16 +38,14 @@ type Config = z.infer<typeof config>;
 
 function check(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const ports = new Set<string>();
-  config.cases.forEach(({ port, when }, index) => {
-    const field = `cases.${index}.port`;
-    if (!PORT_NAME.test(port))
-      problems.push({ field, message: `"${port}" is not a port name (letters, digits, _ and -, at most 64)` });
-    else if (RESERVED_PORTS.has(port)) problems.push({ field, message: `"${port}" is a port every switch has` });
-    else if (ports.has(port)) problems.push({ field, message: `"${port}" is already a case` });
-    ports.add(port);
-    problems.push(...checkExpression(when, `cases.${index}.when`));
-  });
+  problems.push(
+    ...configPortProblems(
+      config.cases.map(({ port }) => port),
+      (index) => `cases.${index}.port`,
+      CASE_PORTS,
+    ),
+  );
+  config.cases.forEach(({ when }, index) => problems.push(...checkExpression(when, `cases.${index}.when`)));
   return problems;
 }
 
