@@ -7,21 +7,10 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEvent } from '../../engine/journal/events.js';
 import { replayJournal } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
-import {
-  chain,
-  finished,
-  node,
-  printed,
-  runCli,
-  sleep,
-  spawnCli,
-  startHttpSink,
-  tempDir,
-  type HttpSink,
-} from '../support/harness.js';
+import { assertNoCompletedNodeRanAgain, killWorkerAfter, lateRequests, seeded, startRuns } from '../support/chaos.js';
+import { chain, node, runCli, startHttpSink, tempDir, type HttpSink } from '../support/harness.js';
 
 const RUNS = 40;
 const KILLS = 24;
@@ -62,19 +51,13 @@ describe('crash recovery under SIGKILL', () => {
     writeFileSync(file, JSON.stringify(paymentWorkflow(sink.url)));
     let runs = 0;
     const startBatch = async (count: number): Promise<void> => {
-      for (let index = 0; index < count; index += 1, runs += 1) {
-        const started = await runCli(['start', file, '--input', JSON.stringify({ n: runs }), '--json'], { db: dir.db });
-        expect(started.code, started.stderr).toBe(0);
-      }
+      await startRuns(file, dir.db, runs, count);
+      runs += count;
     };
     await startBatch(RUNS);
 
     let kills = 0;
-    let random = 12345;
-    const next = (): number => {
-      random = (Math.imul(random, 1103515245) + 12345) >>> 0;
-      return random / 0x100000000;
-    };
+    const next = seeded(12345);
     const countCompletions = (path: string): number => {
       const db = new Database(path, { readonly: true });
       try {
@@ -99,16 +82,7 @@ describe('crash recovery under SIGKILL', () => {
     // machine that finishes early, add runs until there have been enough kills.
     while (kills < KILLS) {
       if (unfinished() === 0) await startBatch(10);
-      const worker = spawnCli(['worker', '--concurrency', '4'], { db: dir.db });
-      const exit = finished(worker);
-      // Count the random moment from when the worker is running, not from the spawn: on a loaded
-      // machine starting Node takes longer than the whole window, and every kill landed before
-      // the worker had claimed anything.
-      await printed(worker, 'stepwise worker: running');
-      await sleep(100 + Math.floor(next() * 500));
-      worker.kill('SIGKILL');
-      const result = await exit;
-      expect(result.signal, result.stderr).toBe('SIGKILL');
+      await killWorkerAfter(dir.db, 4, 100 + Math.floor(next() * 500));
       kills += 1;
     }
     // Most of the work must have happened in the workers that were killed, not the last one.
@@ -142,12 +116,10 @@ describe('crash recovery under SIGKILL', () => {
         }
       }
       // The sink answers a repeated key from its cache, so only its raw request log shows an
-      // execution after completion. A request may arrive before NodeCompleted and its answer after
-      // (a response in flight); no request may arrive after it. Both clocks are this machine's.
-      const late = sink.requests
-        .map((request) => ({ key: request.key, at: request.at, completedAt: completedAt.get(request.key ?? '') }))
-        .filter((request) => request.completedAt === undefined || request.at > request.completedAt);
-      expect(late, 'requests after their node completed (or for no completed node)').toEqual([]);
+      // execution after completion.
+      expect(lateRequests(sink, completedAt), 'requests after their node completed (or for no completed node)').toEqual(
+        [],
+      );
       // Every applied effect belongs to a run (no stray keys) and none applied twice.
       expect(sink.applied.size).toBe(runs * 2);
       expect([...sink.applied.values()].every((count) => count === 1)).toBe(true);
@@ -167,16 +139,3 @@ describe('crash recovery under SIGKILL', () => {
     }
   });
 });
-
-/** Per activation: at most one NodeCompleted, and nothing started it after it completed. */
-function assertNoCompletedNodeRanAgain(events: readonly JournalEvent[]): void {
-  const completed = new Set<string>();
-  for (const event of events) {
-    if (event.activationId === null) continue;
-    if (event.type === 'NodeStarted' || event.type === 'NodeCompleted')
-      expect(completed.has(event.activationId), `${event.type} of ${event.activationId} after it completed`).toBe(
-        false,
-      );
-    if (event.type === 'NodeCompleted') completed.add(event.activationId);
-  }
-}

@@ -8,18 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayJournal } from '../../engine/replay/index.js';
 import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
-import {
-  chain,
-  finished,
-  node,
-  printed,
-  runCli,
-  sleep,
-  spawnCli,
-  startHttpSink,
-  tempDir,
-  type HttpSink,
-} from '../support/harness.js';
+import { assertNoCompletedNodeRanAgain, killWorkerAfter, lateRequests, seeded, startRuns } from '../support/chaos.js';
+import { chain, node, runCli, startHttpSink, tempDir, type HttpSink } from '../support/harness.js';
 
 const RUNS = 16;
 const KILLS = 10;
@@ -55,29 +45,18 @@ describe('a worker killed in the middle of a chain of pure nodes', () => {
     writeFileSync(file, JSON.stringify(pureThenHttp(sink.url)));
     let runs = 0;
     const startBatch = async (count: number): Promise<void> => {
-      for (let index = 0; index < count; index += 1, runs += 1) {
-        const started = await runCli(['start', file, '--input', JSON.stringify({ n: runs }), '--json'], { db: dir.db });
-        expect(started.code, started.stderr).toBe(0);
-      }
+      await startRuns(file, dir.db, runs, count);
+      runs += count;
     };
     await startBatch(RUNS);
-    let random = 4242;
-    const next = (): number => {
-      random = (Math.imul(random, 1103515245) + 12345) >>> 0;
-      return random / 0x100000000;
-    };
+    const next = seeded(4242);
     const engine = Engine.open({ dbPath: dir.db, readonly: true });
     const unfinished = async (): Promise<number> =>
       (await engine.queries.list({}, { limit: 10_000 })).runs.filter((run) => run.status !== 'completed').length;
     try {
       for (let kills = 0; kills < KILLS; kills += 1) {
         if ((await unfinished()) === 0) await startBatch(4);
-        const worker = spawnCli(['worker', '--concurrency', '2'], { db: dir.db });
-        const exit = finished(worker);
-        await printed(worker, 'stepwise worker: running');
-        await sleep(60 + Math.floor(next() * 300));
-        worker.kill('SIGKILL');
-        expect((await exit).signal).toBe('SIGKILL');
+        await killWorkerAfter(dir.db, 2, 60 + Math.floor(next() * 300));
       }
     } finally {
       await engine.close();
@@ -99,18 +78,9 @@ describe('a worker killed in the middle of a chain of pure nodes', () => {
         pureRecovered += events.filter(
           (event) => event.type === 'NodeStarted' && event.data.recovered && event.nodeId?.startsWith('p'),
         ).length;
-        const completed = new Set<string>();
-        for (const event of events) {
-          if (event.activationId === null) continue;
-          if (event.type === 'NodeStarted' || event.type === 'NodeCompleted')
-            expect(completed.has(event.activationId), `${event.type} of ${event.activationId} after it completed`).toBe(
-              false,
-            );
-          if (event.type === 'NodeCompleted') {
-            completed.add(event.activationId);
-            completedAt.set(`${run.runId}:${event.activationId}`, event.at);
-          }
-        }
+        assertNoCompletedNodeRanAgain(events);
+        for (const event of events)
+          if (event.type === 'NodeCompleted') completedAt.set(`${run.runId}:${event.activationId}`, event.at);
         const version = await check.workflows.version(run.workflowId, run.version);
         if (!version) throw new Error(`no version for ${run.runId}`);
         expect(replayJournal(run.runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
@@ -118,11 +88,9 @@ describe('a worker killed in the middle of a chain of pure nodes', () => {
       }
       // A request may be in flight when its worker dies (then it is sent again with the same
       // key); none may arrive after the node's completion was journaled.
-      const late = sink.requests.filter((request) => {
-        const at = completedAt.get(request.key ?? '');
-        return at === undefined || request.at > at;
-      });
-      expect(late, 'requests after their node completed (or for no completed node)').toEqual([]);
+      expect(lateRequests(sink, completedAt), 'requests after their node completed (or for no completed node)').toEqual(
+        [],
+      );
       expect(sink.applied.size).toBe(runs);
       // The kills landed in pure chains: pure nodes were started again from the last commit.
       expect(pureRecovered).toBeGreaterThan(0);
