@@ -307,6 +307,9 @@ describe('the completed approval card', { timeout: 90_000 }, () => {
     const page = await context.newPage();
     await page.goto(`${suite.app().served.url}#/approvals`);
     await page.getByTestId('approvals-view').waitFor();
+    // Only what arrives after the first read of the inbox is announced: park the run after it
+    // (on a loaded machine the view shows "Loading…" for a while).
+    await page.locator('[data-testid="approvals-empty"], .approval-list').first().waitFor();
     const runId = await parkedRun(workflowId, { amount: 3 });
     const entry = item(page, runId);
     await entry.waitFor();

@@ -33,14 +33,28 @@ export interface ServedProcess {
 }
 
 /** `stepwise serve --json` as a child process; resolves once it printed its URL. */
+/** How long a `stepwise serve` may take to say where it listens, or to exit after SIGTERM. */
+const SERVE_WAIT_MS = 30_000;
+
 export async function startServe(db: string): Promise<ServedProcess> {
   const child = spawnCli(['serve', '--port', '0', '--json'], { db });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`stepwise serve exited ${code}: ${stderr}`)));
+    // Named, not the test's own timeout, when it never says where it listens.
+    const late = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`stepwise serve printed nothing within ${SERVE_WAIT_MS} ms: ${stderr}`));
+    }, SERVE_WAIT_MS);
+    lines.once('line', (line) => {
+      clearTimeout(late);
+      resolve(line);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(late);
+      reject(new Error(`stepwise serve exited ${code}: ${stderr}`));
+    });
   });
   const info = JSON.parse(first) as { url: string; port: number; token: string };
   const exited = new Promise<void>((resolve) => {
@@ -52,9 +66,20 @@ export async function startServe(db: string): Promise<ServedProcess> {
     origin: `http://127.0.0.1:${info.port}`,
     pid: child.pid ?? 0,
     exited,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+    // A serve that does not stop on SIGTERM is a failure of its own, named, and then killed.
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      let late: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => (late = setTimeout(() => resolve('hung'), SERVE_WAIT_MS)));
+      const outcome = await Promise.race([exited, hung]);
+      clearTimeout(late);
+      if (outcome !== 'hung') return;
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(
+        `stepwise serve (pid ${child.pid}) did not exit within ${SERVE_WAIT_MS} ms of SIGTERM: ${stderr}`,
+      );
     },
   };
 }

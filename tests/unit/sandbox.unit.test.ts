@@ -211,6 +211,58 @@ describe('sandbox pool', () => {
     });
   });
 
+  it('settles every job exactly as it should under a random mix of quick, slow, endless and cancelled ones', async () => {
+    // The hand-over, the take-back and the skip together: nothing hangs, nothing is lost, every
+    // answer is the job's own.
+    let random = 2026;
+    const next = (): number => {
+      random = (Math.imul(random, 1103515245) + 12345) >>> 0;
+      return random / 0x100000000;
+    };
+    await withPool(2, async (pool) => {
+      const jobs = Array.from({ length: 120 }, (_, index) => {
+        const kind = next();
+        const controller = new AbortController();
+        const cancelAfter = next() < 0.2 ? Math.floor(next() * 60) : null;
+        const source =
+          kind < 0.1
+            ? 'while (true) {}'
+            : kind < 0.3
+              ? `const end = Date.now() + ${Math.floor(next() * 30)}; while (Date.now() < end); return input;`
+              : 'return input;';
+        const promise = pool.evaluate({
+          ...request,
+          input: index,
+          source,
+          timeoutMs: kind < 0.1 ? 300 : 5000,
+          signal: controller.signal,
+        });
+        if (cancelAfter !== null) setTimeout(() => controller.abort(), cancelAfter);
+        return { index, endless: kind < 0.1, cancelled: cancelAfter !== null, promise };
+      });
+      const started = Date.now();
+      const outcomes = await Promise.all(
+        jobs.map(({ promise }) =>
+          promise.then(
+            (value) => ({ value }),
+            (error: unknown) => ({ kind: (error as NodeError).kind }),
+          ),
+        ),
+      );
+      // 12 endless ones at 300 ms each on two threads, the rest small: far under this bound.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      jobs.forEach(({ index, endless, cancelled }, position) => {
+        const outcome = outcomes[position];
+        if (outcome && 'value' in outcome) expect(outcome.value, `job ${index}`).toBe(index);
+        else if (cancelled) expect(outcome?.kind, `job ${index}`).toMatch(/^(node\.cancelled|code\.timeout)$/);
+        else expect(endless ? outcome?.kind : `job ${index} failed: ${outcome?.kind}`).toBe('code.timeout');
+      });
+      await expect(pool.evaluate({ ...request, source: 'return "still here";', timeoutMs: 5000 })).resolves.toBe(
+        'still here',
+      );
+    });
+  });
+
   it('stops a running activation when its signal is aborted, and keeps working', async () => {
     await withPool(1, async (pool) => {
       const controller = new AbortController();
