@@ -25,13 +25,11 @@ const THREAD_HEAP_MB = 192;
 /**
  * Jobs handed to a busy thread besides the one it runs (only when no thread is idle): it starts
  * the next as soon as one ends, instead of sleeping until the engine thread hands it one — a
- * hand-off that wakes a thread cost the engine thread ~60 µs, a sixth of a W10 step. Three
- * measured +10 % steps/s at FULL against one (docs/benchmarks.md); a job waiting behind a long
- * one is taken back once a thread is free (`#reclaim`). As many cells tell the thread which
- * waiting jobs to skip (ThreadData.cancelled): never more are waiting, so a cell is reused only
- * once its job has left.
+ * hand-off that wakes a thread cost the engine thread ~60 µs, a sixth of a W10 step. One, so that
+ * a job never waits behind more than one other (a long one: up to its time limit), and one cell
+ * tells the thread which waiting job was cancelled (ThreadData.cancelled).
  */
-const PIPELINED = 3;
+const PIPELINED = 1;
 /**
  * How often the requests the pool holds are asked whether they were cancelled (`signal`,
  * `cancelled`): asking is cheaper than a listener on an AbortSignal per request, and a cancel is
@@ -77,9 +75,8 @@ interface Slot {
   memoryLimitBytes: number | undefined;
   /** Handed to the thread, in order: the first runs (or is about to), the others wait there. */
   jobs: Job[];
-  /** Shared with the thread: the ids of waiting jobs it must skip (ThreadData.cancelled), a ring. */
+  /** Shared with the thread: the id of a waiting job cancelled here (ThreadData.cancelled). */
   cancelled: Int32Array;
-  nextCell: number;
   watchdog: NodeJS.Timeout | undefined;
   /** When the first of `jobs` started, as far as the pool knows (its watchdog was armed). */
   headSince: number;
@@ -145,17 +142,15 @@ export class SandboxPool implements Sandbox {
   }
 
   /** A busy thread whose instance fits the limit, with room for one more (see PIPELINED); not one
-   * that is to skip its first job (it may have started it: nothing more goes behind it). */
+   * that is to skip its first job (the shared cell names one job at a time). */
   #busy(memoryLimitBytes: number): Slot | undefined {
-    const open = this.#slots.filter(
+    return this.#slots.find(
       (slot) =>
         slot.memoryLimitBytes === memoryLimitBytes &&
         slot.jobs.length > 0 &&
         slot.jobs.length <= PIPELINED &&
         slot.jobs[0]?.done !== true,
     );
-    // The least loaded: jobs spread over the threads rather than pile up behind one.
-    return open.sort((a, b) => a.jobs.length - b.jobs.length)[0];
   }
 
   /**
@@ -170,26 +165,18 @@ export class SandboxPool implements Sandbox {
     if (!free) return;
     const now = performance.now();
     for (const slot of this.#slots) {
-      if (now - slot.headSince < RECLAIM_AFTER_MS) continue;
-      slot.jobs.forEach((waiting, index) => {
-        if (index === 0 || waiting.done) return;
-        this.#skip(slot, waiting);
-        slot.jobs[index] = { ...waiting, done: true };
-        this.#queue.push(waiting);
-      });
+      const waiting = slot.jobs[1];
+      if (!waiting || waiting.done || now - slot.headSince < RECLAIM_AFTER_MS) continue;
+      Atomics.store(slot.cancelled, 0, waiting.id);
+      slot.jobs[1] = { ...waiting, done: true };
+      this.#queue.push(waiting);
     }
     this.#pump();
   }
 
-  /** Tells the thread not to start `job`, which waits there. */
-  #skip(slot: Slot, job: Job): void {
-    Atomics.store(slot.cancelled, slot.nextCell, job.id);
-    slot.nextCell = (slot.nextCell + 1) % slot.cancelled.length;
-  }
-
   #spawn(): Slot | undefined {
     if (this.#slots.length >= this.size) return undefined;
-    const data: ThreadData = { cancelled: new SharedArrayBuffer(PIPELINED * Int32Array.BYTES_PER_ELEMENT) };
+    const data: ThreadData = { cancelled: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT) };
     const thread = new Thread(threadScript(), {
       workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB, stackSizeMb: 1 },
@@ -199,7 +186,6 @@ export class SandboxPool implements Sandbox {
       memoryLimitBytes: undefined,
       jobs: [],
       cancelled: new Int32Array(data.cancelled),
-      nextCell: 0,
       watchdog: undefined,
       headSince: 0,
       error: undefined,
@@ -304,7 +290,7 @@ export class SandboxPool implements Sandbox {
     // meanwhile, it goes SKIP_GRACE_MS after that job's turn comes: see #arm).
     if (slot.jobs[0] === job) void this.#stop(slot, stopped('cancelled'));
     else {
-      this.#skip(slot, job);
+      Atomics.store(slot.cancelled, 0, job.id);
       settle(job, stopped('cancelled'));
     }
   }

@@ -18,7 +18,7 @@ export type ThreadOutcome = { ok: true; json: string | null } | { ok: false; err
 
 /** What a thread is started with. */
 export interface ThreadData {
-  /** Int32 cells (a SharedArrayBuffer): the ids of jobs handed to the thread that must not start. */
+  /** One Int32 (a SharedArrayBuffer): the id of a job handed to the thread that must not start. */
   cancelled: SharedArrayBuffer;
 }
 

@@ -27,7 +27,7 @@ const ACTIVATIONS_PER_ENVIRONMENT = 10_000;
 let environment: Environment | undefined;
 /** Set when the memory could not grow during the current activation. */
 let exhausted = false;
-/** The ids of jobs handed here that must not start: cancelled, or taken back (see pool.ts). */
+/** The id of a job handed here that was cancelled before it started (see pool.ts). */
 const cancelled = new Int32Array((workerData as ThreadData).cancelled);
 /** Set once this thread told the pool to replace it: it runs nothing more (the pool hands on what it sent). */
 let retired = false;
@@ -60,8 +60,7 @@ function post(message: ThreadMessage): void {
 
 async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   if (retired) return;
-  for (let cell = 0; cell < cancelled.length; cell += 1)
-    if (Atomics.load(cancelled, cell) === id) return post({ id, skipped: true });
+  if (Atomics.load(cancelled, 0) === id) return post({ id, skipped: true });
   let outcome: ThreadOutcome;
   let retire = false;
   let reused = false;

@@ -211,28 +211,6 @@ describe('sandbox pool', () => {
     });
   });
 
-  it('skips each of several cancelled jobs waiting in one thread', async () => {
-    await withPool(1, async (pool) => {
-      await pool.evaluate({ ...request, source: 'return 0;', timeoutMs: 5000 }); // the thread is warm
-      const first = pool.evaluate({
-        ...request,
-        source: 'const end = Date.now() + 200; while (Date.now() < end); return 1;',
-        timeoutMs: 5000,
-      });
-      const controllers = [0, 1, 2].map(() => new AbortController());
-      const waiting = controllers.map((controller) =>
-        failure(pool.evaluate({ ...request, source: 'while (true) {}', timeoutMs: 5000, signal: controller.signal })),
-      );
-      const after = pool.evaluate({ ...request, source: 'return 5;', timeoutMs: 5000 });
-      for (const controller of controllers.reverse()) controller.abort();
-      const cancelledAt = Date.now();
-      await expect(first).resolves.toBe(1);
-      for (const cancelled of waiting) expect((await cancelled).kind).toBe('node.cancelled');
-      await expect(after).resolves.toBe(5);
-      expect(Date.now() - cancelledAt).toBeLessThan(2000);
-    });
-  });
-
   it('settles every job exactly as it should under a random mix of quick, slow, endless and cancelled ones', async () => {
     // The hand-over, the take-back and the skip together: nothing hangs, nothing is lost, every
     // answer is the job's own.
