@@ -235,6 +235,9 @@ export class SandboxPool implements Sandbox {
       slot.idleSince = performance.now();
       slot.thread.unref(); // an idle thread does not keep the process alive
     }
+    // A skipped job that is not settled here (taken back, then handed to this thread again while
+    // its old skip still stood) is not lost: it goes back to the queue.
+    if ('skipped' in message && !job.done) this.#queue.unshift(job);
     if ('skipped' in message || job.done) {
       this.#pump();
       return this.#reclaim();

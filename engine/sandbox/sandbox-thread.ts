@@ -60,7 +60,8 @@ function post(message: ThreadMessage): void {
 
 async function handle({ id, request, fresh }: ThreadJob): Promise<void> {
   if (retired) return;
-  if (Atomics.load(cancelled, 0) === id) return post({ id, skipped: true });
+  // Cleared once used: a job taken back may be handed here again later, and must run then.
+  if (Atomics.compareExchange(cancelled, 0, id, 0) === id) return post({ id, skipped: true });
   let outcome: ThreadOutcome;
   let retire = false;
   let reused = false;
