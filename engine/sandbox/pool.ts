@@ -167,11 +167,16 @@ export class SandboxPool implements Sandbox {
     for (const slot of this.#slots) {
       const waiting = slot.jobs[1];
       if (!waiting || waiting.done || now - slot.headSince < RECLAIM_AFTER_MS) continue;
-      Atomics.store(slot.cancelled, 0, waiting.id);
+      this.#skip(slot, waiting);
       slot.jobs[1] = { ...waiting, done: true };
       this.#queue.push(waiting);
     }
     this.#pump();
+  }
+
+  /** Tells the thread not to start `job`, which waits there (the one cell: see #busy). */
+  #skip(slot: Slot, job: Job): void {
+    Atomics.store(slot.cancelled, 0, job.id);
   }
 
   #spawn(): Slot | undefined {
@@ -293,7 +298,7 @@ export class SandboxPool implements Sandbox {
     // meanwhile, it goes SKIP_GRACE_MS after that job's turn comes: see #arm).
     if (slot.jobs[0] === job) void this.#stop(slot, stopped('cancelled'));
     else {
-      Atomics.store(slot.cancelled, 0, job.id);
+      this.#skip(slot, job);
       settle(job, stopped('cancelled'));
     }
   }

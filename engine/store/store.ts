@@ -414,3 +414,17 @@ export { RUN_STATUSES } from '../journal/state.js';
 export function noWork(): WorkChanges {
   return { readyPut: [], readyDelete: [], timerPut: [], timerDelete: [], waitOpen: [], waitVote: [], waitDecide: [] };
 }
+
+/** A run's write that changes nothing (to spread fields over). */
+export function emptyWrite(runId: string): RunWrite {
+  return {
+    runId,
+    create: null,
+    expectedLastSeq: 0,
+    events: [],
+    projection: null,
+    clear: false,
+    work: noWork(),
+    leases: [],
+  };
+}

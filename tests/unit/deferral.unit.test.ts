@@ -2,7 +2,7 @@
 // to check and to write must be what the separate commits would have left.
 import { describe, expect, it } from 'vitest';
 import { mergeCommits } from '../../engine/runtime/deferral.js';
-import { noWork, type CommitBatch, type ReadyRecord, type RunWrite } from '../../engine/store/index.js';
+import { emptyWrite, noWork, type CommitBatch, type ReadyRecord, type RunWrite } from '../../engine/store/index.js';
 
 const row = (activationId: string, leaseOwner: string | null, attempt = 1): ReadyRecord => ({
   runId: 'r',
@@ -15,17 +15,7 @@ const row = (activationId: string, leaseOwner: string | null, attempt = 1): Read
   deadline: leaseOwner === null ? null : 20_000,
 });
 
-const write = (over: Partial<RunWrite>): RunWrite => ({
-  runId: 'r',
-  create: null,
-  expectedLastSeq: 0,
-  events: [],
-  projection: null,
-  clear: false,
-  work: noWork(),
-  leases: [],
-  ...over,
-});
+const write = (over: Partial<RunWrite>): RunWrite => ({ ...emptyWrite('r'), ...over });
 
 const commit = (...runs: RunWrite[]): CommitBatch => ({ workerId: 'w1', at: 0, runs });
 

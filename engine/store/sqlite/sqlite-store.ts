@@ -4,7 +4,7 @@ import { eventCodec } from '../../journal/codec.js';
 import type { JournalEvent, RunFailure } from '../../journal/events.js';
 import type { RunStatus } from '../../journal/state.js';
 import {
-  noWork,
+  emptyWrite,
   RUN_STATUSES,
   type ClaimRequest,
   type CommitBatch,
@@ -822,19 +822,6 @@ export class SqliteStore implements Store {
       this.#db.close();
     });
   }
-}
-
-function emptyWrite(runId: string): RunWrite {
-  return {
-    runId,
-    create: null,
-    expectedLastSeq: 0,
-    events: [],
-    projection: null,
-    clear: false,
-    work: noWork(),
-    leases: [],
-  };
 }
 
 function workerRow(worker: WorkerRecord): WorkerRow {
