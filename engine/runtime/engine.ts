@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { builtinNodes, expressionSyntax } from '../../nodes/index.js';
 import { CredentialStore, fileCredentials, MemoryVault } from '../credentials/index.js';
 import { NodeRegistry } from '../registry/index.js';
-import { SandboxPool } from '../sandbox/index.js';
+import { directFirst, SandboxPool } from '../sandbox/index.js';
 import { expressionsOf, parseTemplate } from '../model/template.js';
 import { evaluateFields, type RunInfo } from './expressions.js';
-import type { Logger } from '../sdk/index.js';
+import type { Logger, Sandbox } from '../sdk/index.js';
 import { openStore, type Store, type Synchronous } from '../store/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { followChildren, linkedRunIds, workflowPins } from './children.js';
@@ -54,6 +54,12 @@ export interface EngineOptions {
   credentials?: CredentialStore;
   /** Threads running user code (`code`, `branch.if`) at once (default: one per core). */
   sandboxThreads?: number;
+  /**
+   * Answer code that is one plain expression over `input` (fields, literals, arithmetic,
+   * comparisons) on the engine thread, without a hop to a sandbox thread (default true;
+   * `sandbox/direct.ts`). False: every activation goes to the pool (what the bench compares).
+   */
+  directEvaluation?: boolean;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -85,7 +91,9 @@ export class Engine {
   readonly #book: RunBook;
   readonly #commits: GroupCommit;
   /** Its threads start with the first activation that needs one. */
-  readonly #sandbox: SandboxPool;
+  readonly #pool: SandboxPool;
+  /** The pool, behind direct evaluation unless the options turn it off. */
+  readonly #sandbox: Sandbox;
   readonly #services: ExecutionServices;
   readonly #schedules: Schedules;
   readonly #options: {
@@ -116,7 +124,8 @@ export class Engine {
     this.credentials =
       options.credentials ??
       (options.dbPath !== undefined ? fileCredentials(options.dbPath) : new CredentialStore(new MemoryVault()));
-    this.#sandbox = new SandboxPool({ threads: options.sandboxThreads });
+    this.#pool = new SandboxPool({ threads: options.sandboxThreads });
+    this.#sandbox = options.directEvaluation === false ? this.#pool : directFirst(this.#pool);
     this.#book = new RunBook(this.#store, this.registry);
     const book = this.#book;
     const services: ExecutionServices = {
@@ -322,7 +331,7 @@ export class Engine {
     this.#closed = true;
     await this.stopWorker();
     await this.#commits.idle();
-    await this.#sandbox.dispose();
+    await this.#pool.dispose();
     await this.#store.close();
   }
 }

@@ -350,7 +350,7 @@ export class SandboxPool implements Sandbox {
   }
 }
 
-function isCancelled(request: SandboxRequest): boolean {
+export function isCancelled(request: SandboxRequest): boolean {
   return request.signal?.aborted === true || request.cancelled?.() === true;
 }
 

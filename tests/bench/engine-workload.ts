@@ -16,7 +16,7 @@ export const STEPS_PER_RUN = CODE_NODES;
 
 export interface WorkloadRequest {
   buildDir: string;
-  /** SQLite `synchronous`: FULL or NORMAL. */
+  /** SQLite `synchronous`: FULL or NORMAL; `/pool` after it: no direct evaluation (see measure). */
   mode: string;
   /** Throughput: this many runs, `inFlight` at a time. */
   runs: number;
@@ -60,7 +60,12 @@ interface BenchWorker {
 }
 
 interface BenchEngineClass {
-  open(options: { dbPath: string; synchronous: string; concurrency: number }): BenchEngine | Promise<BenchEngine>;
+  open(options: {
+    dbPath: string;
+    synchronous: string;
+    concurrency: number;
+    directEvaluation?: boolean;
+  }): BenchEngine | Promise<BenchEngine>;
 }
 
 /** Before the measured phases: QuickJS load, statement preparation, JIT of both paths. */
@@ -166,10 +171,14 @@ function microseconds(): number {
 async function measure(request: WorkloadRequest): Promise<WorkloadResult> {
   const Engine = await loadEngine(request.buildDir);
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-'));
+  // `FULL/pool`: FULL with every code node run on a sandbox thread, none answered directly (a
+  // build from before direct evaluation ignores the option: its `/pool` row is its plain one).
+  const [synchronous = '', variant] = request.mode.split('/');
   const engine = await Engine.open({
     dbPath: join(dir, 'bench.db'),
-    synchronous: request.mode,
+    synchronous,
     concurrency: request.inFlight,
+    ...(variant === 'pool' && { directEvaluation: false }),
   });
   try {
     const { workflowId } = await engine.saveWorkflow(linearWorkflow());
