@@ -117,8 +117,22 @@ describe('direct evaluation', () => {
     for (let level = 0; level < 40; level += 1) deep = [deep];
     expect(direct.answer(request(source, deep))).toBeUndefined();
     expect(direct.answer({ ...request(source, { n: 1 }), maxOutputBytes: 20 })).toBeUndefined();
-    expect(direct.answer({ ...request(source, { n: 1 }), memoryLimitBytes: 1 << 20 })).toBeUndefined();
+    expect(direct.answer({ ...request(source, { n: 1 }), memoryLimitBytes: 256 << 10 })).toBeUndefined();
     expect(direct.answer(request('return { ...input }', JSON.parse('{"__proto__": {"x": 1}}')))).toBeUndefined();
+  });
+
+  it('hands over a big source or input before reading it whole, and a value that is not plain data', () => {
+    const table = `return { ${Array.from({ length: 20_000 }, (_, index) => `"k${index}": ${index}`).join(', ')} }[input.k]`;
+    expect(direct.answer(request(table, { k: 'k5' }))).toBeUndefined();
+    expect(
+      direct.answer(request('return input.list.length', { list: Array.from({ length: 1e6 }, () => 0) })),
+    ).toBeUndefined();
+    expect(direct.answer(request('return input.s.length', { s: 'x'.repeat(9000) }))).toBeUndefined();
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    expect(direct.answer(request('return 1', cycle))).toBeUndefined();
+    expect(direct.answer(request('return input.at', { at: new Date(0) }))).toBeUndefined();
+    expect(direct.answer(request('return input.s.length', { s: 'x'.repeat(1000) }))).toEqual({ value: 1000 });
   });
 
   it('leaves a cancelled request to the pool, which refuses it', async () => {
