@@ -42,8 +42,8 @@ export class DirectEvaluator {
 
   /** The result of `request`, as the pool would resolve it, or undefined: the pool must run it. */
   answer(request: SandboxRequest): { value: unknown } | undefined {
-    // Before anything that costs in proportion to the source or the input: a big one is the pool's.
-    if (2 * request.source.length > MAX_BYTES || !small(request.input)) return undefined;
+    // Before anything that costs in proportion to the source: a big one is the pool's.
+    if (2 * request.source.length > MAX_BYTES) return undefined;
     const key = `${request.mode}\0${request.source}`;
     let compiled = this.#compiled.get(key);
     if (compiled === undefined) {
@@ -51,7 +51,8 @@ export class DirectEvaluator {
       compiled = compile(request.source, request.mode);
       this.#compiled.set(key, compiled);
     }
-    if (compiled === null) return undefined;
+    // Code outside the subset (most code that reaches the pool) costs no walk of its input.
+    if (compiled === null || !small(request.input)) return undefined;
     try {
       const inputJson = JSON.stringify(request.input ?? null);
       const bound = compiled.leaves * (inputJson.length + 32) + 2 * request.source.length;

@@ -1,8 +1,9 @@
 // `npm run bench` (engine table): throughput and sequential latency of this checkout's engine and
 // of a base build's (BENCH_BASE, default HEAD~1) side by side, on W10 — issue 11's workload, a
 // workflow of 10 sequential trivial code nodes — at synchronous=FULL and NORMAL, and at FULL with
-// every code node on the pool (FULL/pool), then this build's W10 figures against the issue's goals. Every measurement is a fresh process (engine-workload.ts),
-// and base and this alternate, so the machine's noise hits both alike.
+// every code node on the pool (FULL/pool), then this build's W10 figures against the issue's
+// goals. Every measurement is a fresh process (engine-workload.ts), and base and this alternate,
+// so the machine's noise hits both alike.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
