@@ -19,6 +19,7 @@ import {
   type NodeContext,
   type NodeResult,
   type Sandbox,
+  type SandboxRequest,
   type WaitOutcome,
   type WaitRequest,
   type WorkflowPins,
@@ -207,8 +208,13 @@ function activationTime(activation: ActivationRef, services: ExecutionServices):
 /** The sandbox as this activation's code sees it: its requests carry the activation's time and
  * its cancellation. */
 export function atTime(sandbox: Sandbox, now: number, cancellation?: Cancellation): Sandbox {
-  if (!cancellation) return { evaluate: (request) => sandbox.evaluate({ ...request, now }) };
-  return { evaluate: (request) => sandbox.evaluate({ ...request, now, cancelled: cancellation.isCancelled }) };
+  const at = (request: SandboxRequest): SandboxRequest =>
+    cancellation ? { ...request, now, cancelled: cancellation.isCancelled } : { ...request, now };
+  const evaluateNow = sandbox.evaluateNow?.bind(sandbox);
+  return {
+    evaluate: (request) => sandbox.evaluate(at(request)),
+    ...(evaluateNow && { evaluateNow: (request: SandboxRequest) => evaluateNow(at(request)) }),
+  };
 }
 
 function scopeOf(activation: ActivationRef): { input: unknown; run: RunInfo } {
@@ -236,6 +242,30 @@ export function executeInline(
     ),
     scope.notes,
   );
+}
+
+/**
+ * A node's completion now, when its definition is certain of it at once (`executeNow`: code the
+ * sandbox answers directly), for the caller's transaction; undefined — also for any failure, which
+ * `executeActivation` then meets the usual way — when it must be executed.
+ */
+export function completeNow(
+  node: CompiledNode,
+  activation: ActivationRef,
+  services: ExecutionServices,
+): ExecutionOutcome | undefined {
+  const { executeNow } = node.definition;
+  if (!executeNow || node.templates.length > 0) return undefined;
+  const scope = activationScope(services);
+  let result: NodeResult | undefined;
+  try {
+    result = executeNow.call(node.definition, contextFor(node, activation, services, new Cancellation(), scope));
+  } catch {
+    return undefined;
+  }
+  if (result === undefined) return undefined;
+  const outcome = withNotes(scope.credentials.redact(toOutcome(node, result)), scope.notes);
+  return outcome.kind === 'completed' ? outcome : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ClaimRequest, CommitBatch, ReadyRecord, Store } from '../store/ind
 import type { Batch, Started } from './batch.js';
 import type { Clock } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
-import { executeInline, outcomeEvents, type ExecutionOutcome, type ExecutionServices } from './execute.js';
+import { completeNow, executeInline, outcomeEvents, type ExecutionOutcome, type ExecutionServices } from './execute.js';
 import type { CommitItem, CommitListener, CommitParticipant, GroupCommit, HeldLease } from './group-commit.js';
 import { HEARTBEAT_MS, Membership, type HeartbeatMode } from './membership.js';
 import { errorText } from './errors.js';
@@ -37,6 +37,9 @@ export interface WorkerDeps {
   /** Schedule triggers to fire (not by a worker scoped to one run). */
   schedules?: Schedules;
 }
+
+/** What starting a ready activation came to (see `Worker.#start`). */
+type StartResult = 'done' | 'dispatched' | 'left';
 
 export class Worker implements CommitParticipant {
   /** Generated for each worker start; journaled in `NodeStarted` and held in its leases. */
@@ -217,31 +220,35 @@ export class Worker implements CommitParticipant {
   fill(batch: Batch): void {
     if (this.#state !== 'running') return;
     let capacity = this.options.concurrency - this.#dispatcher.size - batch.started.length;
-    const failed = new Set<string>();
-    // Inline nodes finish inside this batch and may make more ready: look again until nothing changes.
+    // Failed to start (said once), or left ready for lack of capacity: not tried again in this batch.
+    const passed = new Set<string>();
+    // Nodes done here (inline, or answered at once) may make more ready: look again until nothing changes.
     for (let round = 0; round < 1000; round += 1) {
-      let inlined = 0;
+      let done = 0;
       for (const { runId, row } of [...batch.unclaimed()]) {
         const key = `${runId}\0${row.activationId}`;
-        if (failed.has(key)) continue;
-        const node = batch.run(runId)?.workflow.nodes.get(row.nodeId);
-        if (node?.definition.inline) inlined += 1;
-        else if (capacity > 0) capacity -= 1;
-        else continue;
-        const error = batch.isolate(() => this.#start(batch, row, false));
-        if (error === null) continue;
-        // Left ready for a later try (or another worker); said once.
-        failed.add(key);
+        if (passed.has(key)) continue;
+        let start = 'left' as StartResult;
+        const error = batch.isolate(() => {
+          start = this.#start(batch, row, false, capacity > 0);
+        });
+        if (error === null) {
+          if (start === 'done') done += 1;
+          else if (start === 'dispatched') capacity -= 1;
+          else passed.add(key);
+          continue;
+        }
+        passed.add(key);
         this.#deps.services.logger.error('could not start an activation', {
           runId,
           activationId: row.activationId,
           error: errorText(error),
         });
       }
-      if (inlined === 0) break;
+      if (done === 0) break;
     }
     // Ready work left over (no capacity): another worker, or this one once capacity frees, claims it.
-    if (capacity === 0) this.#queueHasWork = true;
+    if (capacity <= 0) this.#queueHasWork = true;
   }
 
   claim(batch: Batch): ClaimRequest | null {
@@ -298,19 +305,21 @@ export class Worker implements CommitParticipant {
   // ── Items ──────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Takes the lease (until the node's start-to-close deadline) and records `NodeStarted`; an
-   * inline node then runs at once, any other is dispatched after the commit. `checkLease`: the
+   * Takes the lease (until the node's start-to-close deadline) and records `NodeStarted`; a node
+   * that can finish at once (an inline one, or one whose code is answered directly) then records
+   * its outcome right here (`done`), any other is dispatched after the commit (`dispatched`) — or,
+   * without `mayDispatch` (no capacity), left ready, nothing recorded (`left`). `checkLease`: the
    * row was claimed from the store, and the commit must find it still ours.
    */
-  #start(batch: Batch, row: ReadyRecord, checkLease: boolean): void {
+  #start(batch: Batch, row: ReadyRecord, checkLease: boolean, mayDispatch = true): StartResult {
     const run = batch.run(row.runId);
     const activation = run?.state.activations.get(row.activationId);
     // Started by an earlier item of this batch (a claim and a retake of the same lease): once.
     if (batch.started.some((started) => started.runId === row.runId && started.activationId === row.activationId))
-      return;
+      return 'dispatched';
     if (!run || !activation || isTerminal(run.state.status)) {
       batch.work(row.runId, { kind: 'ready', activationId: row.activationId, row: null });
-      return;
+      return 'done';
     }
     if (checkLease) batch.requireLease(row.runId, row.activationId, row.attempt);
     const node = run.workflow.nodes.get(row.nodeId);
@@ -326,17 +335,8 @@ export class Worker implements CommitParticipant {
     const executing = this.#dispatcher.deadlineOf(row);
     if (executing !== undefined) {
       lease(executing);
-      return;
+      return 'dispatched';
     }
-    // Started before and never finished: a crash (or a lost lease) interrupted it.
-    const recovered = activation.status === 'running' && activation.attempt === row.attempt;
-    batch.record(row.runId, {
-      type: 'NodeStarted',
-      activationId: row.activationId,
-      nodeId: row.nodeId,
-      attempt: row.attempt,
-      data: { worker: this.workerId, recovered },
-    });
     const started: Started = {
       runId: row.runId,
       activationId: row.activationId,
@@ -351,13 +351,28 @@ export class Worker implements CommitParticipant {
       deadline,
     };
     // `{{ }}` expressions run in the sandbox, which answers asynchronously: not inline then.
-    if (node?.definition.inline && node.templates.length === 0) {
-      for (const event of outcomeEvents(started, executeInline(node, started, this.#deps.services)))
-        batch.record(row.runId, event);
-      return;
+    const outcome =
+      node === undefined
+        ? undefined
+        : node.definition.inline && node.templates.length === 0
+          ? executeInline(node, started, this.#deps.services)
+          : completeNow(node, started, this.#deps.services);
+    if (outcome === undefined && !mayDispatch) return 'left';
+    batch.record(row.runId, {
+      type: 'NodeStarted',
+      activationId: row.activationId,
+      nodeId: row.nodeId,
+      attempt: row.attempt,
+      // Started before and never finished: a crash (or a lost lease) interrupted it.
+      data: { worker: this.workerId, recovered: activation.status === 'running' && activation.attempt === row.attempt },
+    });
+    if (outcome !== undefined) {
+      for (const event of outcomeEvents(started, outcome)) batch.record(row.runId, event);
+      return 'done';
     }
     lease(deadline);
     batch.started.push(started);
+    return 'dispatched';
   }
 
   /** A lease this worker holds for an activation it no longer executes (see `dropped`). */

@@ -72,11 +72,14 @@ export class DirectEvaluator {
 
 /** A sandbox that answers what it can directly and hands the rest (and anything cancelled) to `pool`. */
 export function directFirst(pool: Sandbox, evaluator = new DirectEvaluator()): Sandbox {
+  const evaluateNow = (request: SandboxRequest): { value: unknown } | undefined =>
+    isCancelled(request) ? undefined : evaluator.answer(request);
   return {
     evaluate(request) {
-      const answered = isCancelled(request) ? undefined : evaluator.answer(request);
+      const answered = evaluateNow(request);
       return answered ? Promise.resolve(answered.value) : pool.evaluate(request);
     },
+    evaluateNow,
   };
 }
 

@@ -67,6 +67,12 @@ export type ExpressionSyntax = (source: string) => { message: string; offset: nu
 export interface Sandbox {
   /** Runs untrusted code with no fs, network or process; throws NodeError on failure. */
   evaluate(request: SandboxRequest): Promise<unknown>;
+  /**
+   * The value `evaluate` would resolve to, when the sandbox can give it at once without running the
+   * code anywhere (direct evaluation: a plain expression over `input`); undefined otherwise —
+   * including whenever `evaluate` would throw — and then `evaluate` decides.
+   */
+  evaluateNow?(request: SandboxRequest): { value: unknown } | undefined;
 }
 
 export interface NodeContext<Config> {
@@ -205,6 +211,12 @@ export interface NodeDefinition<Config = Record<string, unknown>> {
   /** Checks beyond the schema (syntax of code, a parseable duration). */
   check?(config: Config): ConfigProblem[];
   execute(ctx: NodeContext<Config>): Promise<NodeResult> | NodeResult;
+  /**
+   * A pure node's result when it is certain at once (its code answered by `ctx.sandbox.evaluateNow`),
+   * else undefined and `execute` runs as usual. Given, it must be what `execute` would return: the
+   * node then runs inside the commit that schedules it, like an `inline` one, with no round trip.
+   */
+  executeNow?(ctx: NodeContext<Config>): NodeResult | undefined;
   /** Turns a finished wait into the node's result. Required when execute can wait. */
   resume?(ctx: NodeContext<Config>, outcome: WaitOutcome): NodeResult;
 }

@@ -1,6 +1,6 @@
 // branch.if: routes the input to `true` or `false` by a sandboxed JS expression over `input`.
 import { z } from 'zod';
-import { defineNode, NO_RETRY } from '../../engine/sdk/index.js';
+import { defineNode, NO_RETRY, type NodeContext, type SandboxRequest } from '../../engine/sdk/index.js';
 import { checkExpression } from '../syntax.js';
 
 export const branchIf = defineNode({
@@ -22,17 +22,25 @@ export const branchIf = defineNode({
   sideEffects: 'pure',
   check: (config) => checkExpression(config.condition, 'condition'),
   async execute(ctx) {
-    const value = await ctx.sandbox.evaluate({
-      source: ctx.config.condition,
-      mode: 'expression',
-      input: ctx.input,
-      timeoutMs: ctx.config.timeoutMs,
-      // The `code` node's default: a thread keeps one WebAssembly instance per limit, so one limit
-      // for both avoids a new instance when they alternate, and the input (up to an output limit,
-      // 16 MiB) fits. Memory is only taken as the expression uses it.
-      memoryLimitBytes: 64 * 1024 * 1024,
-      maxOutputBytes: ctx.limits.outputBytes,
-    });
+    const value = await ctx.sandbox.evaluate(sandboxRequest(ctx));
     return { port: value ? 'true' : 'false', output: ctx.input };
   },
+  executeNow(ctx) {
+    const answer = ctx.sandbox.evaluateNow?.(sandboxRequest(ctx));
+    return answer && { port: answer.value ? 'true' : 'false', output: ctx.input };
+  },
 });
+
+function sandboxRequest(ctx: NodeContext<{ condition: string; timeoutMs: number }>): SandboxRequest {
+  return {
+    source: ctx.config.condition,
+    mode: 'expression',
+    input: ctx.input,
+    timeoutMs: ctx.config.timeoutMs,
+    // The `code` node's default: a thread keeps one WebAssembly instance per limit, so one limit
+    // for both avoids a new instance when they alternate, and the input (up to an output limit,
+    // 16 MiB) fits. Memory is only taken as the expression uses it.
+    memoryLimitBytes: 64 * 1024 * 1024,
+    maxOutputBytes: ctx.limits.outputBytes,
+  };
+}

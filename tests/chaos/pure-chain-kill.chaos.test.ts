@@ -1,8 +1,9 @@
 // Crash test for deferred pure work: real workers are killed with SIGKILL while runs go through a
-// chain of pure code nodes (journaled in memory until the chain reaches its HTTP node) followed
-// by an HTTP call to a real sink. A kill loses only pure work, redone from the last commit: every
-// run still completes with the right output, the HTTP node's effect is applied once per run, no
-// request arrives after its node's completion, and every journal replays.
+// chain of pure code nodes (journaled in memory until the chain reaches its HTTP node; half of
+// them answered directly, inside the batch that schedules them) followed by an HTTP call to a
+// real sink. A kill loses only pure work, redone from the last commit: every run still completes
+// with the right output, the HTTP node's effect is applied once per run, no request arrives
+// after its node's completion, and every journal replays.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +16,18 @@ const RUNS = 16;
 const KILLS = 10;
 const PURE = 8;
 
-/** Eight code nodes, each a few milliseconds of work, then the charge, then a last code node. */
+/**
+ * Eight code nodes, then the charge, then a last code node. The odd ones loop for a few
+ * milliseconds on the pool; the even ones are answered directly, inside the batch of the outcome
+ * before them — so a kill lands among deferred batches of both kinds.
+ */
 function pureThenHttp(sinkUrl: string) {
   const pure = Array.from({ length: PURE }, (_, index) =>
     node(`p${index + 1}`, 'code', {
-      code: 'let s = 0; for (let i = 0; i < 60000; i++) s = (s + i) % 1009; return { n: input.n, step: (input.step ?? 0) + 1, s };',
+      code:
+        index % 2 === 0
+          ? 'let s = 0; for (let i = 0; i < 60000; i++) s = (s + i) % 1009; return { n: input.n, step: (input.step ?? 0) + 1, s };'
+          : 'return { n: input.n, step: (input.step ?? 0) + 1, s: input.s };',
     }),
   );
   return chain('pure-then-http', [

@@ -8,6 +8,7 @@ import { defaultRegistry, Engine } from '../../engine/runtime/engine.js';
 import { dbPathOf, readDb, testEngine } from '../support/engine.js';
 import { chain, edge, node, workflow } from '../support/harness.js';
 
+/** Code nodes direct evaluation answers: each runs inside the commit that schedules it. */
 const pureChain = (count: number) =>
   Array.from({ length: count }, (_, index) =>
     node(`c${index + 1}`, 'code', { code: 'return { n: (input.n ?? 0) + 1 };' }),
@@ -45,31 +46,154 @@ describe('pure work and the commit', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('a sequential chain of ten code nodes costs at most two commits, and journals every step', async () => {
-    const engine = testEngine();
-    const { workflowId } = await engine.saveWorkflow(chain('pure10', pureChain(10)));
+  // Direct evaluation answers `input.n + 1` at once: each node runs inside the commit that
+  // schedules it. A call (`Math.max`) sends the code to the pool: each node is dispatched, and its
+  // completion deferred to the chain's last commit.
+  it.each([
+    ['answered directly', 1, 'return { n: (input.n ?? 0) + 1 };'],
+    ['run on the pool', 2, 'return { n: Math.max(input.n ?? 0, 0) + 1 };'],
+  ] as const)(
+    'a sequential chain of ten code nodes %s costs %i commit(s), and journals every step',
+    async (_how, commits, code) => {
+      const engine = testEngine();
+      const nodes = Array.from({ length: 10 }, (_, index) => node(`c${index + 1}`, 'code', { code }));
+      const { workflowId } = await engine.saveWorkflow(chain('pure10', nodes));
+      const worker = engine.startWorker();
+      await worker.started;
+      // A warm-up run: the sandbox threads start with the first code nodes (slower than the bound).
+      const warm = await engine.startRun(workflowId, { input: { n: 0 } });
+      await engine.waitForRun(warm.runId, { timeoutMs: 10_000 });
+      await worker.settled();
+      const before = engine.stats().commits;
+      const { runId } = await engine.startRun(workflowId, { input: { n: 0 } });
+      const run = await engine.waitForRun(runId, { timeoutMs: 10_000 });
+      expect(run.status).toBe('completed');
+      expect(run.output).toEqual({ n: 10 });
+      // Without deferral: one commit for the start, then one per code node (11).
+      expect(engine.stats().commits - before).toBe(commits);
+      // The journal's shape is the one every recorded run has: each code node started and completed.
+      const events = await engine.queries.events(runId);
+      for (let index = 1; index <= 10; index += 1) {
+        const types = events.filter((event) => event.nodeId === `c${index}`).map((event) => event.type);
+        expect(types, `c${index}`).toEqual(['NodeScheduled', 'NodeStarted', 'NodeCompleted']);
+      }
+      const version = await engine.workflows.version(workflowId, run.version);
+      if (!version) throw new Error('no version');
+      expect(replayJournal(runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
+    },
+  );
+
+  it('nodes answered directly take no execution slot, and run as soon as they are ready', async () => {
+    // One slot, held for 400 ms by `q` (a loop: the pool's); beside it a chain of 30 direct code
+    // nodes and a branch.if. The chain is done in the run's first commit, not one node per slot.
+    const engine = testEngine({ concurrency: 1 });
+    const direct = Array.from({ length: 30 }, (_, index) =>
+      node(`d${index + 1}`, 'code', { code: 'return { n: input.n + 1, big: input.n >= 20 };' }),
+    );
+    const ids = direct.map((spec) => spec.id);
+    const graph = workflow(
+      'slots',
+      [
+        node('start', 'trigger.manual'),
+        node('q', 'code', { code: 'const end = Date.now() + 400; while (Date.now() < end); return { q: 1 };' }),
+        ...direct,
+        node('if', 'branch.if', { condition: 'input.big && input.n === 30' }),
+        node('m', 'merge'),
+        node('end', 'output'),
+      ],
+      [
+        edge('start', 'q'),
+        edge('q', 'm'),
+        edge('start', ids[0] as string),
+        ...ids.slice(1).map((id, index) => edge(ids[index] as string, id)),
+        edge(ids.at(-1) as string, 'if'),
+        edge('if:true', 'm'),
+        edge('m', 'end'),
+      ],
+    );
+    const { workflowId } = await engine.saveWorkflow(graph);
     const worker = engine.startWorker();
     await worker.started;
-    // A warm-up run: the sandbox threads start with the first code nodes (slower than the bound).
-    const warm = await engine.startRun(workflowId, { input: { n: 0 } });
-    await engine.waitForRun(warm.runId, { timeoutMs: 10_000 });
-    await worker.settled();
-    const before = engine.stats().commits;
     const { runId } = await engine.startRun(workflowId, { input: { n: 0 } });
     const run = await engine.waitForRun(runId, { timeoutMs: 10_000 });
     expect(run.status).toBe('completed');
-    expect(run.output).toEqual({ n: 10 });
-    // Without deferral: one commit for the start, then one per code node (11).
-    expect(engine.stats().commits - before).toBeLessThanOrEqual(2);
-    // The journal's shape is the one every recorded run has: each code node started and completed.
     const events = await engine.queries.events(runId);
-    for (let index = 1; index <= 10; index += 1) {
-      const types = events.filter((event) => event.nodeId === `c${index}`).map((event) => event.type);
-      expect(types, `c${index}`).toEqual(['NodeScheduled', 'NodeStarted', 'NodeCompleted']);
+    const startedAt = events[0]?.at;
+    for (const id of [...ids, 'if']) {
+      const own = events.filter((event) => event.nodeId === id);
+      expect(
+        own.map((event) => event.type),
+        id,
+      ).toEqual(['NodeScheduled', 'NodeStarted', 'NodeCompleted']);
+      expect(
+        own.every((event) => event.at === startedAt),
+        `${id} ran in the run's first commit`,
+      ).toBe(true);
     }
-    const version = await engine.workflows.version(workflowId, run.version);
-    if (!version) throw new Error('no version');
-    expect(replayJournal(runId, version, events, defaultRegistry())).toMatchObject({ ok: true });
+    expect(events.find((event) => event.nodeId === 'if' && event.type === 'NodeCompleted')?.data).toMatchObject({
+      port: 'true',
+    });
+    const qDone = events.find((event) => event.nodeId === 'q' && event.type === 'NodeCompleted');
+    expect(qDone?.at).toBeGreaterThan(startedAt ?? Infinity);
+  });
+
+  it('a run answered directly journals what the pool would: the same steps, ports and outputs', async () => {
+    const graph = workflow(
+      'priced',
+      [
+        node('start', 'trigger.manual'),
+        node('total', 'code', { code: 'return { ...input, total: input.price * input.qty };' }),
+        node('if', 'branch.if', { condition: 'input.total > 100' }),
+        node('high', 'code', { code: 'return { ...input, band: "high" };' }),
+        node('low', 'code', { code: 'return { ...input, band: input.total > 10 ? "mid" : "low" };' }),
+        node('m', 'merge'),
+        node('end', 'output'),
+      ],
+      [
+        edge('start', 'total'),
+        edge('total', 'if'),
+        edge('if:true', 'high'),
+        edge('if:false', 'low'),
+        edge('high', 'm'),
+        edge('low', 'm'),
+        edge('m', 'end'),
+      ],
+    );
+    const inputs = [
+      { price: 30, qty: 5 },
+      { price: 3, qty: 7 },
+      { price: 1.5, qty: 2 },
+    ];
+    const journals = async (directEvaluation: boolean): Promise<{ steps: unknown[]; commits: number }> => {
+      const engine = testEngine({ directEvaluation });
+      const { workflowId } = await engine.saveWorkflow(graph);
+      const worker = engine.startWorker();
+      await worker.started;
+      const before = engine.stats().commits;
+      const steps: unknown[] = [];
+      for (const input of inputs) {
+        const { runId } = await engine.startRun(workflowId, { input });
+        expect(await engine.waitForRun(runId, { timeoutMs: 10_000 })).toMatchObject({ status: 'completed' });
+        for (const event of await engine.queries.events(runId)) {
+          const data = event.data as { port?: unknown; output?: unknown };
+          steps.push([event.type, event.nodeId, event.attempt, data.port, data.output]);
+        }
+      }
+      return { steps, commits: engine.stats().commits - before };
+    };
+    const direct = await journals(true);
+    const pooled = await journals(false);
+    expect(direct.steps).toEqual(pooled.steps);
+    expect(direct.steps).toContainEqual([
+      'NodeCompleted',
+      'end',
+      1,
+      null,
+      { low: { price: 3, qty: 7, total: 21, band: 'mid' } },
+    ]);
+    // Every run answered directly is one commit; on the pool each takes more.
+    expect(direct.commits).toBe(inputs.length);
+    expect(pooled.commits).toBeGreaterThan(inputs.length);
   });
 
   it('the start of a node with an outside effect is durable before its effect', async () => {
