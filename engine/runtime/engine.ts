@@ -22,7 +22,7 @@ import { RunCommands } from './run-commands.js';
 import { RunQueries, type RunDetail } from './run-queries.js';
 import { watchRuns } from './run-watch.js';
 import { Schedules } from './schedules.js';
-import { Worker } from './worker.js';
+import { ANSWER_NOW_MS, Worker } from './worker.js';
 import { Workflows } from './workflows.js';
 
 export interface EngineOptions {
@@ -60,6 +60,11 @@ export interface EngineOptions {
    * `sandbox/direct.ts`). False: every activation goes to the pool (what the bench compares).
    */
   directEvaluation?: boolean;
+  /**
+   * Real time one commit spends at most running nodes whose code is answered at once, inside that
+   * commit (default 25 ms; 0: none, each is dispatched and committed as its own step).
+   */
+  answerNowMs?: number;
 }
 
 /** Where the desktop app keeps its data; the CLI uses the same file by default. */
@@ -102,6 +107,7 @@ export class Engine {
     pollMs: number;
     parkHorizonMs: number;
     heartbeat: HeartbeatMode;
+    answerNowMs: number;
   };
   readonly #readonly: boolean;
   #worker: Worker | undefined;
@@ -148,6 +154,7 @@ export class Engine {
       pollMs: options.pollMs ?? 100,
       parkHorizonMs: options.parkHorizonMs ?? 60_000,
       heartbeat: options.heartbeat ?? (options.clock ? 'inline' : defaultHeartbeatMode()),
+      answerNowMs: options.answerNowMs ?? ANSWER_NOW_MS,
     };
     this.#schedules = new Schedules({ store: this.#store, book: this.#book, clock: this.clock, logger });
     this.workflows = new Workflows(this.#store, this.registry, this.clock, this.#schedules);
@@ -254,6 +261,7 @@ export class Engine {
         leaseMs: this.#options.leaseMs,
         pollMs: this.#options.pollMs,
         heartbeat: this.#options.heartbeat,
+        answerNowMs: this.#options.answerNowMs,
         ...(options.runId !== undefined && { runId: options.runId }),
       },
     );

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   /** How often an idle worker looks for work other processes wrote. */
   pollMs: number;
   heartbeat: HeartbeatMode;
+  /** Real time one batch spends at most finishing nodes answered at once (see `fill`). */
+  answerNowMs: number;
 }
 
 export interface WorkerDeps {
@@ -37,6 +39,9 @@ export interface WorkerDeps {
   /** Schedule triggers to fire (not by a worker scoped to one run). */
   schedules?: Schedules;
 }
+
+/** The default of `WorkerOptions.answerNowMs`. */
+export const ANSWER_NOW_MS = 25;
 
 /** What starting a ready activation came to (see `Worker.#start`). */
 type StartResult = 'done' | 'dispatched' | 'left';
@@ -222,6 +227,9 @@ export class Worker implements CommitParticipant {
     let capacity = this.options.concurrency - this.#dispatcher.size - batch.started.length;
     // Failed to start (said once), or left ready for lack of capacity: not tried again in this batch.
     const passed = new Set<string>();
+    // Answering at once is cheap and bounded per node, but a batch may hold thousands of them
+    // (a wide fan-out, many runs): past this, they are dispatched like any other node.
+    const answerUntil = performance.now() + this.options.answerNowMs;
     // Nodes done here (inline, or answered at once) may make more ready: look again until nothing changes.
     for (let round = 0; round < 1000; round += 1) {
       let done = 0;
@@ -230,7 +238,10 @@ export class Worker implements CommitParticipant {
         if (passed.has(key)) continue;
         let start = 'left' as StartResult;
         const error = batch.isolate(() => {
-          start = this.#start(batch, row, false, capacity > 0);
+          start = this.#start(batch, row, false, {
+            mayDispatch: capacity > 0,
+            answerNow: performance.now() < answerUntil,
+          });
         });
         if (error === null) {
           if (start === 'done') done += 1;
@@ -309,9 +320,15 @@ export class Worker implements CommitParticipant {
    * that can finish at once (an inline one, or one whose code is answered directly) then records
    * its outcome right here (`done`), any other is dispatched after the commit (`dispatched`) — or,
    * without `mayDispatch` (no capacity), left ready, nothing recorded (`left`). `checkLease`: the
-   * row was claimed from the store, and the commit must find it still ours.
+   * row was claimed from the store, and the commit must find it still ours. Without `answerNow`,
+   * only inline nodes finish here.
    */
-  #start(batch: Batch, row: ReadyRecord, checkLease: boolean, mayDispatch = true): StartResult {
+  #start(
+    batch: Batch,
+    row: ReadyRecord,
+    checkLease: boolean,
+    { mayDispatch = true, answerNow = true }: { mayDispatch?: boolean; answerNow?: boolean } = {},
+  ): StartResult {
     const run = batch.run(row.runId);
     const activation = run?.state.activations.get(row.activationId);
     // Started by an earlier item of this batch (a claim and a retake of the same lease): once.
@@ -356,7 +373,9 @@ export class Worker implements CommitParticipant {
         ? undefined
         : node.definition.inline && node.templates.length === 0
           ? executeInline(node, started, this.#deps.services)
-          : completeNow(node, started, this.#deps.services);
+          : answerNow
+            ? completeNow(node, started, this.#deps.services)
+            : undefined;
     if (outcome === undefined && !mayDispatch) return 'left';
     batch.record(row.runId, {
       type: 'NodeStarted',

@@ -137,6 +137,38 @@ describe('pure work and the commit', () => {
     expect(qDone?.at).toBeGreaterThan(startedAt ?? Infinity);
   });
 
+  it('a commit stops answering nodes at once past its time budget: the rest are dispatched', async () => {
+    // A fan-out of 40 code nodes direct evaluation answers, into a merge.
+    const fan = Array.from({ length: 40 }, (_, index) => node(`f${index + 1}`, 'code', { code: `return ${index};` }));
+    const graph = workflow(
+      'fan-out',
+      [node('start', 'trigger.manual'), ...fan, node('m', 'merge'), node('end', 'output')],
+      [...fan.flatMap((spec) => [edge('start', spec.id), edge(spec.id, 'm')]), edge('m', 'end')],
+    );
+    const outcome = async (answerNowMs?: number) => {
+      const engine = testEngine(answerNowMs === undefined ? {} : { answerNowMs });
+      const { workflowId } = await engine.saveWorkflow(graph);
+      const worker = engine.startWorker();
+      await worker.started;
+      const before = engine.stats().commits;
+      const { runId } = await engine.startRun(workflowId, {});
+      const run = await engine.waitForRun(runId, { timeoutMs: 10_000 });
+      const events = await engine.queries.events(runId);
+      const firstCommit = events.filter((event) => event.type === 'NodeCompleted' && event.at === events[0]?.at);
+      return { run, commits: engine.stats().commits - before, inFirstCommit: firstCommit.length };
+    };
+    const within = await outcome();
+    const none = await outcome(0);
+    const expected = Object.fromEntries(fan.map((spec, index) => [spec.id, index]));
+    expect(within.run).toMatchObject({ status: 'completed', output: expected });
+    expect(none.run).toMatchObject({ status: 'completed', output: expected });
+    // Within the budget: the trigger, the 40 nodes, the merge and the output in the start's commit.
+    expect(within).toMatchObject({ commits: 1, inFirstCommit: 43 });
+    // Budget 0: only the inline trigger there; the 40 were dispatched, their outcomes committed later.
+    expect(none.inFirstCommit).toBe(1);
+    expect(none.commits).toBeGreaterThan(1);
+  });
+
   it('a run answered directly journals what the pool would: the same steps, ports and outputs', async () => {
     const graph = workflow(
       'priced',
