@@ -254,12 +254,12 @@ export function completeNow(
   activation: ActivationRef,
   services: ExecutionServices,
 ): ExecutionOutcome | undefined {
-  const { executeNow } = node.definition;
-  if (!executeNow || node.templates.length > 0) return undefined;
+  const { definition } = node;
+  if (!definition.executeNow || node.templates.length > 0) return undefined;
   const scope = activationScope(services);
   let result: NodeResult | undefined;
   try {
-    result = executeNow.call(node.definition, contextFor(node, activation, services, new Cancellation(), scope));
+    result = definition.executeNow(contextFor(node, activation, services, new Cancellation(), scope));
   } catch {
     return undefined;
   }
