@@ -26,6 +26,13 @@ export class NodeRegistry {
   register(definition: AnyNodeDefinition): void {
     const key = `${definition.type}@${definition.typeVersion}`;
     if (this.#byKey.has(key)) throw new Error(`node type ${key} is registered twice`);
+    // Both run a node inside the commit that schedules it, before anything of it is durable: only
+    // what nobody outside the engine can observe may run so (docs/architecture.md, effect classes).
+    for (const field of ['inline', 'executeNow'] as const)
+      if (definition[field] && definition.sideEffects !== 'pure')
+        throw new Error(
+          `node type ${key} has \`${field}\` but side effects "${definition.sideEffects}": only a pure node may run inside the commit that schedules it`,
+        );
     // Whether it offers `undo` follows from its role and side effects: one rule for every type.
     this.#byKey.set(key, { ...definition, ports: { ...definition.ports, undo: offersUndo(definition) } });
   }

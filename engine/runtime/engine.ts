@@ -117,6 +117,10 @@ export class Engine {
     if (!options.store && options.dbPath === undefined) throw new Error('Engine.open needs a dbPath or a store');
     if (options.leaseMs !== undefined && options.leaseMs < MIN_LEASE_MS)
       throw new RangeError(`leaseMs must be at least ${MIN_LEASE_MS} (a few heartbeats); it was ${options.leaseMs}`);
+    if (options.answerNowMs !== undefined && !(options.answerNowMs >= 0 && Number.isFinite(options.answerNowMs)))
+      throw new RangeError(
+        `answerNowMs must be a finite number of milliseconds, 0 or more; it was ${options.answerNowMs}`,
+      );
     this.registry = options.registry ?? defaultRegistry();
     this.clock = options.clock ?? systemClock;
     this.#store =

@@ -210,10 +210,9 @@ function activationTime(activation: ActivationRef, services: ExecutionServices):
 export function atTime(sandbox: Sandbox, now: number, cancellation?: Cancellation): Sandbox {
   const at = (request: SandboxRequest): SandboxRequest =>
     cancellation ? { ...request, now, cancelled: cancellation.isCancelled } : { ...request, now };
-  const evaluateNow = sandbox.evaluateNow?.bind(sandbox);
   return {
     evaluate: (request) => sandbox.evaluate(at(request)),
-    ...(evaluateNow && { evaluateNow: (request: SandboxRequest) => evaluateNow(at(request)) }),
+    ...(sandbox.evaluateNow && { evaluateNow: (request: SandboxRequest) => sandbox.evaluateNow?.(at(request)) }),
   };
 }
 

@@ -42,6 +42,8 @@ export interface WorkerDeps {
 
 /** The default of `WorkerOptions.answerNowMs`. */
 export const ANSWER_NOW_MS = 25;
+/** Rounds of `fill` in one batch: each takes every run one node further along a chain. */
+const MAX_FILL_ROUNDS = 1000;
 
 /** What starting a ready activation came to (see `Worker.#start`). */
 type StartResult = 'done' | 'dispatched' | 'left';
@@ -230,8 +232,10 @@ export class Worker implements CommitParticipant {
     // Answering at once is cheap and bounded per node, but a batch may hold thousands of them
     // (a wide fan-out, many runs): past this, they are dispatched like any other node.
     const answerUntil = performance.now() + this.options.answerNowMs;
-    // Nodes done here (inline, or answered at once) may make more ready: look again until nothing changes.
-    for (let round = 0; round < 1000; round += 1) {
+    // Nodes done here (inline, or answered at once) may make more ready: look again until nothing
+    // changes, or up to a bound (a chain of thousands): then what is ready is left to the next claim.
+    let settled = false;
+    for (let round = 0; round < MAX_FILL_ROUNDS && !settled; round += 1) {
       let done = 0;
       for (const { runId, row } of [...batch.unclaimed()]) {
         const key = `${runId}\0${row.activationId}`;
@@ -256,10 +260,12 @@ export class Worker implements CommitParticipant {
           error: errorText(error),
         });
       }
-      if (done === 0) break;
+      settled = done === 0;
     }
     // Ready work left over (no capacity): another worker, or this one once capacity frees, claims it.
     if (capacity <= 0) this.#queueHasWork = true;
+    // Cut short with capacity to spare: claim the rest at once rather than at the next poll.
+    if (!settled) this.#queueHasWork = this.#claimWanted = true;
   }
 
   claim(batch: Batch): ClaimRequest | null {

@@ -3,6 +3,14 @@ import { z } from 'zod';
 import { defineNode, NO_RETRY, type NodeContext, type SandboxRequest } from '../../engine/sdk/index.js';
 import { checkExpression } from '../syntax.js';
 
+const config = z.strictObject({
+  condition: z
+    .string({ error: 'is required (a JavaScript expression)' })
+    .min(1, 'is required (a JavaScript expression)')
+    .meta({ description: 'Expression over `input`, e.g. `input.amount > 100`.', format: 'expression' }),
+  timeoutMs: z.number().int().min(1).max(60_000).default(1000),
+});
+
 export const branchIf = defineNode({
   type: 'branch.if',
   typeVersion: 1,
@@ -11,13 +19,7 @@ export const branchIf = defineNode({
   category: 'Logic',
   icon: 'split',
   ports: { in: ['in'], out: ['true', 'false'] },
-  config: z.strictObject({
-    condition: z
-      .string({ error: 'is required (a JavaScript expression)' })
-      .min(1, 'is required (a JavaScript expression)')
-      .meta({ description: 'Expression over `input`, e.g. `input.amount > 100`.', format: 'expression' }),
-    timeoutMs: z.number().int().min(1).max(60_000).default(1000),
-  }),
+  config,
   retry: NO_RETRY,
   sideEffects: 'pure',
   check: (config) => checkExpression(config.condition, 'condition'),
@@ -31,7 +33,7 @@ export const branchIf = defineNode({
   },
 });
 
-function sandboxRequest(ctx: NodeContext<{ condition: string; timeoutMs: number }>): SandboxRequest {
+function sandboxRequest(ctx: NodeContext<z.infer<typeof config>>): SandboxRequest {
   return {
     source: ctx.config.condition,
     mode: 'expression',

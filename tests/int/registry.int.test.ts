@@ -37,4 +37,21 @@ describe('node type versions', () => {
   it('refuses to register the same type and version twice', () => {
     expect(() => new NodeRegistry([greet(1, 'a'), greet(1, 'b')])).toThrow(/demo.greet@1 is registered twice/);
   });
+
+  it('refuses a node with an outside effect that would run inside the commit scheduling it', () => {
+    // `inline` and `executeNow` run a node before its start is durable: a pure node only.
+    const write = { ...greet(1, 'a'), sideEffects: 'write' as const };
+    expect(() => new NodeRegistry([{ ...write, inline: true }])).toThrow(
+      /demo.greet@1 has `inline` but side effects "write": only a pure node may run inside the commit/,
+    );
+    expect(() => new NodeRegistry([{ ...write, executeNow: () => ({ port: 'out', output: 'now' }) }])).toThrow(
+      /demo.greet@1 has `executeNow` but side effects "write"/,
+    );
+    // Every built-in type that runs so is pure (they are all registered by the default registry).
+    const now = builtinNodes.filter((definition) => definition.inline || definition.executeNow);
+    expect(now.map((definition) => definition.type).sort()).toEqual(
+      ['branch.if', 'code', 'merge', 'output', 'trigger.manual', 'trigger.schedule', 'trigger.webhook'].sort(),
+    );
+    expect(new NodeRegistry(builtinNodes).list()).toHaveLength(builtinNodes.length);
+  });
 });
