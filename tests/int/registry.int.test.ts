@@ -48,7 +48,7 @@ describe('node type versions', () => {
       /demo.greet@1 has `executeNow` but side effects "write"/,
     );
     // Every built-in type that runs so is pure (they are all registered by the default registry).
-    const now = builtinNodes.filter((definition) => definition.inline || definition.executeNow);
+    const now = builtinNodes.filter((definition) => definition.inline === true || 'executeNow' in definition);
     expect(now.map((definition) => definition.type).sort()).toEqual(
       ['branch.if', 'code', 'merge', 'output', 'trigger.manual', 'trigger.schedule', 'trigger.webhook'].sort(),
     );
