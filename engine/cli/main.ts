@@ -662,8 +662,21 @@ function printRunResult(detail: RunDetail, values: Values, io: Io): void {
   if (detail.status === 'compensation_failed')
     io.out(`COMPENSATION FAILED: ${errorText(detail.error)} — a step stays done; see: stepwise show ${detail.runId}`);
   for (const line of waitingFor(detail)) io.out(`waiting: ${line}`);
-  if (detail.settled === 'parked')
-    io.out(`continue with: stepwise approve ${detail.runId}  (or reject), then: stepwise worker`);
+  if (detail.settled === 'parked') io.out(`continue with: ${continueWith(detail)}`);
+}
+
+/** What moves a parked run on, by what it waits for (a child run: whatever its own wait is). */
+function continueWith(detail: RunDetail): string {
+  const waits = detail.activations.flatMap((activation) =>
+    activation.status === 'waiting' && activation.wait !== null ? [activation.wait] : [],
+  );
+  const then = 'then: stepwise worker';
+  if (waits.some((wait) => wait.kind === 'approval')) return `stepwise approve ${detail.runId}  (or reject), ${then}`;
+  const signal = waits.find((wait) => wait.kind === 'signal');
+  if (signal?.kind === 'signal') return `stepwise signal ${detail.runId} ${signal.name}, ${then}`;
+  if (waits.some((wait) => wait.kind === 'child' || wait.kind === 'children'))
+    return `what its child runs wait for (stepwise inbox), ${then}`;
+  return 'stepwise worker (it fires the timers when they are due)';
 }
 
 function waitingFor(detail: RunDetail): string[] {

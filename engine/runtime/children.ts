@@ -54,16 +54,20 @@ function runningChildren(activation: ChildWaiting): string[] {
  * fan-out only the running ones, at most its concurrency, never all its items.
  */
 export function linkedRunIds(state: RunState): string[] {
-  // Called for every run of every commit: a run with nothing waiting (most, while they execute)
-  // is not scanned, so a long run does not pay a pass over its activations per commit.
-  const linked =
-    state.waitingActivations === 0
-      ? []
-      : childActivations(state)
-          .filter((activation) => activation.status === 'waiting')
-          .flatMap(runningChildren);
+  const linked = waitedOnRunIds(state);
   if (state.parentRunId !== null) linked.push(state.parentRunId);
   return linked;
+}
+
+/** The child runs the run waits on now (of a fan-out, only the running ones). */
+export function waitedOnRunIds(state: RunState): string[] {
+  // Called for every run of every commit: a run with nothing waiting (most, while they execute)
+  // is not scanned, so a long run does not pay a pass over its activations per commit.
+  return state.waitingActivations === 0
+    ? []
+    : childActivations(state)
+        .filter((activation) => activation.status === 'waiting')
+        .flatMap(runningChildren);
 }
 
 /** Pins a child's version for the `subworkflow` node, and compiles it for the batch that starts it. */

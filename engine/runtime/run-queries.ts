@@ -23,6 +23,7 @@ import {
 import type { NodeRegistry } from '../registry/index.js';
 import { replayJournal, type ReplayResult } from '../replay/index.js';
 import type { Clock } from './clock.js';
+import { waitedOnRunIds } from './children.js';
 import { EngineError } from './errors.js';
 import { runExportOf, type RunExport } from './run-export.js';
 
@@ -70,6 +71,8 @@ export interface RunStateAt {
 
 /** At most this many forks are listed with a run. */
 const MAX_FORKS = 1000;
+/** Levels of child runs `get` looks through to tell a parked run from one whose children work. */
+const MAX_CHILD_DEPTH = 32;
 
 export interface RunQueryDeps {
   store: Store;
@@ -115,7 +118,7 @@ export class RunQueries {
       error: state.error,
       lastSeq: state.lastSeq,
       finishedAt: state.finishedAt,
-      settled: this.settled(state),
+      settled: await this.#settledWithChildren(state),
       versionHash: version?.hash ?? '',
       latestVersion: latest ?? record.version,
       activations: activationsOf(state),
@@ -274,8 +277,28 @@ export class RunQueries {
     throw new EngineError(`"${idOrPrefix}" matches more than one run; give more of the id`, 'ambiguous');
   }
 
-  /** Finished; parked (only a person, a signal or a timer beyond the horizon moves it); or active. */
-  settled(state: RunState): RunDetail['settled'] {
+  /**
+   * `settled`, where a wait on child runs is parked only while every child it waits on is parked
+   * too: a child that runs, or has just ended, moves the parent on by itself.
+   */
+  async #settledWithChildren(state: RunState, depth = 0): Promise<RunDetail['settled']> {
+    const own = this.#settled(state);
+    // Nesting this deep is a loop of subworkflows that the engine would refuse anyway.
+    if (own !== 'parked' || depth >= MAX_CHILD_DEPTH) return own;
+    for (const childId of waitedOnRunIds(state)) {
+      // Not in this database: the parent was imported, and nothing here moves it.
+      if (!(await this.#deps.store.getRun(childId))) continue;
+      const child = foldEvents(childId, await this.#deps.store.readEvents(childId, 0));
+      if ((await this.#settledWithChildren(child, depth + 1)) !== 'parked') return 'active';
+    }
+    return 'parked';
+  }
+
+  /**
+   * Finished; parked (only a person, a signal or a timer beyond the horizon moves it; a wait on
+   * child runs counts as parked here, `get` looks at the children); or active.
+   */
+  #settled(state: RunState): RunDetail['settled'] {
     if (isTerminal(state.status)) return 'finished';
     if (state.openActivations === 0) return 'active';
     const horizon = this.#deps.clock.now() + this.#deps.parkHorizonMs;

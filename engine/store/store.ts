@@ -260,7 +260,7 @@ export interface ClaimRequest {
   now: number;
   leaseUntil: number;
   limit: number;
-  /** Only this run's activations (a worker scoped to one run). */
+  /** Only this run's activations and its child runs', transitively (a worker scoped to one run). */
   runId?: string;
 }
 
@@ -376,7 +376,10 @@ export interface Store {
   /** How many inbox rows have this status (the inbox's count, whatever page of it is read). */
   countWaits(status: WaitStatus): Promise<number>;
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]>;
-  /** The earliest due time after `after` (of one run's timers with `runId`); null when none. */
+  /**
+   * The earliest due time after `after`; null when none. With `runId`, here and in `hasClaimable`,
+   * `dueTimers` and `pending`: only that run's and its child runs' (transitively), as `claim`.
+   */
   nextTimerDue(after: number, runId?: string): Promise<number | null>;
   /**
    * Makes the workflow's schedule rows these (its latest version's schedule triggers): a row whose

@@ -151,6 +151,41 @@ describe('stepwise CLI', () => {
     expect(text.stdout).toMatch(/SignalReceived ok approved by alice — "fine"/);
   });
 
+  it('run carries a subworkflow to its end (its code on the pool, its timer), and parks on its approval', async () => {
+    // The run's worker does its child runs' work too (their ready rows and timers), and a wait on
+    // a child that still works is not "parked".
+    const children = [
+      chain('child-code', [node('c', 'code', { code: 'return { twice: Math.abs(input.n) * 2 };' })]),
+      chain('child-timer', [
+        node('pause', 'wait.timer', { duration: '300ms' }),
+        node('c', 'code', { code: 'return 7;' }),
+      ]),
+      workflow(
+        'child-approval',
+        [node('start', 'trigger.manual'), node('ok', 'approval', { title: 'Child OK?' }), node('end', 'output')],
+        [edge('start', 'ok'), edge('ok:approved', 'end')],
+      ),
+    ];
+    for (const child of children) {
+      const saved = await cli('start', file(`${child.id}.json`, child), '--input', '{"n":1}');
+      expect(saved.code, saved.stderr).toBe(0);
+    }
+    const parent = (childId: string) =>
+      file(`parent-${childId}.json`, chain(`parent-${childId}`, [node('sub', 'subworkflow', { workflowId: childId })]));
+    const viaCode = await cli('run', parent('child-code'), '--input', '{"n":-4}', '--json');
+    expect(viaCode.code, viaCode.stderr).toBe(0);
+    expect(JSON.parse(viaCode.stdout)).toMatchObject({ status: 'completed', output: { twice: 8 } });
+    const viaTimer = await cli('run', parent('child-timer'), '--json');
+    expect(viaTimer.code, viaTimer.stderr).toBe(0);
+    expect(JSON.parse(viaTimer.stdout)).toMatchObject({ status: 'completed', output: 7 });
+    // Parked for good: the child waits on a person. The hint says where to look.
+    const viaApproval = await cli('run', parent('child-approval'));
+    expect(viaApproval.code, viaApproval.stderr).toBe(3);
+    expect(viaApproval.stdout).toMatch(
+      /continue with: what its child runs wait for \(stepwise inbox\), then: stepwise worker/,
+    );
+  });
+
   it('start enqueues without executing; runs lists; export + replay round-trip', async () => {
     const flow = file('echo.json', chain('echo', [node('c', 'code', { code: 'return input + 1;' })]));
     const started = await cli('start', flow, '--input', '41', '--json');

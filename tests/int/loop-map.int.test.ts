@@ -158,6 +158,21 @@ describe('loop.map', () => {
     expect(bodies([output[0], output[2], output[3]])).toEqual([expected(4)[0], expected(4)[2], expected(4)[3]]);
   }, 60_000);
 
+  it('a worker scoped to the parent run (stepwise run) does its children too, past its own capacity', async () => {
+    // One slot, four items at a time, each on the pool: the items it cannot start at once wait
+    // in the ready table under their own run ids, which the scoped worker must claim.
+    const engine = testEngine({ concurrency: 1 });
+    await engine.workflows.save(
+      chain('item', [node('c', 'code', { code: 'return { doubled: Math.abs(input.i) * 2 };' })]),
+    );
+    await engine.workflows.save(mapWorkflow({ concurrency: 4 }));
+    const { runId } = await engine.commands.start('fan', { input: { items: items(6) } });
+    engine.startWorker({ runId });
+    const done = await engine.waitForRun(runId, { until: 'finished', timeoutMs: 15_000 });
+    expect(done.status).toBe('completed');
+    expect(done.output).toEqual(Array.from({ length: 6 }, (_, i) => ({ doubled: i * 2 })));
+  });
+
   it('cancelling the parent cancels the running children and starts no more', async () => {
     const server = await startItemServer();
     server.answerNow = () => false;

@@ -198,4 +198,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX response_cache_by_use ON response_cache(used_at);
     `,
   },
+  {
+    name: '010-run-children',
+    // A worker scoped to one run does its child runs' work too: it finds them by their parent.
+    sql: `
+      CREATE INDEX runs_by_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+    `,
+  },
 ];

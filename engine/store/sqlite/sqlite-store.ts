@@ -38,6 +38,10 @@ import { openDatabase, type Db } from './database.js';
 import { LargeValues } from './large-values.js';
 import { run, SqliteWorkflows } from './sqlite-workflows.js';
 
+/** The run `@runId` and its child runs, transitively (`runs_by_parent`). */
+const RUN_TREE = `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
+  SELECT id FROM tree`;
+
 interface EventRow {
   seq: number;
   type: string;
@@ -147,6 +151,8 @@ export class SqliteStore implements Store {
     this.#values = new LargeValues(this.#db);
     const db = this.#db;
     const claimable = `available_at <= @now AND (lease_owner IS NULL OR lease_until < @now)`;
+    // A worker scoped to one run (`stepwise run`) also does its child runs' work, transitively.
+    const inScope = `run_id IN (${RUN_TREE})`;
     this.#s = {
       runExists: db.prepare<[string], { n: 1 }>('SELECT 1 AS n FROM runs WHERE id = ?'),
       lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM runs WHERE id = ?'),
@@ -205,12 +211,12 @@ export class SqliteStore implements Store {
       claimRun: db.prepare<{ now: number; limit: number; owner: string; until: number; runId: string }, ReadyRow>(
         `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = @now
          WHERE (run_id, activation_id) IN (
-           SELECT run_id, activation_id FROM ready WHERE ${claimable} AND run_id = @runId ORDER BY available_at LIMIT @limit)
+           SELECT run_id, activation_id FROM ready WHERE ${claimable} AND ${inScope} ORDER BY available_at LIMIT @limit)
          RETURNING *`,
       ),
       hasClaimable: db.prepare<{ now: number }, { n: 1 }>(`SELECT 1 AS n FROM ready WHERE ${claimable} LIMIT 1`),
       hasClaimableRun: db.prepare<{ now: number; runId: string }, { n: 1 }>(
-        `SELECT 1 AS n FROM ready WHERE ${claimable} AND run_id = @runId LIMIT 1`,
+        `SELECT 1 AS n FROM ready WHERE ${claimable} AND ${inScope} LIMIT 1`,
       ),
       renewLeases: db.prepare(
         `UPDATE ready SET lease_until = @until WHERE lease_owner = @owner AND (deadline IS NULL OR deadline > @now)`,
@@ -227,14 +233,14 @@ export class SqliteStore implements Store {
       dueTimers: db.prepare<[number, number], TimerRow>(
         'SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?',
       ),
-      dueTimersRun: db.prepare<[number, string, number], TimerRow>(
-        'SELECT * FROM timers WHERE due_at <= ? AND run_id = ? ORDER BY due_at LIMIT ?',
+      dueTimersRun: db.prepare<{ now: number; runId: string; limit: number }, TimerRow>(
+        `SELECT * FROM timers WHERE due_at <= @now AND ${inScope} ORDER BY due_at LIMIT @limit`,
       ),
       nextTimer: db.prepare<[number], { due_at: number | null }>(
         'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ?',
       ),
-      nextTimerRun: db.prepare<[number, string], { due_at: number | null }>(
-        'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ? AND run_id = ?',
+      nextTimerRun: db.prepare<{ after: number; runId: string }, { due_at: number | null }>(
+        `SELECT min(due_at) AS due_at FROM timers WHERE due_at > @after AND ${inScope}`,
       ),
       schedulesOf: db.prepare<[string], ScheduleRow>(
         'SELECT * FROM schedules WHERE workflow_id = ? ORDER BY next_at, node_id',
@@ -782,7 +788,7 @@ export class SqliteStore implements Store {
 
   dueTimers(now: number, limit: number, runId?: string): Promise<TimerRecord[]> {
     return run(() =>
-      (runId === undefined ? this.#s.dueTimers.all(now, limit) : this.#s.dueTimersRun.all(now, runId, limit)).map(
+      (runId === undefined ? this.#s.dueTimers.all(now, limit) : this.#s.dueTimersRun.all({ now, runId, limit })).map(
         (row) => ({
           runId: row.run_id,
           activationId: row.activation_id,
@@ -800,13 +806,14 @@ export class SqliteStore implements Store {
     const bound = Number.isFinite(after) ? after : -Number.MAX_VALUE;
     return run(
       () =>
-        (runId === undefined ? this.#s.nextTimer.get(bound) : this.#s.nextTimerRun.get(bound, runId))?.due_at ?? null,
+        (runId === undefined ? this.#s.nextTimer.get(bound) : this.#s.nextTimerRun.get({ after: bound, runId }))
+          ?.due_at ?? null,
     );
   }
 
   pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }> {
     return run(() => {
-      const scope = runId === undefined ? '' : 'AND run_id = @runId';
+      const scope = runId === undefined ? '' : `AND run_id IN (${RUN_TREE})`;
       const params = { now, limit: now + horizon, ...(runId !== undefined && { runId }) };
       const count = (sql: string): number => this.#db.prepare<typeof params, { n: number }>(sql).get(params)?.n ?? 0;
       return {
