@@ -38,9 +38,12 @@ import { openDatabase, type Db } from './database.js';
 import { LargeValues } from './large-values.js';
 import { run, SqliteWorkflows } from './sqlite-workflows.js';
 
-/** The run `@runId` and its child runs, transitively (`runs_by_parent`). */
-const RUN_TREE = `WITH RECURSIVE tree(id) AS (SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id)
-  SELECT id FROM tree`;
+/**
+ * Rows of the run `@runId` and of its child runs, transitively (`runs_by_parent`): a worker scoped
+ * to one run (`stepwise run`) also does its child runs' work.
+ */
+const IN_RUN_TREE = `run_id IN (WITH RECURSIVE tree(id) AS (
+  SELECT @runId UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_run_id = tree.id) SELECT id FROM tree)`;
 
 interface EventRow {
   seq: number;
@@ -151,8 +154,6 @@ export class SqliteStore implements Store {
     this.#values = new LargeValues(this.#db);
     const db = this.#db;
     const claimable = `available_at <= @now AND (lease_owner IS NULL OR lease_until < @now)`;
-    // A worker scoped to one run (`stepwise run`) also does its child runs' work, transitively.
-    const inScope = `run_id IN (${RUN_TREE})`;
     this.#s = {
       runExists: db.prepare<[string], { n: 1 }>('SELECT 1 AS n FROM runs WHERE id = ?'),
       lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM runs WHERE id = ?'),
@@ -211,12 +212,12 @@ export class SqliteStore implements Store {
       claimRun: db.prepare<{ now: number; limit: number; owner: string; until: number; runId: string }, ReadyRow>(
         `UPDATE ready SET lease_owner = @owner, lease_until = @until, deadline = @now
          WHERE (run_id, activation_id) IN (
-           SELECT run_id, activation_id FROM ready WHERE ${claimable} AND ${inScope} ORDER BY available_at LIMIT @limit)
+           SELECT run_id, activation_id FROM ready WHERE ${claimable} AND ${IN_RUN_TREE} ORDER BY available_at LIMIT @limit)
          RETURNING *`,
       ),
       hasClaimable: db.prepare<{ now: number }, { n: 1 }>(`SELECT 1 AS n FROM ready WHERE ${claimable} LIMIT 1`),
       hasClaimableRun: db.prepare<{ now: number; runId: string }, { n: 1 }>(
-        `SELECT 1 AS n FROM ready WHERE ${claimable} AND ${inScope} LIMIT 1`,
+        `SELECT 1 AS n FROM ready WHERE ${claimable} AND ${IN_RUN_TREE} LIMIT 1`,
       ),
       renewLeases: db.prepare(
         `UPDATE ready SET lease_until = @until WHERE lease_owner = @owner AND (deadline IS NULL OR deadline > @now)`,
@@ -234,13 +235,13 @@ export class SqliteStore implements Store {
         'SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?',
       ),
       dueTimersRun: db.prepare<{ now: number; runId: string; limit: number }, TimerRow>(
-        `SELECT * FROM timers WHERE due_at <= @now AND ${inScope} ORDER BY due_at LIMIT @limit`,
+        `SELECT * FROM timers WHERE due_at <= @now AND ${IN_RUN_TREE} ORDER BY due_at LIMIT @limit`,
       ),
       nextTimer: db.prepare<[number], { due_at: number | null }>(
         'SELECT min(due_at) AS due_at FROM timers WHERE due_at > ?',
       ),
       nextTimerRun: db.prepare<{ after: number; runId: string }, { due_at: number | null }>(
-        `SELECT min(due_at) AS due_at FROM timers WHERE due_at > @after AND ${inScope}`,
+        `SELECT min(due_at) AS due_at FROM timers WHERE due_at > @after AND ${IN_RUN_TREE}`,
       ),
       schedulesOf: db.prepare<[string], ScheduleRow>(
         'SELECT * FROM schedules WHERE workflow_id = ? ORDER BY next_at, node_id',
@@ -813,7 +814,7 @@ export class SqliteStore implements Store {
 
   pending(now: number, horizon: number, runId?: string): Promise<{ ready: number; leased: number; timers: number }> {
     return run(() => {
-      const scope = runId === undefined ? '' : `AND run_id IN (${RUN_TREE})`;
+      const scope = runId === undefined ? '' : `AND ${IN_RUN_TREE}`;
       const params = { now, limit: now + horizon, ...(runId !== undefined && { runId }) };
       const count = (sql: string): number => this.#db.prepare<typeof params, { n: number }>(sql).get(params)?.n ?? 0;
       return {
